@@ -1,0 +1,254 @@
+/**
+ * @module types — every public type of Sundial: skills, their context, outputs, deliveries,
+ * integrations and the ledger's store port. Internal files import from here; `index.ts` re-exports.
+ */
+import type { Logger } from "pino";
+import type { z } from "zod";
+
+/** Environment variables as Sundial sees them (injected, never read from a module-level global). */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+// ─── Skills ──────────────────────────────────────────────────────────────────────────────────────
+
+/** One file a skill wants delivered with its output (a markdown article, a PNG hero image…). */
+export interface OutputFile {
+  /** Path relative to the delivery's directory; adapters confine it, whatever it says. */
+  path: string;
+  /** Text content, or raw bytes for binary files. */
+  content: string | Uint8Array;
+}
+
+export interface OutputLink {
+  title: string;
+  url: string;
+}
+
+/** What a skill produces; each output goes to every delivery of the job, in order. */
+export interface Output {
+  title: string;
+  summary?: string;
+  markdown: string;
+  files?: OutputFile[];
+  links?: OutputLink[];
+  /**
+   * Stable identity of this output across attempts (a video id, a digest date). Delivery steps are
+   * memoized by it, so a resumed run never delivers the same output twice. Defaults to its index.
+   */
+  key?: string;
+  /** Short slug used for branch names and file names; derived from the title when absent. */
+  slug?: string;
+}
+
+/** A run that decided there is nothing to do. Recorded as `skipped` with the reason. */
+export interface SkipResult {
+  readonly skipped: true;
+  readonly reason: string;
+}
+
+export type RunResult = Output | Output[] | SkipResult;
+
+export interface RunInfo {
+  id: number;
+  job: string;
+  /** The slot this run stands for (ISO, UTC); the start time for manual runs. */
+  scheduledFor: string;
+  attempt: number;
+  /** ISO time of this job's last succeeded run, or null. */
+  lastSuccessAt: string | null;
+}
+
+export interface JobState {
+  get<T = unknown>(key: string): T | undefined;
+  /** Stored at once (not at run end); in a dry run kept in memory only. */
+  set(key: string, value: unknown): void;
+}
+
+export interface ParallelOptions {
+  /** At most this many items at once; default 4. */
+  concurrency?: number;
+}
+
+export interface SkillContext<P = unknown> {
+  params: P;
+  log: Logger;
+  /** Fires on timeout or shutdown; pass it to anything that waits. */
+  signal: AbortSignal;
+  /**
+   * Runs `fn` once per run: its JSON-serialisable result is stored in the ledger, so a retried or
+   * resumed run returns the stored result instead of running `fn` again.
+   */
+  step<T>(id: string, fn: () => Promise<T> | T): Promise<T>;
+  state: JobState;
+  run: RunInfo;
+  /** Maps items through `fn` with at most `concurrency` at once; results keep the items' order. */
+  parallel<I, O>(items: readonly I[], fn: (item: I, index: number) => Promise<O>, options?: ParallelOptions): Promise<O[]>;
+  claude: ClaudeClient;
+  sources: Sources;
+  images: ImageGenerator;
+  dryRun: boolean;
+}
+
+export interface SkillDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  params: S;
+  /** Defaults for jobs of this skill; a job's own values win. */
+  timeout?: string;
+  retries?: number;
+  /** Environment variables every job of this skill needs (checked by `check`). */
+  env?: string[];
+  run(ctx: SkillContext<z.output<S>>): Promise<RunResult> | RunResult;
+}
+
+// ─── Deliveries ──────────────────────────────────────────────────────────────────────────────────
+
+export type DeliveryTarget =
+  | { to: "stdout" }
+  | { to: "file"; path: string }
+  | { to: "discord"; channel?: string; webhookEnv?: string }
+  | { to: "github-pr"; repo: string; base: string; dir: string; labels: string[]; draft: boolean; branchPrefix?: string };
+
+/** Proof that a delivery happened: what it reached and where a person can see it. */
+export interface Receipt {
+  to: DeliveryTarget["to"];
+  url?: string;
+  /** Adapter-specific facts kept in the ledger (message ids, PR number, branch…). */
+  detail?: Record<string, unknown>;
+}
+
+export interface DeliveryContext {
+  job: string;
+  runId: number;
+  env: Env;
+  dataDir: string;
+  signal: AbortSignal;
+  log: Logger;
+  /** Receipts of the deliveries that already ran for this output, in order. */
+  earlier: Receipt[];
+}
+
+/** One delivery adapter (unstorage's driver shape): a plain object made by a typed factory. */
+export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
+  readonly name: T["to"];
+  /** Environment variables the target needs; `check` reports the missing ones. */
+  requiredEnv(target: T): string[];
+  deliver(output: Output, target: T, ctx: DeliveryContext): Promise<Receipt>;
+  /** What `deliver` would send, as text, for `--dry-run`. Sends nothing. */
+  preview(output: Output, target: T, ctx: DeliveryContext): Promise<string>;
+}
+
+// ─── Integrations (offered to skills through the context) ────────────────────────────────────────
+
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheWriteTokens: number;
+  cacheReadTokens: number;
+}
+
+export interface ClaudeRequest {
+  /** Long, stable instructions; cached with `cache_control` so repeated runs read them from cache. */
+  system?: string;
+  prompt: string;
+  model?: string;
+  maxTokens?: number;
+  /** Per-call timeout as a duration string ("2m"). */
+  timeout?: string;
+}
+
+export interface ClaudeStructuredRequest<T> extends ClaudeRequest {
+  schema: z.ZodType<T>;
+  /** Tool name the model is forced to call. */
+  name: string;
+  description?: string;
+}
+
+export interface ClaudeClient {
+  text(request: ClaudeRequest): Promise<string>;
+  structured<T>(request: ClaudeStructuredRequest<T>): Promise<T>;
+}
+
+export interface Video {
+  id: string;
+  channelId: string;
+  title: string;
+  url: string;
+  publishedAt: string;
+  description?: string;
+}
+
+export interface TranscriptSegment {
+  text: string;
+  /** Seconds from the start of the video. */
+  start: number;
+  duration: number;
+}
+
+export interface FeedItem {
+  /** Stable across fetches: the guid, Atom id, JSON id field, or the link. */
+  id: string;
+  title: string;
+  url?: string;
+  summary?: string;
+  publishedAt?: string;
+  source: string;
+}
+
+export type SourceSpec =
+  | { type: "rss" | "atom"; url: string; name?: string }
+  | { type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> }
+  | { type: "github"; repo: string; name?: string };
+
+export interface Sources {
+  youtube: {
+    channelVideos(channelId: string): Promise<Video[]>;
+    /** Throws `NoTranscriptError` when the video has no captions in any language. */
+    transcript(videoId: string, lang?: string): Promise<TranscriptSegment[]>;
+  };
+  /** Fetches one source; conditional requests make an unchanged feed cost nothing. */
+  fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]>;
+}
+
+export interface ImageGenerator {
+  /** False when no image service is configured; skills then run without images and say so. */
+  readonly available: boolean;
+  generate(prompt: string, options?: { width?: number; height?: number }): Promise<{ png: Uint8Array; url?: string }>;
+}
+
+// ─── The ledger's store port ─────────────────────────────────────────────────────────────────────
+
+export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted";
+export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
+export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted"];
+
+export interface RunRecord {
+  id: number;
+  job: string;
+  skill: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  reason: string | null;
+  scheduledFor: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  attempt: number;
+  error: string | null;
+  usage: Usage;
+  /** Null when a model's price is unknown: never a wrong figure. */
+  costUsd: number | null;
+  deliveries: { to: string; url: string | null }[];
+  resumeOf: number | null;
+  dryRun: boolean;
+}
+
+export interface StepRecord {
+  id: string;
+  status: "running" | "succeeded" | "failed";
+  startedAt: string;
+  finishedAt: string | null;
+  error: string | null;
+  usage: Usage;
+  costUsd: number | null;
+  /** The run whose stored result this step reused, when it was not run again. */
+  reusedFrom: number | null;
+}
