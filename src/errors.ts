@@ -1,8 +1,12 @@
 /** @module errors — the error classes skills and integrations throw, and how the runner reads them. */
 
+/** Marks an error as not worth retrying; a brand, not `instanceof`, since skills are loaded in their own module graph. */
+export const NON_RETRYABLE = Symbol.for("sundial.nonRetryable");
+
 /** Fails the run at once: no retry will help (bad credentials, a 404, invalid input). */
 export class NonRetryableError extends Error {
-  override readonly name = "NonRetryableError";
+  override name = "NonRetryableError";
+  readonly [NON_RETRYABLE] = true;
 }
 
 /** An external service failed; the message always names the service and the cause. */
@@ -19,12 +23,19 @@ export class ServiceError extends Error {
   }
 }
 
+/** Bad usage or bad configuration: the CLI exits 2 with this message. */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
 /** A configuration problem, as one line: file, JSON path, what is wrong, how to fix it. */
 export interface Problem {
   file: string;
   path: string;
   message: string;
   fix?: string;
+  /** "env" for a missing environment variable: a reload with only these is still applied. */
+  kind?: "env";
 }
 
 export function formatProblem(problem: Problem): string {
@@ -34,8 +45,9 @@ export function formatProblem(problem: Problem): string {
 
 /** True when retrying the run might succeed. */
 export function isRetryable(error: unknown): boolean {
-  if (error instanceof NonRetryableError) return false;
-  if (error instanceof ServiceError) return error.retryable;
+  if (typeof error !== "object" || error === null) return true;
+  if ((error as { [NON_RETRYABLE]?: boolean })[NON_RETRYABLE]) return false;
+  if ((error as Error).name === "ServiceError") return (error as ServiceError).retryable;
   return true;
 }
 

@@ -59,8 +59,8 @@ export interface RunInfo {
 
 export interface JobState {
   get<T = unknown>(key: string): T | undefined;
-  /** Stored at once (not at run end); in a dry run kept in memory only. */
-  set(key: string, value: unknown): void;
+  /** Stored before the promise resolves (not at run end); in a dry run kept in memory only. */
+  set(key: string, value: unknown): Promise<void>;
 }
 
 export interface ParallelOptions {
@@ -95,8 +95,8 @@ export interface SkillDefinition<S extends z.ZodType = z.ZodType> {
   /** Defaults for jobs of this skill; a job's own values win. */
   timeout?: string;
   retries?: number;
-  /** Environment variables every job of this skill needs (checked by `check`). */
-  env?: string[];
+  /** Environment variables every job of this skill needs, given its params (checked by `check`). */
+  env?: string[] | ((params: z.output<S>) => string[]);
   run(ctx: SkillContext<z.output<S>>): Promise<RunResult> | RunResult;
 }
 

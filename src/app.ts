@@ -1,0 +1,94 @@
+/**
+ * @module app — what every command shares: the environment, paths, logger, ledger, delivery
+ * adapters, and loading the configuration (schedules.json resolved against skills and env).
+ */
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { DeliveryAdapter, Env } from "./types.ts";
+import type { Owner, RunStore } from "./ledger/store.ts";
+import { loadEnv, pathsFrom, type Paths } from "./config/env.ts";
+import { readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
+import { loadSkills, type LoadedSkill } from "./skill/load.ts";
+import { openSqliteStore } from "./ledger/sqlite.ts";
+import { createDeliveryAdapters } from "./deliver/index.ts";
+import { createLogger, createScrubber, type Scrub } from "./log.ts";
+import { createIntegrations } from "./integrations/index.ts";
+import { createRunner, type Runner } from "./run/runner.ts";
+
+export interface App {
+  cwd: string;
+  env: Env;
+  paths: Paths;
+  log: Logger;
+  scrub: Scrub;
+  owner: Owner;
+  adapters: Map<string, DeliveryAdapter>;
+  store(): RunStore;
+  /** With `previous`, skills that fail to load keep their previous version. */
+  load(previous?: Loaded): Promise<Loaded>;
+  runner(current: () => Loaded, options?: { onStep?: Parameters<typeof createRunner>[0]["onStep"] }): Runner;
+  close(): void;
+}
+
+export interface Loaded {
+  configuration: Configuration;
+  skills: Map<string, LoadedSkill>;
+}
+
+export interface AppOptions {
+  cwd?: string;
+  env?: Env;
+  log?: Logger;
+  logLevel?: string;
+}
+
+export function createApp(options: AppOptions = {}): App {
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? loadEnv(cwd);
+  const paths = pathsFrom(env, cwd);
+  const scrub = createScrubber(env);
+  const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
+  const adapters = createDeliveryAdapters();
+  let store: RunStore | null = null;
+
+  const app: App = {
+    cwd,
+    env,
+    paths,
+    log,
+    scrub,
+    owner: { pid: process.pid, instance: randomUUID() },
+    adapters,
+    store() {
+      store ??= openSqliteStore(paths.database, { scrub });
+      return store;
+    },
+    async load(previous) {
+      const skillSet = await loadSkills(paths.skillsDir, previous?.skills);
+      const read = readSchedules(paths.schedules);
+      if ("problems" in read) {
+        return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems: [...read.problems, ...skillSet.problems], fileValid: false } };
+      }
+      return { skills: skillSet.skills, configuration: resolveConfiguration(paths.schedules, read.schedules, skillSet, env, adapters) };
+    },
+    runner(current, runnerOptions = {}) {
+      return createRunner({
+        store: app.store(),
+        env,
+        dataDir: paths.dataDir,
+        log,
+        now: Date.now,
+        adapters,
+        integrations: createIntegrations,
+        writePreview: (text) => process.stdout.write(text),
+        alerts: () => current().configuration.settings.alerts,
+        onStep: runnerOptions.onStep,
+      });
+    },
+    close() {
+      store?.close();
+      store = null;
+    },
+  };
+  return app;
+}

@@ -1,0 +1,78 @@
+/**
+ * @module main — the `sundial` command line. Exit codes: 0 ok, 1 a run failed, 2 bad usage or bad
+ * configuration. `--json` output is one document on stdout; logs go to stderr.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { createApp } from "../app.ts";
+import { errorMessage, UsageError } from "../errors.ts";
+import { LockHeldError } from "../daemon/lock.ts";
+import { startCommand } from "./start.ts";
+import { runCommand } from "./run.ts";
+import { listCommand, runsCommand, showCommand } from "./inspect.ts";
+import { checkCommand } from "./check.ts";
+import { newCommand } from "./new.ts";
+
+const program = new Command("sundial")
+  .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
+  .showHelpAfterError()
+  .exitOverride();
+
+program
+  .command("start")
+  .description("run the daemon (what `npm start` runs)")
+  .action(async () => startCommand(createApp()));
+
+program
+  .command("run")
+  .description("run a job (or a skill) once now, in the foreground, logged to the ledger")
+  .argument("<job-or-skill>", "a job id from schedules.json, or a skill name")
+  .option("--dry-run", "run for real but deliver to stdout and change no state")
+  .option("--params <json>", "params as JSON, merged over the job's")
+  .action(async (target: string, options: { dryRun?: boolean; params?: string }) => runCommand(createApp({ logLevel: process.env.LOG_LEVEL ?? "warn" }), target, options));
+
+program
+  .command("list")
+  .description("jobs: skill, schedule, timezone, enabled or why not, next three fire times")
+  .option("--json", "one JSON document on stdout")
+  .action(async (options: { json?: boolean }) => listCommand(createApp({ logLevel: "warn" }), options));
+
+program
+  .command("runs")
+  .description("the run ledger, newest first")
+  .option("--job <id>", "only this job")
+  .addOption(new Option("--status <status>", "only this status").choices(["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted"]))
+  .option("--limit <n>", "how many", "20")
+  .option("--json", "one JSON document on stdout")
+  .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) => runsCommand(createApp({ logLevel: "warn" }), options));
+
+program
+  .command("show")
+  .description("one run: its steps as a timeline, usage and cost, deliveries, the error if any")
+  .argument("<run-id>", "the run's number")
+  .option("--json", "one JSON document on stdout")
+  .action(async (id: string, options: { json?: boolean }) => showCommand(createApp({ logLevel: "warn" }), id, options));
+
+program
+  .command("check")
+  .description("validate schedules.json, every skill, and the environment each enabled job needs")
+  .action(async () => checkCommand(createApp({ logLevel: "warn" })));
+
+program
+  .command("new")
+  .description("write a working skill file to start from")
+  .argument("<skill-name>", "lowercase letters, digits and hyphens")
+  .action(async (name: string) => newCommand(createApp({ logLevel: "warn" }), name));
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : 2;
+  } else if (error instanceof UsageError || error instanceof LockHeldError) {
+    process.stderr.write(`sundial: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    process.stderr.write(`sundial: ${errorMessage(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * @module run — `sundial run <job | skill>`: one run now, in the foreground, recorded in the ledger
+ * like any other. It honours the job's overlap policy against runs of the daemon too.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { App, Loaded } from "../app.ts";
+import type { ResolvedJob } from "../config/load.ts";
+import { parseJson, zodProblems } from "../config/load.ts";
+import { formatProblem, UsageError } from "../errors.ts";
+import { formatDuration, parseDuration } from "../config/duration.ts";
+
+function adHocJob(skill: string): ResolvedJob {
+  return {
+    id: skill,
+    skill,
+    cron: "@yearly",
+    timezone: "UTC",
+    enabled: true,
+    disabledReason: null,
+    params: {},
+    deliver: [{ to: "stdout" }],
+    model: undefined,
+    timeoutMs: 0,
+    retries: 0,
+    retryBackoffMs: 1000,
+    overlap: "allow",
+    catchUp: "none",
+    catchUpWindowMs: 0,
+    jitterMs: 0,
+  };
+}
+
+function pickJob(loaded: Loaded, target: string): ResolvedJob {
+  const job = loaded.configuration.jobs.find((j) => j.id === target);
+  if (job) {
+    const broken = job.disabledReason && job.disabledReason !== "disabled in schedules.json";
+    if (broken) throw new UsageError(`job "${target}" cannot run: ${job.disabledReason}`);
+    return job;
+  }
+  const skill = loaded.skills.get(target);
+  if (!skill) {
+    const jobs = loaded.configuration.jobs.map((j) => j.id).join(", ") || "none";
+    throw new UsageError(`no job or skill named "${target}" (jobs: ${jobs}; skills: ${[...loaded.skills.keys()].join(", ") || "none"})`);
+  }
+  const adHoc = adHocJob(target);
+  adHoc.timeoutMs = parseDuration(skill.definition.timeout ?? "10m");
+  adHoc.retries = skill.definition.retries ?? 0;
+  return adHoc;
+}
+
+export async function runCommand(app: App, target: string, options: { dryRun?: boolean; params?: string }): Promise<void> {
+  const loaded = await app.load();
+  if (!loaded.configuration.fileValid) throw new UsageError(loaded.configuration.problems.map(formatProblem).join("\n"));
+  const job = { ...pickJob(loaded, target) };
+  const skill = loaded.skills.get(job.skill);
+  if (!skill) throw new UsageError(`skill "${job.skill}" is not loaded`);
+  if (options.params) {
+    const parsed = parseJson(options.params);
+    if ("error" in parsed) throw new UsageError(`--params: ${parsed.error}`);
+    if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) throw new UsageError("--params must be a JSON object");
+    const merged = { ...(job.params as object), ...(parsed.value as object) };
+    const result = skill.definition.params.safeParse(merged);
+    if (!result.success) throw new UsageError(zodProblems("--params", result.error).map(formatProblem).join("\n"));
+    job.params = result.data;
+  }
+
+  const store = app.store();
+  const interactive = Boolean(process.stderr.isTTY);
+  const shutdown = new AbortController();
+  const onSignal = () => shutdown.abort(new Error("interrupted by a signal"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const runner = app.runner(() => loaded, {
+    onStep: interactive
+      ? (_runId, event) => {
+          const mark = { running: "▸", succeeded: "✓", failed: "✗", reused: "↺" }[event.status] ?? "·";
+          process.stderr.write(`  ${mark} ${event.id}${event.ms !== undefined ? ` (${formatDuration(event.ms)})` : event.status === "reused" ? " (stored result reused)" : ""}\n`);
+        }
+      : undefined,
+  });
+
+  const requested = Date.now();
+  const [claim] = await store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor: requested, trigger: "manual", overlap: job.overlap, dryRun: Boolean(options.dryRun) }], app.owner, requested);
+  if (!claim || claim.status === "duplicate") throw new Error("the run could not be recorded");
+  if (claim.status === "skipped") {
+    process.stderr.write(`run #${claim.runId} skipped: ${claim.reason}\n`);
+    return;
+  }
+  if (claim.status === "queued") {
+    process.stderr.write(`run #${claim.runId} queued behind the job's running run; waiting…\n`);
+    while ((await store.activeRuns(job.id)).some((run) => run.id !== claim.runId && run.status !== "queued" && run.id < claim.runId)) {
+      await sleep(500, undefined, { signal: shutdown.signal }).catch(() => undefined);
+      if (shutdown.signal.aborted) {
+        await store.finishRun(claim.runId, { status: "interrupted", reason: "cancelled while queued" }, Date.now());
+        process.exitCode = 1;
+        return;
+      }
+    }
+  }
+  if (interactive) process.stderr.write(`run #${claim.runId} of ${job.id}${options.dryRun ? " (dry run)" : ""}\n`);
+  const outcome = await runner.execute({ runId: claim.runId, job, skill, scheduledFor: requested, attempt: 1, dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  const detail = outcome.reason ?? outcome.error ?? "";
+  process.stderr.write(`run #${claim.runId} ${outcome.status}${detail ? `: ${detail}` : ""} — npx sundial show ${claim.runId}\n`);
+  app.close();
+  process.exitCode = outcome.status === "succeeded" || outcome.status === "skipped" ? 0 : 1;
+}

@@ -1,0 +1,44 @@
+/**
+ * @module env — the environment Sundial runs in: `.env` read with dotenv (never overriding a
+ * variable already set) and the paths and settings the contract names, with their defaults.
+ */
+import { resolve } from "node:path";
+import { parse } from "dotenv";
+import { readFileSync } from "node:fs";
+import type { Env } from "../types.ts";
+
+export interface Paths {
+  schedules: string;
+  skillsDir: string;
+  dataDir: string;
+  database: string;
+}
+
+/** `base` plus the variables of `.env` in `cwd` that `base` does not set. */
+export function loadEnv(cwd: string, base: Env = process.env): Env {
+  let fromFile: Record<string, string> = {};
+  try {
+    fromFile = parse(readFileSync(resolve(cwd, ".env")));
+  } catch {
+    // No .env: the environment alone.
+  }
+  const env: Record<string, string | undefined> = { ...fromFile };
+  for (const [name, value] of Object.entries(base)) if (value !== undefined) env[name] = value;
+  return env;
+}
+
+export function pathsFrom(env: Env, cwd: string): Paths {
+  const dataDir = resolve(cwd, env.SUNDIAL_DATA_DIR || "./data");
+  return {
+    schedules: resolve(cwd, env.SUNDIAL_SCHEDULES || "./schedules.json"),
+    skillsDir: resolve(cwd, env.SUNDIAL_SKILLS_DIR || "./skills"),
+    dataDir,
+    database: resolve(dataDir, "sundial.db"),
+  };
+}
+
+export function httpAddress(env: Env): { host: string; port: number } {
+  const port = Number(env.SUNDIAL_HTTP_PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
+  return { host: env.SUNDIAL_HTTP_HOST || "127.0.0.1", port };
+}

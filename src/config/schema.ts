@@ -1,0 +1,102 @@
+/**
+ * @module schema — the zod schema of `schedules.json`. It validates the file and generates
+ * `schedules.schema.json` (a test fails if the committed copy drifts from it).
+ */
+import { Cron } from "croner";
+import { z } from "zod";
+import { DURATION_PATTERN } from "./duration.ts";
+
+const duration = z.string().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+
+export function isValidTimezone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Croner's own message when a pattern does not parse, or null when it does. */
+export function cronProblem(pattern: string): string | null {
+  try {
+    new Cron(pattern, { paused: true });
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+const timezone = z.string().refine(isValidTimezone, { message: 'unknown time zone; use an IANA name such as "UTC" or "Europe/Berlin"' });
+const cron = z.string().superRefine((pattern, ctx) => {
+  const problem = cronProblem(pattern);
+  if (problem) ctx.addIssue({ code: "custom", message: `invalid cron pattern: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
+});
+
+const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
+const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected the NAME of an environment variable, like DIGEST_WEBHOOK" });
+
+export const deliveryTargetSchema = z.discriminatedUnion("to", [
+  z.strictObject({ to: z.literal("stdout") }),
+  z.strictObject({ to: z.literal("file"), path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced") }),
+  z
+    .strictObject({ to: z.literal("discord"), channel: snowflake.optional(), webhookEnv: envName.optional() })
+    .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), { message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither' }),
+  z.strictObject({
+    to: z.literal("github-pr"),
+    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),
+    base: z.string().min(1).default("main"),
+    dir: z.string().min(1).default("content/posts"),
+    labels: z.array(z.string().min(1)).default([]),
+    draft: z.boolean().default(false),
+    branchPrefix: z.string().regex(/^[\w.-]+$/).optional(),
+  }),
+]);
+
+const policies = {
+  timeout: duration.optional().describe("a run is aborted and recorded timed_out after this long"),
+  retries: z.int().min(0).max(20).optional().describe("further attempts after a failure"),
+  retryBackoff: duration.optional().describe("first wait before a retry; doubled each time, with jitter"),
+  overlap: z.enum(["skip", "queue", "allow"]).optional().describe("what a slot does while the job is still running"),
+  catchUp: z.enum(["none", "latest", "all"]).optional().describe("what happens to slots missed while the daemon was down"),
+  catchUpWindow: duration.optional().describe("missed slots older than this become missed rows"),
+  jitter: duration.optional().describe("each fire is delayed by a random time up to this"),
+};
+
+export const jobSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lowercase letters, digits and hyphens, like daily-blog" }).max(64),
+  skill: z.string().min(1),
+  cron,
+  timezone: timezone.optional(),
+  enabled: z.boolean().default(true),
+  params: z.record(z.string(), z.unknown()).default({}),
+  deliver: z.array(deliveryTargetSchema).default([]),
+  model: z.string().min(1).optional().describe("Claude model for this job; defaults to SUNDIAL_MODEL"),
+  ...policies,
+});
+
+export const schedulesSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    timezone: timezone.default("UTC"),
+    defaults: z.strictObject(policies).default({}),
+    maxConcurrentRuns: z.int().min(1).max(10_000).default(16).describe("runs at once across all jobs"),
+    retention: duration.default("90d").describe("finished runs older than this are deleted"),
+    shutdownGrace: duration.default("30s").describe("how long running runs may finish after SIGTERM"),
+    alerts: z.array(deliveryTargetSchema).default([]),
+    jobs: z.array(jobSchema).default([]),
+  })
+  .superRefine((file, ctx) => {
+    const seen = new Map<string, number>();
+    file.jobs.forEach((job, index) => {
+      const first = seen.get(job.id);
+      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique` });
+      else seen.set(job.id, index);
+    });
+    file.alerts.forEach((target, index) => {
+      if (target.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
+    });
+  });
+
+export type SchedulesFile = z.output<typeof schedulesSchema>;
+export type JobConfig = z.output<typeof jobSchema>;

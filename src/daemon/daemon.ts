@@ -1,0 +1,117 @@
+/**
+ * @module daemon — `sundial start`: takes the data directory's lock, records runs left behind by a
+ * dead process as interrupted, starts the scheduler and the status server, reloads configuration
+ * when files change, and on SIGTERM/SIGINT lets runs finish within the grace period.
+ */
+import type { App, Loaded } from "../app.ts";
+import { formatProblem } from "../errors.ts";
+import { httpAddress } from "../config/env.ts";
+import { createMetrics } from "../http/metrics.ts";
+import { startStatusServer } from "../http/server.ts";
+import { Scheduler } from "../schedule/scheduler.ts";
+import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
+import { watchConfiguration } from "./watch.ts";
+
+export interface DaemonHandle {
+  url: string;
+  scheduler: Scheduler;
+  /** Stops firing, drains runs within the grace period, closes everything. */
+  stop(): Promise<void>;
+}
+
+function announce(app: App, loaded: Loaded): void {
+  const { jobs, problems } = loaded.configuration;
+  for (const problem of problems) app.log.warn(formatProblem(problem));
+  for (const job of jobs) {
+    if (job.enabled) app.log.info({ job: job.id, cron: job.cron, timezone: job.timezone }, "job scheduled");
+    else app.log.warn({ job: job.id, reason: job.disabledReason }, "job disabled");
+  }
+}
+
+export async function startDaemon(app: App): Promise<DaemonHandle> {
+  let lock;
+  try {
+    lock = acquireLock(app.paths.dataDir);
+  } catch (error) {
+    if (error instanceof LockHeldError) throw error;
+    throw new Error(`cannot create the lock in ${app.paths.dataDir}: ${(error as Error).message}`, { cause: error });
+  }
+  const store = app.store();
+  let loaded = await app.load();
+  if (!loaded.configuration.fileValid) app.log.error("schedules.json is not valid; no job runs until it is fixed (the daemon keeps watching it)");
+  announce(app, loaded);
+
+  const now = Date.now();
+  const orphans = await store.orphanedRuns((owner) => owner.pid !== process.pid && pidAlive(owner.pid));
+  for (const orphan of orphans) {
+    await store.finishRun(orphan.id, { status: "interrupted", reason: "the process running it stopped (crash, kill or power loss)" }, now);
+    app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
+  }
+
+  const metrics = createMetrics();
+  const runner = app.runner(() => loaded);
+  const scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
+  const updateJobGauge = () => {
+    metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
+    metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
+  };
+  updateJobGauge();
+  await scheduler.start(loaded.configuration.jobs, loaded.skills);
+
+  const watcher = watchConfiguration(
+    app,
+    () => loaded,
+    (next) => {
+      loaded = next;
+      scheduler.maxConcurrentRuns = next.configuration.settings.maxConcurrentRuns;
+      scheduler.reload(next.configuration.jobs, next.skills);
+      updateJobGauge();
+      app.log.info({ jobs: next.configuration.jobs.length }, "configuration reloaded");
+      announce(app, next);
+    },
+    (next) => {
+      for (const problem of next.configuration.problems) app.log.error(formatProblem(problem));
+      app.log.error("configuration change rejected; the running configuration stays as it was");
+    },
+  );
+
+  const prune = async () => {
+    const removed = await store.prune(Date.now() - loaded.configuration.settings.retentionMs);
+    if (removed) app.log.info({ removed }, "old runs pruned (retention)");
+  };
+  await prune();
+  const pruneTimer = setInterval(() => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")), 3_600_000).unref();
+
+  const { host, port } = httpAddress(app.env);
+  const status = await startStatusServer({
+    host,
+    port,
+    metrics,
+    health: {
+      schedulerAlive: () => scheduler.alive,
+      ledgerWritable: () => store.ping(Date.now()),
+      details: () => ({ running: scheduler.running, jobs: loaded.configuration.jobs.length }),
+    },
+  });
+  const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
+  app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: status.url,
+    scheduler,
+    stop() {
+      stopping ??= (async () => {
+        watcher.close();
+        clearInterval(pruneTimer);
+        app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
+        await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
+        await status.close();
+        app.close();
+        lock.release();
+        app.log.info("stopped");
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * @module feeds — fetches RSS, Atom and JSON sources with conditional requests, so an unchanged feed
+ * costs one 304 and no parsing. The `type` of an XML source is a hint: "rss" and "atom" both parse
+ * either format, detected by the root element, because feeds move between the two without notice.
+ * A JSON source stays JSON (its mapping would mean nothing for XML) and an XML one stays XML.
+ */
+import { createHash } from "node:crypto";
+import type { Logger } from "pino";
+import { errorMessage, ServiceError } from "../../errors.ts";
+import type { Env, FeedItem, SourceSpec } from "../../types.ts";
+import { fetchWithRetry, safeUrl } from "../http.ts";
+import { parseJsonFeed } from "./parse-json.ts";
+import { parseXmlFeed } from "./parse-xml.ts";
+
+export interface CachedFeed {
+  etag?: string;
+  lastModified?: string;
+  items: FeedItem[];
+}
+
+/** Where validators and parsed items are kept between fetches (the job's state, or memory). */
+export interface HttpCache {
+  get(key: string): CachedFeed | undefined;
+  set(key: string, value: CachedFeed): void;
+}
+
+export type FeedSource = Exclude<SourceSpec, { type: "github" }>;
+
+export interface FeedFetcherOptions {
+  /** Accepted like every integration's factory; feeds need no variable today. */
+  env: Env;
+  signal: AbortSignal;
+  log: Logger;
+  cache: HttpCache;
+  fetch?: typeof fetch;
+  /** Further attempts after a 429, 5xx or network error; default 3. */
+  retries?: number;
+}
+
+const ACCEPT = {
+  xml: "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, */*;q=0.5",
+  json: "application/feed+json, application/json;q=0.9, */*;q=0.5",
+};
+const USER_AGENT = "Sundial (feed reader)";
+
+export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSource) => Promise<FeedItem[]> {
+  const { signal, log, cache, retries } = options;
+  return async (source) => {
+    const url = httpUrl(source.url);
+    const sourceName = source.name ?? url?.host ?? "(invalid url)";
+    const service = `Feed ${sourceName}`;
+    // Checked here because fetch would call a bad URL a network error, and network errors are retried.
+    if (!url) throw new ServiceError(service, "the url is not an http(s) URL; write the full address, like https://example.com/feed.xml");
+    const key = cacheKey(source, url);
+    const cached = cache.get(key);
+    const headers: Record<string, string> = { accept: source.type === "json" ? ACCEPT.json : ACCEPT.xml, "user-agent": USER_AGENT };
+    if (cached?.etag) headers["if-none-match"] = cached.etag;
+    if (cached?.lastModified) headers["if-modified-since"] = cached.lastModified;
+
+    const response = await fetchWithRetry(service, source.url, { headers }, { signal, retries, fetch: options.fetch });
+    if (response.status === 304) {
+      if (!cached) throw new ServiceError(service, `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})`);
+      log.debug({ source: sourceName, items: cached.items.length }, "feed unchanged (304)");
+      return [...cached.items];
+    }
+
+    const body = await readBody(response, service, source.url, signal);
+    const origin = { url: source.url, source: sourceName };
+    let items: FeedItem[];
+    try {
+      items = source.type === "json" ? parseJsonFeed(body, source, origin) : parseXmlFeed(body, origin);
+    } catch (error) {
+      throw new ServiceError(service, `${errorMessage(error)} (${safeUrl(source.url)})`);
+    }
+    const entry: CachedFeed = { items };
+    const etag = response.headers.get("etag");
+    const lastModified = response.headers.get("last-modified");
+    if (etag) entry.etag = etag;
+    if (lastModified) entry.lastModified = lastModified;
+    cache.set(key, entry);
+    log.debug({ source: sourceName, items: items.length, conditional: Boolean(etag || lastModified) }, "feed fetched");
+    return items;
+  };
+}
+
+/** A cache that lives as long as the fetcher's owner; fine for one run or a test. */
+export function createMemoryHttpCache(): HttpCache & { entries: Map<string, CachedFeed> } {
+  const entries = new Map<string, CachedFeed>();
+  return { entries, get: (key) => entries.get(key), set: (key, value) => void entries.set(key, value) };
+}
+
+/**
+ * Everything that shapes the items, not just the URL: a renamed source or a new field mapping must
+ * not be answered from items parsed under the old one. The query (which may hold a key) is hashed.
+ */
+function cacheKey(source: FeedSource, url: URL): string {
+  const mapping = source.type === "json" ? [source.itemsPath ?? null, source.fields ?? null] : [];
+  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping]);
+  return `feed:${url.host}${url.pathname}:${createHash("sha256").update(shape).digest("hex").slice(0, 16)}`;
+}
+
+function httpUrl(text: string): URL | undefined {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:" ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decodes with the declared charset (header, then the XML declaration); `Response.text()` assumes UTF-8. */
+async function readBody(response: Response, service: string, url: string, signal: AbortSignal): Promise<string> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } catch (error) {
+    if (signal.aborted) throw signal.reason;
+    throw new ServiceError(service, `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, undefined, true);
+  }
+  const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
+  const charset =
+    /charset\s*=\s*"?([\w.:-]+)/i.exec(response.headers.get("content-type") ?? "")?.[1] ?? /^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["']/i.exec(head)?.[1] ?? "utf-8";
+  try {
+    return new TextDecoder(charset).decode(bytes);
+  } catch {
+    // An unknown label: UTF-8 is the best guess for anything on the web today.
+    return new TextDecoder("utf-8").decode(bytes);
+  }
+}

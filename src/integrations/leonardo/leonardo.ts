@@ -1,0 +1,133 @@
+/** @module leonardo — hero images from Leonardo.ai's REST API: start a generation, poll it, download the image. */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import { z } from "zod";
+import { formatDuration } from "../../config/duration.ts";
+import { NonRetryableError, ServiceError } from "../../errors.ts";
+import type { Env, ImageGenerator } from "../../types.ts";
+import { fetchWithRetry } from "../http.ts";
+
+const SERVICE = "Leonardo";
+const DEFAULT_API_URL = "https://cloud.leonardo.ai";
+/** Leonardo Lightning XL: quick and cheap, good enough for a blog's hero image. */
+const DEFAULT_MODEL_ID = "b24e16ff-06e3-43eb-8d33-4416c2d75876";
+const DEFAULT_SIZE = { width: 1344, height: 768 };
+/** Polls slow down by doubling, but never wait longer than this between two looks. */
+const MAX_POLL_GAP_MS = 15_000;
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+
+const createdSchema = z.object({ sdGenerationJob: z.object({ generationId: z.string().min(1) }) });
+const generationSchema = z.object({
+  generations_by_pk: z
+    .object({
+      status: z.string(),
+      generated_images: z.array(z.object({ url: z.url() })).default([]),
+    })
+    .nullable(),
+});
+
+export interface LeonardoOptions {
+  env: Env;
+  signal: AbortSignal;
+  log: Logger;
+  /** First wait between polls; doubled after each, up to 15 s. Default 2 s. */
+  pollIntervalMs?: number;
+  /** How long a generation may take before it is given up on. Default 3 min. */
+  maxWaitMs?: number;
+  fetch?: typeof fetch;
+}
+
+export function createLeonardo(options: LeonardoOptions): ImageGenerator {
+  const key = options.env.LEONARDO_API_KEY?.trim() || undefined;
+  const api = `${(options.env.LEONARDO_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, "")}/api/rest/v1`;
+  const { signal, log, pollIntervalMs = 2000, maxWaitMs = 180_000 } = options;
+  const http = { signal, ...(options.fetch ? { fetch: options.fetch } : {}) };
+
+  async function callApi<T>(what: string, path: string, init: RequestInit, schema: z.ZodType<T>, apiKey: string): Promise<T> {
+    const headers = { accept: "application/json", authorization: `Bearer ${apiKey}`, ...(init.body ? { "content-type": "application/json" } : {}) };
+    const response = await fetchWithRetry(SERVICE, `${api}${path}`, { ...init, headers }, http);
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new ServiceError(SERVICE, `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, response.status);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new ServiceError(SERVICE, `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, response.status);
+    }
+    return parsed.data;
+  }
+
+  async function waitForImage(generationId: string, apiKey: string): Promise<string> {
+    const started = Date.now();
+    let gap = pollIntervalMs;
+    for (let poll = 1; ; poll++) {
+      const remaining = started + maxWaitMs - Date.now();
+      if (remaining <= 0) {
+        throw new ServiceError(SERVICE, `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, undefined, true);
+      }
+      await sleep(Math.min(gap, remaining), undefined, { signal });
+      gap = Math.min(gap * 2, Math.max(MAX_POLL_GAP_MS, pollIntervalMs));
+      const { generations_by_pk: generation } = await callApi(`GET /generations/${generationId}`, `/generations/${encodeURIComponent(generationId)}`, { method: "GET" }, generationSchema, apiKey);
+      if (!generation) throw new ServiceError(SERVICE, `generation ${generationId} does not exist`);
+      log.debug({ generationId, status: generation.status, poll }, "Leonardo generation polled");
+      if (generation.status === "FAILED") throw new ServiceError(SERVICE, `generation ${generationId} failed (status FAILED)`);
+      if (generation.status !== "COMPLETE") continue;
+      const image = generation.generated_images[0];
+      if (!image) throw new ServiceError(SERVICE, `generation ${generationId} is COMPLETE but has no image`);
+      return image.url;
+    }
+  }
+
+  async function download(url: string): Promise<Uint8Array> {
+    // The image lives on a CDN: the key is not sent there.
+    const response = await fetchWithRetry(SERVICE, url, {}, http);
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) {
+      throw new ServiceError(SERVICE, `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`);
+    }
+    return bytes;
+  }
+
+  return {
+    available: key !== undefined,
+    async generate(prompt, size = {}) {
+      if (!key) throw new NonRetryableError(`${SERVICE}: LEONARDO_API_KEY is not set, so no image can be generated; set it or turn hero images off`);
+      const width = dimension(size.width ?? DEFAULT_SIZE.width);
+      const height = dimension(size.height ?? DEFAULT_SIZE.height);
+      try {
+        const body = JSON.stringify({ prompt, modelId: DEFAULT_MODEL_ID, width, height, num_images: 1 });
+        const created = await callApi("POST /generations", "/generations", { method: "POST", body }, createdSchema, key);
+        const generationId = created.sdGenerationJob.generationId;
+        log.info({ generationId, width, height }, "Leonardo generation started");
+        const url = await waitForImage(generationId, key);
+        return { png: await download(url), url };
+      } catch (error) {
+        // An abort while sleeping surfaces as a bare AbortError: report the run's own reason instead.
+        throw signal.aborted ? signal.reason : redact(error, key);
+      }
+    },
+  };
+}
+
+/** Leonardo wants multiples of 8 between 32 and 1536. */
+function dimension(value: number): number {
+  return Math.min(1536, Math.max(32, Math.round(value / 8) * 8));
+}
+
+function startsWith(bytes: Uint8Array, signature: number[]): boolean {
+  return signature.every((byte, index) => bytes[index] === byte);
+}
+
+/** A server that echoes the request (some proxies do) must not carry the key into a message. */
+function redact(error: unknown, key: string): unknown {
+  if (error instanceof Error && (error.message.includes(key) || error.stack?.includes(key))) {
+    error.message = error.message.replaceAll(key, "[redacted]");
+    error.stack = error.stack?.replaceAll(key, "[redacted]");
+  }
+  return error;
+}

@@ -1,0 +1,91 @@
+/**
+ * @module sqlite-schema — the ledger's tables. The partial unique index on (job, scheduled_for)
+ * is what makes "one row per slot" true even when two processes race: the second insert is ignored.
+ */
+import type Database from "better-sqlite3";
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    skill TEXT NOT NULL,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catchup','manual','retry','resume')),
+    status TEXT NOT NULL CHECK (status IN ('queued','running','retrying','succeeded','failed','timed_out','skipped','missed','interrupted')),
+    reason TEXT,
+    scheduled_for INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL DEFAULT 0,
+    resume_of INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL DEFAULT 0,
+    owner_instance TEXT NOT NULL DEFAULT '',
+    alerted_at INTEGER
+  );
+  CREATE UNIQUE INDEX runs_one_row_per_slot ON runs(job, scheduled_for) WHERE trigger IN ('schedule','catchup');
+  CREATE INDEX runs_by_job ON runs(job, id);
+  CREATE INDEX runs_by_status ON runs(status, id);
+  CREATE INDEX runs_active ON runs(job) WHERE status IN ('queued','running','retrying');
+  CREATE INDEX runs_resume_of ON runs(resume_of) WHERE resume_of IS NOT NULL;
+  CREATE INDEX runs_finished ON runs(finished_at);
+
+  CREATE TABLE steps (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('running','succeeded','failed')),
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    result TEXT,
+    error TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL DEFAULT 0,
+    reused_from INTEGER,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (run_id, step_id)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE deliveries (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    url TEXT,
+    detail TEXT,
+    PRIMARY KEY (run_id, seq)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE job_state (
+    job TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (job, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE job_cursor (
+    job TEXT PRIMARY KEY,
+    first_seen INTEGER NOT NULL
+  ) WITHOUT ROWID;
+
+  CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
+  `,
+];
+
+export function migrate(db: Database.Database): void {
+  const version = db.pragma("user_version", { simple: true }) as number;
+  for (let next = version; next < MIGRATIONS.length; next++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[next] as string);
+      db.pragma(`user_version = ${next + 1}`);
+    }).immediate();
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * @module log — pino logs as JSON lines on stderr (pretty on a terminal), with every secret from
+ * the environment replaced by "[redacted]" wherever it appears, including inside error messages.
+ */
+import pino, { type Logger } from "pino";
+import pretty from "pino-pretty";
+import type { Env } from "./types.ts";
+
+const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|WEBHOOK|CREDENTIAL)/i;
+
+/** Values of environment variables that hold secrets, longest first (so no partial leaks). */
+export function secretValues(env: Env, extraNames: Iterable<string> = []): string[] {
+  const names = new Set([...Object.keys(env).filter((name) => SECRET_NAME.test(name)), ...extraNames]);
+  return [...names]
+    .map((name) => env[name])
+    .filter((value): value is string => typeof value === "string" && value.length >= 6)
+    .sort((a, b) => b.length - a.length);
+}
+
+export type Scrub = (text: string) => string;
+
+export function createScrubber(env: Env, extraNames: Iterable<string> = []): Scrub {
+  const secrets = secretValues(env, extraNames);
+  if (!secrets.length) return (text) => text;
+  return (text) => {
+    let out = text;
+    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+    return out;
+  };
+}
+
+export interface LogOptions {
+  level?: string;
+  pretty?: boolean;
+  scrub?: Scrub;
+  /** Where lines go; default stderr. */
+  write?: (line: string) => void;
+}
+
+export function createLogger(options: LogOptions = {}): Logger {
+  const scrub = options.scrub ?? ((text: string) => text);
+  const sink = options.pretty ? pretty({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" }) : null;
+  const write = options.write ?? ((line: string) => (sink ? sink.write(line) : process.stderr.write(line)));
+  return pino(
+    { level: options.level ?? "info", base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ["*.apiKey", "*.token", "*.authorization", "*.headers.authorization"], censor: "[redacted]" } },
+    { write: (line: string) => write(scrub(line)) },
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * @module context — builds the `ctx` a skill's `run(ctx)` receives: memoized steps stored in the
+ * ledger, per-job state, parallel-with-limit, and the integrations. The step in progress is tracked
+ * with AsyncLocalStorage so usage from parallel Claude calls lands on the right step.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import pLimit from "p-limit";
+import type { Logger } from "pino";
+import type { ClaudeClient, ImageGenerator, JobState, ParallelOptions, RunInfo, SkillContext, Sources } from "../types.ts";
+import type { RunStore } from "../ledger/store.ts";
+import { decodeValue, encodeValue } from "../ledger/json.ts";
+import { errorMessage } from "../errors.ts";
+
+export interface Integrations {
+  claude: ClaudeClient;
+  sources: Sources;
+  images: ImageGenerator;
+}
+
+export interface ContextOptions {
+  store: RunStore;
+  runId: number;
+  job: string;
+  params: unknown;
+  log: Logger;
+  signal: AbortSignal;
+  info: RunInfo;
+  dryRun: boolean;
+  /** The job's state as loaded at run start; dry runs write to this copy only. */
+  stateSnapshot: Map<string, unknown>;
+  integrations: Integrations;
+  now: () => number;
+  currentStep: AsyncLocalStorage<string>;
+  /** Called as each step starts and ends, for a terminal's progress display. */
+  onStep?: (event: { id: string; status: "running" | "succeeded" | "failed" | "reused"; ms?: number }) => void;
+}
+
+export function createJobState(options: Pick<ContextOptions, "store" | "job" | "dryRun" | "stateSnapshot" | "now">): JobState {
+  const { store, job, dryRun, stateSnapshot, now } = options;
+  return {
+    get<T>(key: string) {
+      const value = stateSnapshot.get(key);
+      // A copy, so a caller mutating it does not change what `get` returns next without `set`.
+      return (value === undefined ? undefined : decodeValue(encodeValue(value))) as T | undefined;
+    },
+    async set(key, value) {
+      stateSnapshot.set(key, decodeValue(encodeValue(value)));
+      if (!dryRun) await store.setState(job, key, value, now());
+    },
+  };
+}
+
+export function createContext(options: ContextOptions): SkillContext<unknown> {
+  const { store, runId, signal, now, currentStep, onStep } = options;
+  const running = new Map<string, Promise<unknown>>();
+
+  async function runStep<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+    const stored = await store.getStep(runId, id);
+    if (stored) {
+      onStep?.({ id, status: "reused" });
+      return stored.result as T;
+    }
+    signal.throwIfAborted();
+    const started = now();
+    await store.startStep(runId, id, started);
+    onStep?.({ id, status: "running" });
+    try {
+      const result = await currentStep.run(id, fn);
+      // Round-trip through JSON so a first run sees exactly what a resumed run would.
+      const stable = result === undefined ? undefined : (decodeValue(encodeValue(result)) as T);
+      await store.finishStep(runId, id, stable, now());
+      onStep?.({ id, status: "succeeded", ms: now() - started });
+      return stable as T;
+    } catch (error) {
+      await store.failStep(runId, id, errorMessage(error), now());
+      onStep?.({ id, status: "failed", ms: now() - started });
+      throw error;
+    }
+  }
+
+  return {
+    params: options.params,
+    log: options.log,
+    signal,
+    run: options.info,
+    dryRun: options.dryRun,
+    state: createJobState(options),
+    claude: options.integrations.claude,
+    sources: options.integrations.sources,
+    images: options.integrations.images,
+    step<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
+      if (typeof id !== "string" || !id) throw new TypeError("ctx.step(id, fn) needs a non-empty string id");
+      // The same id twice in one attempt shares one execution instead of racing two.
+      const existing = running.get(id);
+      if (existing) return existing as Promise<T>;
+      const promise = runStep(id, fn);
+      running.set(id, promise);
+      promise.catch(() => running.delete(id));
+      return promise;
+    },
+    async parallel<I, O>(items: readonly I[], fn: (item: I, index: number) => Promise<O>, parallelOptions?: ParallelOptions): Promise<O[]> {
+      const limit = pLimit(Math.max(1, parallelOptions?.concurrency ?? 4));
+      return Promise.all(items.map((item, index) => limit(() => fn(item, index))));
+    },
+  };
+}

@@ -1,0 +1,192 @@
+/**
+ * @module runner — carries one claimed run to its final row: attempts with a timeout each, retries
+ * with exponential backoff and jitter, deliveries as memoized steps (never posted twice), and
+ * failure alerts. Every path ends in `finishRun`; nothing leaves a row `running`.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { DeliveryAdapter, DeliveryTarget, Env, Output, Receipt, Usage } from "../types.ts";
+import type { ResolvedJob } from "../config/load.ts";
+import type { LoadedSkill } from "../skill/load.ts";
+import type { RunOutcome, RunStore } from "../ledger/store.ts";
+import { isSkip } from "../skill/define.ts";
+import { errorMessage, isRetryable } from "../errors.ts";
+import { backoffMs } from "../integrations/http.ts";
+import { createContext, type Integrations } from "./context.ts";
+import { sendAlert } from "./alerts.ts";
+
+export interface IntegrationRequest {
+  env: Env;
+  job: ResolvedJob;
+  signal: AbortSignal;
+  log: Logger;
+  store: RunStore;
+  /** The job's state for this run; integrations may keep caches in it (not written in dry runs). */
+  stateSnapshot: Map<string, unknown>;
+  dryRun: boolean;
+  onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
+}
+
+export interface RunnerDeps {
+  store: RunStore;
+  env: Env;
+  dataDir: string;
+  log: Logger;
+  now: () => number;
+  adapters: Map<string, DeliveryAdapter>;
+  integrations: (request: IntegrationRequest) => Integrations;
+  /** Where dry-run previews are printed. */
+  writePreview: (text: string) => void;
+  alerts: () => DeliveryTarget[];
+  onStep?: (runId: number, event: { id: string; status: string; ms?: number }) => void;
+}
+
+export interface RunRequest {
+  runId: number;
+  job: ResolvedJob;
+  skill: LoadedSkill;
+  scheduledFor: number;
+  /** Attempt the row is at (1 for a fresh claim). */
+  attempt: number;
+  dryRun: boolean;
+  resumeOf: number | null;
+  /** Aborts the run when the daemon shuts down; the run is then recorded `interrupted`. */
+  shutdown: AbortSignal;
+}
+
+class TimeoutError extends Error {
+  override readonly name = "TimeoutError";
+}
+
+/** Rejects as soon as `signal` aborts, even if `work` ignores the signal. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+export function createRunner(deps: RunnerDeps) {
+  const { store, now } = deps;
+  const currentStep = new AsyncLocalStorage<string>();
+
+  async function deliverAll(request: RunRequest, outputs: Output[], ctx: ReturnType<typeof createContext>, signal: AbortSignal, log: Logger) {
+    for (const [index, output] of outputs.entries()) {
+      const key = output.key ?? String(index);
+      const earlier: Receipt[] = [];
+      for (const [d, target] of request.job.deliver.entries()) {
+        const adapter = deps.adapters.get(target.to);
+        if (!adapter) throw new Error(`no delivery adapter "${target.to}"`);
+        const deliveryCtx = { job: request.job.id, runId: request.runId, env: deps.env, dataDir: deps.dataDir, signal, log, earlier: [...earlier] };
+        if (request.dryRun) {
+          deps.writePreview(`── dry run: ${target.to} (output ${index + 1} of ${outputs.length}) ──\n${await adapter.preview(output, target, deliveryCtx)}\n`);
+          earlier.push({ to: target.to, url: `(dry run: ${target.to})` });
+          continue;
+        }
+        const receipt = await ctx.step(`deliver:${key}:${d}:${target.to}`, async () => {
+          const fresh = await adapter.deliver(output, target, deliveryCtx);
+          await store.addDelivery(request.runId, fresh);
+          return fresh;
+        });
+        earlier.push(receipt);
+      }
+    }
+  }
+
+  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null): Promise<RunOutcome> {
+    const { job, runId } = request;
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
+    const signal = AbortSignal.any([controller.signal, request.shutdown]);
+    const log = deps.log.child({ job: job.id, run: runId, attempt });
+    const integrations = deps.integrations({
+      env: deps.env,
+      job,
+      signal,
+      log,
+      store,
+      stateSnapshot,
+      dryRun: request.dryRun,
+      onUsage: ({ usage, costUsd }) => void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd),
+    });
+    const ctx = createContext({
+      store,
+      runId,
+      job: job.id,
+      params: job.params,
+      log,
+      signal,
+      dryRun: request.dryRun,
+      stateSnapshot,
+      integrations,
+      now,
+      currentStep,
+      info: { id: runId, job: job.id, scheduledFor: new Date(request.scheduledFor).toISOString(), attempt, lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString() },
+      onStep: deps.onStep && ((event) => deps.onStep?.(runId, event)),
+    });
+    try {
+      const result = await raceAbort(Promise.resolve().then(() => request.skill.definition.run(ctx)), signal);
+      if (isSkip(result)) return { status: "skipped", reason: result.reason };
+      const outputs = Array.isArray(result) ? result : [result];
+      if (outputs.length === 0) return { status: "skipped", reason: "the skill returned no output" };
+      await raceAbort(deliverAll(request, outputs, ctx, signal, log), signal);
+      if (request.dryRun) return { status: "skipped", reason: `dry run: ${outputs.length} output(s) previewed, nothing delivered` };
+      return { status: "succeeded" };
+    } catch (error) {
+      if (controller.signal.aborted) return { status: "timed_out", error: errorMessage(controller.signal.reason) };
+      if (request.shutdown.aborted) return { status: "interrupted", reason: "shutdown", error: errorMessage(request.shutdown.reason) };
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Runs the request to its final row and returns the outcome recorded. */
+  async function execute(request: RunRequest): Promise<RunOutcome> {
+    const { job, runId } = request;
+    const log = deps.log.child({ job: job.id, run: runId });
+    let outcome: RunOutcome;
+    try {
+      if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
+      const stateSnapshot = await store.loadState(job.id);
+      const lastSuccessAt = await store.lastSuccessAt(job.id);
+      for (let attempt = Math.max(1, request.attempt); ; attempt++) {
+        await store.markRunning(runId, attempt, now());
+        try {
+          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt);
+          break;
+        } catch (error) {
+          const message = errorMessage(error);
+          if (!isRetryable(error) || attempt > job.retries) {
+            outcome = { status: "failed", error: message };
+            break;
+          }
+          const wait = backoffMs(attempt - 1, job.retryBackoffMs, Math.max(job.retryBackoffMs, 3_600_000));
+          log.warn({ err: message, retryInMs: wait }, "attempt failed; retrying");
+          await store.markRetrying(runId, attempt, message);
+          try {
+            await sleep(wait, undefined, { signal: request.shutdown });
+          } catch {
+            outcome = { status: "interrupted", reason: "shutdown", error: message };
+            break;
+          }
+        }
+      }
+    } catch (error) {
+      // The ledger itself failed mid-run; still try to record the run as failed.
+      outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
+    }
+    await store.finishRun(runId, outcome, now());
+    const level = outcome.status === "failed" || outcome.status === "timed_out" ? "error" : "info";
+    log[level]({ status: outcome.status, reason: outcome.reason ?? undefined, err: outcome.error ?? undefined }, `run ${outcome.status}`);
+    if (!request.dryRun) await sendAlert({ ...deps, log }, job, runId, outcome).catch((error: unknown) => log.error({ err: errorMessage(error) }, "failure alert could not be sent"));
+    return outcome;
+  }
+
+  return { execute };
+}
+
+export type Runner = ReturnType<typeof createRunner>;

@@ -1,0 +1,63 @@
+/**
+ * @module calendar — when a cron pattern fires, in a time zone. One paused croner object per
+ * distinct (pattern, zone), shared by every job that uses it: croner keeps ~80 KB per object, so
+ * 10,000 jobs with their own objects would cost close to 1 GB.
+ */
+import { Cron } from "croner";
+
+/** Most slots enumerated for one job at once; beyond it a warning says how many were left out. */
+export const MAX_SLOTS = 100_000;
+
+export class Calendar {
+  private readonly crons = new Map<string, Cron>();
+
+  private cron(pattern: string, timezone: string): Cron {
+    const key = `${timezone}\u0000${pattern}`;
+    let cron = this.crons.get(key);
+    if (!cron) {
+      cron = new Cron(pattern, { timezone, paused: true });
+      this.crons.set(key, cron);
+    }
+    return cron;
+  }
+
+  /**
+   * The first slot strictly after `afterMs`, or null if the pattern never fires again. Guards
+   * against croner returning a time that does not move forward (seen across spring-forward gaps).
+   */
+  next(pattern: string, timezone: string, afterMs: number): number | null {
+    const cron = this.cron(pattern, timezone);
+    let from = afterMs;
+    for (let guard = 0; guard < 4; guard++) {
+      const next = cron.nextRun(new Date(from))?.getTime() ?? null;
+      if (next === null) return null;
+      if (next > afterMs) return next;
+      from = Math.max(from, next) + 1000;
+    }
+    return null;
+  }
+
+  /** Slots in (fromMs, toMs], oldest first, at most `limit`; `truncated` when more exist. */
+  between(pattern: string, timezone: string, fromMs: number, toMs: number, limit = MAX_SLOTS): { slots: number[]; truncated: boolean } {
+    const slots: number[] = [];
+    let cursor = fromMs;
+    while (slots.length < limit) {
+      const next = this.next(pattern, timezone, cursor);
+      if (next === null || next > toMs) return { slots, truncated: false };
+      slots.push(next);
+      cursor = next;
+    }
+    const after = this.next(pattern, timezone, cursor);
+    return { slots, truncated: after !== null && after <= toMs };
+  }
+
+  /** Forgets calculators no job uses any more (after a reload). */
+  retain(keys: Iterable<{ cron: string; timezone: string }>): void {
+    const keep = new Set([...keys].map((k) => `${k.timezone}\u0000${k.cron}`));
+    for (const key of this.crons.keys()) if (!keep.has(key)) this.crons.delete(key);
+  }
+
+  get size(): number {
+    return this.crons.size;
+  }
+}

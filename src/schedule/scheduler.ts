@@ -1,0 +1,293 @@
+/**
+ * @module scheduler — fires jobs on their slots. One timer for all jobs (a min-heap of next fires),
+ * so 10,000 jobs cost one timer, not 10,000; every due slot is claimed in the ledger in one batch
+ * transaction before anything starts, so a restart or a second process can never run it twice.
+ */
+import type { Logger } from "pino";
+import type { ResolvedJob } from "../config/load.ts";
+import type { LoadedSkill } from "../skill/load.ts";
+import type { ClaimResult, Owner, RunClaim, RunStore } from "../ledger/store.ts";
+import type { Runner } from "../run/runner.ts";
+import type { RunStatus } from "../types.ts";
+import { errorMessage } from "../errors.ts";
+import { Calendar } from "./calendar.ts";
+import { MinHeap } from "./heap.ts";
+import { planSlots } from "./plan.ts";
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+/** The timer never sleeps longer than this, so a clock jump or a wake from sleep is noticed soon. */
+const MAX_SLEEP_MS = 30_000;
+
+export interface SchedulerEvents {
+  onFire?(job: string, lagMs: number): void;
+  onOutcome?(job: string, status: RunStatus, durationMs: number): void;
+  onTick?(): void;
+}
+
+export interface SchedulerDeps {
+  store: RunStore;
+  runner: Runner;
+  log: Logger;
+  owner: Owner;
+  clock?: Clock;
+  maxConcurrentRuns: number;
+  events?: SchedulerEvents;
+  random?: () => number;
+}
+
+interface Entry {
+  at: number;
+  slot: number;
+  job: ResolvedJob;
+  version: number;
+}
+
+export class Scheduler {
+  private readonly clock: Clock;
+  private readonly calendar = new Calendar();
+  private readonly heap = new MinHeap<Entry>();
+  private readonly entries = new Map<string, Entry>();
+  private jobs = new Map<string, ResolvedJob>();
+  private skills = new Map<string, LoadedSkill>();
+  private timer: unknown = null;
+  private stopped = true;
+  private ticking = false;
+  private readonly inFlight = new Map<number, Promise<unknown>>();
+  private readonly waiting: { runId: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null }[] = [];
+  private readonly shutdown = new AbortController();
+  private version = 0;
+  maxConcurrentRuns: number;
+
+  constructor(private readonly deps: SchedulerDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.maxConcurrentRuns = deps.maxConcurrentRuns;
+  }
+
+  get running(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resumes interrupted runs, catches up on slots missed while down, then starts the timer. */
+  async start(jobs: ResolvedJob[], skills: Map<string, LoadedSkill>, resumeWindowMs = 86_400_000): Promise<void> {
+    this.stopped = false;
+    this.setJobs(jobs, skills);
+    const now = this.clock.now();
+    await this.resumeInterrupted(now - resumeWindowMs);
+    const enabled = [...this.jobs.values()].filter((job) => job.enabled);
+    const cursors = await this.deps.store.jobCursors(enabled.map((job) => job.id), now);
+    const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
+    for (const job of enabled) {
+      const { slots, truncated } = this.calendar.between(job.cron, job.timezone, cursors.get(job.id) ?? now, now);
+      if (truncated) this.deps.log.warn({ job: job.id }, `more than ${slots.length} slots were missed; only the latest ${slots.length} are recorded`);
+      const plan = planSlots(slots, now, job);
+      await this.recordMissed(job, plan.missed);
+      claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
+      this.schedule(job, now);
+    }
+    await this.dispatch(claims);
+    this.arm();
+  }
+
+  /** Applies a new configuration: new and changed jobs are scheduled from now; removed ones stop. */
+  reload(jobs: ResolvedJob[], skills: Map<string, LoadedSkill>): void {
+    const before = this.jobs;
+    this.setJobs(jobs, skills);
+    const now = this.clock.now();
+    for (const job of this.jobs.values()) {
+      const old = before.get(job.id);
+      const same = old && old.cron === job.cron && old.timezone === job.timezone && old.enabled === job.enabled && old.jitterMs === job.jitterMs;
+      const entry = this.entries.get(job.id);
+      if (same && entry) entry.job = job;
+      else this.schedule(job, now);
+    }
+    for (const id of this.entries.keys()) if (!this.jobs.has(id)) this.entries.delete(id);
+    this.calendar.retain(this.jobs.values());
+    this.arm();
+  }
+
+  /** Stops firing; runs in flight go on. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  /** Waits up to `graceMs` for running runs, then aborts them (they record themselves `interrupted`). */
+  async drain(graceMs: number): Promise<void> {
+    this.stop();
+    const all = () => Promise.allSettled([...this.inFlight.values()]);
+    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+    if (timedOut) {
+      this.deps.log.warn({ running: this.inFlight.size }, "grace period over; aborting running runs");
+      this.shutdown.abort(new Error("the daemon is shutting down"));
+      await all();
+    }
+    for (const waiting of this.waiting.splice(0)) {
+      await this.deps.store.finishRun(waiting.runId, { status: "interrupted", reason: "shutdown before it could start" }, this.clock.now());
+    }
+  }
+
+  /** Next fire times of a job (for `list` and the status server). */
+  nextRuns(job: Pick<ResolvedJob, "cron" | "timezone">, count: number, from = this.clock.now()): string[] {
+    const out: string[] = [];
+    let cursor = from;
+    while (out.length < count) {
+      const next = this.calendar.next(job.cron, job.timezone, cursor);
+      if (next === null) break;
+      out.push(new Date(next).toISOString());
+      cursor = next;
+    }
+    return out;
+  }
+
+  get alive(): boolean {
+    return !this.stopped && (this.timer !== null || this.ticking);
+  }
+
+  private setJobs(jobs: ResolvedJob[], skills: Map<string, LoadedSkill>): void {
+    this.jobs = new Map(jobs.map((job) => [job.id, job]));
+    this.skills = skills;
+  }
+
+  private schedule(job: ResolvedJob, after: number): void {
+    if (!job.enabled) {
+      this.entries.delete(job.id);
+      return;
+    }
+    const slot = this.calendar.next(job.cron, job.timezone, after);
+    if (slot === null) {
+      this.entries.delete(job.id);
+      return;
+    }
+    const jitter = job.jitterMs ? Math.floor((this.deps.random ?? Math.random)() * job.jitterMs) : 0;
+    const entry: Entry = { at: slot + jitter, slot, job, version: ++this.version };
+    this.entries.set(job.id, entry);
+    this.heap.push(entry);
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    if (this.timer !== null) this.clock.clearTimeout(this.timer);
+    let top = this.heap.peek();
+    while (top && this.entries.get(top.job.id) !== top) {
+      this.heap.pop();
+      top = this.heap.peek();
+    }
+    const delay = top ? Math.min(MAX_SLEEP_MS, Math.max(0, top.at - this.clock.now())) : MAX_SLEEP_MS;
+    this.timer = this.clock.setTimeout(() => void this.tick(), delay);
+  }
+
+  private async tick(): Promise<void> {
+    this.timer = null;
+    if (this.stopped || this.ticking) return;
+    this.ticking = true;
+    try {
+      this.deps.events?.onTick?.();
+      const now = this.clock.now();
+      const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
+      for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
+        this.heap.pop();
+        if (this.entries.get(top.job.id) !== top) continue;
+        const job = top.job;
+        const later = this.calendar.between(job.cron, job.timezone, top.slot, now).slots;
+        const plan = planSlots([top.slot, ...later], now, job);
+        await this.recordMissed(job, plan.missed);
+        claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
+        this.schedule(job, Math.max(now, top.slot));
+      }
+      await this.dispatch(claims);
+    } catch (error) {
+      this.deps.log.error({ err: errorMessage(error) }, "scheduler tick failed; retrying on the next tick");
+    } finally {
+      this.ticking = false;
+      this.arm();
+    }
+  }
+
+  private async recordMissed(job: ResolvedJob, missed: { at: number; reason: string }[]): Promise<void> {
+    if (!missed.length) return;
+    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: "missed" as const, reason: m.reason }));
+    const count = await this.deps.store.recordUnrun(rows, this.clock.now());
+    if (count) this.deps.log.warn({ job: job.id, count }, "slots recorded as missed");
+  }
+
+  private async dispatch(fires: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[]): Promise<void> {
+    if (!fires.length) return;
+    const claims: RunClaim[] = fires.map(({ job, at, trigger }) => ({ job: job.id, skill: job.skill, scheduledFor: at, trigger, overlap: job.overlap }));
+    const results = await this.deps.store.claimRuns(claims, this.deps.owner, this.clock.now());
+    results.forEach((result, index) => this.afterClaim(result, (fires[index] as (typeof fires)[number]).job, (claims[index] as RunClaim).scheduledFor, null));
+  }
+
+  private afterClaim(result: ClaimResult, job: ResolvedJob, scheduledFor: number, resumeOf: number | null): void {
+    if (result.status === "duplicate") return;
+    if (result.status === "skipped") {
+      this.deps.log.info({ job: job.id, run: result.runId, reason: result.reason }, "slot skipped");
+      this.deps.events?.onOutcome?.(job.id, "skipped", 0);
+      return;
+    }
+    if (result.status === "queued") return; // started when the job's running run ends
+    this.deps.events?.onFire?.(job.id, this.clock.now() - scheduledFor);
+    this.startOrWait(result.runId, job, scheduledFor, resumeOf);
+  }
+
+  private startOrWait(runId: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null): void {
+    if (this.inFlight.size >= this.maxConcurrentRuns) {
+      this.waiting.push({ runId, job, scheduledFor, resumeOf });
+      return;
+    }
+    const skill = this.skills.get(job.skill);
+    const started = this.clock.now();
+    const execution = skill
+      ? this.deps.runner.execute({ runId, job, skill, scheduledFor, attempt: 1, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
+      : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started).then(() => ({ status: "failed" as const }));
+    const tracked = execution
+      .then((outcome) => this.deps.events?.onOutcome?.(job.id, outcome.status, this.clock.now() - started))
+      .catch((error: unknown) => this.deps.log.error({ job: job.id, run: runId, err: errorMessage(error) }, "run could not be recorded"))
+      .finally(() => {
+        this.inFlight.delete(runId);
+        void this.afterRunEnded(job.id);
+      });
+    this.inFlight.set(runId, tracked);
+  }
+
+  /** Frees a run slot: starts a run waiting for capacity, or the job's queued run (overlap: queue). */
+  private async afterRunEnded(jobId: string): Promise<void> {
+    const next = this.waiting.shift();
+    if (next) this.startOrWait(next.runId, next.job, next.scheduledFor, next.resumeOf);
+    const job = this.jobs.get(jobId);
+    if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
+    try {
+      const active = await this.deps.store.activeRuns(jobId);
+      const queued = active.find((run) => run.status === "queued" && run.ownerInstance === this.deps.owner.instance);
+      if (queued && !active.some((run) => run.status !== "queued")) {
+        await this.deps.store.markRunning(queued.id, 1, this.clock.now());
+        this.startOrWait(queued.id, job, this.clock.now(), null);
+      }
+    } catch (error) {
+      this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
+    }
+  }
+
+  private async resumeInterrupted(since: number): Promise<void> {
+    const runs = await this.deps.store.resumableRuns(since);
+    for (const run of runs) {
+      const job = this.jobs.get(run.job);
+      if (!job?.enabled) continue;
+      const scheduledFor = Date.parse(run.scheduledFor);
+      const [result] = await this.deps.store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor, trigger: "resume", overlap: job.overlap, resumeOf: run.id }], this.deps.owner, this.clock.now());
+      this.deps.log.warn({ job: job.id, run: run.id }, "resuming an interrupted run from its last finished step");
+      if (result) this.afterClaim(result, job, scheduledFor, run.id);
+    }
+  }
+}

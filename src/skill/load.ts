@@ -1,0 +1,115 @@
+/**
+ * @module load — finds and imports the skills in the skills directory (`<name>.ts` or
+ * `<name>/index.ts`). Each load uses tsx's `tsImport`, which gives the files a fresh module graph,
+ * so an edited skill (and the files it imports) takes effect without a restart.
+ */
+import { readdirSync, statSync } from "node:fs";
+import { basename, join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { tsImport } from "tsx/esm/api";
+import type { SkillDefinition } from "../types.ts";
+import { errorMessage, type Problem } from "../errors.ts";
+
+export interface LoadedSkill {
+  name: string;
+  file: string;
+  definition: SkillDefinition;
+}
+
+export interface SkillSet {
+  skills: Map<string, LoadedSkill>;
+  problems: Problem[];
+}
+
+const SKILL_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** The skill entry files in `dir`, each with the name its path gives it. */
+export function findSkillFiles(dir: string): { name: string; file: string }[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).sort();
+  } catch {
+    return [];
+  }
+  const found: { name: string; file: string }[] = [];
+  for (const entry of entries) {
+    if (entry.startsWith(".") || entry.startsWith("_") || entry.endsWith(".test.ts") || entry.endsWith(".d.ts")) continue;
+    const path = join(dir, entry);
+    const stat = statSync(path, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      const index = join(path, "index.ts");
+      if (statSync(index, { throwIfNoEntry: false })?.isFile()) found.push({ name: entry, file: index });
+    } else if (stat?.isFile() && entry.endsWith(".ts")) {
+      found.push({ name: basename(entry, ".ts"), file: path });
+    }
+  }
+  return found;
+}
+
+/** A cheap summary of the skills directory (paths, sizes, modification times) to notice edits. */
+export function skillsFingerprint(dir: string): string {
+  const parts: string[] = [];
+  const walk = (current: string, depth: number) => {
+    let entries: string[];
+    try {
+      entries = readdirSync(current).sort();
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.startsWith(".") || entry === "node_modules") continue;
+      const path = join(current, entry);
+      const stat = statSync(path, { throwIfNoEntry: false });
+      if (!stat) continue;
+      if (stat.isDirectory() && depth < 4) walk(path, depth + 1);
+      else if (stat.isFile()) parts.push(`${relative(dir, path)}:${stat.size}:${stat.mtimeMs}`);
+    }
+  };
+  walk(dir, 0);
+  return parts.join("|");
+}
+
+function shapeProblem(value: unknown): string | null {
+  if (typeof value !== "object" || value === null) return "has no default export; write `export default defineSkill({ … })`";
+  const skill = value as Partial<SkillDefinition>;
+  if (typeof skill.name !== "string") return "its definition has no `name`";
+  if (typeof skill.description !== "string") return "its definition has no `description`";
+  if (typeof (skill.params as { safeParse?: unknown } | undefined)?.safeParse !== "function") return "its `params` is not a zod schema; use `z.object({ … })`";
+  if (typeof skill.run !== "function") return "its definition has no `run(ctx)` function";
+  return null;
+}
+
+/**
+ * Loads every skill in `dir`. With `previous`, a skill whose new version fails to load keeps its
+ * previous version (and the failure is still reported), so a bad edit never stops a working job.
+ */
+export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill>): Promise<SkillSet> {
+  const skills = new Map<string, LoadedSkill>();
+  const problems: Problem[] = [];
+  for (const { name, file } of findSkillFiles(dir)) {
+    const shown = relative(process.cwd(), file) || file;
+    if (!SKILL_NAME.test(name)) {
+      problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens" });
+      continue;
+    }
+    try {
+      const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+      const problem = shapeProblem(module.default);
+      if (problem) {
+        problems.push({ file: shown, path: "", message: `skill ${problem}` });
+        continue;
+      }
+      const definition = module.default as SkillDefinition;
+      if (definition.name !== name) {
+        problems.push({ file: shown, path: "name", message: `skill is named "${definition.name}" but its file says "${name}"`, fix: `rename one so they match` });
+        continue;
+      }
+      skills.set(name, { name, file, definition });
+    } catch (error) {
+      const kept = previous?.get(name);
+      if (kept) skills.set(name, kept);
+      problems.push({ file: shown, path: "", message: `skill failed to load: ${errorMessage(error).split("\n")[0]}${kept ? " (the previous version keeps running)" : ""}`, fix: "fix the error, then save; the daemon reloads it" });
+    }
+  }
+  return { skills, problems };
+}
