@@ -17,14 +17,17 @@ export interface SlotPlan {
   missed: { at: number; reason: string }[];
 }
 
-/** Plans `slots` (oldest first, all at or before `now`). */
-export function planSlots(slots: readonly number[], now: number, policy: CatchUpPolicy): SlotPlan {
+/**
+ * Plans `slots` (oldest first, all at or before `now`). At start-up (`onTimeMs` 0) every slot was
+ * missed by downtime, so all of them follow the catch-up policy, however recent.
+ */
+export function planSlots(slots: readonly number[], now: number, policy: CatchUpPolicy, onTimeMs = ON_TIME_MS): SlotPlan {
   const plan: SlotPlan = { fire: [], missed: [] };
   const late: number[] = [];
   slots.forEach((at, index) => {
     const lag = now - at;
     // Only the newest due slot can be on time: an older one was already superseded when we woke.
-    if (lag <= ON_TIME_MS && index === slots.length - 1) plan.fire.push({ at, trigger: "schedule" });
+    if (lag <= onTimeMs && onTimeMs > 0 && index === slots.length - 1) plan.fire.push({ at, trigger: "schedule" });
     else if (lag > policy.catchUpWindowMs) plan.missed.push({ at, reason: `not run at its time and older than the catch-up window (${Math.round(policy.catchUpWindowMs / 60_000)} min)` });
     else late.push(at);
   });

@@ -90,7 +90,7 @@ export class Scheduler {
     for (const job of enabled) {
       const { slots, truncated } = this.calendar.between(job.cron, job.timezone, cursors.get(job.id) ?? now, now);
       if (truncated) this.deps.log.warn({ job: job.id }, `more than ${slots.length} slots were missed; only the latest ${slots.length} are recorded`);
-      const plan = planSlots(slots, now, job);
+      const plan = planSlots(slots, now, job, 0);
       await this.recordMissed(job, plan.missed);
       claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
       this.schedule(job, now);
