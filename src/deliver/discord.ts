@@ -1,0 +1,233 @@
+/**
+ * @module discord — the Discord delivery: posts an output to a channel (bot token) or a webhook
+ * through @discordjs/rest, as messages within Discord's limits that ping nobody.
+ */
+import { createHash } from "node:crypto";
+import { z } from "zod";
+import { errorMessage, ServiceError } from "../errors.ts";
+import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Env, Output, Receipt } from "../types.ts";
+import { buildDiscordMessages, renderDiscordPreview, type DiscordMessagePlan } from "./discord-messages.ts";
+
+export const DISCORD = "discord";
+export type DiscordTarget = Extract<DeliveryTarget, { to: "discord" }>;
+
+export interface DiscordDeliveryOptions {
+  /** Per-request timeout; default 15 s. */
+  timeoutMs?: number;
+  /** Further attempts after a 5xx, a timeout or a reset connection; default 3. */
+  retries?: number;
+  /** Rate limits (429) waited out per message before the delivery fails; default 3. */
+  rateLimitRetries?: number;
+  /** Longest rate-limit wait accepted; a longer one fails at once (retryable); default 30 s. */
+  maxRateLimitWaitMs?: number;
+}
+
+const DEFAULT_API = "https://discord.com/api";
+const WEBHOOK_PATH = /\/webhooks\/(\d+)\/([\w-]+)\/?$/;
+const MessageSchema = z.object({ id: z.string(), channel_id: z.string(), guild_id: z.string().optional() });
+const GuildSchema = z.object({ guild_id: z.string().nullish() });
+type PostedMessage = z.infer<typeof MessageSchema>;
+type RestModule = typeof import("@discordjs/rest");
+type RoutesOf = (typeof import("discord-api-types/v10"))["Routes"];
+
+/** The answer to a post is not a message object (not JSON, or JSON of another shape). */
+class NotAMessageError extends SyntaxError {}
+
+interface Destination {
+  /** Names the destination in errors: "channel 123", "webhook from DIGEST_WEBHOOK". */
+  where: string;
+  post: `/${string}`;
+  /** The channel or webhook object, which knows the guild. */
+  info: `/${string}`;
+  token: string | null;
+  query?: URLSearchParams;
+  /** Never to appear in an error message. */
+  secrets: string[];
+  /** The variable to check when Discord refuses the credentials. */
+  credentialVar: string;
+}
+
+interface Progress {
+  destination: Destination;
+  sent: number;
+  total: number;
+  lastStatus: number;
+  rateLimitWaitMs: number;
+  rateLimitTooLong: boolean;
+}
+
+function configError(message: string): ServiceError {
+  return new ServiceError("Discord", message, undefined, false);
+}
+
+function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Destination {
+  if (target.channel && target.webhookEnv) throw configError("a discord target takes either channel or webhookEnv, not both");
+  if (target.channel) {
+    const token = env.DISCORD_TOKEN;
+    if (!token) throw configError(`DISCORD_TOKEN is not set; it is needed to post to channel ${target.channel}`);
+    const id = encodeURIComponent(target.channel);
+    return { where: `channel ${target.channel}`, post: routes.channelMessages(id), info: routes.channel(id), token, secrets: [token], credentialVar: "DISCORD_TOKEN" };
+  }
+  if (!target.webhookEnv) throw configError("a discord target needs channel (with DISCORD_TOKEN) or webhookEnv");
+  const where = `webhook from ${target.webhookEnv}`;
+  const value = env[target.webhookEnv];
+  if (!value) throw configError(`${target.webhookEnv} is not set; it should hold the webhook URL`);
+  let url: URL | null = null;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below, without the value
+  }
+  const [, id, token] = (url && WEBHOOK_PATH.exec(url.pathname)) || [];
+  if (!url || !id || !token) throw configError(`${target.webhookEnv} does not hold a webhook URL of the form https://discord.com/api/webhooks/<id>/<token>`);
+  const query = new URLSearchParams({ wait: "true" });
+  const thread = url.searchParams.get("thread_id");
+  if (thread) query.set("thread_id", thread);
+  const route = routes.webhook(id, token);
+  return { where, post: route, info: route, token: null, query, secrets: [value, token], credentialVar: target.webhookEnv };
+}
+
+/** Resolves with `promise` or rejects as soon as `signal` aborts (the SDK's rate-limit sleeps ignore it). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+/**
+ * One nonce per message of this exact output from this job: with `enforce_nonce`, Discord answers a
+ * repeated post (a retried run) within its dedupe window with the message it already has.
+ */
+function noncesFor(ctx: DeliveryContext, output: Output, plan: DiscordMessagePlan): string[] {
+  const files = plan.messages.map((message) => message.files.map((file) => [file.name, file.data.byteLength]));
+  const identity = JSON.stringify([ctx.job, output.key ?? null, plan.messages.map((message) => message.body), files]);
+  return plan.messages.map((_, index) => createHash("sha256").update(`${index}:${identity}`).digest("base64url").slice(0, 25));
+}
+
+export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryAdapter<DiscordTarget> {
+  const { timeoutMs = 15_000, retries = 3, rateLimitRetries = 3, maxRateLimitWaitMs = 30_000 } = options;
+  return {
+    name: DISCORD,
+    requiredEnv(target) {
+      return [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])];
+    },
+
+    async preview(output, target, ctx) {
+      const where = target.channel ? `channel ${target.channel}` : `webhook from ${target.webhookEnv ?? "(no webhookEnv)"}`;
+      return renderDiscordPreview(buildDiscordMessages(output, ctx.earlier), where);
+    },
+
+    async deliver(output, target, ctx): Promise<Receipt> {
+      ctx.signal.throwIfAborted();
+      const plan = buildDiscordMessages(output, ctx.earlier);
+      if (plan.messages.length === 0) throw configError("the output has nothing to post (no title, summary, text or image)");
+      // Loaded on first use: most runs never post to Discord.
+      const [sdk, { Routes }] = await Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]);
+      ctx.signal.throwIfAborted();
+      const destination = destinationOf(target, ctx.env, Routes);
+
+      const progress: Progress = { destination, sent: 0, total: plan.messages.length, lastStatus: 0, rateLimitWaitMs: 0, rateLimitTooLong: false };
+      let rateLimits = 0;
+      const rest = new sdk.REST({
+        api: (ctx.env.DISCORD_API_URL || DEFAULT_API).replace(/\/+$/, ""),
+        version: "10",
+        retries,
+        timeout: timeoutMs,
+        // One REST per delivery: no sweeper timers to outlive it.
+        hashSweepInterval: 0,
+        handlerSweepInterval: 0,
+        // The SDK waits out every 429 as Discord says, without end: bound how often and how long.
+        rejectOnRateLimit: (data) => {
+          progress.rateLimitWaitMs = Math.max(data.retryAfter, data.timeToReset);
+          progress.rateLimitTooLong = progress.rateLimitWaitMs > maxRateLimitWaitMs;
+          return progress.rateLimitTooLong || rateLimits > rateLimitRetries;
+        },
+        makeRequest: async (url, init) => {
+          const response = await sdk.DefaultRestOptions.makeRequest(url, init);
+          progress.lastStatus = response.status;
+          if (response.status === 429) rateLimits++;
+          return response;
+        },
+      });
+      if (destination.token) rest.setToken(destination.token);
+      const auth = destination.token !== null;
+
+      const sent: PostedMessage[] = [];
+      const nonces = noncesFor(ctx, output, plan);
+      try {
+        for (const [index, message] of plan.messages.entries()) {
+          ctx.signal.throwIfAborted();
+          rateLimits = 0;
+          // Webhooks know no nonce; for bots it makes a retried post return the first one instead.
+          const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
+          const files = message.files.map((file) => ({ name: file.name, data: file.data }));
+          const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
+          const parsed = MessageSchema.safeParse(await untilAborted(request, ctx.signal));
+          if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
+          sent.push(parsed.data);
+          progress.sent = sent.length;
+          ctx.log.debug({ message: index + 1, of: plan.messages.length, id: parsed.data.id }, "discord message posted");
+        }
+      } catch (error) {
+        if (sent.length > 0) ctx.log.warn({ posted: sent.length, of: plan.messages.length }, "discord delivery stopped part-way");
+        if (ctx.signal.aborted) throw ctx.signal.reason;
+        throw describeFailure(error, sdk, progress, { timeoutMs, retries, rateLimitRetries, maxRateLimitWaitMs });
+      }
+
+      const first = sent[0] as PostedMessage;
+      // Message objects from REST usually lack guild_id; the channel or webhook knows it.
+      const guild = first.guild_id ?? (await guildOf(rest, destination, auth, ctx.signal));
+      return {
+        to: DISCORD,
+        url: `https://discord.com/channels/${guild ?? "@me"}/${first.channel_id}/${first.id}`,
+        detail: { messageIds: sent.map((message) => message.id), channelId: first.channel_id, ...(plan.notAttached.length ? { notAttached: plan.notAttached } : {}) },
+      };
+    },
+  };
+}
+
+/** Best effort: a failed look-up only makes the link use "@me". */
+async function guildOf(rest: InstanceType<RestModule["REST"]>, destination: Destination, auth: boolean, signal: AbortSignal): Promise<string | null> {
+  try {
+    const raw = await untilAborted(rest.get(destination.info, { auth, signal }), signal);
+    return GuildSchema.parse(raw).guild_id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A ServiceError naming Discord, the cause and the destination, with every secret removed. */
+function describeFailure(error: unknown, sdk: RestModule, progress: Progress, limits: Required<DiscordDeliveryOptions>): ServiceError {
+  const { destination } = progress;
+  const partial = progress.sent ? `; ${progress.sent} of ${progress.total} messages were posted` : "";
+  const fail = (message: string, status: number | undefined, retryable: boolean): ServiceError => {
+    const text = destination.secrets.reduce((acc, secret) => acc.split(secret).join("[redacted]"), `${message} (${destination.where}${partial})`);
+    return new ServiceError("Discord", text, status, retryable);
+  };
+  if (error instanceof ServiceError) return error;
+  if (error instanceof sdk.RateLimitError) {
+    const seconds = (progress.rateLimitWaitMs / 1000).toFixed(1);
+    const why = progress.rateLimitTooLong
+      ? `Discord asked to wait ${seconds}s, longer than the ${limits.maxRateLimitWaitMs / 1000}s allowed`
+      : `still rate limited after ${limits.rateLimitRetries} waits`;
+    return fail(`429 Too Many Requests: ${why}`, 429, true);
+  }
+  if (error instanceof sdk.DiscordAPIError) {
+    const hint =
+      error.status === 401 ? ` — check ${destination.credentialVar}` : error.code === 10015 ? ` — check the webhook URL in ${destination.credentialVar}` : "";
+    return fail(`${error.status} ${error.message.replace(/^\d{3}: /, "").split("\n").join("; ")}${hint}`, error.status, error.status === 429 || error.status >= 500);
+  }
+  if (error instanceof sdk.HTTPError) return fail(`${error.status} ${error.message || "server error"} after ${limits.retries + 1} attempts`, error.status, true);
+  if (error instanceof SyntaxError) {
+    // A 2xx with a body we cannot read: the message may well be posted, so a retry could post it twice.
+    const status = progress.lastStatus;
+    const posted = status < 300 ? "; the message may have been posted, so this is not retried" : "";
+    const what = error instanceof NotAMessageError ? error.message : `malformed JSON: ${error.message}`;
+    return fail(`answered ${status} with ${what}${posted}`, status, false);
+  }
+  if (error instanceof Error && error.name === "AbortError") return fail(`no answer within ${limits.timeoutMs} ms, ${limits.retries + 1} attempts`, undefined, true);
+  const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
+  return fail(`cannot reach the API: ${typeof code === "string" ? code : errorMessage(error)}`, undefined, true);
+}

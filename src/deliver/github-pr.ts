@@ -1,0 +1,166 @@
+/**
+ * @module github-pr — delivers each output as one pull request: its own branch, all its files in
+ * one commit under the target's `dir`, labels and draft as configured. Delivering the same output
+ * again updates its open pull request instead of opening a second one.
+ */
+import { z } from "zod";
+import { NonRetryableError, ServiceError } from "../errors.ts";
+import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
+import { confinePath, slugify } from "../integrations/github/safe-path.ts";
+import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Output, Receipt } from "../types.ts";
+
+export const GITHUB_PR = "github-pr";
+/** GitHub refuses a pull request body longer than this many characters. */
+export const PR_BODY_LIMIT = 65_536;
+
+type GitHubPrTarget = Extract<DeliveryTarget, { to: "github-pr" }>;
+
+interface PullRequestPlan {
+  owner: string;
+  repo: string;
+  base: string;
+  branch: string;
+  title: string;
+  body: string;
+  files: { path: string; content: string | Uint8Array }[];
+}
+
+const sha = z.object({ sha: z.string() });
+const refSchema = z.object({ object: sha });
+const commitSchema = z.object({ sha: z.string(), tree: sha });
+const pullSchema = z.object({ number: z.number(), html_url: z.string() });
+
+export function githubPrDelivery(options: { throttle?: boolean } = {}): DeliveryAdapter<GitHubPrTarget> {
+  return {
+    name: GITHUB_PR,
+    requiredEnv: () => ["GITHUB_TOKEN"],
+    async deliver(output, target, ctx) {
+      ctx.signal.throwIfAborted();
+      const plan = planPullRequest(output, target, ctx);
+      const token = ctx.env.GITHUB_TOKEN;
+      if (!token) throw new NonRetryableError(`${GITHUB}: GITHUB_TOKEN is not set; a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}`);
+      const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
+      const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
+      const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
+      const commit = await commitFiles(session, `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`);
+      const { pull, updated } = await openOrUpdatePull(session, target.draft);
+      const { owner, repo, branch } = plan;
+      const number = pull.number;
+      if (target.labels.length) {
+        await call(`labelling pull request #${number} in ${session.where}`, z.array(z.unknown()), () =>
+          octokit.issues.addLabels({ owner, repo, issue_number: number, labels: target.labels }),
+        );
+      }
+      ctx.log.info({ pr: number, branch, commit, updated }, updated ? "updated GitHub pull request" : "opened GitHub pull request");
+      return { to: GITHUB_PR, url: pull.html_url, detail: { number, branch, commit, updated } } satisfies Receipt;
+    },
+    async preview(output, target, ctx) {
+      const plan = planPullRequest(output, target, ctx);
+      const files = plan.files.map((file) => `--- ${file.path}\n${typeof file.content === "string" ? file.content : `<${file.content.byteLength} bytes, ${mediaType(file.content)}>`}`);
+      return [
+        `GitHub pull request on ${plan.owner}/${plan.repo}: ${plan.branch} → ${plan.base}${target.draft ? " (draft)" : ""}`,
+        `Labels: ${target.labels.join(", ") || "none"}`,
+        `Title: ${plan.title}`,
+        `Body:\n${plan.body}`,
+        `Files (one commit):\n${files.join("\n")}`,
+      ].join("\n\n");
+    },
+  };
+}
+
+type Call = <T>(doing: string, schema: z.ZodType<T>, fn: () => Promise<{ data: unknown }>) => Promise<T>;
+interface Session { octokit: Octokit; call: Call; plan: PullRequestPlan; where: string }
+
+const alreadyExists = (error: unknown) => error instanceof ServiceError && error.status === 422 && /already exists/i.test(error.message);
+
+/** All files in one commit on top of the base branch, force-pushed: the branch holds exactly this output. */
+async function commitFiles({ octokit, call, plan, where }: Session, message: string): Promise<string> {
+  const { owner, repo, base, branch } = plan;
+  const baseRef = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
+  const baseSha = baseRef.object.sha;
+  const baseCommit = await call(`reading commit ${baseSha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: baseSha }));
+  const tree: { path: string; mode: "100644"; type: "blob"; sha: string }[] = [];
+  for (const file of plan.files) {
+    const blob = await call(`uploading ${file.path} to ${where}`, sha, () => octokit.git.createBlob({ owner, repo, ...blobContent(file.content) }));
+    tree.push({ path: file.path, mode: "100644", type: "blob", sha: blob.sha });
+  }
+  const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseCommit.tree.sha, tree }));
+  const commit = await call(`committing to ${branch} in ${where}`, sha, () => octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }));
+  await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha })).catch(
+    (error: unknown) => {
+      if (!alreadyExists(error)) throw error;
+      return call(`updating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.sha, force: true }));
+    },
+  );
+  return commit.sha;
+}
+
+/** The open pull request from the branch, updated, or a new one: never two for one branch. */
+async function openOrUpdatePull({ octokit, call, plan, where }: Session, draft: boolean): Promise<{ pull: z.infer<typeof pullSchema>; updated: boolean }> {
+  const { owner, repo, base, branch, title, body } = plan;
+  const findOpen = () =>
+    call(`looking for an open pull request from ${branch} in ${where}`, z.array(pullSchema), () =>
+      octokit.pulls.list({ owner, repo, state: "open", head: `${owner}:${branch}`, per_page: 5 }),
+    ).then((pulls) => pulls[0]);
+  const update = async (number: number) => ({
+    pull: await call(`updating pull request #${number} in ${where}`, pullSchema, () => octokit.pulls.update({ owner, repo, pull_number: number, title, body })),
+    updated: true,
+  });
+  const existing = await findOpen();
+  if (existing) return update(existing.number);
+  try {
+    const pull = await call(`opening a pull request from ${branch} in ${where}`, pullSchema, () => octokit.pulls.create({ owner, repo, head: branch, base, title, body, draft }));
+    return { pull, updated: false };
+  } catch (error) {
+    // Another attempt opened it meanwhile, or an earlier try of ours worked but was answered 5xx.
+    const raced = alreadyExists(error) ? await findOpen() : undefined;
+    if (!raced) throw error;
+    return update(raced.number);
+  }
+}
+
+/** Everything the pull request will hold, checked before anything is sent. */
+function planPullRequest(output: Output, target: GitHubPrTarget, ctx: Pick<DeliveryContext, "job" | "runId">): PullRequestPlan {
+  const { owner, repo } = parseRepo(target.repo);
+  const slug = slugify(output.slug ?? output.title);
+  const branch = `${target.branchPrefix ?? "sundial"}/${ctx.job}/${slug}`;
+  if (!isBranchName(branch)) throw new NonRetryableError(`${GITHUB}: "${branch}" is not a valid branch name; check branchPrefix`);
+  const given = output.files?.length ? output.files : [{ path: `${slug}.md`, content: output.markdown }];
+  const files = given.map((file) => ({ path: confinePath(target.dir, file.path), content: file.content }));
+  const duplicate = files.find((file, index) => files.findIndex((other) => other.path === file.path) !== index);
+  if (duplicate) throw new NonRetryableError(`${GITHUB}: two files of "${output.title}" would both be written to ${duplicate.path}`);
+  const title = output.title.replace(/\s+/g, " ").trim().slice(0, 256) || slug;
+  return { owner, repo, base: target.base, branch, title, body: pullRequestBody(output, ctx), files };
+}
+
+/** Summary, markdown and links, within GitHub's limit (saying so when cut), pinging nobody. */
+export function pullRequestBody(output: Output, ctx: Pick<DeliveryContext, "job" | "runId">): string {
+  const parts = [output.summary, output.markdown].filter((part): part is string => Boolean(part?.trim()));
+  if (output.links?.length) parts.push(output.links.map((link) => `- [${link.title}](${link.url})`).join("\n"));
+  const footer = `\n\n---\nOpened by Sundial (job \`${ctx.job}\`, run ${ctx.runId}).`;
+  // A zero-width space after "@" keeps model-written @mentions from notifying strangers.
+  const text = parts.join("\n\n").replace(/(^|[^\w`])@(?=[A-Za-z0-9])/g, "$1@\u200b") + footer;
+  if (text.length <= PR_BODY_LIMIT) return text;
+  const notice = `\n\n…\n\n> **Truncated:** this description had ${text.length.toLocaleString("en-US")} characters and GitHub allows ${PR_BODY_LIMIT.toLocaleString("en-US")}; the full text is in the files of this pull request.${footer}`;
+  let kept = text.slice(0, PR_BODY_LIMIT - notice.length);
+  if (/[\uD800-\uDBFF]$/.test(kept)) kept = kept.slice(0, -1);
+  return kept + notice;
+}
+
+function blobContent(content: string | Uint8Array): { content: string; encoding: "utf-8" | "base64" } {
+  return typeof content === "string" ? { content, encoding: "utf-8" } : { content: Buffer.from(content).toString("base64"), encoding: "base64" };
+}
+
+/** git check-ref-format's rules, as far as Sundial's own names can break them. */
+function isBranchName(branch: string): boolean {
+  return /^[A-Za-z0-9._/-]+$/.test(branch) && !/(^|\/)\.|\.\.|\/\/|\.lock(\/|$)|[/.]$/.test(branch);
+}
+
+function mediaType(bytes: Uint8Array): string {
+  const starts = (...values: number[]) => values.every((value, index) => bytes[index] === value);
+  if (starts(0x89, 0x50, 0x4e, 0x47)) return "image/png";
+  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
+  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
+  if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
+  return "application/octet-stream";
+}
