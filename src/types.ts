@@ -37,6 +37,11 @@ export interface Output {
   key?: string;
   /** Short slug used for branch names and file names; derived from the title when absent. */
   slug?: string;
+  /**
+   * Called once every delivery of this output succeeded (never in a dry run), with their receipts:
+   * the place to mark its inputs as done (`ctx.state.set`), so a failed delivery is tried again.
+   */
+  onDelivered?(receipts: Receipt[]): Promise<void> | void;
 }
 
 /** A run that decided there is nothing to do. Recorded as `skipped` with the reason. */

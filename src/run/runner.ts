@@ -93,6 +93,7 @@ export function createRunner(deps: RunnerDeps) {
         });
         earlier.push(receipt);
       }
+      if (!request.dryRun) await output.onDelivered?.(earlier);
     }
   }
 

@@ -1,0 +1,196 @@
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { githubPrDelivery, PR_BODY_LIMIT } from "../../src/deliver/github-pr.ts";
+import { NonRetryableError, ServiceError } from "../../src/errors.ts";
+import { confinePath, slugify } from "../../src/integrations/github/safe-path.ts";
+import type { DeliveryTarget, Output } from "../../src/types.ts";
+import { startGitHubEmulator, type GitHubEmulator, type GitHubRepoState } from "../emulators/github.ts";
+import { deliveryContext, describeDeliveryContract } from "./contract.ts";
+
+type Target = Extract<DeliveryTarget, { to: "github-pr" }>;
+const target: Target = { to: "github-pr", repo: "acme/blog", base: "main", dir: "content/posts", labels: [], draft: false };
+const adapter = githubPrDelivery({ throttle: false });
+const dataDir = await mkdtemp(join(tmpdir(), "sundial-github-pr-"));
+const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
+const article: Output = {
+  title: "My First Post",
+  summary: "Why sundials still matter.",
+  markdown: "# My First Post\n\nHello, world.\n",
+  files: [
+    { path: "my-first-post.md", content: "---\ntitle: My First Post\n---\n\nHello, world.\n" },
+    { path: "my-first-post.png", content: png },
+  ],
+};
+const branch = "sundial/contract-job/my-first-post";
+
+describeDeliveryContract("github-pr", async () => {
+  const emulator = await startGitHubEmulator();
+  emulator.addRepo("acme/blog");
+  const env = { GITHUB_TOKEN: emulator.token, GITHUB_API_URL: emulator.url };
+  return {
+    adapter,
+    target,
+    env,
+    dataDir,
+    failing: { target: { ...target, repo: "acme/missing" }, env },
+    sentCount: () => emulator.requests.length,
+    close: () => emulator.close(),
+  };
+});
+
+describe("github-pr delivery", () => {
+  let emulator: GitHubEmulator;
+  let blog: GitHubRepoState;
+  const ctx = (signal?: AbortSignal, token = emulator.token) => deliveryContext({ env: { GITHUB_TOKEN: token, GITHUB_API_URL: emulator.url }, dataDir }, signal);
+  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable("delivery should fail"), (error: unknown) => error as Error);
+  const sent = (method: string, pathEnd: string) => emulator.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd));
+
+  beforeEach(async () => {
+    emulator = await startGitHubEmulator();
+    blog = emulator.addRepo("acme/blog");
+  });
+  afterEach(() => emulator.close());
+
+  it("opens one pull request per output with every file, text and PNG bytes intact, in one commit under dir", async () => {
+    const receipt = await adapter.deliver(article, target, ctx());
+    expect(receipt).toEqual({ to: "github-pr", url: "https://github.com/acme/blog/pull/1", detail: { number: 1, branch, commit: expect.any(String), updated: false } });
+    const files = blog.files(branch);
+    expect(files?.get("content/posts/my-first-post.md")?.toString()).toBe(article.files?.[0]?.content);
+    expect(new Uint8Array(files?.get("content/posts/my-first-post.png") ?? [])).toEqual(png);
+    expect(files?.get("README.md")?.toString()).toBe("# Hello\n");
+    expect(blog.commits.get(receipt.detail?.commit as string)?.parents).toEqual([blog.refs.get("heads/main")]);
+    expect(sent("POST", "/git/commits")).toHaveLength(1);
+    expect(blog.pulls.map((p) => [p.title, p.head, p.base, p.state])).toEqual([["My First Post", branch, "main", "open"]]);
+    expect(blog.pulls[0]?.body).toContain("Why sundials still matter.");
+
+    const second = await adapter.deliver({ title: "Another Post", markdown: "Second article." }, target, ctx());
+    expect(second.detail).toMatchObject({ number: 2, branch: "sundial/contract-job/another-post" });
+    expect(blog.files("sundial/contract-job/another-post")?.get("content/posts/another-post.md")?.toString()).toBe("Second article.");
+  });
+
+  it("updates the open pull request, never duplicating it, when the same output is delivered again", async () => {
+    await adapter.deliver(article, target, ctx());
+    const changed = { ...article, title: "My First Post, revised", slug: "my-first-post", files: [{ path: "my-first-post.md", content: "Revised.\n" }] };
+    const receipt = await adapter.deliver(changed, target, ctx());
+    expect(receipt.detail).toMatchObject({ number: 1, branch, updated: true });
+    expect(blog.pulls.filter((p) => p.state === "open")).toHaveLength(1);
+    expect(blog.pulls[0]?.title).toBe("My First Post, revised");
+    const files = blog.files(branch);
+    expect(files?.get("content/posts/my-first-post.md")?.toString()).toBe("Revised.\n");
+    expect(files?.has("content/posts/my-first-post.png")).toBe(false);
+    expect(sent("PATCH", `/git/refs/heads/${branch}`)[0]?.body).toMatchObject({ force: true });
+  });
+
+  it("updates instead of failing when another attempt opened the pull request meanwhile", async () => {
+    await adapter.deliver(article, target, ctx());
+    emulator.failNext(1, { path: "/repos/acme/blog/pulls", status: 200, body: [] }); // the lookup misses it
+    const receipt = await adapter.deliver(article, target, ctx());
+    expect(sent("POST", "/pulls").length).toBe(2); // the second was refused with GitHub's 422
+    expect(receipt.detail).toMatchObject({ number: 1, updated: true });
+    expect(blog.pulls).toHaveLength(1);
+  });
+
+  it("never writes outside dir, whatever path the model produced", async () => {
+    const hostile = ["../../.github/workflows/x.yml", "/etc/passwd", "a/../../b", "a\\..\\b", "．．/x.md", "‥/x.md", "x／..／..／y", "%2e%2e/x.md", ".git/config", "a/.github/x", "", "a\u0000b", `${"x".repeat(256)}.md`];
+    for (const path of hostile) {
+      const error = await failure(adapter.deliver({ ...article, files: [{ path, content: "pwned" }] }, target, ctx()));
+      expect(error, path).toBeInstanceOf(NonRetryableError);
+    }
+    expect(emulator.requests).toHaveLength(0);
+    await adapter.deliver({ ...article, files: [{ path: "./nested//a.md", content: "a" }, { path: "b／c.md", content: "c" }] }, target, ctx());
+    expect([...(blog.files(branch)?.keys() ?? [])].sort()).toEqual(["README.md", "content/posts/b/c.md", "content/posts/nested/a.md"]);
+    const everyPath = [...blog.trees.values()].flatMap((tree) => [...tree.keys()]);
+    expect(everyPath.every((path) => path === "README.md" || path.startsWith("content/posts/"))).toBe(true);
+  });
+
+  it("confines paths and slugifies titles into plain ASCII", () => {
+    expect(confinePath("content/posts/", "2024/post.md")).toBe("content/posts/2024/post.md");
+    expect(confinePath(".", "post.md")).toBe("post.md");
+    expect(() => confinePath("content/../..", "post.md")).toThrow(NonRetryableError);
+    expect(() => confinePath("content", "CON.md")).toThrow(/reserved/);
+    expect(() => confinePath("content", "a\u202egpj.exe")).toThrow(/invisible/);
+    expect(slugify("Ça va? Ünïcødé — straße ＦＵＬＬ！")).toBe("ca-va-unicode-strasse-full");
+    expect(slugify("．．/‥/../etc")).toBe("etc");
+    expect(slugify("🙂 ☃")).toBe("post");
+    expect(slugify("one two three four five", 12)).toBe("one-two");
+  });
+
+  it("applies labels and opens drafts as configured", async () => {
+    const receipt = await adapter.deliver(article, { ...target, labels: ["autopilot", "blog"], draft: true }, ctx());
+    expect(blog.pulls[0]).toMatchObject({ draft: true, labels: ["autopilot", "blog"] });
+    expect(sent("POST", `/issues/${receipt.detail?.number as number}/labels`)[0]?.body).toEqual({ labels: ["autopilot", "blog"] });
+  });
+
+  it("waits as long as a 429's retry-after asks, then succeeds", async () => {
+    emulator.failNext(1, { status: 429, retryAfter: 1, body: { message: "Too many requests" } });
+    const started = Date.now();
+    await adapter.deliver(article, target, ctx());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950); // backoff alone would be ≤ 500 ms
+    expect(emulator.requests[1]?.path).toBe(emulator.requests[0]?.path);
+    expect(blog.pulls).toHaveLength(1);
+  });
+
+  it("retries 5xx answers, then succeeds", async () => {
+    emulator.failNext(2, { path: "/git/blobs", status: 502 });
+    await adapter.deliver(article, target, ctx());
+    expect(sent("POST", "/git/blobs")).toHaveLength(4);
+    expect(new Uint8Array(blog.files(branch)?.get("content/posts/my-first-post.png") ?? [])).toEqual(png);
+  });
+
+  it.each([
+    { status: 404, setup: () => undefined, repo: "acme/missing", token: undefined, expected: /GitHub: reading branch main of acme\/missing failed: HTTP 404 Not Found/ },
+    { status: 401, setup: () => undefined, repo: "acme/blog", token: "ghp_wrongwrongwrongwrongwrong0000000000", expected: /GitHub: .* failed: HTTP 401 Bad credentials/ },
+    { status: 422, setup: (e: GitHubEmulator) => e.failNext(1, { path: "/git/blobs", status: 422, body: { message: `Invalid blob for ${e.token}` } }), repo: "acme/blog", token: undefined, expected: /GitHub: uploading content\/posts\/my-first-post.md to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/ },
+  ])("fails at once on $status, naming GitHub and the cause without the token", async ({ setup, repo, token, expected }) => {
+    setup(emulator);
+    const error = await failure(adapter.deliver(article, { ...target, repo }, ctx(undefined, token)));
+    expect(error).toBeInstanceOf(ServiceError);
+    expect((error as ServiceError).retryable).toBe(false);
+    expect(error.message).toMatch(expected);
+    expect(error.message).not.toContain(token ?? emulator.token);
+    const last = emulator.requests.at(-1);
+    expect(emulator.requests.filter((r) => r.method === last?.method && r.path === last?.path)).toHaveLength(1);
+  });
+
+  it("fails clearly when GitHub answers with a malformed body", async () => {
+    emulator.failNext(1, { status: 200, body: "<html>proxy error" });
+    const error = await failure(adapter.deliver(article, target, ctx()));
+    expect(error.message).toMatch(/^GitHub: reading branch main of acme\/blog: unexpected response \(text "<html>proxy error"/);
+    expect(blog.pulls).toHaveLength(0);
+  });
+
+  it("stops, sending nothing more, when the signal aborts mid-delivery", async () => {
+    emulator.failNext(1, { delayMs: 300 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error("shutting down")), 100);
+    await expect(adapter.deliver(article, target, ctx(controller.signal))).rejects.toThrow("shutting down");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it("refuses to start without a token, and says which variable is missing", async () => {
+    expect(adapter.requiredEnv(target)).toEqual(["GITHUB_TOKEN"]);
+    await expect(adapter.deliver(article, target, ctx(undefined, ""))).rejects.toThrow(/GITHUB_TOKEN is not set/);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it("previews the branch, title, body and every file without sending", async () => {
+    const text = await adapter.preview(article, { ...target, labels: ["autopilot"], draft: true }, ctx());
+    expect(text).toContain(`${branch} → main (draft)`);
+    expect(text).toContain("Title: My First Post");
+    expect(text).toContain("Why sundials still matter.");
+    expect(text).toContain("--- content/posts/my-first-post.md\n---\ntitle: My First Post");
+    expect(text).toContain(`--- content/posts/my-first-post.png\n<${png.byteLength} bytes, image/png>`);
+    expect(emulator.requests).toHaveLength(0);
+  });
+
+  it("cuts a body beyond GitHub's limit and says so, and pings nobody", async () => {
+    await adapter.deliver({ ...article, markdown: `cc @octocat\n\n${"word ".repeat(20_000)}` }, target, ctx());
+    const body = blog.pulls[0]?.body ?? "";
+    expect(body.length).toBeLessThanOrEqual(PR_BODY_LIMIT);
+    expect(body).toMatch(/Truncated:.*GitHub allows 65,536/);
+    expect(body).not.toMatch(/@octocat/);
+  });
+});
