@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import type { ClaimResult, Owner, RunClaim, RunQuery, RunStore, StoredStep } from "./store.ts";
+import { WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -43,7 +43,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const q = {
     insertRun: db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance)
       VALUES (@job, @skill, @trigger, @status, @reason, @scheduledFor, @startedAt, @finishedAt, @attempt, @dryRun, @resumeOf, @pid, @instance)`),
-    active: db.prepare(`SELECT id, status, owner_pid AS ownerPid, owner_instance AS ownerInstance FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`),
+    active: db.prepare(`SELECT id, status, reason, scheduled_for AS scheduledFor, owner_pid AS ownerPid, owner_instance AS ownerInstance FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`),
     lastSlot: db.prepare(`SELECT MAX(scheduled_for) AS at FROM runs WHERE job = ? AND trigger IN ('schedule','catchup')`),
     cursor: db.prepare(`SELECT first_seen FROM job_cursor WHERE job = ?`),
     insertCursor: db.prepare(`INSERT OR IGNORE INTO job_cursor (job, first_seen) VALUES (?, ?)`),
@@ -85,7 +85,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     };
   }
 
-  function claimOne(claim: RunClaim, owner: Owner, now: number): ClaimResult {
+  function claimOne(claim: RunClaim, owner: Owner, now: number, canStart: boolean): ClaimResult {
     const active = q.active.all(claim.job) as { id: number; status: RunStatus }[];
     let status: "running" | "queued" | "skipped" = "running";
     let reason: string | null = null;
@@ -96,6 +96,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const queued = active.find((run) => run.status === "queued");
       status = queued ? "skipped" : "queued";
       reason = queued ? `overlap: run #${queued.id} is already queued behind the running one` : `queued behind run #${active[0]?.id}`;
+    } else if (!canStart) {
+      status = "queued";
+      reason = WAITING_FOR_CAPACITY;
     }
     const info = q.insertRun.run({
       job: claim.job,
@@ -114,14 +117,21 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     });
     if (info.changes === 0) return { runId: null, status: "duplicate" };
     const runId = Number(info.lastInsertRowid);
-    return status === "skipped" ? { runId, status, reason: reason as string } : { runId, status };
+    return status === "running" ? { runId, status } : { runId, status, reason: reason as string };
   }
 
-  const claimAll = db.transaction((claims: RunClaim[], owner: Owner, now: number) => claims.map((claim) => claimOne(claim, owner, now)));
+  const claimAll = db.transaction((claims: RunClaim[], owner: Owner, now: number, capacity: number) => {
+    let left = capacity;
+    return claims.map((claim) => {
+      const result = claimOne(claim, owner, now, left > 0);
+      if (result.status === "running") left--;
+      return result;
+    });
+  });
 
   const store: RunStore = {
-    async claimRuns(claims, owner, now) {
-      return claimAll.immediate(claims, owner, now);
+    async claimRuns(claims, owner, now, capacity = Number.POSITIVE_INFINITY) {
+      return claimAll.immediate(claims, owner, now, capacity);
     },
     async recordUnrun(rows, now) {
       const insert = db.transaction(() => {
@@ -164,7 +174,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       );
     },
     async activeRuns(job) {
-      return q.active.all(job) as { id: number; status: RunStatus; ownerPid: number; ownerInstance: string }[];
+      return q.active.all(job) as ActiveRun[];
     },
     async orphanedRuns(isAlive) {
       const rows = db.prepare(`SELECT id, job, owner_pid AS pid, owner_instance AS instance FROM runs WHERE status IN ${ACTIVE}`).all() as (Owner & { id: number; job: string })[];

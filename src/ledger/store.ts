@@ -5,6 +5,8 @@
  */
 import type { Receipt, RunRecord, RunStatus, RunTrigger, StepRecord, Usage } from "../types.ts";
 
+export const WAITING_FOR_CAPACITY = "waiting for a free run slot (maxConcurrentRuns)";
+
 export type Overlap = "skip" | "queue" | "allow";
 
 /** Who owns a running row: a process, so a row left by a dead one can be told from a live one. */
@@ -25,8 +27,8 @@ export interface RunClaim {
 }
 
 export type ClaimResult =
-  | { runId: number; status: "running" | "queued" }
-  | { runId: number; status: "skipped"; reason: string }
+  | { runId: number; status: "running" }
+  | { runId: number; status: "queued" | "skipped"; reason: string }
   /** The slot already has its row (another process, or a restart, got there first). */
   | { runId: null; status: "duplicate" };
 
@@ -34,6 +36,15 @@ export interface RunOutcome {
   status: Extract<RunStatus, "succeeded" | "failed" | "timed_out" | "skipped" | "interrupted">;
   reason?: string | null;
   error?: string | null;
+}
+
+export interface ActiveRun {
+  id: number;
+  status: RunStatus;
+  reason: string | null;
+  scheduledFor: number;
+  ownerPid: number;
+  ownerInstance: string;
 }
 
 export interface StoredStep {
@@ -51,8 +62,10 @@ export interface RunStore {
   /**
    * Inserts one row per claim in a single transaction, applying each job's overlap policy against
    * the runs still active. A slot that already has a row yields `duplicate`, never a second row.
+   * At most `capacity` claims start as `running`; the others that could run are `queued` with
+   * reason WAITING_FOR_CAPACITY, and get their start time when they really start.
    */
-  claimRuns(claims: RunClaim[], owner: Owner, now: number): Promise<ClaimResult[]>;
+  claimRuns(claims: RunClaim[], owner: Owner, now: number, capacity?: number): Promise<ClaimResult[]>;
   /** Rows for slots that will not run (outside the catch-up window, or skipped by policy). */
   recordUnrun(rows: { job: string; skill: string; scheduledFor: number; status: "missed" | "skipped"; reason: string }[], now: number): Promise<number>;
   /** Per job: the newest slot with a row, else when the job was first seen (recorded now if new). */
@@ -61,7 +74,7 @@ export interface RunStore {
   markRetrying(runId: number, attempt: number, error: string): Promise<void>;
   finishRun(runId: number, outcome: RunOutcome, now: number): Promise<void>;
   /** Rows still active for a job (running, retrying or queued), oldest first. */
-  activeRuns(job: string): Promise<{ id: number; status: RunStatus; ownerPid: number; ownerInstance: string }[]>;
+  activeRuns(job: string): Promise<ActiveRun[]>;
   /** Active rows whose owner process is gone; `isAlive` decides. */
   orphanedRuns(isAlive: (owner: Owner) => boolean): Promise<{ id: number; job: string }[]>;
   /** Interrupted rows not yet resumed (and not themselves resumes), finished after `since`. */

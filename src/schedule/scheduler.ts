@@ -6,7 +6,7 @@
 import type { Logger } from "pino";
 import type { ResolvedJob } from "../config/load.ts";
 import type { LoadedSkill } from "../skill/load.ts";
-import type { ClaimResult, Owner, RunClaim, RunStore } from "../ledger/store.ts";
+import { WAITING_FOR_CAPACITY, type ClaimResult, type Owner, type RunClaim, type RunStore } from "../ledger/store.ts";
 import type { Runner } from "../run/runner.ts";
 import type { RunStatus } from "../types.ts";
 import { errorMessage } from "../errors.ts";
@@ -225,7 +225,8 @@ export class Scheduler {
   private async dispatch(fires: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[]): Promise<void> {
     if (!fires.length) return;
     const claims: RunClaim[] = fires.map(({ job, at, trigger }) => ({ job: job.id, skill: job.skill, scheduledFor: at, trigger, overlap: job.overlap }));
-    const results = await this.deps.store.claimRuns(claims, this.deps.owner, this.clock.now());
+    const capacity = Math.max(0, this.maxConcurrentRuns - this.inFlight.size);
+    const results = await this.deps.store.claimRuns(claims, this.deps.owner, this.clock.now(), capacity);
     results.forEach((result, index) => this.afterClaim(result, (fires[index] as (typeof fires)[number]).job, (claims[index] as RunClaim).scheduledFor, null));
   }
 
@@ -236,8 +237,12 @@ export class Scheduler {
       this.deps.events?.onOutcome?.(job.id, "skipped", 0);
       return;
     }
-    if (result.status === "queued") return; // started when the job's running run ends
-    this.deps.events?.onFire?.(job.id, this.clock.now() - scheduledFor);
+    if (result.status === "queued") {
+      // Queued behind its own job (overlap: queue) starts when that run ends; queued for capacity
+      // starts when any run ends.
+      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, job, scheduledFor, resumeOf });
+      return;
+    }
     this.startOrWait(result.runId, job, scheduledFor, resumeOf);
   }
 
@@ -248,6 +253,7 @@ export class Scheduler {
     }
     const skill = this.skills.get(job.skill);
     const started = this.clock.now();
+    this.deps.events?.onFire?.(job.id, started - scheduledFor);
     const execution = skill
       ? this.deps.runner.execute({ runId, job, skill, scheduledFor, attempt: 1, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
       : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started).then(() => ({ status: "failed" as const }));
@@ -269,10 +275,10 @@ export class Scheduler {
     if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
     try {
       const active = await this.deps.store.activeRuns(jobId);
-      const queued = active.find((run) => run.status === "queued" && run.ownerInstance === this.deps.owner.instance);
+      const queued = active.find((run) => run.status === "queued" && run.reason !== WAITING_FOR_CAPACITY && run.ownerInstance === this.deps.owner.instance);
       if (queued && !active.some((run) => run.status !== "queued")) {
         await this.deps.store.markRunning(queued.id, 1, this.clock.now());
-        this.startOrWait(queued.id, job, this.clock.now(), null);
+        this.startOrWait(queued.id, job, queued.scheduledFor, null);
       }
     } catch (error) {
       this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
