@@ -3,6 +3,7 @@
  * adapters, and loading the configuration (schedules.json resolved against skills and env).
  */
 import { randomUUID } from "node:crypto";
+import { relative } from "node:path";
 import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
@@ -65,11 +66,12 @@ export function createApp(options: AppOptions = {}): App {
     },
     async load(previous) {
       const skillSet = await loadSkills(paths.skillsDir, previous?.skills);
-      const read = readSchedules(paths.schedules);
+      const shown = relative(cwd, paths.schedules) || paths.schedules;
+      const read = readSchedules(paths.schedules, shown.startsWith("..") ? paths.schedules : shown);
       if ("problems" in read) {
         return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems: [...read.problems, ...skillSet.problems], fileValid: false } };
       }
-      return { skills: skillSet.skills, configuration: resolveConfiguration(paths.schedules, read.schedules, skillSet, env, adapters) };
+      return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env, adapters) };
     },
     runner(current, runnerOptions = {}) {
       return createRunner({

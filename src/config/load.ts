@@ -77,18 +77,19 @@ export function zodProblems(file: string, error: z.ZodError, prefix: PropertyKey
   });
 }
 
-export function readSchedules(file: string): { schedules: SchedulesFile } | { problems: Problem[] } {
+/** Reads and validates `file`; problems name it as `shown` (a path relative to the working directory). */
+export function readSchedules(file: string, shown = file): { schedules: SchedulesFile } | { problems: Problem[] } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    return { problems: [{ file, path: "", message: missing ? "file not found" : `cannot read: ${String(error)}`, fix: missing ? "create it (see README) or set SUNDIAL_SCHEDULES" : undefined }] };
+    return { problems: [{ file: shown, path: "", message: missing ? "file not found" : `cannot read: ${String(error)}`, fix: missing ? "create it (see README) or set SUNDIAL_SCHEDULES" : undefined }] };
   }
   const parsed = parseJson(text);
-  if ("error" in parsed) return { problems: [{ file, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
+  if ("error" in parsed) return { problems: [{ file: shown, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
   const result = schedulesSchema.safeParse(parsed.value);
-  if (!result.success) return { problems: zodProblems(file, result.error) };
+  if (!result.success) return { problems: zodProblems(shown, result.error) };
   return { schedules: result.data };
 }
 

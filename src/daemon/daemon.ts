@@ -48,9 +48,10 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
   }
 
-  const metrics = createMetrics();
+  let scheduler: Scheduler | null = null;
+  const metrics = createMetrics(() => scheduler?.running ?? 0);
   const runner = app.runner(() => loaded);
-  const scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
+  scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);

@@ -4,7 +4,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
-export function createMetrics() {
+export function createMetrics(runningNow: () => number = () => 0) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: "sundial_process_" });
   const fires = new Counter({ name: "sundial_fires_total", help: "Runs started by the scheduler", labelNames: ["job"], registers: [registry] });
@@ -22,11 +22,17 @@ export function createMetrics() {
     buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
     registers: [registry],
   });
-  const running = new Gauge({ name: "sundial_runs_in_flight", help: "Runs executing now", registers: [registry] });
+  const running = new Gauge({
+    name: "sundial_runs_in_flight",
+    help: "Runs executing now",
+    registers: [registry],
+    collect() {
+      this.set(runningNow());
+    },
+  });
   const jobs = new Gauge({ name: "sundial_jobs", help: "Jobs by state", labelNames: ["state"], registers: [registry] });
   return {
     registry,
-    running,
     jobs,
     onFire(job: string, lagMs: number) {
       fires.inc({ job });
