@@ -22,7 +22,7 @@ export function createMetrics(runningNow: () => number = () => 0) {
     buckets: [0.01, 0.1, 0.5, 1, 5, 15, 60, 300, 900, 3600],
     registers: [registry],
   });
-  const running = new Gauge({
+  new Gauge({
     name: "sundial_runs_in_flight",
     help: "Runs executing now",
     registers: [registry],
