@@ -1,0 +1,90 @@
+/**
+ * @module data-digest/render — the digest as markdown, built by us so that every link is the
+ * item's real URL: from Claude's plan (themes of item ids) or, without Claude, as a plain list
+ * grouped by source. Each item is one line, so a split between messages never breaks a link.
+ */
+import type { FeedItem } from "sundial";
+import type { SourceFailure } from "./gather.ts";
+import type { DigestPlan } from "./synthesize.ts";
+
+export interface DigestFacts {
+  failures: readonly SourceFailure[];
+  /** New items beyond maxItems, left for the next digest. */
+  held: number;
+}
+
+const TITLE_CHARS = 200;
+const WHY_CHARS = 300;
+
+function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+}
+
+/**
+ * Markdown's inline markers escaped, so a title shows as written and cannot break its link. `#`
+ * is left alone: escaped text never starts a line here, so it cannot become a heading.
+ */
+export function escapeMarkdown(text: string): string {
+  return text.replace(/[\\`*_~|[\]<>]/g, (char) => `\\${char}`);
+}
+
+/** `[title](<url>)`: the angle brackets allow parentheses in the URL and keep Discord from previewing each link. */
+export function linkTo(item: FeedItem): string {
+  const title = escapeMarkdown(oneLine(item.title, TITLE_CHARS)) || "(untitled)";
+  if (!item.url || !/^https?:\/\//i.test(item.url)) return title;
+  const url = item.url.replace(/[<>\s]/g, (char) => encodeURIComponent(char));
+  return `[${title}](<${url}>)`;
+}
+
+export function itemLine(item: FeedItem, why?: string): string {
+  const comment = why ? oneLine(why, WHY_CHARS) : "";
+  return `- ${linkTo(item)} (${escapeMarkdown(oneLine(item.source, 80))})${comment ? ` — ${comment}` : ""}`;
+}
+
+export function footer(facts: DigestFacts): string {
+  const lines = facts.failures.map((failure) => `Could not read: ${escapeMarkdown(failure.name)} (${escapeMarkdown(failure.cause)})`);
+  if (facts.held > 0) lines.push(`${facts.held} more new item${facts.held === 1 ? "" : "s"} will come in the next digest.`);
+  return lines.join("\n");
+}
+
+function section(heading: string, lines: readonly string[]): string {
+  return `### ${escapeMarkdown(oneLine(heading, 120))}\n${lines.join("\n")}`;
+}
+
+/**
+ * The plan's themes (its title and intro go in the output's header), each id replaced by its item:
+ * unknown ids and repeats are dropped, and items the model left out are listed under "Also new",
+ * so the digest covers every selected item exactly once.
+ */
+export function renderPlan(plan: DigestPlan, items: ReadonlyMap<string, FeedItem>, facts: DigestFacts): string {
+  const used = new Set<string>();
+  const sections: string[] = [];
+  for (const group of plan.groups) {
+    const lines: string[] = [];
+    for (const entry of group.items) {
+      const id = entry.id.trim();
+      const item = items.get(id);
+      if (!item || used.has(id)) continue;
+      used.add(id);
+      lines.push(itemLine(item, entry.why));
+    }
+    if (lines.length > 0) sections.push(section(group.theme || "More", lines));
+  }
+  const rest = [...items].filter(([id]) => !used.has(id)).map(([, item]) => itemLine(item));
+  if (rest.length > 0) sections.push(section("Also new", rest));
+  return [...sections, footer(facts)].filter(Boolean).join("\n\n");
+}
+
+/** Without Claude: the items grouped by source, sources in the order their newest item came. */
+export function renderPlainList(items: readonly FeedItem[], facts: DigestFacts): string {
+  const bySource = new Map<string, FeedItem[]>();
+  for (const item of items) bySource.set(item.source, [...(bySource.get(item.source) ?? []), item]);
+  const sections = [...bySource].map(([source, list]) =>
+    section(
+      source,
+      list.map((item) => `- ${linkTo(item)}${item.publishedAt ? ` · ${item.publishedAt.slice(0, 10)}` : ""}`),
+    ),
+  );
+  return [...sections, footer(facts)].filter(Boolean).join("\n\n");
+}

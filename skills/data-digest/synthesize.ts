@@ -1,0 +1,83 @@
+/**
+ * @module data-digest/synthesize — asks Claude to organise the new items: a title, an intro line
+ * and themes of item ids, each with one line on why it matters. The model refers to items only by
+ * id; links are rendered by us from the items themselves.
+ */
+import { readFileSync } from "node:fs";
+import { z, type ClaudeClient, type FeedItem } from "sundial";
+
+export const DigestPlanSchema = z.object({
+  title: z.string().describe("A short headline for this digest, naming its most important news; plain text"),
+  intro: z.string().describe("One sentence telling the reader what this digest holds and what stands out; plain text"),
+  groups: z
+    .array(
+      z.object({
+        theme: z.string().describe("The theme's name, two to five words"),
+        items: z.array(
+          z.object({
+            id: z.string().describe('An item id exactly as given in the list, like "i3"'),
+            why: z.string().describe("One line on why this item matters to the audience; no links"),
+          }),
+        ),
+      }),
+    )
+    .describe("Themes, the most important first; within a theme, the most important item first"),
+});
+export type DigestPlan = z.infer<typeof DigestPlanSchema>;
+
+export interface DigestRequest {
+  focus: string;
+  audience: string;
+  maxTokens: number;
+}
+
+const SUMMARY_CHARS = 300;
+const PROMPTS = new URL("./prompts/", import.meta.url);
+
+/**
+ * Read at run time, so an edited prompt applies to the next run without touching code. HTML
+ * comments are notes for whoever edits the file and are not sent.
+ */
+export function readPrompt(file: string): string {
+  return readFileSync(new URL(file, PROMPTS), "utf8").replace(/<!--[\s\S]*?-->\s*/g, "").trim();
+}
+
+/** The id the model sees for the item at `index`: short, so it is copied back exactly. */
+export const refOf = (index: number): string => `i${index + 1}`;
+
+function oneLine(text: string, max: number): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+}
+
+export function describeItems(items: readonly FeedItem[]): string {
+  return items
+    .map((item, index) => {
+      const facts = [`source: ${item.source}`, item.publishedAt ? `published: ${item.publishedAt}` : "", item.url ? `url: ${item.url}` : ""].filter(Boolean);
+      const summary = item.summary ? `\n  ${oneLine(item.summary, SUMMARY_CHARS)}` : "";
+      return `[${refOf(index)}] ${oneLine(item.title, 300)}\n  ${facts.join(" · ")}${summary}`;
+    })
+    .join("\n");
+}
+
+/** Fills `{{name}}` placeholders; an unknown one is left as written so the user sees it. */
+export function fillTemplate(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+}
+
+export async function askForDigest(claude: ClaudeClient, items: readonly FeedItem[], request: DigestRequest): Promise<DigestPlan> {
+  const prompt = fillTemplate(readPrompt("digest.md"), {
+    focus: request.focus,
+    audience: request.audience,
+    count: String(items.length),
+    items: describeItems(items),
+  });
+  return claude.structured({
+    system: readPrompt("system.md"),
+    prompt,
+    schema: DigestPlanSchema,
+    name: "digest",
+    description: "The digest's title, intro and themed groups of item ids",
+    maxTokens: request.maxTokens,
+  });
+}
