@@ -1,0 +1,144 @@
+/**
+ * @module blog-autopilot/article — the article Claude writes (its schema), the prompts it is asked
+ * with (templates in prompts/, filled here), and the tidying its answer gets before it is published.
+ */
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { NonRetryableError, z } from "sundial";
+import type { Video } from "sundial";
+
+export const articleSchema = z.object({
+  title: z.string().min(1).describe("the article's title: specific and honest, at most about 70 characters"),
+  slug: z.string().describe("URL slug: 3 to 6 lowercase English words joined by hyphens"),
+  description: z.string().min(1).describe("one or two sentences for link previews and search results, at most about 160 characters"),
+  tags: z.array(z.string()).describe("3 to 6 short topic tags"),
+  markdown: z
+    .string()
+    .min(1)
+    .describe("the article body in Markdown: no title heading and no front matter; sections under ## headings; ends with a link to the source video"),
+});
+export type Article = z.infer<typeof articleSchema>;
+
+const PROMPTS_DIR = fileURLToPath(new URL("./prompts/", import.meta.url));
+
+/** A prompt template beside the skill, read at run time so an edit applies to the next run. */
+export function readPrompt(name: string, dir = PROMPTS_DIR): string {
+  try {
+    return readFileSync(`${dir}${name}`, "utf8");
+  } catch (error) {
+    throw new NonRetryableError(`blog-autopilot: cannot read prompts/${name} (${(error as Error).message})`);
+  }
+}
+
+/** Fills `{{name}}` placeholders; a placeholder the template names but nobody gives is an error, not a silent blank. */
+export function fillTemplate(template: string, values: Record<string, string>, name: string): string {
+  return template.replace(/\{\{\s*([\w-]+)\s*\}\}/g, (_match, key: string) => {
+    const value = values[key];
+    if (value === undefined) {
+      throw new NonRetryableError(`blog-autopilot: prompts/${name} uses {{${key}}}, which is not one of ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")}`);
+    }
+    return value;
+  });
+}
+
+/**
+ * A transcript within `maxChars`: its beginning (three quarters) and its end (where talks conclude),
+ * cut at spaces, with a marker saying how much was left out.
+ */
+export function shortenTranscript(text: string, maxChars: number): { text: string; truncated: boolean } {
+  if (text.length <= maxChars) return { text, truncated: false };
+  const headSize = Math.floor(maxChars * 0.75);
+  const tailSize = maxChars - headSize;
+  const headCut = text.lastIndexOf(" ", headSize);
+  const head = text.slice(0, headCut > headSize / 2 ? headCut : headSize);
+  const tailCut = text.indexOf(" ", text.length - tailSize);
+  const tail = text.slice(tailCut >= 0 && tailCut < text.length - tailSize / 2 ? tailCut + 1 : text.length - tailSize);
+  const left = text.length - head.length - tail.length;
+  return { text: `${head}\n\n[… ${left.toLocaleString("en-US")} characters of the transcript left out here …]\n\n${tail}`, truncated: true };
+}
+
+/** The public watch URL of a video (the feed's link when it is one). */
+export function videoUrl(video: Pick<Video, "id" | "url">): string {
+  return /^https:\/\/(www\.|m\.)?(youtube\.com|youtu\.be)\//.test(video.url) ? video.url : `https://www.youtube.com/watch?v=${encodeURIComponent(video.id)}`;
+}
+
+export interface PromptInput {
+  video: Video;
+  transcript: string;
+  voice: string;
+  audience: string;
+  maxTranscriptChars: number;
+}
+
+export function articlePrompt(input: PromptInput, template = readPrompt("article.md")): string {
+  const { text, truncated } = shortenTranscript(input.transcript, input.maxTranscriptChars);
+  return fillTemplate(
+    template,
+    {
+      title: input.video.title,
+      url: videoUrl(input.video),
+      published: input.video.publishedAt.slice(0, 10),
+      description: input.video.description?.trim() || "(none)",
+      voice: input.voice,
+      audience: input.audience,
+      truncated: truncated ? " (shortened: a middle part is left out, as marked)" : "",
+      transcript: text,
+    },
+    "article.md",
+  );
+}
+
+export function imagePrompt(article: Pick<Article, "title" | "description">, template = readPrompt("image.md")): string {
+  // Leonardo refuses very long prompts; the template's own text comes first and is kept whole.
+  return fillTemplate(template, { title: article.title, description: article.description }, "image.md").replace(/\s+/g, " ").trim().slice(0, 1400);
+}
+
+const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
+
+function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const space = text.lastIndexOf(" ", max - 1);
+  return `${text.slice(0, space > max / 2 ? space : max - 1).replace(/[\s,;:.-]+$/, "")}…`;
+}
+
+/** Tags as a blog wants them: lowercase, unique, at most eight. */
+export function tidyTags(tags: readonly string[]): string[] {
+  const unique = new Set(tags.map((tag) => oneLine(tag).replace(/^#+/, "").toLowerCase()).filter(Boolean));
+  return [...unique].slice(0, 8);
+}
+
+/**
+ * The body as the blog needs it: no front matter or title heading of its own (the blog renders the
+ * title), other top-level headings made sections, and a link to the source video at the end when
+ * the model left it out.
+ */
+export function tidyMarkdown(markdown: string, video: Video): string {
+  let body = markdown.replace(/\r\n?/g, "\n").trim();
+  body = body.replace(/^---\n[\s\S]*?\n---\n/, "").trimStart();
+  body = body.replace(/^# [^\n]*\n+/, "");
+  let fence: string | null = null;
+  body = body
+    .split("\n")
+    .map((line) => {
+      const marker = /^ {0,3}(`{3,}|~{3,})/.exec(line)?.[1];
+      if (marker && (fence === null || marker.startsWith(fence))) fence = fence === null ? marker : null;
+      return fence === null && /^# /.test(line) ? `#${line}` : line;
+    })
+    .join("\n")
+    .trim();
+  const url = videoUrl(video);
+  const linked = body.includes(url) || body.includes(`youtu.be/${video.id}`) || body.includes(`v=${video.id}`);
+  if (!linked) body += `\n\n---\n\n*This article is based on the video [${video.title.replace(/[[\]]/g, "")}](${url}).*`;
+  return `${body}\n`;
+}
+
+/** The article as published: one-line title and description, tidy tags and body. */
+export function tidyArticle(article: Article, video: Video): Article {
+  return {
+    title: oneLine(article.title) || oneLine(video.title),
+    slug: article.slug,
+    description: cutAtWord(oneLine(article.description), 300),
+    tags: tidyTags(article.tags),
+    markdown: tidyMarkdown(article.markdown, video),
+  };
+}

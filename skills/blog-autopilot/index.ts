@@ -1,0 +1,113 @@
+/**
+ * @module blog-autopilot — new videos of YouTube channels → their transcripts → an article Claude
+ * writes from each (in the author's voice) → an optional hero image → one output per article: a
+ * markdown file with front matter and its image, normally one pull request each and a Discord
+ * message linking it. A video is marked seen only once its article is delivered.
+ */
+import { defineSkill, NonRetryableError, skip } from "sundial";
+import type { Output, Receipt, SkillContext, Video } from "sundial";
+import { articleOutput, chooseSlug } from "./output.ts";
+import { blogParams, type BlogParams } from "./params.ts";
+import { workOnVideo, type VideoResult } from "./pipeline.ts";
+import { createBlogState, type BlogState } from "./state.ts";
+import { fetchFeeds, selectNewVideos } from "./videos.ts";
+
+/** A video whose work failed this many times (while other videos worked) is skipped for good. */
+export const MAX_FAILURES = 3;
+
+type Settled = { video: Video; result: VideoResult } | { video: Video; error: unknown };
+
+/** What the runner would conclude: retrying helps unless the error is branded non-retryable. */
+function isRetryable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return true;
+  if ((error as Record<symbol, unknown>)[Symbol.for("sundial.nonRetryable")]) return false;
+  if ((error as Error).name === "ServiceError") return (error as { retryable?: boolean }).retryable === true;
+  return true;
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/**
+ * Videos that failed: each is counted when others worked (so the fault is the video's, not an
+ * outage's), and skipped once it failed `MAX_FAILURES` times; any other failure fails the run,
+ * after every other video's work is stored in its steps for the retry to reuse.
+ */
+async function settleFailures(ctx: SkillContext<BlogParams>, settled: Settled[], memory: BlogState): Promise<VideoResult[]> {
+  const failed = settled.filter((item): item is Extract<Settled, { error: unknown }> => "error" in item);
+  if (failed.length === 0) return settled.map((item) => (item as { result: VideoResult }).result);
+  if (ctx.signal.aborted) throw ctx.signal.reason;
+  const othersWorked = failed.length < settled.length;
+  const results: VideoResult[] = [];
+  const blocking: typeof failed = [];
+  for (const item of settled) {
+    if (!("error" in item)) {
+      results.push(item.result);
+      continue;
+    }
+    const count = othersWorked ? await memory.recordFailure(item.video.id, messageOf(item.error)) : 0;
+    if (count < MAX_FAILURES) {
+      blocking.push(item);
+      continue;
+    }
+    const reason = `failed ${count} times while other videos worked, last: ${messageOf(item.error)}`;
+    ctx.log.error({ video: item.video.id, title: item.video.title, reason }, "video skipped after repeated failures");
+    await memory.markSkipped(item.video.id, reason);
+    results.push({ kind: "skipped", video: item.video, reason });
+  }
+  if (blocking.length === 0) return results;
+  const list = blocking.map(({ video, error }) => `${video.id} ("${video.title}"): ${messageOf(error)}`).join("; ");
+  const message = `blog-autopilot: ${blocking.length} of ${settled.length} videos failed: ${list}`;
+  throw blocking.some(({ error }) => isRetryable(error)) ? new Error(message) : new NonRetryableError(message);
+}
+
+export default defineSkill({
+  name: "blog-autopilot",
+  description: "Turns new videos of YouTube channels into draft blog articles with hero images, one pull request each.",
+  params: blogParams,
+  timeout: "30m",
+  retries: 2,
+  env: () => ["ANTHROPIC_API_KEY"],
+  async run(ctx) {
+    const { params } = ctx;
+    const memory = createBlogState(ctx.state);
+    const done = new Set([...Object.keys(memory.seen()), ...Object.keys(memory.skipped())]);
+    const feeds = await fetchFeeds(ctx, params.channels, params.concurrency);
+    const videos = selectNewVideos(feeds, done, params.maxVideos);
+    if (videos.length === 0) return skip("no new videos");
+    ctx.log.info({ videos: videos.map((video) => video.id) }, `${videos.length} new video(s) to write about`);
+
+    const imagesWanted = params.heroImage && ctx.images.available;
+    const noImageService = params.heroImage && !ctx.images.available;
+    if (noImageService) ctx.log.warn("LEONARDO_API_KEY is not set: the articles go without a hero image");
+    const settled = await ctx.parallel(
+      videos,
+      (video): Promise<Settled> => workOnVideo(ctx, video, memory, imagesWanted).then((result) => ({ video, result }), (error: unknown) => ({ video, error })),
+      { concurrency: params.concurrency },
+    );
+    const results = await settleFailures(ctx, settled, memory);
+
+    const written = results.filter((result): result is Extract<VideoResult, { kind: "article" }> => result.kind === "article");
+    if (written.length === 0) {
+      return skip(`no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`);
+    }
+    const taken = new Set(Object.values(memory.seen()).flatMap((entry) => (entry.slug ? [entry.slug] : [])));
+    return written.map(({ video, article, image }): Output => {
+      const slug = chooseSlug(article, video.id, taken);
+      taken.add(slug);
+      const missing = image && "missing" in image ? image.missing : noImageService ? "LEONARDO_API_KEY is not set" : undefined;
+      return articleOutput({
+        video,
+        article,
+        slug,
+        scheduledFor: ctx.run.scheduledFor,
+        image: image && "bytes" in image ? image : null,
+        frontMatter: params.frontMatter,
+        ...(missing ? { note: `No hero image: ${missing}.` } : {}),
+        onDelivered: (receipts: Receipt[]) => {
+          const url = receipts.find((receipt) => receipt.to === "github-pr")?.url ?? receipts.find((receipt) => receipt.url)?.url;
+          return memory.markSeen(video.id, { slug, ...(url ? { url } : {}) });
+        },
+      });
+    });
+  },
+});

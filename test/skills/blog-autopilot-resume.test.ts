@@ -1,0 +1,76 @@
+/**
+ * blog-autopilot killed (SIGKILL) after its articles were written, while the pull requests are
+ * being opened: the next start resumes the run, the PRs and Discord messages appear once each, and
+ * Claude is not asked for those articles again.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { CHANNEL_ID } from "../emulators/discord.ts";
+import { waitFor, type Workspace } from "../helpers/workspace.ts";
+import { articleRequests, blogJob, blogWorkspace, CHANNEL_A, CHANNEL_B, REPO, startEmulators, video, type Emulators } from "./blog-fixtures.ts";
+
+let ws: Workspace | undefined;
+let emulators: Emulators | undefined;
+afterEach(async () => {
+  await ws?.cleanup();
+  await emulators?.close();
+  ws = undefined;
+  emulators = undefined;
+});
+
+describe("blog-autopilot killed between writing and delivering", () => {
+  it("delivers every article after the restart without asking Claude again", { timeout: 150_000 }, async () => {
+    const videos = [video("vidK0000001", CHANNEL_A, "full", 10), video("vidK0000002", CHANNEL_B, "full", 20), video("vidK0000003", CHANNEL_A, "full", 30)];
+    const ids = videos.map((v) => v.id);
+    const e = (emulators = await startEmulators(videos));
+    const w = (ws = blogWorkspace(e.env, [blogJob({
+        params: { heroImage: false },
+        deliver: [
+          { to: "github-pr", repo: REPO, base: "main", dir: "content/posts" },
+          { to: "discord", channel: CHANNEL_ID },
+        ],
+      })]));
+    const repo = e.github.repos.get(REPO) as NonNullable<ReturnType<typeof e.github.repos.get>>;
+    // The first GitHub request (the first delivery's) hangs long enough for the kill to land in it.
+    e.github.failNext(1, { delayMs: 20_000 });
+
+    const first = await w.start();
+    const victim = await waitFor(
+      () => w.runs("blog").find((run) => run.status === "running" && w.steps(run.id).some((s) => s.step_id.startsWith("deliver:") && s.status === "running")),
+      { timeoutMs: 45_000, what: "a run delivering its first article" },
+    );
+    await first.stop("SIGKILL");
+    const written = w.steps(victim.id).filter((s) => s.step_id.startsWith("article:"));
+    expect(written.map((s) => [s.step_id, s.status]).sort()).toEqual(ids.map((id) => [`article:${id}`, "succeeded"]).sort());
+    expect(e.anthropic.requests).toHaveLength(3);
+    expect(repo.pulls).toHaveLength(0);
+    expect(e.discord.messages).toHaveLength(0);
+
+    const second = await w.start();
+    const resumed = await waitFor(() => w.runs("blog").find((run) => run.resume_of === victim.id && run.finished_at !== null), {
+      timeoutMs: 75_000,
+      what: "the resumed run to finish",
+    });
+    // A few more fires: nothing new, nothing sent again.
+    const until = Date.now() + 3_000;
+    await waitFor(() => (w.runs("blog").at(-1)?.scheduled_for ?? 0) >= until, { timeoutMs: 30_000, what: "three more seconds of fires" });
+    await second.stop("SIGTERM");
+
+    expect(resumed).toMatchObject({ trigger: "resume", status: "succeeded" });
+    const steps = w.steps(resumed.id);
+    for (const id of ids) {
+      // The article step was copied from the killed run, not run again.
+      expect(steps.find((s) => s.step_id === `article:${id}`)).toMatchObject({ status: "succeeded", reused_from: victim.id });
+      expect(articleRequests(e.anthropic, id)).toBe(1);
+    }
+    expect(e.anthropic.requests).toHaveLength(3);
+    expect(repo.pulls).toHaveLength(3);
+    expect(new Set(repo.pulls.map((p) => p.head)).size).toBe(3);
+    for (const pull of repo.pulls) {
+      const url = `https://github.com/${REPO}/pull/${pull.number}`;
+      expect(e.discord.messages.filter((m) => m.content.includes(url))).toHaveLength(1);
+    }
+    // Slots while it was down are "missed" (catchUp: none); later ones found nothing new.
+    const later = w.runs("blog").filter((run) => run.id > resumed.id);
+    expect(later.filter((run) => run.status !== "missed" && !(run.status === "skipped" && /^(no new videos|overlap:)/.test(run.reason ?? "")))).toEqual([]);
+  });
+});
