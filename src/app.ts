@@ -8,12 +8,11 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
 import { loadEnv, pathsFrom, type Paths } from "./config/env.ts";
-import { readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
+import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createLogger, createScrubber, type Scrub } from "./log.ts";
-import { createIntegrations } from "./integrations/index.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
 
 export interface App {
@@ -66,10 +65,13 @@ export function createApp(options: AppOptions = {}): App {
     },
     async load(previous) {
       const skillSet = await loadSkills(paths.skillsDir, previous?.skills);
-      const shown = relative(cwd, paths.schedules) || paths.schedules;
-      const read = readSchedules(paths.schedules, shown.startsWith("..") ? paths.schedules : shown);
+      const relativePath = relative(cwd, paths.schedules);
+      const shown = relativePath && !relativePath.startsWith("..") ? relativePath : paths.schedules;
+      const read = readSchedules(paths.schedules, shown);
       if ("problems" in read) {
-        return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems: [...read.problems, ...skillSet.problems], fileValid: false } };
+        const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env, adapters);
+        const problems = [...read.problems, ...jobProblems, ...skillSet.problems];
+        return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems, fileValid: false } };
       }
       return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env, adapters) };
     },
@@ -81,7 +83,7 @@ export function createApp(options: AppOptions = {}): App {
         log,
         now: Date.now,
         adapters,
-        integrations: createIntegrations,
+        integrations: async (request) => (await import("./integrations/index.ts")).createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
         onStep: runnerOptions.onStep,

@@ -8,7 +8,11 @@ export function formatCost(cost: number | null): string {
 }
 
 export function table(headers: string[], rows: string[][]): string {
-  const widths = headers.map((header, i) => Math.min(60, Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length))));
+  // Every column but the last is capped, so one long reason cannot push the table off the screen.
+  const widths = headers.map((header, i) => {
+    const widest = Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length));
+    return i === headers.length - 1 ? widest : Math.min(60, widest);
+  });
   const cell = (text: string, i: number) => (text.length > (widths[i] as number) ? `${text.slice(0, (widths[i] as number) - 1)}…` : text.padEnd(widths[i] as number));
   return [headers, ...rows].map((row) => row.map(cell).join("  ").trimEnd()).join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 /** @module inspect — `list`, `runs` and `show`: read-only views of the jobs and the run ledger. */
 import type { App } from "../app.ts";
 import type { RunRecord } from "../types.ts";
-import { UsageError } from "../errors.ts";
+import { formatProblem, UsageError } from "../errors.ts";
 import { Calendar } from "../schedule/calendar.ts";
 import { formatDuration } from "../config/duration.ts";
 import { formatCost, table, timeline } from "./format.ts";
@@ -25,8 +25,12 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
     }
     return { id: job.id, skill: job.skill, cron: job.cron, timezone: job.timezone, enabled: job.enabled, disabledReason: job.disabledReason, nextRuns };
   });
+  if (!loaded.configuration.fileValid) {
+    for (const problem of loaded.configuration.problems) process.stderr.write(`${formatProblem(problem)}\n`);
+    throw new UsageError("schedules.json is not valid; fix the problems above (npx sundial check)");
+  }
   if (options.json) return printJson({ jobs, problems: loaded.configuration.problems });
-  for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs["))) process.stderr.write(`problem: ${problem.file} ${problem.path} ${problem.message}\n`);
+  for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs["))) process.stderr.write(`problem: ${formatProblem(problem)}\n`);
   if (!jobs.length) {
     process.stdout.write("no jobs in schedules.json\n");
     return;

@@ -54,12 +54,17 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const job = { ...pickJob(loaded, target) };
   const skill = loaded.skills.get(job.skill);
   if (!skill) throw new UsageError(`skill "${job.skill}" is not loaded`);
-  if (options.params) {
-    const parsed = parseJson(options.params);
-    if ("error" in parsed) throw new UsageError(`--params: ${parsed.error}`);
-    if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) throw new UsageError("--params must be a JSON object");
-    const merged = { ...(job.params as object), ...(parsed.value as object) };
-    const result = skill.definition.params.safeParse(merged);
+  const isJob = loaded.configuration.jobs.some((j) => j.id === target);
+  if (options.params || !isJob) {
+    let override: object = {};
+    if (options.params) {
+      const parsed = parseJson(options.params);
+      if ("error" in parsed) throw new UsageError(`--params: ${parsed.error}`);
+      if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) throw new UsageError("--params must be a JSON object");
+      override = parsed.value;
+    }
+    // A skill run without a job gets its schema's defaults; a job's params are merged under --params.
+    const result = skill.definition.params.safeParse({ ...(job.params as object), ...override });
     if (!result.success) throw new UsageError(zodProblems("--params", result.error).map(formatProblem).join("\n"));
     job.params = result.data;
   }

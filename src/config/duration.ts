@@ -12,7 +12,11 @@ export function parseDuration(text: string): number {
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)}s`;
-  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
-  return `${Math.floor(ms / 3_600_000)}h${Math.round((ms % 3_600_000) / 60_000)}m`;
+  if (ms < 9_995) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
+  // Round to the displayed unit first, so 119.6 s is "2m0s", never "1m60s".
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+  const minutes = Math.round(ms / 60_000);
+  return `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 }

@@ -9,7 +9,8 @@ import type { DeliveryAdapter, DeliveryTarget, Env } from "../types.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
-import { schedulesSchema, type JobConfig, type SchedulesFile } from "./schema.ts";
+import { jsonErrorOffset } from "./json-position.ts";
+import { jobSchema, schedulesSchema, type JobConfig, type SchedulesFile } from "./schema.ts";
 
 export interface ResolvedJob {
   id: string;
@@ -57,15 +58,18 @@ function lineAndColumn(text: string, position: number): string {
   return `line ${line}, column ${column}`;
 }
 
-/** Parses JSON; on failure the message names the line and column. */
+/** Parses JSON; on failure one line naming the line and column. */
 export function parseJson(text: string): { value: unknown } | { error: string } {
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const position = /position (\d+)/.exec(message);
-    const where = position ? lineAndColumn(text, Number(position[1])) : /line \d+ column \d+/.exec(message)?.[0];
-    return { error: `invalid JSON${where ? ` at ${where}` : ""}: ${message.replace(/ in JSON at position \d+.*$/, "")}` };
+    const message = (error instanceof Error ? error.message : String(error)).split("\n")[0] as string;
+    const offset = jsonErrorOffset(text);
+    // V8's own wording when it is short; its "…snippet… is not valid JSON" form says ours instead.
+    const v8 = message.replace(/ (in JSON )?at position \d+.*$/, "").replace(/\s*\(line \d+ column \d+\)$/, "");
+    const ours = offset === null || offset >= text.length ? "Unexpected end of JSON input" : `Unexpected ${JSON.stringify(text[offset])}`;
+    const cause = / is not valid JSON$/.test(v8) || !v8 ? ours : v8;
+    return { error: `invalid JSON${offset === null ? "" : ` at ${lineAndColumn(text, offset)}`}: ${cause}` };
   }
 }
 
@@ -78,7 +82,7 @@ export function zodProblems(file: string, error: z.ZodError, prefix: PropertyKey
 }
 
 /** Reads and validates `file`; problems name it as `shown` (a path relative to the working directory). */
-export function readSchedules(file: string, shown = file): { schedules: SchedulesFile } | { problems: Problem[] } {
+export function readSchedules(file: string, shown = file): { schedules: SchedulesFile } | { problems: Problem[]; raw?: unknown } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -89,7 +93,7 @@ export function readSchedules(file: string, shown = file): { schedules: Schedule
   const parsed = parseJson(text);
   if ("error" in parsed) return { problems: [{ file: shown, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
   const result = schedulesSchema.safeParse(parsed.value);
-  if (!result.success) return { problems: zodProblems(shown, result.error) };
+  if (!result.success) return { problems: zodProblems(shown, result.error), raw: parsed.value };
   return { schedules: result.data };
 }
 
@@ -142,6 +146,20 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Sche
     resolved.disabledReason = problems.map((p) => `${p.path}: ${p.message}`).join("; ");
   }
   return { job: resolved, problems: job.enabled ? problems : [] };
+}
+
+/**
+ * For a file that failed validation: the skill, params and environment problems of the jobs that
+ * are valid on their own, so one `check` reports everything instead of in rounds.
+ */
+export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Problem[] {
+  const rawJobs = (raw as { jobs?: unknown } | null)?.jobs;
+  if (!Array.isArray(rawJobs)) return [];
+  const fallback = schedulesSchema.parse({});
+  return rawJobs.flatMap((rawJob, index) => {
+    const job = jobSchema.safeParse(rawJob);
+    return job.success ? resolveJob(file, index, job.data, fallback, skills, env, adapters).problems : [];
+  });
 }
 
 /** Resolves a valid schedules file against the loaded skills and the environment. */

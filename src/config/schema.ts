@@ -85,21 +85,31 @@ export const schedulesSchema = z
     alerts: z.array(deliveryTargetSchema).default([]),
     jobs: z.array(jobSchema).default([]),
   })
-  .superRefine((file, ctx) => {
-    const seen = new Map<string, number>();
-    const patterns = new Map<string, string | null>();
-    file.jobs.forEach((job, index) => {
-      if (!patterns.has(job.cron)) patterns.set(job.cron, cronProblem(job.cron));
-      const problem = patterns.get(job.cron);
-      if (problem) ctx.addIssue({ code: "custom", path: ["jobs", index, "cron"], message: `invalid cron pattern: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
-      const first = seen.get(job.id);
-      if (first !== undefined) ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique` });
-      else seen.set(job.id, index);
-    });
-    file.alerts.forEach((target, index) => {
-      if (target.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
-    });
-  });
+  // Runs even when other parts of the file are invalid (`when`), so one `check` reports every
+  // problem at once; the value may then be partly unparsed, hence the defensive reads.
+  .superRefine(
+    (file, ctx) => {
+      const jobs: unknown[] = Array.isArray(file.jobs) ? file.jobs : [];
+      const seen = new Map<string, number>();
+      const patterns = new Map<string, string | null>();
+      jobs.forEach((raw, index) => {
+        const job = (raw ?? {}) as { id?: unknown; cron?: unknown };
+        if (typeof job.cron === "string" && job.cron) {
+          if (!patterns.has(job.cron)) patterns.set(job.cron, cronProblem(job.cron));
+          const problem = patterns.get(job.cron);
+          if (problem) ctx.addIssue({ code: "custom", path: ["jobs", index, "cron"], message: `invalid cron pattern: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
+        }
+        if (typeof job.id !== "string") return;
+        const first = seen.get(job.id);
+        if (first !== undefined) ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique` });
+        else seen.set(job.id, index);
+      });
+      (Array.isArray(file.alerts) ? file.alerts : []).forEach((target, index) => {
+        if ((target as { to?: unknown } | null)?.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
+      });
+    },
+    { when: () => true },
+  );
 
 export type SchedulesFile = z.output<typeof schedulesSchema>;
 export type JobConfig = z.output<typeof jobSchema>;

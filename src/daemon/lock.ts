@@ -2,7 +2,7 @@
  * @module lock — one daemon per data directory. A lock file holds the owner's pid; a lock left by
  * a process that no longer exists (kill -9, a crash) is taken over, a live one is refused.
  */
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 
 export function pidAlive(pid: number): boolean {
@@ -30,6 +30,7 @@ export class LockHeldError extends Error {
 }
 
 export function acquireLock(dataDir: string): DaemonLock {
+  mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "daemon.lock");
   for (let attempt = 0; attempt < 3; attempt++) {
     try {

@@ -81,11 +81,13 @@ const MIGRATIONS: string[] = [
 ];
 
 export function migrate(db: Database.Database): void {
-  const version = db.pragma("user_version", { simple: true }) as number;
-  for (let next = version; next < MIGRATIONS.length; next++) {
-    db.transaction(() => {
+  // The version is read inside the write transaction, so two processes opening a new database
+  // at once cannot both apply the same migration.
+  db.transaction(() => {
+    const version = db.pragma("user_version", { simple: true }) as number;
+    for (let next = version; next < MIGRATIONS.length; next++) {
       db.exec(MIGRATIONS[next] as string);
       db.pragma(`user_version = ${next + 1}`);
-    }).immediate();
-  }
+    }
+  }).immediate();
 }

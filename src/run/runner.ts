@@ -35,7 +35,8 @@ export interface RunnerDeps {
   log: Logger;
   now: () => number;
   adapters: Map<string, DeliveryAdapter>;
-  integrations: (request: IntegrationRequest) => Integrations;
+  /** Async so the SDKs behind it are imported only when a run needs them, not by every command. */
+  integrations: (request: IntegrationRequest) => Promise<Integrations>;
   /** Where dry-run previews are printed. */
   writePreview: (text: string) => void;
   alerts: () => DeliveryTarget[];
@@ -103,7 +104,7 @@ export function createRunner(deps: RunnerDeps) {
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
     const signal = AbortSignal.any([controller.signal, request.shutdown]);
     const log = deps.log.child({ job: job.id, run: runId, attempt });
-    const integrations = deps.integrations({
+    const integrations = await deps.integrations({
       env: deps.env,
       job,
       signal,
