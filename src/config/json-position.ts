@@ -13,7 +13,10 @@ export function jsonErrorOffset(text: string): number | null {
     while (i < text.length && " \t\n\r".includes(text[i] as string)) i++;
   };
   const literal = (word: string) => {
-    for (const char of word) if (text[i++] !== char) (i--, fail());
+    for (const char of word) {
+      if (text[i] !== char) fail();
+      i++;
+    }
   };
   const string = () => {
     if (text[i] !== '"') fail();
@@ -24,7 +27,12 @@ export function jsonErrorOffset(text: string): number | null {
       if (char === "\\") {
         i++;
         if (text[i] === "u") {
-          for (let k = 1; k <= 4; k++) if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) ((i += k), fail());
+          for (let k = 1; k <= 4; k++) {
+            if (!/[0-9a-fA-F]/.test(text[i + k] ?? "")) {
+              i += k;
+              fail();
+            }
+          }
           i += 4;
         } else if (!'"\\/bfnrt'.includes(text[i] ?? "x")) fail();
       }
