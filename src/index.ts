@@ -3,6 +3,6 @@
  * `import { defineSkill, skip, z } from "sundial"`. Re-exports only.
  */
 export { defineSkill, skip } from "./skill/define.ts";
-export { NonRetryableError, ServiceError } from "./errors.ts";
+export { isRetryable, NonRetryableError, ServiceError } from "./errors.ts";
 export { z } from "zod";
 export type * from "./types.ts";

@@ -4,7 +4,7 @@
  * markdown file with front matter and its image, normally one pull request each and a Discord
  * message linking it. A video is marked seen only once its article is delivered.
  */
-import { defineSkill, NonRetryableError, skip } from "sundial";
+import { defineSkill, isRetryable, NonRetryableError, skip } from "sundial";
 import type { Output, Receipt, SkillContext, Video } from "sundial";
 import { articleOutput, chooseSlug } from "./output.ts";
 import { blogParams, type BlogParams } from "./params.ts";
@@ -16,14 +16,6 @@ import { fetchFeeds, selectNewVideos } from "./videos.ts";
 export const MAX_FAILURES = 3;
 
 type Settled = { video: Video; result: VideoResult } | { video: Video; error: unknown };
-
-/** What the runner would conclude: retrying helps unless the error is branded non-retryable. */
-function isRetryable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return true;
-  if ((error as Record<symbol, unknown>)[Symbol.for("sundial.nonRetryable")]) return false;
-  if ((error as Error).name === "ServiceError") return (error as { retryable?: boolean }).retryable === true;
-  return true;
-}
 
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 

@@ -2,6 +2,7 @@
  * @module data-digest/gather — reads every source at once, one memoized step each, so a broken or
  * slow source is reported (logged, named in the digest) without sinking the others.
  */
+import { isRetryable } from "sundial";
 import type { FeedItem, SkillContext, SourceSpec } from "sundial";
 
 export interface SourceFailure {
@@ -80,14 +81,6 @@ export function causeOf(error: unknown): string {
   const bare = typeof service === "string" && message.startsWith(`${service}: `) ? message.slice(service.length + 2) : message;
   const line = bare.replace(/\s+/g, " ").trim() || "unknown error";
   return line.length > MAX_CAUSE_CHARS ? `${line.slice(0, MAX_CAUSE_CHARS - 1)}…` : line;
-}
-
-/** Mirrors the runner's reading of errors: ServiceErrors say so themselves, NonRetryableErrors never are. */
-function isRetryable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return true;
-  if ((error as { [key: symbol]: unknown })[Symbol.for("sundial.nonRetryable")] === true) return false;
-  if ((error as Error).name === "ServiceError") return (error as { retryable?: unknown }).retryable === true;
-  return true;
 }
 
 export async function gatherSources(ctx: GatherContext, sources: readonly SourceSpec[], options: GatherOptions): Promise<Gathered> {
