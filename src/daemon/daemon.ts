@@ -23,7 +23,7 @@ function announce(app: App, loaded: Loaded): void {
   const { jobs, problems } = loaded.configuration;
   for (const problem of problems) app.log.warn(formatProblem(problem));
   for (const job of jobs) {
-    if (job.enabled) app.log.info({ job: job.id, cron: job.cron, timezone: job.timezone }, "job scheduled");
+    if (job.enabled) app.log.debug({ job: job.id, cron: job.cron, timezone: job.timezone }, "job scheduled");
     else app.log.warn({ job: job.id, reason: job.disabledReason }, "job disabled");
   }
 }

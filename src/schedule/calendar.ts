@@ -52,13 +52,16 @@ export class Calendar {
     return null;
   }
 
-  /** Slots in (fromMs, toMs], oldest first, at most `limit`; `truncated` when more exist. */
-  between(pattern: string, timezone: string, fromMs: number, toMs: number, limit = MAX_SLOTS): { slots: number[]; truncated: boolean } {
+  /**
+   * Slots in (fromMs, toMs], oldest first, at most `limit`; `truncated` when more exist; `after`,
+   * the first slot past `toMs` when it was reached (so the caller need not compute it again).
+   */
+  between(pattern: string, timezone: string, fromMs: number, toMs: number, limit = MAX_SLOTS): { slots: number[]; truncated: boolean; after?: number | null } {
     const slots: number[] = [];
     let cursor = fromMs;
     while (slots.length < limit) {
       const next = this.next(pattern, timezone, cursor);
-      if (next === null || next > toMs) return { slots, truncated: false };
+      if (next === null || next > toMs) return { slots, truncated: false, after: next };
       slots.push(next);
       cursor = next;
     }

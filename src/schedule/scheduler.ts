@@ -88,12 +88,13 @@ export class Scheduler {
     const cursors = await this.deps.store.jobCursors(enabled.map((job) => job.id), now);
     const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
     for (const job of enabled) {
-      const { slots, truncated } = this.calendar.between(job.cron, job.timezone, cursors.get(job.id) ?? now, now);
+      const { slots, truncated, after } = this.calendar.between(job.cron, job.timezone, cursors.get(job.id) ?? now, now);
       if (truncated) this.deps.log.warn({ job: job.id }, `more than ${slots.length} slots were missed; only the latest ${slots.length} are recorded`);
       const plan = planSlots(slots, now, job, 0);
       await this.recordMissed(job, plan.missed);
       claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
-      this.schedule(job, now);
+      if (after === undefined) this.schedule(job, now);
+      else this.scheduleAt(job, after);
     }
     await this.dispatch(claims);
     this.arm();
