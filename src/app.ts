@@ -26,6 +26,8 @@ export interface App {
   store(): RunStore;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
+  /** Imports the SDKs behind `ctx.claude` and `ctx.sources` (once); the daemon warms it up when ready. */
+  preload(): Promise<typeof import("./integrations/index.ts")>;
   runner(current: () => Loaded, options?: { onStep?: Parameters<typeof createRunner>[0]["onStep"] }): Runner;
   close(): void;
 }
@@ -50,6 +52,7 @@ export function createApp(options: AppOptions = {}): App {
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
+  let integrations: Promise<typeof import("./integrations/index.ts")> | null = null;
 
   const app: App = {
     cwd,
@@ -75,6 +78,10 @@ export function createApp(options: AppOptions = {}): App {
       }
       return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env, adapters) };
     },
+    preload() {
+      integrations ??= import("./integrations/index.ts");
+      return integrations;
+    },
     runner(current, runnerOptions = {}) {
       return createRunner({
         store: app.store(),
@@ -83,7 +90,7 @@ export function createApp(options: AppOptions = {}): App {
         log,
         now: Date.now,
         adapters,
-        integrations: async (request) => (await import("./integrations/index.ts")).createIntegrations(request),
+        integrations: async (request) => (await app.preload()).createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
         onStep: runnerOptions.onStep,

@@ -96,6 +96,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   });
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
+  // Warm the SDK imports now, so the first run does not pay for them.
+  setImmediate(() => void app.preload().catch((error: unknown) => app.log.error({ err: String(error) }, "could not load the integrations")));
 
   let stopping: Promise<void> | null = null;
   return {

@@ -108,6 +108,7 @@ function noncesFor(ctx: DeliveryContext, output: Output, plan: DiscordMessagePla
 
 export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryAdapter<DiscordTarget> {
   const { timeoutMs = 15_000, retries = 3, rateLimitRetries = 3, maxRateLimitWaitMs = 30_000 } = options;
+  let sdkModules: Promise<[RestModule, typeof import("discord-api-types/v10")]> | undefined;
   return {
     name: DISCORD,
     requiredEnv(target) {
@@ -123,8 +124,9 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
       ctx.signal.throwIfAborted();
       const plan = buildDiscordMessages(output, ctx.earlier);
       if (plan.messages.length === 0) throw configError("the output has nothing to post (no title, summary, text or image)");
-      // Loaded on first use: most runs never post to Discord.
-      const [sdk, { Routes }] = await Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]);
+      // Loaded on first use (most runs never post to Discord), once per adapter.
+      sdkModules ??= Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]);
+      const [sdk, { Routes }] = await sdkModules;
       ctx.signal.throwIfAborted();
       const destination = destinationOf(target, ctx.env, Routes);
 

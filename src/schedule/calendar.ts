@@ -1,6 +1,6 @@
 /**
  * @module calendar — when a cron pattern fires, in a time zone. One paused croner object per
- * distinct (pattern, zone), shared by every job that uses it: croner keeps ~80 KB per object, so
+ * distinct pattern, shared by every job and zone that uses it: croner keeps ~80 KB per object, so
  * 10,000 jobs with their own objects would cost close to 1 GB.
  */
 import { Cron } from "croner";
@@ -25,14 +25,24 @@ function slim(cron: Cron): Cron {
 export class Calendar {
   private readonly crons = new Map<string, Cron>();
 
+  /**
+   * One calculator per pattern, shared across zones: croner reads `options.timezone` at each
+   * `nextRun`, so the zone is set just before use. UTC gets its own fixed-offset calculator (about
+   * 5 times faster), and a pattern with `?` one per zone, since croner fills `?` from the zone.
+   */
+  private keyOf(pattern: string, timezone: string): string {
+    if (UTC_ZONES.has(timezone)) return `utc\u0000${pattern}`;
+    return pattern.includes("?") ? `${timezone}\u0000${pattern}` : `zone\u0000${pattern}`;
+  }
+
   private cron(pattern: string, timezone: string): Cron {
-    const key = `${timezone}\u0000${pattern}`;
+    const key = this.keyOf(pattern, timezone);
     let cron = this.crons.get(key);
     if (!cron) {
-      // A fixed UTC offset skips the Intl time-zone conversions: about 5 times faster per next().
       cron = slim(UTC_ZONES.has(timezone) ? new Cron(pattern, { utcOffset: 0, paused: true }) : new Cron(pattern, { timezone, paused: true }));
       this.crons.set(key, cron);
     }
+    if (!UTC_ZONES.has(timezone)) cron.options.timezone = timezone;
     return cron;
   }
 
@@ -71,7 +81,7 @@ export class Calendar {
 
   /** Forgets calculators no job uses any more (after a reload). */
   retain(keys: Iterable<{ cron: string; timezone: string }>): void {
-    const keep = new Set([...keys].map((k) => `${k.timezone}\u0000${k.cron}`));
+    const keep = new Set([...keys].map((k) => this.keyOf(k.cron, k.timezone)));
     for (const key of this.crons.keys()) if (!keep.has(key)) this.crons.delete(key);
   }
 

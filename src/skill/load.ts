@@ -4,7 +4,7 @@
  * so an edited skill (and the files it imports) takes effect without a restart.
  */
 import { readdirSync, statSync } from "node:fs";
-import { basename, join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tsImport } from "tsx/esm/api";
 import type { SkillDefinition } from "../types.ts";
@@ -14,6 +14,8 @@ export interface LoadedSkill {
   name: string;
   file: string;
   definition: SkillDefinition;
+  /** Sizes and times of the skill's files when loaded: an unchanged skill is not imported again. */
+  fingerprint?: string;
 }
 
 export interface SkillSet {
@@ -69,6 +71,17 @@ export function skillsFingerprint(dir: string): string {
   return parts.join("|");
 }
 
+function topLevelFingerprint(dir: string): string {
+  return readdirSync(dir)
+    .filter((entry) => entry.endsWith(".ts"))
+    .sort()
+    .map((entry) => {
+      const stat = statSync(join(dir, entry), { throwIfNoEntry: false });
+      return `${entry}:${stat?.size}:${stat?.mtimeMs}`;
+    })
+    .join("|");
+}
+
 function shapeProblem(value: unknown): string | null {
   if (typeof value !== "object" || value === null) return "has no default export; write `export default defineSkill({ … })`";
   const skill = value as Partial<SkillDefinition>;
@@ -86,10 +99,19 @@ function shapeProblem(value: unknown): string | null {
 export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill>): Promise<SkillSet> {
   const skills = new Map<string, LoadedSkill>();
   const problems: Problem[] = [];
+  let topLevel: string | undefined;
   for (const { name, file } of findSkillFiles(dir)) {
     const shown = relative(process.cwd(), file) || file;
     if (!SKILL_NAME.test(name)) {
       problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens" });
+      continue;
+    }
+    // Node never frees an imported module graph, so only a skill whose files changed is imported
+    // again. A single-file skill may import its top-level neighbours, so any of those counts.
+    const fingerprint = basename(file) === "index.ts" ? skillsFingerprint(dirname(file)) : (topLevel ??= topLevelFingerprint(dir));
+    const unchanged = previous?.get(name);
+    if (unchanged && unchanged.file === file && unchanged.fingerprint === fingerprint) {
+      skills.set(name, unchanged);
       continue;
     }
     try {
@@ -104,7 +126,7 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
         problems.push({ file: shown, path: "name", message: `skill is named "${definition.name}" but its file says "${name}"`, fix: `rename one so they match` });
         continue;
       }
-      skills.set(name, { name, file, definition });
+      skills.set(name, { name, file, definition, fingerprint });
     } catch (error) {
       const kept = previous?.get(name);
       if (kept) skills.set(name, kept);
