@@ -1,0 +1,99 @@
+/**
+ * @module bench/fanout — 5. parallel fan-out: blog-autopilot over 8 new videos against the
+ * YouTube, Anthropic (each answer delayed 1 s), GitHub and Discord emulators, at concurrency 1 and
+ * at the skill's default; the ratio of the run's wall times. Also hands its second workspace to
+ * the prompt-cache benchmark (a second run over new videos reads the cached system prompt).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { addVideos, blogJob, CHANNEL_A, CHANNEL_B, startEmulators, video, type Emulators } from "../test/skills/blog-fixtures.ts";
+import { cacheShare, runJob, type RecordedRun } from "./lib/skill-runs.ts";
+import { ms } from "./lib/stats.ts";
+import { BenchWorkspace, repoRoot } from "./lib/workspace.ts";
+import type { BenchOptions, Section } from "./lib/section.ts";
+
+const VIDEOS = 8;
+const DELAY_MS = 1000;
+
+export function blogSkillPresent(): boolean {
+  return existsSync(join(repoRoot, "skills", "blog-autopilot", "index.ts"));
+}
+
+const videosOf = (prefix: string, count: number, minutesAgo = 10) =>
+  Array.from({ length: count }, (_, i) => video(`${prefix}${String(i + 1).padStart(11 - prefix.length, "0")}`, i % 2 ? CHANNEL_B : CHANNEL_A, "full", minutesAgo + i));
+
+/** Where a run's wall time went: before its first step, and from its first delivery to its end. */
+export interface Phases {
+  beforeFirstStepMs: number;
+  deliveringMs: number;
+}
+
+function phasesOf(ws: BenchWorkspace, runId: number): Phases {
+  const [run] = ws.query<{ started_at: number; finished_at: number }>(`SELECT started_at, finished_at FROM runs WHERE id = ?`, runId);
+  const steps = ws.query<{ step_id: string; started_at: number }>(`SELECT step_id, started_at FROM steps WHERE run_id = ?`, runId);
+  const firstStep = Math.min(...steps.map((s) => s.started_at));
+  const firstDelivery = Math.min(...steps.filter((s) => s.step_id.startsWith("deliver:")).map((s) => s.started_at));
+  return { beforeFirstStepMs: firstStep - (run?.started_at ?? firstStep), deliveringMs: (run?.finished_at ?? firstDelivery) - firstDelivery };
+}
+
+async function blogRun(concurrency: number | undefined, then?: (ws: BenchWorkspace, e: Emulators) => Promise<void>): Promise<RecordedRun & Phases> {
+  const e = await startEmulators(videosOf("vidF", VIDEOS));
+  const ws = new BenchWorkspace("fanout", {});
+  try {
+    e.anthropic.delayMs = DELAY_MS;
+    ws.copySkill("blog-autopilot");
+    const params = { maxVideos: VIDEOS, heroImage: false, ...(concurrency ? { concurrency } : {}) };
+    ws.writeSchedules({ jobs: [blogJob({ cron: "0 0 1 1 *", params })] });
+    const run = { ...(await runJob(ws, "blog", e.env)) };
+    const phases = phasesOf(ws, run.id);
+    await then?.(ws, e);
+    return { ...run, ...phases };
+  } finally {
+    ws.cleanup();
+    await e.close();
+  }
+}
+
+export interface FanoutResult {
+  section: Section;
+  /** The prompt-cache figures of blog-autopilot (first run, and a second over two new videos). */
+  cache: { first: RecordedRun; second: RecordedRun };
+}
+
+export async function fanout(options: BenchOptions): Promise<FanoutResult> {
+  // Imported here, not at the top, so the other benchmarks run while the skill does not exist yet.
+  const { blogParams } = await import("../skills/blog-autopilot/params.ts");
+  const defaultConcurrency = blogParams.parse({ channels: [CHANNEL_A] }).concurrency;
+  const serial = await blogRun(1);
+  options.log(`  concurrency 1: run ${ms(serial.wallMs)}`);
+  let second: RecordedRun | undefined;
+  const parallel = await blogRun(undefined, async (ws, e) => {
+    addVideos(e.youtube, videosOf("vidN", 2, 1));
+    second = await runJob(ws, "blog", e.env);
+  });
+  options.log(`  concurrency ${defaultConcurrency} (default): run ${ms(parallel.wallMs)}`);
+  const ratio = serial.wallMs / parallel.wallMs;
+  const target = 0.9 * Math.min(defaultConcurrency, VIDEOS);
+  return {
+    cache: { first: parallel, second: second as RecordedRun },
+    section: {
+      id: 5,
+      title: "Parallel fan-out (blog-autopilot, 8 videos, Claude 1 s per answer)",
+      method:
+        `\`sundial run\` of a blog-autopilot job (heroImage off, maxVideos ${VIDEOS}, delivering a pull request and a Discord message per article) ` +
+        `against the YouTube, Anthropic (\`delayMs: ${DELAY_MS}\`), GitHub and Discord emulators of test/emulators, fresh emulators and workspace each time; ` +
+        `wall time = the run's finished_at − started_at in the ledger. Deliveries run one output after another by design (a later delivery sees earlier receipts).`,
+      figures: [
+        { figure: "wall time, concurrency 1", sundial: ms(serial.wallMs) },
+        { figure: `wall time, concurrency ${defaultConcurrency} (the default)`, sundial: ms(parallel.wallMs) },
+        { figure: "ratio", sundial: `${ratio.toFixed(2)}×`, target: `≥ ${target.toFixed(1)}× (0.9 × min(${defaultConcurrency}, 8))`, pass: ratio >= target },
+        { figure: "process wall time (spawn to exit), concurrency 1 / default", sundial: `${ms(serial.processMs)} / ${ms(parallel.processMs)}` },
+      ],
+      notes: [
+        `Before the first step (the run's state reads and, in a fresh process, importing the integrations): ${ms(serial.beforeFirstStepMs)} / ${ms(parallel.beforeFirstStepMs)}.`,
+        `From the first delivery to the end of the run (the 8 outputs delivered one after another, after every article is written): ${ms(serial.deliveringMs)} / ${ms(parallel.deliveringMs)}.`,
+        `Share of input tokens from cache in these runs: ${(100 * cacheShare(serial)).toFixed(0)}% / ${(100 * cacheShare(parallel)).toFixed(0)}%.`,
+      ],
+    },
+  };
+}
