@@ -50,7 +50,6 @@ interface Entry {
   at: number;
   slot: number;
   job: ResolvedJob;
-  version: number;
 }
 
 export class Scheduler {
@@ -66,7 +65,6 @@ export class Scheduler {
   private readonly inFlight = new Map<number, Promise<unknown>>();
   private readonly waiting: { runId: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null }[] = [];
   private readonly shutdown = new AbortController();
-  private version = 0;
   maxConcurrentRuns: number;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -171,7 +169,8 @@ export class Scheduler {
       return;
     }
     const jitter = job.jitterMs ? Math.floor((this.deps.random ?? Math.random)() * job.jitterMs) : 0;
-    const entry: Entry = { at: slot + jitter, slot, job, version: ++this.version };
+    // The map holds each job's live entry; older ones left in the heap are skipped when popped.
+    const entry: Entry = { at: slot + jitter, slot, job };
     this.entries.set(job.id, entry);
     this.heap.push(entry);
   }
