@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createWorkspace, waitFor, type Workspace } from "../helpers/workspace.ts";
 
 const secrets = {
-  ANTHROPIC_API_KEY: "sk-ant-e2e-FAKE-7f3a9c1b2d4e6f80",
+  ANTHROPIC_API_KEY: "fake-anthropic-e2e-7f3a9c1b2d4e6f80",
   GITHUB_TOKEN: "ghp_e2eFAKEtoken9Qz8Xw7Vu6Ts5Rq4",
   DIGEST_WEBHOOK: "http://127.0.0.1:9/api/webhooks/424242/e2e-FAKE-webhook-Zy9",
 };

@@ -141,7 +141,7 @@ describe("github-pr delivery", () => {
 
   it.each([
     { status: 404, setup: () => undefined, repo: "acme/missing", token: undefined, expected: /GitHub: reading branch main of acme\/missing failed: HTTP 404 Not Found/ },
-    { status: 401, setup: () => undefined, repo: "acme/blog", token: "ghp_wrongwrongwrongwrongwrong0000000000", expected: /GitHub: .* failed: HTTP 401 Bad credentials/ },
+    { status: 401, setup: () => undefined, repo: "acme/blog", token: "ghp_wrong-test-token", expected: /GitHub: .* failed: HTTP 401 Bad credentials/ },
     { status: 422, setup: (e: GitHubEmulator) => e.failNext(1, { path: "/git/blobs", status: 422, body: { message: `Invalid blob for ${e.token}` } }), repo: "acme/blog", token: undefined, expected: /GitHub: uploading content\/posts\/my-first-post.md to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/ },
   ])("fails at once on $status, naming GitHub and the cause without the token", async ({ setup, repo, token, expected }) => {
     setup(emulator);

@@ -235,7 +235,7 @@ const ROUTES: [string, RegExp, Handler][] = [
 ];
 
 export async function startGitHubEmulator(options: { token?: string } = {}) {
-  const token = options.token ?? "ghp_emulatorToken000000000000000000000000";
+  const token = options.token ?? "ghp_emulatorToken";
   const repos = new Map<string, GitHubRepoState>();
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];

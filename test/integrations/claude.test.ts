@@ -8,7 +8,7 @@ import { PRICES, ZERO_USAGE, addUsage, costOf } from "../../src/integrations/cla
 import type { Env, Usage } from "../../src/types.ts";
 import { startAnthropicEmulator, type AnthropicEmulator, type MessagesBody } from "../emulators/anthropic.ts";
 
-const API_KEY = "sk-ant-test-0123456789-secret";
+const API_KEY = "fake-anthropic-test-0123456789-secret";
 const LONG_SYSTEM = `You write careful technical articles. ${"Keep every claim sourced. ".repeat(400)}`;
 const Article = z.object({ title: z.string().min(5), tags: z.array(z.string()).max(3) });
 
@@ -124,7 +124,7 @@ describe("claude failures", () => {
   });
 
   it("fails a 401 at once, naming the cause without the key", async () => {
-    const wrongKey = "sk-ant-wrong-key-987654321";
+    const wrongKey = "fake-wrong-key-987654321";
     const error = await expectFailure(setup({ env: { ANTHROPIC_API_KEY: wrongKey } }).claude.text({ prompt: "x" }), "Claude: 401 authentication_error: invalid x-api-key", false);
     expect(error.message).not.toContain(wrongKey);
     expect([error.status, emulator.requests.length]).toEqual([401, 1]);

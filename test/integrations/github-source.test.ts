@@ -58,7 +58,7 @@ describe("GitHub repository source", () => {
     expect(missing).toBeInstanceOf(ServiceError);
     expect(missing.message).toMatch(/^GitHub: listing releases of acme\/missing failed: HTTP 404 Not Found/);
     expect(missing.retryable).toBe(false);
-    const token = "ghp_notTheRightToken00000000000000000000";
+    const token = "ghp_notTheRightToken";
     const denied = await failure(source(token)({ type: "github", repo: "acme/tool" }));
     expect(denied.message).toMatch(/HTTP 401 Bad credentials/);
     expect(denied.message).not.toContain(token);

@@ -16,7 +16,7 @@ export const CHANNEL_A = "UCaaaaaaaaaaaaaaaaaaaaaa";
 export const CHANNEL_B = "UCbbbbbbbbbbbbbbbbbbbbbb";
 export const REPO = "acme/blog";
 export const POSTS_DIR = "content/posts";
-export const ANTHROPIC_KEY = "sk-ant-test-blog-0000000000";
+export const ANTHROPIC_KEY = "fake-anthropic-blog-0000000000";
 export const LEONARDO_KEY = "leo-test-blog-0000000000";
 
 export interface FixtureVideo {
