@@ -3,10 +3,10 @@
  * real, but no pull request is opened, no Discord message posted and the job's state is not
  * touched; stdout shows the PR (branch, title, body, every file) and every Discord message.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { Workspace } from "../helpers/workspace.ts";
+import { describe, expect, it } from "vitest";
 import {
   addVideos,
+  cleanedAfterEach,
   articleMarker,
   articleRequests,
   blogJob,
@@ -19,22 +19,14 @@ import {
   transcriptRequests,
   video,
   watchUrl,
-  type Emulators,
 } from "./blog-fixtures.ts";
 
-let ws: Workspace | undefined;
-let emulators: Emulators | undefined;
-afterEach(async () => {
-  await ws?.cleanup();
-  await emulators?.close();
-  ws = undefined;
-  emulators = undefined;
-});
+const held = cleanedAfterEach();
 
 describe("blog-autopilot --dry-run", () => {
   it("writes the article for real but delivers nothing, changes no state and prints what would be sent", { timeout: 90_000 }, async () => {
-    const e = (emulators = await startEmulators([video("vidD0000001", CHANNEL_A, "full", 60)]));
-    const w = (ws = blogWorkspace(e.env, [blogJob({ cron: "0 0 1 1 *", params: { channels: [CHANNEL_A] } })]));
+    const e = (held.emulators = await startEmulators([video("vidD0000001", CHANNEL_A, "full", 60)]));
+    const w = (held.ws = blogWorkspace(e.env, [blogJob({ cron: "0 0 1 1 *", params: { channels: [CHANNEL_A] } })]));
     // A real run first, so the job has state (the first video seen) that the dry run must leave alone.
     const real = await w.runCli(["run", "blog", "--params", JSON.stringify({ heroImage: false })]);
     expect(real.code, real.stderr).toBe(0);

@@ -3,13 +3,14 @@
  * request and one Discord message per video however often it fires, complete front matter, the
  * hero image beside the article, and videos without usable captions skipped once, not every run.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { CHANNEL_ID } from "../emulators/discord.ts";
 import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 import { waitFor, type Workspace } from "../helpers/workspace.ts";
 import {
   articleMarker,
+  cleanedAfterEach,
   articleRequests,
   blogJob,
   blogWorkspace,
@@ -24,17 +25,9 @@ import {
   video,
   videoIdOf,
   watchUrl,
-  type Emulators,
 } from "./blog-fixtures.ts";
 
-let ws: Workspace | undefined;
-let emulators: Emulators | undefined;
-afterEach(async () => {
-  await ws?.cleanup();
-  await emulators?.close();
-  ws = undefined;
-  emulators = undefined;
-});
+const held = cleanedAfterEach();
 
 const stateOf = (w: Workspace, key: string) => {
   const row = w.query<{ value: string }>("SELECT value FROM job_state WHERE job = 'blog' AND key = ?", key)[0];
@@ -52,8 +45,8 @@ describe("blog-autopilot every second on the daemon", () => {
       video("vidA0000003", CHANNEL_A, "full", 50),
     ];
     const good = videos.filter((v) => v.captions === "full").map((v) => v.id);
-    const e = (emulators = await startEmulators(videos));
-    const w = (ws = blogWorkspace(e.env, [blogJob({ params: { frontMatter: { author: "Ada", title: "not this one" } } })]));
+    const e = (held.emulators = await startEmulators(videos));
+    const w = (held.ws = blogWorkspace(e.env, [blogJob({ params: { frontMatter: { author: "Ada", title: "not this one" } } })]));
     const repo = e.github.repos.get(REPO) as NonNullable<ReturnType<typeof e.github.repos.get>>;
 
     const daemon = await w.start();

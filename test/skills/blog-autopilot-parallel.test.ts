@@ -3,18 +3,10 @@
  * answer, the four article steps of one `sundial run` overlap in time. The wall time and the sum
  * of the step times are printed for the record, not asserted (the machine's cores are shared).
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { Workspace } from "../helpers/workspace.ts";
-import { blogJob, blogWorkspace, CHANNEL_A, CHANNEL_B, startEmulators, video, type Emulators } from "./blog-fixtures.ts";
+import { describe, expect, it } from "vitest";
+import { blogJob, cleanedAfterEach, blogWorkspace, CHANNEL_A, CHANNEL_B, startEmulators, video } from "./blog-fixtures.ts";
 
-let ws: Workspace | undefined;
-let emulators: Emulators | undefined;
-afterEach(async () => {
-  await ws?.cleanup();
-  await emulators?.close();
-  ws = undefined;
-  emulators = undefined;
-});
+const held = cleanedAfterEach();
 
 describe("blog-autopilot over four videos with a slow Claude", () => {
   it("writes the four articles at once: every article step starts before the first one ends", { timeout: 90_000 }, async () => {
@@ -24,10 +16,10 @@ describe("blog-autopilot over four videos with a slow Claude", () => {
       video("vidP0000003", CHANNEL_A, "full", 30),
       video("vidP0000004", CHANNEL_B, "full", 40),
     ];
-    const e = (emulators = await startEmulators(videos));
+    const e = (held.emulators = await startEmulators(videos));
     e.anthropic.delayMs = 1_000;
     const job = blogJob({ cron: "0 0 1 1 *", params: { maxVideos: 4, concurrency: 4, heroImage: false }, deliver: [{ to: "stdout" }] });
-    const w = (ws = blogWorkspace(e.env, [job]));
+    const w = (held.ws = blogWorkspace(e.env, [job]));
 
     const result = await w.runCli(["run", "blog"]);
     expect(result.code, result.stderr).toBe(0);

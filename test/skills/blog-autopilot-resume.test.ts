@@ -3,26 +3,19 @@
  * being opened: the next start resumes the run, the PRs and Discord messages appear once each, and
  * Claude is not asked for those articles again.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CHANNEL_ID } from "../emulators/discord.ts";
-import { waitFor, type Workspace } from "../helpers/workspace.ts";
-import { articleRequests, blogJob, blogWorkspace, CHANNEL_A, CHANNEL_B, REPO, startEmulators, video, type Emulators } from "./blog-fixtures.ts";
+import { waitFor } from "../helpers/workspace.ts";
+import { articleRequests, blogJob, cleanedAfterEach, blogWorkspace, CHANNEL_A, CHANNEL_B, REPO, startEmulators, video } from "./blog-fixtures.ts";
 
-let ws: Workspace | undefined;
-let emulators: Emulators | undefined;
-afterEach(async () => {
-  await ws?.cleanup();
-  await emulators?.close();
-  ws = undefined;
-  emulators = undefined;
-});
+const held = cleanedAfterEach();
 
 describe("blog-autopilot killed between writing and delivering", () => {
   it("delivers every article after the restart without asking Claude again", { timeout: 150_000 }, async () => {
     const videos = [video("vidK0000001", CHANNEL_A, "full", 10), video("vidK0000002", CHANNEL_B, "full", 20), video("vidK0000003", CHANNEL_A, "full", 30)];
     const ids = videos.map((v) => v.id);
-    const e = (emulators = await startEmulators(videos));
-    const w = (ws = blogWorkspace(e.env, [blogJob({
+    const e = (held.emulators = await startEmulators(videos));
+    const w = (held.ws = blogWorkspace(e.env, [blogJob({
         params: { heroImage: false },
         deliver: [
           { to: "github-pr", repo: REPO, base: "main", dir: "content/posts" },

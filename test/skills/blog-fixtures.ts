@@ -4,6 +4,7 @@
  * the daemon at them, and a workspace holding a copy of the shipped skill.
  */
 import { cpSync } from "node:fs";
+import { afterEach } from "vitest";
 import { join } from "node:path";
 import { startAnthropicEmulator, type AnthropicEmulator, type MessagesBody, type Responder } from "../emulators/anthropic.ts";
 import { CHANNEL_ID, startDiscordEmulator, type DiscordEmulator } from "../emulators/discord.ts";
@@ -169,4 +170,16 @@ export function blogWorkspace(env: Record<string, string>, jobs: unknown[]): Wor
   const ws = createWorkspace({ env, schedules: { jobs } });
   cpSync(join(repoRoot, "skills", "blog-autopilot"), join(ws.dir, "skills", "blog-autopilot"), { recursive: true });
   return ws;
+}
+
+/** The workspace and emulators a test sets, cleaned up after each test of the file that calls this. */
+export function cleanedAfterEach(): { ws?: Workspace; emulators?: Emulators } {
+  const held: { ws?: Workspace; emulators?: Emulators } = {};
+  afterEach(async () => {
+    await held.ws?.cleanup();
+    await held.emulators?.close();
+    held.ws = undefined;
+    held.emulators = undefined;
+  });
+  return held;
 }
