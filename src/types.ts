@@ -50,7 +50,11 @@ export interface SkipResult {
   readonly reason: string;
 }
 
-export type RunResult = Output | Output[] | SkipResult;
+/**
+ * What `run` returns: outputs to deliver once it ends, a skip, or nothing when every output was
+ * already handed over with `ctx.deliver` (a run that delivered nothing at all is recorded skipped).
+ */
+export type RunResult = Output | Output[] | SkipResult | undefined | void;
 
 export interface RunInfo {
   id: number;
@@ -90,6 +94,14 @@ export interface SkillContext<P = unknown> {
   claude: ClaudeClient;
   sources: Sources;
   images: ImageGenerator;
+  /**
+   * Delivers `output` now, to every delivery of the job in order, instead of after `run` returns:
+   * a branch of `parallel` can publish its result as soon as it is ready, so the run lasts as long
+   * as its longest branch. `output.key` is required (deliveries are memoized by it, so a resumed
+   * run never posts twice). Outputs of parallel branches reach a chat channel one whole output at
+   * a time, never interleaved. Resolves to the receipts (dry run: previews, nothing sent).
+   */
+  deliver(output: Output): Promise<Receipt[]>;
   dryRun: boolean;
 }
 
@@ -135,6 +147,11 @@ export interface DeliveryContext {
 /** One delivery adapter (unstorage's driver shape): a plain object made by a typed factory. */
 export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
   readonly name: T["to"];
+  /**
+   * Outputs delivered concurrently (`ctx.deliver` from parallel branches) go through this adapter
+   * one at a time: a chat channel or a stream must not interleave two outputs' messages.
+   */
+  readonly oneAtATime?: boolean;
   /** Environment variables the target needs; `check` reports the missing ones. */
   requiredEnv(target: T): string[];
   deliver(output: Output, target: T, ctx: DeliveryContext): Promise<Receipt>;

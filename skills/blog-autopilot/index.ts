@@ -5,14 +5,14 @@
  * message linking it. A video is marked seen only once its article is delivered.
  */
 import { defineSkill, isRetryable, NonRetryableError, skip } from "sundial";
-import type { Output, Receipt, SkillContext, Video } from "sundial";
+import type { Receipt, SkillContext, Video } from "sundial";
 import { articleOutput, chooseSlug } from "./output.ts";
 import { blogParams, type BlogParams } from "./params.ts";
 import { workOnVideo, type VideoResult } from "./pipeline.ts";
 import { createBlogState, type BlogState } from "./state.ts";
 import { fetchFeeds, selectNewVideos } from "./videos.ts";
 
-/** A video whose work failed this many times (while other videos worked) is skipped for good. */
+/** A video whose work failed this many times (counted as `settleFailures` says) is skipped for good. */
 export const MAX_FAILURES = 3;
 
 type Settled = { video: Video; result: VideoResult } | { video: Video; error: unknown };
@@ -20,9 +20,11 @@ type Settled = { video: Video; result: VideoResult } | { video: Video; error: un
 const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
 
 /**
- * Videos that failed: each is counted when others worked (so the fault is the video's, not an
- * outage's), and skipped once it failed `MAX_FAILURES` times; any other failure fails the run,
- * after every other video's work is stored in its steps for the retry to reuse.
+ * Videos that failed: a failure counts against the video when others of the run worked, or when it
+ * had already failed while others worked (the others are delivered by then, so it fails alone); a
+ * failure every video of a run shares, seen first, is an outage and counts against none. A video
+ * is skipped once it failed `MAX_FAILURES` times; any other failure fails the run, after every
+ * other video's work is stored in its steps for the retry to reuse.
  */
 async function settleFailures(ctx: SkillContext<BlogParams>, settled: Settled[], memory: BlogState): Promise<VideoResult[]> {
   const failed = settled.filter((item): item is Extract<Settled, { error: unknown }> => "error" in item);
@@ -36,12 +38,13 @@ async function settleFailures(ctx: SkillContext<BlogParams>, settled: Settled[],
       results.push(item.result);
       continue;
     }
-    const count = othersWorked ? await memory.recordFailure(item.video.id, messageOf(item.error)) : 0;
+    const counts = othersWorked || memory.failureCount(item.video.id) > 0;
+    const count = counts ? await memory.recordFailure(item.video.id, messageOf(item.error)) : 0;
     if (count < MAX_FAILURES) {
       blocking.push(item);
       continue;
     }
-    const reason = `failed ${count} times while other videos worked, last: ${messageOf(item.error)}`;
+    const reason = `failed ${count} times, last: ${messageOf(item.error)}`;
     ctx.log.error({ video: item.video.id, title: item.video.title, reason }, "video skipped after repeated failures");
     await memory.markSkipped(item.video.id, reason);
     results.push({ kind: "skipped", video: item.video, reason });
@@ -71,35 +74,43 @@ export default defineSkill({
     const imagesWanted = params.heroImage && ctx.images.available;
     const noImageService = params.heroImage && !ctx.images.available;
     if (noImageService) ctx.log.warn("LEONARDO_API_KEY is not set: the articles go without a hero image");
-    const settled = await ctx.parallel(
+    // Each article is delivered as soon as it is written (its pull request, then its Discord
+    // message), outside the concurrency limit, so the run lasts as long as its slowest video.
+    const publish = async (result: VideoResult): Promise<VideoResult> => {
+      if (result.kind !== "article") return result;
+      const { video, article, image } = result;
+      const slug = await memory.claimSlug(video.id, article, (taken) => chooseSlug(article, video.id, taken));
+      const missing = image && "missing" in image ? image.missing : noImageService ? "LEONARDO_API_KEY is not set" : undefined;
+      await ctx.deliver(
+        articleOutput({
+          video,
+          article,
+          slug,
+          scheduledFor: ctx.run.scheduledFor,
+          image: image && "bytes" in image ? image : null,
+          frontMatter: params.frontMatter,
+          ...(missing ? { note: `No hero image: ${missing}.` } : {}),
+          onDelivered: (receipts: Receipt[]) => {
+            const url = receipts.find((receipt) => receipt.to === "github-pr")?.url ?? receipts.find((receipt) => receipt.url)?.url;
+            return memory.markSeen(video.id, { slug, ...(url ? { url } : {}) });
+          },
+        }),
+      );
+      return result;
+    };
+    const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> => work.then((result) => ({ video, result }), (error: unknown) => ({ video, error }));
+    const started = await ctx.parallel(
       videos,
-      (video): Promise<Settled> => workOnVideo(ctx, video, memory, imagesWanted).then((result) => ({ video, result }), (error: unknown) => ({ video, error })),
+      async (video) => {
+        const written = await settle(video, workOnVideo(ctx, video, memory, imagesWanted));
+        // Returned inside an object so the concurrency slot is freed while the delivery runs.
+        return { delivered: "error" in written ? Promise.resolve(written) : settle(video, publish(written.result)) };
+      },
       { concurrency: params.concurrency },
     );
+    const settled = await Promise.all(started.map(({ delivered }) => delivered));
     const results = await settleFailures(ctx, settled, memory);
-
-    const written = results.filter((result): result is Extract<VideoResult, { kind: "article" }> => result.kind === "article");
-    if (written.length === 0) {
-      return skip(`no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`);
-    }
-    const taken = new Set(Object.values(memory.seen()).flatMap((entry) => (entry.slug ? [entry.slug] : [])));
-    return written.map(({ video, article, image }): Output => {
-      const slug = chooseSlug(article, video.id, taken);
-      taken.add(slug);
-      const missing = image && "missing" in image ? image.missing : noImageService ? "LEONARDO_API_KEY is not set" : undefined;
-      return articleOutput({
-        video,
-        article,
-        slug,
-        scheduledFor: ctx.run.scheduledFor,
-        image: image && "bytes" in image ? image : null,
-        frontMatter: params.frontMatter,
-        ...(missing ? { note: `No hero image: ${missing}.` } : {}),
-        onDelivered: (receipts: Receipt[]) => {
-          const url = receipts.find((receipt) => receipt.to === "github-pr")?.url ?? receipts.find((receipt) => receipt.url)?.url;
-          return memory.markSeen(video.id, { slug, ...(url ? { url } : {}) });
-        },
-      });
-    });
+    if (results.some((result) => result.kind === "article")) return;
+    return skip(`no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`);
   },
 });

@@ -17,7 +17,7 @@ const MAX_ENTRIES = 2000;
 
 const seenEntry = z.object({ at: z.string(), slug: z.string().optional(), url: z.string().optional() });
 const skippedEntry = z.object({ at: z.string(), reason: z.string() });
-const draftEntry = z.object({ at: z.string(), article: articleSchema });
+const draftEntry = z.object({ at: z.string(), article: articleSchema, slug: z.string().optional() });
 const failureEntry = z.object({ at: z.string(), count: z.int(), error: z.string() });
 export type SeenEntry = z.infer<typeof seenEntry>;
 export type SkippedEntry = z.infer<typeof skippedEntry>;
@@ -52,11 +52,31 @@ export function createBlogState(state: JobState, now: () => string = () => new D
   return {
     seen: (): Record<string, SeenEntry> => readMap(state, SEEN, seenEntry),
     skipped: (): Record<string, SkippedEntry> => readMap(state, SKIPPED, skippedEntry),
+    failureCount: (videoId: string): number => readMap(state, FAILURES, failureEntry)[videoId]?.count ?? 0,
     draft: (videoId: string): Article | undefined => readMap(state, DRAFTS, draftEntry)[videoId]?.article,
     saveDraft: (videoId: string, article: Article) =>
       update(DRAFTS, draftEntry, (map) => {
         map[videoId] = { at: now(), article };
       }),
+    /**
+     * The slug of this video's article: chosen once, among slugs no other article of the job holds
+     * (delivered or still a draft), and kept with the draft, so parallel branches never pick the
+     * same one and a retried run gives each article the slug it had before.
+     */
+    async claimSlug(videoId: string, article: Article, choose: (taken: ReadonlySet<string>) => string): Promise<string> {
+      let slug = "";
+      await update(DRAFTS, draftEntry, (drafts) => {
+        const own = drafts[videoId];
+        if (own?.slug) {
+          slug = own.slug;
+          return;
+        }
+        const others = [...Object.values(readMap(state, SEEN, seenEntry)), ...Object.entries(drafts).flatMap(([id, entry]) => (id === videoId ? [] : [entry]))];
+        slug = choose(new Set(others.flatMap((entry) => (entry.slug ? [entry.slug] : []))));
+        drafts[videoId] = { at: own?.at ?? now(), article: own?.article ?? article, slug };
+      });
+      return slug;
+    },
     markSkipped: (videoId: string, reason: string) =>
       update(SKIPPED, skippedEntry, (map) => {
         map[videoId] = { at: now(), reason };

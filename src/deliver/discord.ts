@@ -111,6 +111,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
   let sdkModules: Promise<[RestModule, typeof import("discord-api-types/v10")]> | undefined;
   return {
     name: DISCORD,
+    oneAtATime: true,
     requiredEnv(target) {
       return [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])];
     },

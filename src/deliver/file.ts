@@ -32,6 +32,7 @@ export function fileDeliveryPath(template: string, output: Output, ctx: Pick<Del
 export function fileDelivery(): DeliveryAdapter<Extract<DeliveryTarget, { to: "file" }>> {
   return {
     name: FILE,
+    oneAtATime: true,
     requiredEnv: () => [],
     async deliver(output, target, ctx) {
       ctx.signal.throwIfAborted();

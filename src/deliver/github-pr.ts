@@ -42,8 +42,9 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
-      const commit = await commitFiles(session, `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`);
-      const { pull, updated } = await openOrUpdatePull(session, target.draft);
+      // Whether a pull request is already open does not depend on the commit: ask both at once.
+      const [commit, existing] = await Promise.all([commitFiles(session, `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`), findOpenPull(session)]);
+      const { pull, updated } = await openOrUpdatePull(session, target.draft, existing);
       const { owner, repo, branch } = plan;
       const number = pull.number;
       if (target.labels.length) {
@@ -76,15 +77,17 @@ const alreadyExists = (error: unknown) => error instanceof ServiceError && error
 /** All files in one commit on top of the base branch, force-pushed: the branch holds exactly this output. */
 async function commitFiles({ octokit, call, plan, where }: Session, message: string): Promise<string> {
   const { owner, repo, base, branch } = plan;
-  const baseRef = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
-  const baseSha = baseRef.object.sha;
-  const baseCommit = await call(`reading commit ${baseSha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: baseSha }));
-  const tree: { path: string; mode: "100644"; type: "blob"; sha: string }[] = [];
-  for (const file of plan.files) {
-    const blob = await call(`uploading ${file.path} to ${where}`, sha, () => octokit.git.createBlob({ owner, repo, ...blobContent(file.content) }));
-    tree.push({ path: file.path, mode: "100644", type: "blob", sha: blob.sha });
-  }
-  const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseCommit.tree.sha, tree }));
+  // The blobs do not depend on the base branch: upload them while the base is read.
+  const readBase = async () => {
+    const baseRef = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
+    const baseSha = baseRef.object.sha;
+    const baseCommit = await call(`reading commit ${baseSha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: baseSha }));
+    return { baseSha, baseTree: baseCommit.tree.sha };
+  };
+  const upload = (file: PullRequestPlan["files"][number]) =>
+    call(`uploading ${file.path} to ${where}`, sha, () => octokit.git.createBlob({ owner, repo, ...blobContent(file.content) })).then((blob) => ({ path: file.path, mode: "100644" as const, type: "blob" as const, sha: blob.sha }));
+  const [{ baseSha, baseTree }, tree] = await Promise.all([readBase(), Promise.all(plan.files.map(upload))]);
+  const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseTree, tree }));
   const commit = await call(`committing to ${branch} in ${where}`, sha, () => octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }));
   await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha })).catch(
     (error: unknown) => {
@@ -95,25 +98,31 @@ async function commitFiles({ octokit, call, plan, where }: Session, message: str
   return commit.sha;
 }
 
-/** The open pull request from the branch, updated, or a new one: never two for one branch. */
-async function openOrUpdatePull({ octokit, call, plan, where }: Session, draft: boolean): Promise<{ pull: z.infer<typeof pullSchema>; updated: boolean }> {
+type Pull = z.infer<typeof pullSchema>;
+
+/** The open pull request from the output's branch, if any. */
+function findOpenPull({ octokit, call, plan, where }: Session): Promise<Pull | undefined> {
+  const { owner, repo, branch } = plan;
+  return call(`looking for an open pull request from ${branch} in ${where}`, z.array(pullSchema), () =>
+    octokit.pulls.list({ owner, repo, state: "open", head: `${owner}:${branch}`, per_page: 5 }),
+  ).then((pulls) => pulls[0]);
+}
+
+/** The open pull request from the branch (`existing`), updated, or a new one: never two for one branch. */
+async function openOrUpdatePull(session: Session, draft: boolean, existing: Pull | undefined): Promise<{ pull: Pull; updated: boolean }> {
+  const { octokit, call, plan, where } = session;
   const { owner, repo, base, branch, title, body } = plan;
-  const findOpen = () =>
-    call(`looking for an open pull request from ${branch} in ${where}`, z.array(pullSchema), () =>
-      octokit.pulls.list({ owner, repo, state: "open", head: `${owner}:${branch}`, per_page: 5 }),
-    ).then((pulls) => pulls[0]);
   const update = async (number: number) => ({
     pull: await call(`updating pull request #${number} in ${where}`, pullSchema, () => octokit.pulls.update({ owner, repo, pull_number: number, title, body })),
     updated: true,
   });
-  const existing = await findOpen();
   if (existing) return update(existing.number);
   try {
     const pull = await call(`opening a pull request from ${branch} in ${where}`, pullSchema, () => octokit.pulls.create({ owner, repo, head: branch, base, title, body, draft }));
     return { pull, updated: false };
   } catch (error) {
     // Another attempt opened it meanwhile, or an earlier try of ours worked but was answered 5xx.
-    const raced = alreadyExists(error) ? await findOpen() : undefined;
+    const raced = alreadyExists(error) ? await findOpenPull(session) : undefined;
     if (!raced) throw error;
     return update(raced.number);
   }

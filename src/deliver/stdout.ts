@@ -7,6 +7,7 @@ export const STDOUT = "stdout";
 export function stdoutDelivery(write: (text: string) => void = (text) => process.stdout.write(text)): DeliveryAdapter<Extract<DeliveryTarget, { to: "stdout" }>> {
   return {
     name: STDOUT,
+    oneAtATime: true,
     requiredEnv: () => [],
     async deliver(output, _target, ctx) {
       ctx.signal.throwIfAborted();

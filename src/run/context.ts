@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { ClaudeClient, ImageGenerator, JobState, ParallelOptions, RunInfo, SkillContext, Sources } from "../types.ts";
+import type { ClaudeClient, ImageGenerator, JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext, Sources } from "../types.ts";
 import type { RunStore } from "../ledger/store.ts";
 import { decodeValue, encodeValue } from "../ledger/json.ts";
 import { errorMessage } from "../errors.ts";
@@ -29,6 +29,8 @@ export interface ContextOptions {
   /** The job's state as loaded at run start; dry runs write to this copy only. */
   stateSnapshot: Map<string, unknown>;
   integrations: Integrations;
+  /** Delivers one output now (the runner's deliverer); `ctx.deliver` checks its key first. */
+  deliver: (output: Output) => Promise<Receipt[]>;
   now: () => number;
   currentStep: AsyncLocalStorage<string>;
   /** Called as each step starts and ends, for a terminal's progress display. */
@@ -88,6 +90,12 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
     claude: options.integrations.claude,
     sources: options.integrations.sources,
     images: options.integrations.images,
+    deliver(output: Output): Promise<Receipt[]> {
+      if (typeof output?.key !== "string" || !output.key) {
+        return Promise.reject(new TypeError("ctx.deliver(output) needs output.key: a stable id (a video id, a date) so a resumed run does not deliver it twice"));
+      }
+      return options.deliver(output);
+    },
     step<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
       if (typeof id !== "string" || !id) throw new TypeError("ctx.step(id, fn) needs a non-empty string id");
       // The same id twice in one attempt shares one execution instead of racing two.

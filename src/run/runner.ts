@@ -6,7 +6,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { DeliveryAdapter, DeliveryTarget, Env, Output, Receipt, Usage } from "../types.ts";
+import type { DeliveryAdapter, DeliveryTarget, Env, Output, Usage } from "../types.ts";
 import type { ResolvedJob } from "../config/load.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import type { RunOutcome, RunStore } from "../ledger/store.ts";
@@ -14,6 +14,7 @@ import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
 import { backoffMs } from "../integrations/http.ts";
 import { createContext, type Integrations } from "./context.ts";
+import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
 
 export interface IntegrationRequest {
@@ -74,30 +75,6 @@ export function createRunner(deps: RunnerDeps) {
   const { store, now } = deps;
   const currentStep = new AsyncLocalStorage<string>();
 
-  async function deliverAll(request: RunRequest, outputs: Output[], ctx: ReturnType<typeof createContext>, signal: AbortSignal, log: Logger) {
-    for (const [index, output] of outputs.entries()) {
-      const key = output.key ?? String(index);
-      const earlier: Receipt[] = [];
-      for (const [d, target] of request.job.deliver.entries()) {
-        const adapter = deps.adapters.get(target.to);
-        if (!adapter) throw new Error(`no delivery adapter "${target.to}"`);
-        const deliveryCtx = { job: request.job.id, runId: request.runId, env: deps.env, dataDir: deps.dataDir, signal, log, earlier: [...earlier] };
-        if (request.dryRun) {
-          deps.writePreview(`── dry run: ${target.to} (output ${index + 1} of ${outputs.length}) ──\n${await adapter.preview(output, target, deliveryCtx)}\n`);
-          earlier.push({ to: target.to, url: `(dry run: ${target.to})` });
-          continue;
-        }
-        const receipt = await ctx.step(`deliver:${key}:${d}:${target.to}`, async () => {
-          const fresh = await adapter.deliver(output, target, deliveryCtx);
-          await store.addDelivery(request.runId, fresh);
-          return fresh;
-        });
-        earlier.push(receipt);
-      }
-      if (!request.dryRun) await output.onDelivered?.(earlier);
-    }
-  }
-
   async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null): Promise<RunOutcome> {
     const { job, runId } = request;
     const controller = new AbortController();
@@ -114,6 +91,8 @@ export function createRunner(deps: RunnerDeps) {
       dryRun: request.dryRun,
       onUsage: ({ usage, costUsd }) => void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd),
     });
+    // The deliverer keeps its deliveries as the context's memoized steps.
+    const deliverer = createDeliverer({ ...deps, job, runId, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
     const ctx = createContext({
       store,
       runId,
@@ -124,6 +103,7 @@ export function createRunner(deps: RunnerDeps) {
       dryRun: request.dryRun,
       stateSnapshot,
       integrations,
+      deliver: (output) => deliverer.deliver(output, output.key as string, `output ${output.key}`),
       now,
       currentStep,
       info: { id: runId, job: job.id, scheduledFor: new Date(request.scheduledFor).toISOString(), attempt, lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString() },
@@ -132,10 +112,14 @@ export function createRunner(deps: RunnerDeps) {
     try {
       const result = await raceAbort(Promise.resolve().then(() => request.skill.definition.run(ctx)), signal);
       if (isSkip(result)) return { status: "skipped", reason: result.reason };
-      const outputs = Array.isArray(result) ? result : [result];
-      if (outputs.length === 0) return { status: "skipped", reason: "the skill returned no output" };
-      await raceAbort(deliverAll(request, outputs, ctx, signal, log), signal);
-      if (request.dryRun) return { status: "skipped", reason: `dry run: ${outputs.length} output(s) previewed, nothing delivered` };
+      const outputs: Output[] = result === undefined ? [] : Array.isArray(result) ? result : [result];
+      // Returned outputs go one after another, in the order the skill gave them.
+      for (const [index, output] of outputs.entries()) {
+        await raceAbort(deliverer.deliver(output, output.key ?? String(index), `output ${index + 1} of ${outputs.length}`), signal);
+      }
+      await raceAbort(deliverer.idle(), signal);
+      if (deliverer.count === 0) return { status: "skipped", reason: "the skill returned no output" };
+      if (request.dryRun) return { status: "skipped", reason: `dry run: ${deliverer.count} output(s) previewed, nothing delivered` };
       return { status: "succeeded" };
     } catch (error) {
       if (controller.signal.aborted) return { status: "timed_out", error: errorMessage(controller.signal.reason) };

@@ -23,13 +23,19 @@ describe("blog-autopilot killed between writing and delivering", () => {
         ],
       })]));
     const repo = e.github.repos.get(REPO) as NonNullable<ReturnType<typeof e.github.repos.get>>;
-    // The first GitHub request (the first delivery's) hangs long enough for the kill to land in it.
-    e.github.failNext(1, { delayMs: 20_000 });
+    // Each article is delivered as soon as it is written, so the three deliveries overlap: the
+    // first GitHub request of each hangs long enough for the kill to land while they all wait.
+    e.github.failNext(ids.length, { delayMs: 20_000 });
 
     const first = await w.start();
     const victim = await waitFor(
-      () => w.runs("blog").find((run) => run.status === "running" && w.steps(run.id).some((s) => s.step_id.startsWith("deliver:") && s.status === "running")),
-      { timeoutMs: 45_000, what: "a run delivering its first article" },
+      () =>
+        w.runs("blog").find((run) => {
+          const steps = w.steps(run.id);
+          const articles = steps.filter((s) => s.step_id.startsWith("article:") && s.status === "succeeded");
+          return run.status === "running" && articles.length === ids.length && steps.some((s) => s.step_id.startsWith("deliver:") && s.status === "running");
+        }),
+      { timeoutMs: 45_000, what: "a run with every article written, delivering" },
     );
     await first.stop("SIGKILL");
     const written = w.steps(victim.id).filter((s) => s.step_id.startsWith("article:"));

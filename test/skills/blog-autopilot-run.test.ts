@@ -4,10 +4,13 @@
  */
 import pino from "pino";
 import { describe, expect, it } from "vitest";
-import type { Output, SkillContext, SkipResult, TranscriptSegment, Video } from "../../src/types.ts";
+import type { Output, Receipt, SkillContext, SkipResult, TranscriptSegment, Video } from "../../src/types.ts";
 import { NonRetryableError, ServiceError } from "../../src/errors.ts";
 import skill, { MAX_FAILURES } from "../../skills/blog-autopilot/index.ts";
 import { blogParams, type BlogParams } from "../../skills/blog-autopilot/params.ts";
+import { createBlogState } from "../../skills/blog-autopilot/state.ts";
+import { chooseSlug } from "../../skills/blog-autopilot/output.ts";
+import { tidyArticle } from "../../skills/blog-autopilot/article.ts";
 import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 import { CHANNEL_A, scriptedArticle, segments } from "./blog-fixtures.ts";
 
@@ -28,10 +31,14 @@ interface World {
   state: Map<string, unknown>;
   claudeCalls: string[];
   imageCalls: number;
+  /** Outputs handed to `ctx.deliver` and delivered, in order, over every run. */
+  delivered: Output[];
+  /** When set, `ctx.deliver` fails with it (GitHub down), and nothing is delivered. */
+  deliveryFails?: Error;
 }
 
 function world(videos: Video[], transcripts: World["transcripts"], extra: Partial<World> = {}): World {
-  return { videos, transcripts, state: new Map(), claudeCalls: [], imageCalls: 0, images: true, ...extra };
+  return { videos, transcripts, state: new Map(), claudeCalls: [], imageCalls: 0, images: true, delivered: [], ...extra };
 }
 
 /** One run's context over `w`: fresh steps (as a new run has), the world's state kept across runs. */
@@ -80,14 +87,24 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
         return { png: ONE_PIXEL_PNG };
       },
     },
+    deliver: async (output) => {
+      if (w.deliveryFails) throw w.deliveryFails;
+      const receipts: Receipt[] = [{ to: "github-pr", url: `https://github.com/acme/blog/pull/${output.key}` }];
+      w.delivered.push(output);
+      await output.onDelivered?.(receipts);
+      return receipts;
+    },
     dryRun: false,
   };
 }
 
 const run = async (w: World, params?: Partial<BlogParams>) => skill.run(contextFor(w, params));
-const outputs = (result: unknown) => result as Output[];
-const deliver = async (result: unknown) => {
-  for (const output of outputs(result)) await output.onDelivered?.([{ to: "github-pr", url: `https://github.com/acme/blog/pull/${output.key}` }]);
+/** Runs once; the outputs it delivered, in the videos' order (branches finish in any order). */
+const runOutputs = async (w: World, params?: Partial<BlogParams>): Promise<Output[]> => {
+  const before = w.delivered.length;
+  expect(await run(w, params)).toBeUndefined();
+  const order = w.videos.map((video) => video.id);
+  return w.delivered.slice(before).sort((a, b) => order.indexOf(a.key as string) - order.indexOf(b.key as string));
 };
 
 describe("blog-autopilot run", () => {
@@ -111,36 +128,40 @@ describe("blog-autopilot run", () => {
   it("takes at most maxVideos, newest first, and writes each article once even when its delivery failed", async () => {
     const videos = ["vidR0000001", "vidR0000002", "vidR0000003"].map((id, i) => clip(id, i));
     const w = world(videos, Object.fromEntries(videos.map((v) => [v.id, segments(v.id, "full")])));
-    const first = outputs(await run(w, { maxVideos: 2 }));
-    expect(first.map((o) => o.key)).toEqual(["vidR0000001", "vidR0000002"]);
+    w.deliveryFails = new ServiceError("GitHub", "502 Bad Gateway", 502, true);
+    const failed = await run(w, { maxVideos: 2 }).then(() => null, (e: unknown) => e as Error);
+    expect(failed?.message).toMatch(/2 of 2 videos failed: .*GitHub: 502 Bad Gateway/);
+    expect(failed).not.toBeInstanceOf(NonRetryableError);
     expect(w.claudeCalls.sort()).toEqual(["vidR0000001", "vidR0000002"]);
-    // Not delivered (the run failed in delivery): the next run writes nothing new for them.
-    const second = outputs(await run(w, { maxVideos: 2 }));
-    expect(second.map((o) => [o.key, o.files?.[0]?.content])).toEqual(first.map((o) => [o.key, o.files?.[0]?.content]));
+    // Not delivered: the next run writes nothing new for them, and keeps the slugs it chose.
+    delete w.deliveryFails;
+    const second = await runOutputs(w, { maxVideos: 2 });
+    expect(second.map((o) => [o.key, o.slug])).toEqual([["vidR0000001", "how-vidr0000001-works"], ["vidR0000002", "how-vidr0000002-works"]]);
     expect(w.claudeCalls).toHaveLength(2);
-    await deliver(second);
     expect(w.state.get("seen")).toMatchObject({ vidR0000001: { slug: "how-vidr0000001-works", url: "https://github.com/acme/blog/pull/vidR0000001" } });
     expect(w.state.get("drafts")).toEqual({});
-    const third = outputs(await run(w, { maxVideos: 2 }));
+    const third = await runOutputs(w, { maxVideos: 2 });
     expect(third.map((o) => o.key)).toEqual(["vidR0000003"]);
-    await deliver(third);
     expect(await run(w, { maxVideos: 2 })).toEqual({ skipped: true, reason: "no new videos" });
   });
 
-  it("fails the run for a broken video, and after repeated failures skips it so the others get through", async () => {
+  it("delivers the good video at once, fails the run for a broken one, and skips it after repeated failures", async () => {
     const videos = [clip("vidR0000001", 1), clip("vidR0000002", 2)];
     const broken = new ServiceError("Claude", "the answer was cut off at maxTokens (16000); raise maxTokens");
     const w = world(videos, { vidR0000001: segments("vidR0000001", "full"), vidR0000002: segments("vidR0000002", "full") }, { claudeFails: { vidR0000002: broken } });
     for (let attempt = 1; attempt < MAX_FAILURES; attempt++) {
       const error = await run(w).then(() => null, (e: unknown) => e as Error);
       expect(error).toBeInstanceOf(NonRetryableError);
-      expect(error?.message).toBe(`blog-autopilot: 1 of 2 videos failed: vidR0000002 ("Video vidR0000002"): ${broken.message}`);
+      // The first run delivers the good video; later runs meet the broken one alone.
+      expect(error?.message).toBe(`blog-autopilot: 1 of ${attempt === 1 ? 2 : 1} videos failed: vidR0000002 ("Video vidR0000002"): ${broken.message}`);
+      expect(w.delivered.map((o) => o.key)).toEqual(["vidR0000001"]);
     }
-    const result = outputs(await run(w));
-    expect(result.map((o) => o.key)).toEqual(["vidR0000001"]);
-    expect((w.state.get("skipped") as Record<string, { reason: string }>).vidR0000002?.reason).toMatch(/^failed 3 times while other videos worked, last: Claude: the answer was cut off/);
-    // The good article was written once across all those runs.
+    const result = (await run(w)) as SkipResult;
+    expect(result.reason).toMatch(/^no article to write: vidR0000002 \("Video vidR0000002"\) failed 3 times, last: Claude: the answer was cut off/);
+    expect((w.state.get("skipped") as Record<string, { reason: string }>).vidR0000002?.reason).toMatch(/^failed 3 times, last: Claude: the answer was cut off/);
+    // The good article was written and delivered once across all those runs.
     expect(w.claudeCalls.filter((id) => id === "vidR0000001")).toHaveLength(1);
+    expect(w.delivered).toHaveLength(1);
   });
 
   it("does not count an outage against a video: when nothing worked the run fails, retryably, and no video is skipped", async () => {
@@ -156,7 +177,7 @@ describe("blog-autopilot run", () => {
 
   it("goes without images when no image service is configured, and says so", async () => {
     const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { images: false });
-    const [output] = outputs(await run(w));
+    const [output] = await runOutputs(w);
     expect(output?.files?.map((f) => f.path)).toEqual(["how-vidr0000001-works.md"]);
     expect(output?.summary).toMatch(/No hero image: LEONARDO_API_KEY is not set\.$/);
     expect(w.imageCalls).toBe(0);
@@ -164,11 +185,11 @@ describe("blog-autopilot run", () => {
 
   it("delivers the article without its image when the image fails, and makes none when heroImage is false", async () => {
     const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { images: "broken" });
-    const [output] = outputs(await run(w));
+    const [output] = await runOutputs(w);
     expect(output?.files?.map((f) => f.path)).toEqual(["how-vidr0000001-works.md"]);
     expect(output?.summary).toMatch(/No hero image: the hero image failed \(Leonardo: generation g1 failed \(status FAILED\)\)\.$/);
     const plain = world([clip("vidR0000002", 1)], { vidR0000002: segments("vidR0000002", "full") });
-    const [text] = outputs(await run(plain, { heroImage: false }));
+    const [text] = await runOutputs(plain, { heroImage: false });
     expect(text?.files).toHaveLength(1);
     expect(text?.summary).toBe(scriptedArticle("vidR0000002").description);
     expect(plain.imageCalls).toBe(0);
@@ -177,8 +198,22 @@ describe("blog-autopilot run", () => {
   it("gives an article a slug no earlier article of the job used", async () => {
     const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") });
     w.state.set("seen", { vidOLD000001: { at: "2024-01-01T00:00:00.000Z", slug: "how-vidr0000001-works" } });
-    const [output] = outputs(await run(w));
+    const [output] = await runOutputs(w);
     expect(output?.slug).toBe("how-vidr0000001-works-vidr0000001");
     expect(output?.files?.map((f) => f.path)).toEqual(["how-vidr0000001-works-vidr0000001.md", "how-vidr0000001-works-vidr0000001.png"]);
+  });
+
+  it("gives parallel articles with the same title different slugs, and each keeps its slug when the run is retried", async () => {
+    const state = new Map<string, unknown>();
+    const jobState = { get: <T>(key: string) => structuredClone(state.get(key)) as T | undefined, set: async (key: string, value: unknown) => void state.set(key, structuredClone(value)) };
+    const memory = createBlogState(jobState);
+    const article = tidyArticle(scriptedArticle("vidR0000001"), clip("vidR0000001", 1));
+    const claim = (store: typeof memory, id: string) => store.claimSlug(id, article, (taken) => chooseSlug(article, id, taken));
+    for (const id of ["vidR0000001", "vidR0000002"]) await memory.saveDraft(id, article);
+    const first = await Promise.all([claim(memory, "vidR0000002"), claim(memory, "vidR0000001")]);
+    expect(new Set(first).size).toBe(2);
+    // A retry (fresh memory over the same state) claims in the other order and gets the same slugs.
+    const again = createBlogState(jobState);
+    expect(await Promise.all([claim(again, "vidR0000001"), claim(again, "vidR0000002")])).toEqual([first[1], first[0]]);
   });
 });

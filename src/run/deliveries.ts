@@ -1,0 +1,87 @@
+/**
+ * @module deliveries — hands one run's outputs to the job's deliveries: each output to every
+ * target in order (a later target sees the receipts of earlier ones), each delivery a memoized
+ * step so a resumed run never sends twice. Outputs may arrive concurrently (`ctx.deliver` from
+ * parallel branches); adapters marked `oneAtATime` (a chat channel) then take one whole output at
+ * a time, so two outputs' messages never interleave, while the others (pull requests) overlap.
+ */
+import type { Logger } from "pino";
+import type { DeliveryAdapter, Env, Output, Receipt, SkillContext } from "../types.ts";
+import type { ResolvedJob } from "../config/load.ts";
+import type { RunStore } from "../ledger/store.ts";
+
+export interface DeliveryRequest {
+  job: ResolvedJob;
+  runId: number;
+  dryRun: boolean;
+  env: Env;
+  dataDir: string;
+  store: RunStore;
+  adapters: Map<string, DeliveryAdapter>;
+  step: SkillContext["step"];
+  signal: AbortSignal;
+  log: Logger;
+  writePreview: (text: string) => void;
+}
+
+/** Runs tasks one at a time per key, in the order they asked. */
+function createQueues() {
+  const tails = new Map<number, Promise<unknown>>();
+  return <T>(key: number, task: () => Promise<T>): Promise<T> => {
+    const result = (tails.get(key) ?? Promise.resolve()).then(task);
+    tails.set(key, result.catch(() => undefined));
+    return result;
+  };
+}
+
+export function createDeliverer(request: DeliveryRequest) {
+  const { job, runId, dryRun } = request;
+  const inTurn = createQueues();
+  const byKey = new Map<string, Promise<Receipt[]>>();
+
+  async function deliverNow(output: Output, key: string, label: string): Promise<Receipt[]> {
+    const earlier: Receipt[] = [];
+    for (const [d, target] of job.deliver.entries()) {
+      const adapter = request.adapters.get(target.to);
+      if (!adapter) throw new Error(`no delivery adapter "${target.to}"`);
+      const ctx = { job: job.id, runId, env: request.env, dataDir: request.dataDir, signal: request.signal, log: request.log, earlier: [...earlier] };
+      const send = async (): Promise<Receipt> => {
+        if (dryRun) {
+          request.writePreview(`── dry run: ${target.to} (${label}) ──\n${await adapter.preview(output, target, ctx)}\n`);
+          return { to: target.to, url: `(dry run: ${target.to})` };
+        }
+        return request.step(`deliver:${key}:${d}:${target.to}`, async () => {
+          const fresh = await adapter.deliver(output, target, ctx);
+          await request.store.addDelivery(runId, fresh);
+          return fresh;
+        });
+      };
+      earlier.push(await (adapter.oneAtATime ? inTurn(d, send) : send()));
+    }
+    if (!dryRun) await output.onDelivered?.(earlier);
+    return earlier;
+  }
+
+  return {
+    /** Delivers one output (once per key in a run: a second call gets the first call's receipts). */
+    deliver(output: Output, key: string, label: string): Promise<Receipt[]> {
+      let delivery = byKey.get(key);
+      if (!delivery) {
+        delivery = deliverNow(output, key, label);
+        byKey.set(key, delivery);
+        delivery.catch(() => byKey.delete(key));
+      }
+      return delivery;
+    },
+    /** Waits for deliveries still in flight (a skill that did not await `ctx.deliver`). */
+    async idle(): Promise<void> {
+      await Promise.allSettled(byKey.values());
+    },
+    /** How many distinct outputs were handed over so far. */
+    get count(): number {
+      return byKey.size;
+    },
+  };
+}
+
+export type Deliverer = ReturnType<typeof createDeliverer>;
