@@ -152,6 +152,8 @@ export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
    * one at a time: a chat channel or a stream must not interleave two outputs' messages.
    */
   readonly oneAtATime?: boolean;
+  /** Loads what `deliver` needs (its SDK) ahead of the first delivery, so a run does not wait for it. */
+  prepare?(): Promise<void>;
   /** Environment variables the target needs; `check` reports the missing ones. */
   requiredEnv(target: T): string[];
   deliver(output: Output, target: T, ctx: DeliveryContext): Promise<Receipt>;

@@ -49,14 +49,14 @@ function pickJob(loaded: Loaded, target: string): ResolvedJob {
 }
 
 export async function runCommand(app: App, target: string, options: { dryRun?: boolean; params?: string }): Promise<void> {
-  // Import the SDKs while the configuration and skills load, before the run starts, as the daemon
-  // does when it is ready: a run's recorded time is its own work, not this process's start-up.
-  // A failed import is reported by the run that needs it.
+  // Import the SDKs (and the job's delivery SDKs) while the configuration and skills load, before
+  // the run starts: a run's recorded time is its own work, not this process's start-up. A failed
+  // import is reported by the run that needs it.
   const preloading = app.preload().catch(() => undefined);
   const loaded = await app.load();
-  await preloading;
   if (!loaded.configuration.fileValid) throw new UsageError(loaded.configuration.problems.map(formatProblem).join("\n"));
   const job = { ...pickJob(loaded, target) };
+  await Promise.all([preloading, ...job.deliver.map((target) => app.adapters.get(target.to)?.prepare?.().catch(() => undefined))]);
   const skill = loaded.skills.get(job.skill);
   if (!skill) throw new UsageError(`skill "${job.skill}" is not loaded`);
   const isJob = loaded.configuration.jobs.some((j) => j.id === target);

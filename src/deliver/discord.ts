@@ -109,9 +109,14 @@ function noncesFor(ctx: DeliveryContext, output: Output, plan: DiscordMessagePla
 export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryAdapter<DiscordTarget> {
   const { timeoutMs = 15_000, retries = 3, rateLimitRetries = 3, maxRateLimitWaitMs = 30_000 } = options;
   let sdkModules: Promise<[RestModule, typeof import("discord-api-types/v10")]> | undefined;
+  // Loaded on first use (most runs never post to Discord), once per adapter.
+  const loadSdk = () => (sdkModules ??= Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]));
   return {
     name: DISCORD,
     oneAtATime: true,
+    async prepare() {
+      await loadSdk();
+    },
     requiredEnv(target) {
       return [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])];
     },
@@ -125,9 +130,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
       ctx.signal.throwIfAborted();
       const plan = buildDiscordMessages(output, ctx.earlier);
       if (plan.messages.length === 0) throw configError("the output has nothing to post (no title, summary, text or image)");
-      // Loaded on first use (most runs never post to Discord), once per adapter.
-      sdkModules ??= Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]);
-      const [sdk, { Routes }] = await sdkModules;
+      const [sdk, { Routes }] = await loadSdk();
       ctx.signal.throwIfAborted();
       const destination = destinationOf(target, ctx.env, Routes);
 
