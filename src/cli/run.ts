@@ -108,7 +108,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
     }
   }
   if (interactive) process.stderr.write(`run #${claim.runId} of ${job.id}${options.dryRun ? " (dry run)" : ""}\n`);
-  const outcome = await runner.execute({ runId: claim.runId, job, skill, scheduledFor: requested, attempt: 1, dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
+  const outcome = await runner.execute({ runId: claim.runId, job, skill, scheduledFor: requested, attempt: 1, claimedRunning: claim.status === "running", dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   const detail = outcome.reason ?? outcome.error ?? "";

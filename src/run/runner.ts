@@ -51,6 +51,8 @@ export interface RunRequest {
   scheduledFor: number;
   /** Attempt the row is at (1 for a fresh claim). */
   attempt: number;
+  /** The row already says `running` with its start time (a fresh claim): the first attempt need not write it again. */
+  claimedRunning?: boolean;
   dryRun: boolean;
   resumeOf: number | null;
   /** Aborts the run when the daemon shuts down; the run is then recorded `interrupted`. */
@@ -139,8 +141,9 @@ export function createRunner(deps: RunnerDeps) {
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
       const stateSnapshot = await store.loadState(job.id);
       const lastSuccessAt = await store.lastSuccessAt(job.id);
-      for (let attempt = Math.max(1, request.attempt); ; attempt++) {
-        await store.markRunning(runId, attempt, now());
+      const first = Math.max(1, request.attempt);
+      for (let attempt = first; ; attempt++) {
+        if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now());
         try {
           outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt);
           break;

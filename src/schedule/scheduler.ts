@@ -63,7 +63,8 @@ export class Scheduler {
   private stopped = true;
   private ticking = false;
   private readonly inFlight = new Map<number, Promise<unknown>>();
-  private readonly waiting: { runId: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null }[] = [];
+  /** Runs waiting for a free slot; `claimedRunning` when their row already says `running`. */
+  private readonly waiting: { runId: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null; claimedRunning: boolean }[] = [];
   private readonly shutdown = new AbortController();
   maxConcurrentRuns: number;
 
@@ -247,22 +248,22 @@ export class Scheduler {
     if (result.status === "queued") {
       // Queued behind its own job (overlap: queue) starts when that run ends; queued for capacity
       // starts when any run ends.
-      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, job, scheduledFor, resumeOf });
+      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, job, scheduledFor, resumeOf, claimedRunning: false });
       return;
     }
-    this.startOrWait(result.runId, job, scheduledFor, resumeOf);
+    this.startOrWait(result.runId, job, scheduledFor, resumeOf, true);
   }
 
-  private startOrWait(runId: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null): void {
+  private startOrWait(runId: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean): void {
     if (this.inFlight.size >= this.maxConcurrentRuns) {
-      this.waiting.push({ runId, job, scheduledFor, resumeOf });
+      this.waiting.push({ runId, job, scheduledFor, resumeOf, claimedRunning });
       return;
     }
     const skill = this.skills.get(job.skill);
     const started = this.clock.now();
     this.deps.events?.onFire?.(job.id, started - scheduledFor);
     const execution = skill
-      ? this.deps.runner.execute({ runId, job, skill, scheduledFor, attempt: 1, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
+      ? this.deps.runner.execute({ runId, job, skill, scheduledFor, attempt: 1, claimedRunning, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
       : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started).then(() => ({ status: "failed" as const }));
     const tracked = execution
       .then((outcome) => this.deps.events?.onOutcome?.(job.id, outcome.status, this.clock.now() - started))
@@ -277,7 +278,7 @@ export class Scheduler {
   /** Frees a run slot: starts a run waiting for capacity, or the job's queued run (overlap: queue). */
   private async afterRunEnded(jobId: string): Promise<void> {
     const next = this.waiting.shift();
-    if (next) this.startOrWait(next.runId, next.job, next.scheduledFor, next.resumeOf);
+    if (next) this.startOrWait(next.runId, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning);
     const job = this.jobs.get(jobId);
     if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
     try {
@@ -285,7 +286,7 @@ export class Scheduler {
       const queued = active.find((run) => run.status === "queued" && run.reason !== WAITING_FOR_CAPACITY && run.ownerInstance === this.deps.owner.instance);
       if (queued && !active.some((run) => run.status !== "queued")) {
         await this.deps.store.markRunning(queued.id, 1, this.clock.now());
-        this.startOrWait(queued.id, job, queued.scheduledFor, null);
+        this.startOrWait(queued.id, job, queued.scheduledFor, null, true);
       }
     } catch (error) {
       this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
