@@ -8,7 +8,7 @@ import { defineSkill, isRetryable, NonRetryableError, skip } from "sundial";
 import type { Receipt, SkillContext, Video } from "sundial";
 import { articleOutput, chooseSlug } from "./output.ts";
 import { blogParams, type BlogParams } from "./params.ts";
-import { workOnVideo, type VideoResult } from "./pipeline.ts";
+import { transcriptOf, workOnVideo, type VideoResult } from "./pipeline.ts";
 import { createBlogState, type BlogState } from "./state.ts";
 import { fetchFeeds, selectNewVideos } from "./videos.ts";
 
@@ -98,6 +98,10 @@ export default defineSkill({
       );
       return result;
     };
+    // Transcripts are quick to fetch: they go ahead of the articles (as many at a time), so a video's
+    // article does not wait for its transcript once the first ones are in. A failure here surfaces
+    // again in the video's own work, which asks for the same step.
+    const prefetched = ctx.parallel(videos, (video) => transcriptOf(ctx, video).catch(() => undefined), { concurrency: params.concurrency });
     const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> => work.then((result) => ({ video, result }), (error: unknown) => ({ video, error }));
     const started = await ctx.parallel(
       videos,
@@ -109,6 +113,7 @@ export default defineSkill({
       { concurrency: params.concurrency },
     );
     const settled = await Promise.all(started.map(({ delivered }) => delivered));
+    await prefetched;
     const results = await settleFailures(ctx, settled, memory);
     if (results.some((result) => result.kind === "article")) return;
     return skip(`no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`);

@@ -65,6 +65,11 @@ async function heroImage(ctx: Ctx, article: Article): Promise<HeroImage> {
   }
 }
 
+/** The video's transcript as a memoized step; called twice at once, both share one fetch. */
+export function transcriptOf(ctx: Ctx, video: Video): Promise<TranscriptResult> {
+  return ctx.step(`transcript:${video.id}`, () => fetchTranscript(ctx, video));
+}
+
 /** Transcript → article → image for one video; a video that cannot make an article is skipped for good. */
 export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, imagesWanted: boolean): Promise<VideoResult> {
   const skipFor = async (reason: string): Promise<VideoResult> => {
@@ -72,7 +77,7 @@ export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, ima
     await memory.markSkipped(video.id, reason);
     return { kind: "skipped", video, reason };
   };
-  const transcript = await ctx.step(`transcript:${video.id}`, () => fetchTranscript(ctx, video));
+  const transcript = await transcriptOf(ctx, video);
   if (!transcript.ok) return skipFor(transcript.reason);
   const { minTranscriptChars } = ctx.params;
   if (transcript.text.length < minTranscriptChars) {

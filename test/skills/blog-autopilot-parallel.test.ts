@@ -47,4 +47,29 @@ describe("blog-autopilot over four videos with a slow Claude", () => {
         `sum of all step times ${sumMs} ms (article steps alone ${articleSumMs} ms)`,
     );
   });
+
+  it("one video at a time: fetches every transcript ahead, and delivers each article before the next is written", { timeout: 90_000 }, async () => {
+    const videos = [video("vidQ0000001", CHANNEL_A, "full", 10), video("vidQ0000002", CHANNEL_B, "full", 20), video("vidQ0000003", CHANNEL_A, "full", 30)];
+    const e = (held.emulators = await startEmulators(videos));
+    e.anthropic.delayMs = 500;
+    const job = blogJob({ cron: "0 0 1 1 *", params: { maxVideos: 3, concurrency: 1, heroImage: false }, deliver: [{ to: "stdout" }] });
+    const w = (held.ws = blogWorkspace(e.env, [job]));
+
+    const result = await w.runCli(["run", "blog"]);
+    expect(result.code, result.stderr).toBe(0);
+    const steps = w.steps(w.runs("blog")[0]?.id ?? 0);
+    const step = (id: string) => {
+      const found = steps.find((s) => s.step_id === id);
+      expect(found, id).toBeDefined();
+      return found as (typeof steps)[number];
+    };
+    const articles = videos.map((v) => step(`article:${v.id}`)).sort((a, b) => a.started_at - b.started_at);
+    // One article at a time…
+    for (let i = 1; i < articles.length; i++) expect(articles[i]?.started_at).toBeGreaterThanOrEqual(articles[i - 1]?.finished_at as number);
+    // …with every transcript in before the second article starts…
+    for (const v of videos) expect(step(`transcript:${v.id}`).finished_at).toBeLessThanOrEqual(articles[1]?.started_at as number);
+    // …and each article out before the last one is written.
+    const firstWritten = (articles[0]?.step_id ?? "").slice("article:".length);
+    expect(step(`deliver:${firstWritten}:0:stdout`).finished_at).toBeLessThan(articles[2]?.finished_at as number);
+  });
 });
