@@ -22,18 +22,18 @@ export function blogSkillPresent(): boolean {
 const videosOf = (prefix: string, count: number, minutesAgo = 10) =>
   Array.from({ length: count }, (_, i) => video(`${prefix}${String(i + 1).padStart(11 - prefix.length, "0")}`, i % 2 ? CHANNEL_B : CHANNEL_A, "full", minutesAgo + i));
 
-/** Where a run's wall time went: before its first step, and from its first delivery to its end. */
+/** Where a run's wall time went: before its first step, and after its last article was written. */
 export interface Phases {
   beforeFirstStepMs: number;
-  deliveringMs: number;
+  afterLastArticleMs: number;
 }
 
 function phasesOf(ws: BenchWorkspace, runId: number): Phases {
   const [run] = ws.query<{ started_at: number; finished_at: number }>(`SELECT started_at, finished_at FROM runs WHERE id = ?`, runId);
-  const steps = ws.query<{ step_id: string; started_at: number }>(`SELECT step_id, started_at FROM steps WHERE run_id = ?`, runId);
+  const steps = ws.query<{ step_id: string; started_at: number; finished_at: number }>(`SELECT step_id, started_at, finished_at FROM steps WHERE run_id = ?`, runId);
   const firstStep = Math.min(...steps.map((s) => s.started_at));
-  const firstDelivery = Math.min(...steps.filter((s) => s.step_id.startsWith("deliver:")).map((s) => s.started_at));
-  return { beforeFirstStepMs: firstStep - (run?.started_at ?? firstStep), deliveringMs: (run?.finished_at ?? firstDelivery) - firstDelivery };
+  const lastArticle = Math.max(...steps.filter((s) => s.step_id.startsWith("article:")).map((s) => s.finished_at));
+  return { beforeFirstStepMs: firstStep - (run?.started_at ?? firstStep), afterLastArticleMs: (run?.finished_at ?? lastArticle) - lastArticle };
 }
 
 async function blogRun(concurrency: number | undefined, then?: (ws: BenchWorkspace, e: Emulators) => Promise<void>): Promise<RecordedRun & Phases> {
@@ -82,7 +82,7 @@ export async function fanout(options: BenchOptions): Promise<FanoutResult> {
       method:
         `\`sundial run\` of a blog-autopilot job (heroImage off, maxVideos ${VIDEOS}, delivering a pull request and a Discord message per article) ` +
         `against the YouTube, Anthropic (\`delayMs: ${DELAY_MS}\`), GitHub and Discord emulators of test/emulators, fresh emulators and workspace each time; ` +
-        `wall time = the run's finished_at − started_at in the ledger. Deliveries run one output after another by design (a later delivery sees earlier receipts).`,
+        `wall time = the run's finished_at − started_at in the ledger. Each article is delivered as soon as it is written (\`ctx.deliver\`), its pull request then its Discord message; transcripts are fetched ahead of the articles.`,
       figures: [
         { figure: "wall time, concurrency 1", sundial: ms(serial.wallMs) },
         { figure: `wall time, concurrency ${defaultConcurrency} (the default)`, sundial: ms(parallel.wallMs) },
@@ -91,7 +91,7 @@ export async function fanout(options: BenchOptions): Promise<FanoutResult> {
       ],
       notes: [
         `Before the first step (the run's state reads and, in a fresh process, importing the integrations): ${ms(serial.beforeFirstStepMs)} / ${ms(parallel.beforeFirstStepMs)}.`,
-        `From the first delivery to the end of the run (the 8 outputs delivered one after another, after every article is written): ${ms(serial.deliveringMs)} / ${ms(parallel.deliveringMs)}.`,
+        `From the last article written to the end of the run (that article's pull request and Discord message): ${ms(serial.afterLastArticleMs)} / ${ms(parallel.afterLastArticleMs)}.`,
         `Share of input tokens from cache in these runs: ${(100 * cacheShare(serial)).toFixed(0)}% / ${(100 * cacheShare(parallel)).toFixed(0)}%.`,
       ],
     },
