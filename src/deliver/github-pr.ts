@@ -30,7 +30,23 @@ const refSchema = z.object({ object: sha });
 const commitSchema = z.object({ sha: z.string(), tree: sha });
 const pullSchema = z.object({ number: z.number(), html_url: z.string() });
 
+/** Base branches read, by run: every pull request of one run starts from the same base commit. */
+const BASES_KEPT = 32;
+
 export function githubPrDelivery(options: { throttle?: boolean } = {}): DeliveryAdapter<GitHubPrTarget> {
+  const bases = new Map<string, Promise<Base>>();
+  /** The base of this run's pull requests on `plan`'s repository, read once per run (two requests fewer per later PR). */
+  const baseFor = (session: Session, ctx: DeliveryContext): Promise<Base> => {
+    const key = [ctx.runId, ctx.env.GITHUB_API_URL ?? "", session.where, session.plan.base].join("\u0000");
+    let base = bases.get(key);
+    if (!base) {
+      base = readBase(session);
+      bases.set(key, base);
+      base.catch(() => bases.delete(key));
+      if (bases.size > BASES_KEPT) bases.delete(bases.keys().next().value as string);
+    }
+    return base;
+  };
   return {
     name: GITHUB_PR,
     requiredEnv: () => ["GITHUB_TOKEN"],
@@ -43,7 +59,8 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
       // Whether a pull request is already open does not depend on the commit: ask both at once.
-      const [commit, existing] = await Promise.all([commitFiles(session, `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`), findOpenPull(session)]);
+      const message = `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`;
+      const [commit, existing] = await Promise.all([commitFiles(session, baseFor(session, ctx), message), findOpenPull(session)]);
       const { pull, updated } = await openOrUpdatePull(session, target.draft, existing);
       const { owner, repo, branch } = plan;
       const number = pull.number;
@@ -74,19 +91,26 @@ interface Session { octokit: Octokit; call: Call; plan: PullRequestPlan; where: 
 
 const alreadyExists = (error: unknown) => error instanceof ServiceError && error.status === 422 && /already exists/i.test(error.message);
 
-/** All files in one commit on top of the base branch, force-pushed: the branch holds exactly this output. */
-async function commitFiles({ octokit, call, plan, where }: Session, message: string): Promise<string> {
-  const { owner, repo, base, branch } = plan;
+interface Base {
+  sha: string;
+  tree: string;
+}
+
+/** The base branch's head commit and its tree. */
+async function readBase({ octokit, call, plan, where }: Session): Promise<Base> {
+  const { owner, repo, base } = plan;
+  const ref = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
+  const commit = await call(`reading commit ${ref.object.sha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: ref.object.sha }));
+  return { sha: ref.object.sha, tree: commit.tree.sha };
+}
+
+/** All files in one commit on top of `base`, force-pushed: the branch holds exactly this output. */
+async function commitFiles({ octokit, call, plan, where }: Session, base: Promise<Base>, message: string): Promise<string> {
+  const { owner, repo, branch } = plan;
   // The blobs do not depend on the base branch: upload them while the base is read.
-  const readBase = async () => {
-    const baseRef = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
-    const baseSha = baseRef.object.sha;
-    const baseCommit = await call(`reading commit ${baseSha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: baseSha }));
-    return { baseSha, baseTree: baseCommit.tree.sha };
-  };
   const upload = (file: PullRequestPlan["files"][number]) =>
     call(`uploading ${file.path} to ${where}`, sha, () => octokit.git.createBlob({ owner, repo, ...blobContent(file.content) })).then((blob) => ({ path: file.path, mode: "100644" as const, type: "blob" as const, sha: blob.sha }));
-  const [{ baseSha, baseTree }, tree] = await Promise.all([readBase(), Promise.all(plan.files.map(upload))]);
+  const [{ sha: baseSha, tree: baseTree }, tree] = await Promise.all([base, Promise.all(plan.files.map(upload))]);
   const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseTree, tree }));
   const commit = await call(`committing to ${branch} in ${where}`, sha, () => octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }));
   await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha })).catch(

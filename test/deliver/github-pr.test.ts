@@ -70,6 +70,16 @@ describe("github-pr delivery", () => {
     expect(blog.files("sundial/contract-job/another-post")?.get("content/posts/another-post.md")?.toString()).toBe("Second article.");
   });
 
+  it("reads the base branch once per run, however many pull requests the run opens", async () => {
+    const outputs = ["One", "Two", "Three"].map((title) => ({ title, markdown: `${title}.` }));
+    await Promise.all(outputs.map((output) => adapter.deliver(output, target, ctx())));
+    expect(sent("GET", "/git/ref/heads/main")).toHaveLength(1);
+    expect(blog.pulls).toHaveLength(3);
+    for (const pull of blog.pulls) expect(blog.commits.get(blog.refs.get(`heads/${pull.head}`) as string)?.parents).toEqual([blog.refs.get("heads/main")]);
+    await adapter.deliver({ title: "Four", markdown: "Four." }, target, { ...ctx(), runId: 2 });
+    expect(sent("GET", "/git/ref/heads/main")).toHaveLength(2);
+  });
+
   it("updates the open pull request, never duplicating it, when the same output is delivered again", async () => {
     await adapter.deliver(article, target, ctx());
     const changed = { ...article, title: "My First Post, revised", slug: "my-first-post", files: [{ path: "my-first-post.md", content: "Revised.\n" }] };
