@@ -5,4 +5,6 @@
 import { register } from "tsx/esm/api";
 
 register();
+// Tells src/skill/load.ts that TypeScript loads already (it registers tsx itself otherwise, e.g. under vitest).
+globalThis[Symbol.for("sundial.tsxRegistered")] = true;
 await import("../src/cli/main.ts");

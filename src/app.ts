@@ -12,6 +12,7 @@ import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Con
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
+import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger, createScrubber, type Scrub } from "./log.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
 
@@ -26,8 +27,12 @@ export interface App {
   store(): RunStore;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
-  /** Imports the SDKs behind `ctx.claude` and `ctx.sources` (once); the daemon warms it up when ready. */
-  preload(): Promise<typeof import("./integrations/index.ts")>;
+  /**
+   * Imports every SDK behind `ctx.claude` and `ctx.sources` now (`sundial run` does, so the run's
+   * recorded time is its own work). Otherwise each is imported on its first use: the daemon does
+   * not preload them, as a daemon whose skills never call a service should not carry its SDK.
+   */
+  preload(): Promise<void>;
   runner(current: () => Loaded, options?: { onStep?: Parameters<typeof createRunner>[0]["onStep"] }): Runner;
   close(): void;
 }
@@ -52,7 +57,6 @@ export function createApp(options: AppOptions = {}): App {
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
-  let integrations: Promise<typeof import("./integrations/index.ts")> | null = null;
 
   const app: App = {
     cwd,
@@ -78,10 +82,7 @@ export function createApp(options: AppOptions = {}): App {
       }
       return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env, adapters) };
     },
-    preload() {
-      integrations ??= import("./integrations/index.ts");
-      return integrations;
-    },
+    preload: loadAllSdks,
     runner(current, runnerOptions = {}) {
       return createRunner({
         store: app.store(),
@@ -90,7 +91,7 @@ export function createApp(options: AppOptions = {}): App {
         log,
         now: Date.now,
         adapters,
-        integrations: async (request) => (await app.preload()).createIntegrations(request),
+        integrations: async (request) => createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
         onStep: runnerOptions.onStep,

@@ -1,6 +1,10 @@
 /** @module errors — the error classes skills and integrations throw, and how the runner reads them. */
 
-/** Marks an error as not worth retrying; a brand, not `instanceof`, since skills are loaded in their own module graph. */
+/**
+ * Marks an error as not worth retrying. A brand, not `instanceof`: the class a skill throws may be
+ * another instance of this module than the runner's (under vitest, tests run src/ through vitest's
+ * module runner while skills load through Node's loader), though a daemon shares one with its skills.
+ */
 export const NON_RETRYABLE = Symbol.for("sundial.nonRetryable");
 
 /** Fails the run at once: no retry will help (bad credentials, a 404, invalid input). */

@@ -2,9 +2,12 @@
  * @module log — pino logs as JSON lines on stderr (pretty on a terminal), with every secret from
  * the environment replaced by "[redacted]" wherever it appears, including inside error messages.
  */
+import { createRequire } from "node:module";
 import pino, { type Logger } from "pino";
-import pretty from "pino-pretty";
 import type { Env } from "./types.ts";
+
+/** pino-pretty (and its dependencies) is loaded only for a terminal, never by a daemon logging JSON. */
+const loadPretty = () => createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|WEBHOOK|CREDENTIAL)/i;
 
@@ -39,7 +42,7 @@ export interface LogOptions {
 
 export function createLogger(options: LogOptions = {}): Logger {
   const scrub = options.scrub ?? ((text: string) => text);
-  const sink = options.pretty ? pretty({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" }) : null;
+  const sink = options.pretty ? loadPretty()({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" }) : null;
   const write = options.write ?? ((line: string) => (sink ? sink.write(line) : process.stderr.write(line)));
   return pino(
     { level: options.level ?? "info", base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ["*.apiKey", "*.token", "*.authorization", "*.headers.authorization"], censor: "[redacted]" } },

@@ -96,8 +96,9 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   });
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
-  // Warm the SDK imports now, so the first run does not pay for them.
-  setImmediate(() => void app.preload().catch((error: unknown) => app.log.error({ err: String(error) }, "could not load the integrations")));
+  // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
+  // Importing them all at ready cost about a second of CPU, and collecting what they left behind
+  // (V8's memory reducer, half a minute later) was the largest part of an idle daemon's CPU.
 
   let stopping: Promise<void> | null = null;
   return {

@@ -1,17 +1,40 @@
 /**
  * @module integrations — builds what a run's context offers (`claude`, `sources`, `images`) from
  * the environment, per run, so each call carries the run's signal, logger and usage accounting.
+ * The module behind each service (and its SDK) is imported on the service's first use: a daemon
+ * whose skills never call Claude never loads @anthropic-ai/sdk (~300 modules with its tracing
+ * dependency), and building a run's integrations costs next to nothing.
  */
 import type { IntegrationRequest } from "../run/runner.ts";
 import type { Integrations } from "../run/context.ts";
-import type { FeedItem, SourceSpec } from "../types.ts";
-import { createClaudeClient } from "./claude/client.ts";
-import { createFeedFetcher, type CachedFeed, type HttpCache } from "./feeds/feeds.ts";
-import { createGitHubSource } from "./github/source.ts";
+import type { ClaudeRequest, ClaudeStructuredRequest, FeedItem, SourceSpec } from "../types.ts";
+import type { CachedFeed, HttpCache } from "./feeds/feeds.ts";
 import { createLeonardo } from "./leonardo/leonardo.ts";
-import { createYouTube } from "./youtube/youtube.ts";
 
 const CACHE_PREFIX = "http-cache:";
+
+/** `make()` at most once, on the first call; a failure is not kept, so the next call tries again. */
+function once<T>(make: () => Promise<T>): () => Promise<T> {
+  let made: Promise<T> | undefined;
+  return () =>
+    (made ??= make().catch((error: unknown) => {
+      made = undefined;
+      throw error;
+    }));
+}
+
+/** The modules that import an SDK (or a parser), each imported once per process when first needed. */
+const sdkModules = {
+  claude: once(() => import("./claude/client.ts")),
+  feeds: once(() => import("./feeds/feeds.ts")),
+  github: once(() => import("./github/source.ts")),
+  youtube: once(() => import("./youtube/youtube.ts")),
+};
+
+/** Imports every SDK now, for a process that wants them loaded before a run starts (`sundial run`). */
+export async function loadAllSdks(): Promise<void> {
+  await Promise.all(Object.values(sdkModules).map((load) => load()));
+}
 
 /** Conditional-request validators kept in the job's state, so an unchanged feed costs nothing. */
 function stateCache(request: IntegrationRequest): HttpCache {
@@ -27,16 +50,28 @@ function stateCache(request: IntegrationRequest): HttpCache {
 
 export function createIntegrations(request: IntegrationRequest): Integrations {
   const { env, signal, log } = request;
-  const youtube = createYouTube({ env, signal, log });
-  const feeds = createFeedFetcher({ env, signal, log, cache: stateCache(request) });
-  const github = createGitHubSource({ env, signal, log });
+  // Each client is made for this run on its first call (same options as if made up front).
+  const claude = once(async () => (await sdkModules.claude()).createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage }));
+  const youtube = once(async () => (await sdkModules.youtube()).createYouTube({ env, signal, log }));
+  const feeds = once(async () => (await sdkModules.feeds()).createFeedFetcher({ env, signal, log, cache: stateCache(request) }));
+  const github = once(async () => (await sdkModules.github()).createGitHubSource({ env, signal, log }));
   return {
-    claude: createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage }),
+    claude: {
+      async text(claudeRequest: ClaudeRequest) {
+        return (await claude()).text(claudeRequest);
+      },
+      async structured<T>(claudeRequest: ClaudeStructuredRequest<T>) {
+        return (await claude()).structured(claudeRequest);
+      },
+    },
     images: createLeonardo({ env, signal, log }),
     sources: {
-      youtube,
-      fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]> {
-        return source.type === "github" ? github(source, options) : feeds(source);
+      youtube: {
+        channelVideos: async (channelId) => (await youtube()).channelVideos(channelId),
+        transcript: async (videoId, lang) => (await youtube()).transcript(videoId, lang),
+      },
+      async fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]> {
+        return source.type === "github" ? (await github())(source, options) : (await feeds())(source);
       },
     },
   };

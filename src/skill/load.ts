@@ -1,14 +1,49 @@
 /**
  * @module load — finds and imports the skills in the skills directory (`<name>.ts` or
- * `<name>/index.ts`). Each load uses tsx's `tsImport`, which gives the files a fresh module graph,
- * so an edited skill (and the files it imports) takes effect without a restart.
+ * `<name>/index.ts`). Each load imports the entry as `…?sundial-skill=<load id>`, and
+ * `./loader-hooks.js` gives the skill's own files that query too, so an edited skill (and the
+ * files it imports) takes effect without a restart, while zod and `"sundial"` stay the process's
+ * single instances.
  */
 import { readdirSync, statSync } from "node:fs";
+import * as nodeModule from "node:module";
 import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { tsImport } from "tsx/esm/api";
+import { register as registerTsx } from "tsx/esm/api";
 import type { SkillDefinition } from "../types.ts";
 import { errorMessage, type Problem } from "../errors.ts";
+
+/** Node's own `import()` (see native-import.cjs for why it is not simply `import()` here). */
+const nativeImport = nodeModule.createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<unknown>;
+
+/** Set by bin/sundial.js once tsx is registered; kept on globalThis as vitest may evaluate this file more than once per process. */
+const TSX_REGISTERED = Symbol.for("sundial.tsxRegistered");
+const HOOKS_REGISTERED = Symbol.for("sundial.skillHooksRegistered");
+/** Node ≥ 22.15 (absent from Node 20's types). */
+const registerHooks = (nodeModule as { registerHooks?: (hooks: { resolve: unknown; load: unknown }) => unknown }).registerHooks;
+
+/** Once per process: tsx (unless the `sundial` bin did it), then the skill hooks, after it so they wrap its loads. */
+function registerLoaders(): Promise<void> {
+  const flags = globalThis as { [TSX_REGISTERED]?: boolean; [HOOKS_REGISTERED]?: Promise<void> };
+  if (!flags[TSX_REGISTERED]) {
+    registerTsx();
+    flags[TSX_REGISTERED] = true;
+  }
+  flags[HOOKS_REGISTERED] ??= (async () => {
+    // In-thread where Node can (tsx's hooks are there too on such a Node), else on the loader thread.
+    if (registerHooks) {
+      const hooks = await import("./loader-hooks.js");
+      registerHooks({ resolve: hooks.resolveSync, load: hooks.loadSync });
+    } else {
+      nodeModule.register("./loader-hooks.js", import.meta.url);
+    }
+  })();
+  return flags[HOOKS_REGISTERED];
+}
+
+/** Distinct for every import, so Node never hands back an earlier instance (or an earlier failure). */
+const loadSession = Date.now().toString(36);
+let loadCount = 0;
 
 export interface LoadedSkill {
   name: string;
@@ -97,6 +132,7 @@ function shapeProblem(value: unknown): string | null {
  * previous version (and the failure is still reported), so a bad edit never stops a working job.
  */
 export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill>): Promise<SkillSet> {
+  await registerLoaders();
   const skills = new Map<string, LoadedSkill>();
   const problems: Problem[] = [];
   let topLevel: string | undefined;
@@ -106,8 +142,8 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens" });
       continue;
     }
-    // Node never frees an imported module graph, so only a skill whose files changed is imported
-    // again. A single-file skill may import its top-level neighbours, so any of those counts.
+    // Node never frees a module, so only a skill whose files changed is imported again (its own
+    // files: packages and "sundial" are shared). A single-file skill may import its top-level neighbours, so any of those counts.
     const fingerprint = basename(file) === "index.ts" ? skillsFingerprint(dirname(file)) : (topLevel ??= topLevelFingerprint(dir));
     const unchanged = previous?.get(name);
     if (unchanged && unchanged.file === file && unchanged.fingerprint === fingerprint) {
@@ -115,7 +151,8 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       continue;
     }
     try {
-      const module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
+      const url = `${pathToFileURL(file).href}?sundial-skill=${loadSession}.${++loadCount}`;
+      const module = (await nativeImport(url)) as { default?: unknown };
       const problem = shapeProblem(module.default);
       if (problem) {
         problems.push({ file: shown, path: "", message: `skill ${problem}` });

@@ -60,7 +60,7 @@ describe("configuration reload", () => {
     w.writeSchedules({ jobs: [good, { id: "tock", skill: "tock", cron: "* * * * * *", params: { n: 2 } }] });
     const addedAt = Date.now();
     const firstTock = await waitFor(() => w.runs("tock").find((run) => run.status === "succeeded"), { timeoutMs: 20_000, what: "the new job's first run" });
-    // Within 5 s of the edit, give or take a loaded machine (the watcher polls every second).
+    // Within 5 s of the edit, give or take a loaded machine (file-system events, with a 5 s poll behind them).
     expect((firstTock.started_at as number) - addedAt).toBeLessThan(8_000);
     expect(firstTock.skill).toBe("tock");
     expect(daemon.logs().some((log) => log.msg === "configuration reloaded")).toBe(true);
