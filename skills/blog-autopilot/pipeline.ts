@@ -25,7 +25,7 @@ async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult
     const text = segments.map((segment) => segment.text).join(" ").replace(/\s+/g, " ").trim();
     return { ok: true, text, segments: segments.length };
   } catch (error) {
-    // Skills load in their own module graph, where `instanceof` fails: the name is the contract.
+    // "sundial" does not export the class (a skill imports nothing else of Sundial): the name is the contract.
     if ((error as Error | undefined)?.name === "NoTranscriptError") return { ok: false, reason: `no captions: ${(error as Error).message}` };
     throw error;
   }

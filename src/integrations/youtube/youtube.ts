@@ -22,7 +22,7 @@ const SRV3_PARAGRAPH = /<p\s+t="\d+"\s+d="\d+"/;
 
 /** The video has no captions (disabled, none in the language asked for, or the video is gone). */
 export class NoTranscriptError extends NonRetryableError {
-  /** Skills load in their own module graph, where `instanceof` fails: they can test the name. */
+  /** Not exported from "sundial": skills test the name. */
   override name = "NoTranscriptError";
   constructor(
     readonly videoId: string,
