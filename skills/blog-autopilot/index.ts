@@ -98,10 +98,11 @@ export default defineSkill({
       );
       return result;
     };
-    // Transcripts are quick to fetch: they go ahead of the articles (as many at a time), so a video's
-    // article does not wait for its transcript once the first ones are in. A failure here surfaces
-    // again in the video's own work, which asks for the same step.
-    const prefetched = ctx.parallel(videos, (video) => transcriptOf(ctx, video).catch(() => undefined), { concurrency: params.concurrency });
+    // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
+    // the others are fetched ahead, as many at a time, so a later video's article does not wait for
+    // its transcript. A failure here surfaces again in the video's own work (the same step).
+    const fetchAhead = (list: readonly Video[]) => ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), { concurrency: params.concurrency });
+    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() => fetchAhead(videos.slice(params.concurrency)));
     const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> => work.then((result) => ({ video, result }), (error: unknown) => ({ video, error }));
     const started = await ctx.parallel(
       videos,
