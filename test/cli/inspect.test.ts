@@ -27,7 +27,7 @@ async function seedLedger(): Promise<void> {
     await store.startStep(first, "summarize", T0 + 1000);
     await store.finishStep(first, "fetch", { items: 3 }, T0 + 3500);
     await store.finishStep(first, "summarize", "a summary", T0 + 3500);
-    await store.addDelivery(first, { to: "discord", url: "https://discord.com/channels/1/2/3" });
+    await store.addDelivery(first, { to: "discord", url: "https://chat.example.test/channels/1/2/3" });
     await store.finishRun(first, { status: "succeeded" }, T0 + 4000);
 
     const second = await claim("beta", T0 + 60_000);
@@ -89,7 +89,7 @@ describe("sundial runs", () => {
       error: null,
       usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
       costUsd: expect.anything(),
-      deliveries: [{ to: "discord", url: "https://discord.com/channels/1/2/3" }],
+      deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3" }],
       resumeOf: null,
       dryRun: false,
     });
@@ -130,7 +130,7 @@ describe("sundial show", () => {
     const text = result.stdout;
     expect(text).toMatch(/^run #1 · alpha \(hello\) · schedule/);
     expect(text).toMatch(/status\s+succeeded/);
-    expect(text).toContain("delivered  discord https://discord.com/channels/1/2/3");
+    expect(text).toContain("delivered  discord https://chat.example.test/channels/1/2/3");
     expect(text).toMatch(/\n {2}fetch\s+│[ █]+│ succeeded 3\.00s\n/);
     expect(text).toMatch(/\n {2}summarize\s+│[ █]+│ succeeded 2\.50s\n/);
     // Wall time 4 s (09:00:00 to 09:00:04); the two overlapping steps add up to 5.5 s.
@@ -139,7 +139,7 @@ describe("sundial show", () => {
 
   it("--json gives the run with its steps, as one JSON document", async () => {
     const run = await json<RunRecord & { steps: StepRecord[] }>("showJson");
-    expect(run).toMatchObject({ id: 1, job: "alpha", status: "succeeded", deliveries: [{ to: "discord", url: "https://discord.com/channels/1/2/3" }] });
+    expect(run).toMatchObject({ id: 1, job: "alpha", status: "succeeded", deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3" }] });
     expect(run.steps.map((step) => [step.id, step.status, step.startedAt, step.finishedAt, step.error, step.reusedFrom])).toEqual([
       ["fetch", "succeeded", "2026-03-01T09:00:00.500Z", "2026-03-01T09:00:03.500Z", null, null],
       ["summarize", "succeeded", "2026-03-01T09:00:01.000Z", "2026-03-01T09:00:03.500Z", null, null],

@@ -100,7 +100,7 @@ describe("readSchedules", () => {
   });
 
   it("never takes a webhook URL in place of a variable name", () => {
-    const problem = onlyProblem({ jobs: [job({ deliver: [{ to: "discord", webhookEnv: "https://discord.com/api/webhooks/1/abc" }] })] });
+    const problem = onlyProblem({ jobs: [job({ deliver: [{ to: "discord", webhookEnv: "https://chat.example.test/api/webhooks/1/abc" }] })] });
     expect(problem.path).toBe("jobs[0].deliver[0].webhookEnv");
     expect(problem.message).toContain("NAME of an environment variable");
   });
