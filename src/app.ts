@@ -7,7 +7,7 @@ import { relative } from "node:path";
 import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
-import { loadEnv, pathsFrom, type Paths } from "./config/env.ts";
+import { leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
 import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
@@ -67,7 +67,7 @@ export function createApp(options: AppOptions = {}): App {
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
     store() {
-      store ??= openSqliteStore(paths.database, { scrub });
+      store ??= openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env) });
       return store;
     },
     async load(previous) {

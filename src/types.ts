@@ -241,9 +241,9 @@ export interface ImageGenerator {
 
 // ─── The ledger's store port ─────────────────────────────────────────────────────────────────────
 
-export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted";
+export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted" | "cancelled";
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
-export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted"];
+export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
 export interface RunRecord {
   id: number;

@@ -40,7 +40,7 @@ program
   .command("runs")
   .description("the run ledger, newest first")
   .option("--job <id>", "only this job")
-  .addOption(new Option("--status <status>", "only this status").choices(["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted"]))
+  .addOption(new Option("--status <status>", "only this status").choices(["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"]))
   .option("--limit <n>", "how many", "20")
   .option("--json", "one JSON document on stdout")
   .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) => runsCommand(createApp({ logLevel: "warn" }), options));

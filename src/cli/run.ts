@@ -1,6 +1,9 @@
 /**
  * @module run — `sundial run <job | skill>`: one run now, in the foreground, recorded in the ledger
- * like any other. It honours the job's overlap policy against runs of the daemon too.
+ * like any other. It honours the job's overlap policy against runs of the daemon too. It holds its
+ * row by a lease (renewed while it works, so a daemon takes the row back if this process is killed
+ * with SIGKILL), and SIGHUP (the terminal or SSH session closed), SIGTERM and SIGINT end the run
+ * recorded as interrupted before the process exits.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { App, Loaded } from "../app.ts";
@@ -8,6 +11,10 @@ import type { ResolvedJob } from "../config/load.ts";
 import { parseJson, zodProblems } from "../config/load.ts";
 import { formatProblem, UsageError } from "../errors.ts";
 import { formatDuration, parseDuration } from "../config/duration.ts";
+import { leaseMs } from "../config/env.ts";
+import { keepLeases } from "../run/lease.ts";
+
+const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 
 function adHocJob(skill: string): ResolvedJob {
   return {
@@ -77,9 +84,14 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const store = app.store();
   const interactive = Boolean(process.stderr.isTTY);
   const shutdown = new AbortController();
-  const onSignal = () => shutdown.abort(new Error("interrupted by a signal"));
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const onSignal = (signal: NodeJS.Signals) => {
+    // After SIGHUP the terminal is gone: writing to it fails (EIO, EPIPE), which must not crash the
+    // process before its run is recorded.
+    if (signal === "SIGHUP") for (const stream of [process.stdout, process.stderr]) stream.on("error", () => undefined);
+    shutdown.abort(new Error(`interrupted by ${signal}${signal === "SIGHUP" ? " (the terminal or SSH session closed)" : ""}`));
+  };
+  for (const signal of SIGNALS) process.once(signal, onSignal);
+  const leases = keepLeases(store, app.owner, leaseMs(app.env), app.log);
   const runner = app.runner(() => loaded, {
     onStep: interactive
       ? (_runId, event) => {
@@ -93,6 +105,8 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const [claim] = await store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor: requested, trigger: "manual", overlap: job.overlap, dryRun: Boolean(options.dryRun) }], app.owner, requested);
   if (!claim || claim.status === "duplicate") throw new Error("the run could not be recorded");
   if (claim.status === "skipped") {
+    leases.stop();
+    for (const signal of SIGNALS) process.off(signal, onSignal);
     process.stderr.write(`run #${claim.runId} skipped: ${claim.reason}\n`);
     return;
   }
@@ -101,16 +115,17 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
     while ((await store.activeRuns(job.id)).some((run) => run.id !== claim.runId && run.status !== "queued" && run.id < claim.runId)) {
       await sleep(500, undefined, { signal: shutdown.signal }).catch(() => undefined);
       if (shutdown.signal.aborted) {
-        await store.finishRun(claim.runId, { status: "interrupted", reason: "cancelled while queued" }, Date.now());
+        await store.finishRun(claim.runId, { status: "interrupted", reason: "cancelled while queued" }, Date.now(), claim.epoch);
+        leases.stop();
         process.exitCode = 1;
         return;
       }
     }
   }
   if (interactive) process.stderr.write(`run #${claim.runId} of ${job.id}${options.dryRun ? " (dry run)" : ""}\n`);
-  const outcome = await runner.execute({ runId: claim.runId, job, skill, scheduledFor: requested, attempt: 1, claimedRunning: claim.status === "running", dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
-  process.off("SIGINT", onSignal);
-  process.off("SIGTERM", onSignal);
+  const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job, skill, scheduledFor: requested, attempt: 1, claimedRunning: claim.status === "running", dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
+  leases.stop();
+  for (const signal of SIGNALS) process.off(signal, onSignal);
   const detail = outcome.reason ?? outcome.error ?? "";
   process.stderr.write(`run #${claim.runId} ${outcome.status}${detail ? `: ${detail}` : ""} — npx sundial show ${claim.runId}\n`);
   app.close();

@@ -6,6 +6,7 @@ import { resolve } from "node:path";
 import { parse } from "dotenv";
 import { readFileSync } from "node:fs";
 import type { Env } from "../types.ts";
+import { parseDuration } from "./duration.ts";
 
 export interface Paths {
   schedules: string;
@@ -35,6 +36,23 @@ export function pathsFrom(env: Env, cwd: string): Paths {
     dataDir,
     database: resolve(dataDir, "sundial.db"),
   };
+}
+
+/**
+ * SUNDIAL_LEASE (default 30s): how long an active run stays held without its holder renewing it
+ * (every third of it). A run whose lease expired is interrupted and resumed.
+ */
+export function leaseMs(env: Env): number {
+  const text = env.SUNDIAL_LEASE?.trim();
+  if (!text) return 30_000;
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new Error(`SUNDIAL_LEASE: ${(error as Error).message}`, { cause: error });
+  }
+  if (ms < 1000 || ms > 86_400_000) throw new Error(`SUNDIAL_LEASE must be between 1s and 24h (a run whose holder is silent that long is taken from it), not "${text}"`);
+  return ms;
 }
 
 export function httpAddress(env: Env): { host: string; port: number } {

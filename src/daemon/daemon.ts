@@ -1,11 +1,14 @@
 /**
  * @module daemon — `sundial start`: takes the data directory's lock, records runs left behind by a
- * dead process as interrupted, starts the scheduler and the status server, reloads configuration
- * when files change, and on SIGTERM/SIGINT lets runs finish within the grace period.
+ * dead process as interrupted (at start and, by their expired leases, while it runs, resuming
+ * those), starts the scheduler and the status server, reloads configuration when files change, and
+ * on SIGTERM/SIGINT lets runs finish within the grace period.
  */
 import type { App, Loaded } from "../app.ts";
 import { formatProblem } from "../errors.ts";
-import { httpAddress } from "../config/env.ts";
+import { httpAddress, leaseMs } from "../config/env.ts";
+import { keepLeases } from "../run/lease.ts";
+import type { Owner } from "../ledger/store.ts";
 import { createMetrics } from "../http/metrics.ts";
 import { startStatusServer } from "../http/server.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
@@ -41,12 +44,14 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   if (!loaded.configuration.fileValid) app.log.error("schedules.json is not valid; no job runs until it is fixed (the daemon keeps watching it)");
   announce(app, loaded);
 
-  const now = Date.now();
-  const orphans = await store.orphanedRuns((owner) => owner.pid !== process.pid && pidAlive(owner.pid));
-  for (const orphan of orphans) {
-    await store.finishRun(orphan.id, { status: "interrupted", reason: "the process running it stopped (crash, kill or power loss)" }, now);
-    app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
-  }
+  // A holder is provably gone when no process has its pid, or when the pid is ours (a pid names one
+  // process at a time: in a container the daemon is pid 1 every time). A live pid proves nothing
+  // (it may have been reused), so such rows wait for their lease to expire.
+  const gone = (owner: Owner) => owner.pid === process.pid || !pidAlive(owner.pid);
+  const lease = leaseMs(app.env);
+  const orphans = await store.interruptExpired(app.owner, Date.now(), "the process running it stopped (crash, kill or power loss)", gone);
+  for (const orphan of orphans) app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
+  const leases = keepLeases(store, app.owner, lease, app.log);
 
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0);
@@ -58,6 +63,26 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   };
   updateJobGauge();
   await scheduler.start(loaded.configuration.jobs, loaded.skills);
+
+  // Orphans are found while the daemon runs too: a `sundial run` killed with SIGKILL, or a holder
+  // frozen past its lease. Each is interrupted (its epoch moves on, fencing its holder) and resumed.
+  let checking = false;
+  const checkOrphans = async () => {
+    if (checking) return;
+    checking = true;
+    try {
+      // By lease alone: a pid seen from here may belong to another pid namespace (a container).
+      const found = await store.interruptExpired(app.owner, Date.now(), "its holder stopped renewing its lease (killed, or frozen past SUNDIAL_LEASE)");
+      for (const orphan of found) app.log.warn({ job: orphan.job, run: orphan.id, ownerPid: orphan.ownerPid }, "run's lease expired; marked interrupted");
+      const records = (await Promise.all(found.map((orphan) => store.getRun(orphan.id)))).filter((run) => run !== null);
+      if (records.length) await scheduler.resume(records);
+    } catch (error) {
+      app.log.error({ err: String(error) }, "checking for orphaned runs failed; retrying");
+    } finally {
+      checking = false;
+    }
+  };
+  const orphanTimer = setInterval(() => void checkOrphans(), Math.max(100, Math.floor(lease / 3))).unref();
 
   const watcher = watchConfiguration(
     app,
@@ -108,8 +133,10 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
       stopping ??= (async () => {
         watcher.close();
         clearInterval(pruneTimer);
+        clearInterval(orphanTimer);
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
+        leases.stop();
         await status.close();
         app.close();
         lock.release();

@@ -1,9 +1,16 @@
 /**
- * @module lock — one daemon per data directory. A lock file holds the owner's pid; a lock left by
- * a process that no longer exists (kill -9, a crash) is taken over, a live one is refused.
+ * @module lock — one daemon per data directory, held by the kernel. The lock is an exclusive
+ * SQLite transaction on `daemon.lock.db` that is opened and never committed: SQLite takes it with
+ * POSIX advisory locks (fcntl), which the kernel drops when the process dies however it dies, so a
+ * lock can never be left behind and no pid is trusted (a pid can be reused). Two daemons starting
+ * at once both ask the kernel for the same lock: one gets it, the other is refused.
+ *
+ * `daemon.lock` beside it is only a note for people and for the refusal message (who holds it,
+ * since when); it proves nothing and a stale one is simply overwritten.
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 
 export function pidAlive(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
@@ -16,6 +23,7 @@ export function pidAlive(pid: number): boolean {
 }
 
 export interface DaemonLock {
+  /** The note naming the holder (`daemon.lock`). */
   file: string;
   release(): void;
 }
@@ -23,42 +31,45 @@ export interface DaemonLock {
 export class LockHeldError extends Error {
   constructor(
     readonly file: string,
-    readonly pid: number,
+    readonly pid: number | null,
   ) {
-    super(`another Sundial daemon (pid ${pid}) is already using this data directory (${file}); stop it first, or set SUNDIAL_DATA_DIR to another directory`);
+    super(`another Sundial daemon (${pid ? `pid ${pid}` : "its pid is not known yet"}) is already using this data directory (${file}); stop it first, or set SUNDIAL_DATA_DIR to another directory`);
+  }
+}
+
+function holderPid(note: string): number | null {
+  try {
+    const pid = Number((JSON.parse(readFileSync(note, "utf8")) as { pid?: unknown }).pid);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
   }
 }
 
 export function acquireLock(dataDir: string): DaemonLock {
   mkdirSync(dataDir, { recursive: true });
-  const file = join(dataDir, "daemon.lock");
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      const fd = openSync(file, "wx");
-      writeSync(fd, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString() }));
-      closeSync(fd);
-      return {
-        file,
-        release() {
-          try {
-            const held = JSON.parse(readFileSync(file, "utf8")) as { pid?: number };
-            if (held.pid === process.pid) rmSync(file, { force: true });
-          } catch {
-            // Already gone: nothing to release.
-          }
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      let pid = 0;
-      try {
-        pid = Number((JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid);
-      } catch {
-        // Unreadable or half-written: treat as stale.
-      }
-      if (pid && pid !== process.pid && pidAlive(pid)) throw new LockHeldError(file, pid);
-      rmSync(file, { force: true });
-    }
+  const note = join(dataDir, "daemon.lock");
+  const lockFile = join(dataDir, "daemon.lock.db");
+  // The lock file is never deleted: a process that opened it just before an unlink would lock the
+  // old inode while a newcomer locks a new file, and both would run.
+  const db = new Database(lockFile, { timeout: 0 });
+  try {
+    db.exec("BEGIN EXCLUSIVE");
+  } catch (error) {
+    db.close();
+    if ((error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_LOCKED") throw new LockHeldError(note, holderPid(note));
+    throw new Error(`cannot take the daemon lock ${lockFile}: ${(error as Error).message} (if the file is damaged, remove it while no daemon runs)`, { cause: error });
   }
-  throw new Error(`could not take the daemon lock ${file}`);
+  writeFileSync(note, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), lock: lockFile }));
+  let held = true;
+  return {
+    file: note,
+    release() {
+      if (!held) return;
+      held = false;
+      // The note first: once the lock is released another daemon may write its own.
+      if (holderPid(note) === process.pid) rmSync(note, { force: true });
+      db.close();
+    },
+  };
 }

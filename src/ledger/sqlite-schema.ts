@@ -4,7 +4,7 @@
  */
 import type Database from "better-sqlite3";
 
-const MIGRATIONS: string[] = [
+export const MIGRATIONS: string[] = [
   `
   CREATE TABLE runs (
     id INTEGER PRIMARY KEY,
@@ -79,16 +79,72 @@ const MIGRATIONS: string[] = [
 
   CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
+  // 2: leases and fencing (a row's holder renews lease_expires_at while it works; every write of
+  // the run must match its epoch) and the final status 'cancelled'. SQLite cannot alter a CHECK,
+  // so the table is rebuilt (foreign keys are off meanwhile, see migrate) with its rows and indexes.
+  `
+  CREATE TABLE runs_next (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    skill TEXT NOT NULL,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catchup','manual','retry','resume')),
+    status TEXT NOT NULL CHECK (status IN ('queued','running','retrying','succeeded','failed','timed_out','skipped','missed','interrupted','cancelled')),
+    reason TEXT,
+    scheduled_for INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL DEFAULT 0,
+    resume_of INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL DEFAULT 0,
+    owner_instance TEXT NOT NULL DEFAULT '',
+    alerted_at INTEGER,
+    lease_expires_at INTEGER,
+    epoch INTEGER NOT NULL DEFAULT 0
+  );
+  INSERT INTO runs_next (id, job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, error,
+    input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, resume_of, dry_run, owner_pid, owner_instance, alerted_at)
+    SELECT id, job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, error,
+    input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, resume_of, dry_run, owner_pid, owner_instance, alerted_at FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_next RENAME TO runs;
+  CREATE UNIQUE INDEX runs_one_row_per_slot ON runs(job, scheduled_for) WHERE trigger IN ('schedule','catchup');
+  CREATE INDEX runs_by_job ON runs(job, id);
+  CREATE INDEX runs_by_status ON runs(status, id);
+  CREATE INDEX runs_active ON runs(job) WHERE status IN ('queued','running','retrying');
+  CREATE INDEX runs_resume_of ON runs(resume_of) WHERE resume_of IS NOT NULL;
+  CREATE INDEX runs_finished ON runs(finished_at);
+  CREATE INDEX runs_succeeded ON runs(job, id) WHERE status = 'succeeded' AND dry_run = 0;
+  CREATE INDEX runs_lease ON runs(lease_expires_at) WHERE status IN ('queued','running','retrying');
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
-  // The version is read inside the write transaction, so two processes opening a new database
-  // at once cannot both apply the same migration.
-  db.transaction(() => {
-    const version = db.pragma("user_version", { simple: true }) as number;
-    for (let next = version; next < MIGRATIONS.length; next++) {
-      db.exec(MIGRATIONS[next] as string);
-      db.pragma(`user_version = ${next + 1}`);
-    }
-  }).immediate();
+  if ((db.pragma("user_version", { simple: true }) as number) >= MIGRATIONS.length) return;
+  // A rebuilt table is dropped and renamed: with foreign keys on, dropping `runs` would cascade to
+  // every step and delivery. The pragma is a no-op inside a transaction, so it is set around it,
+  // and the keys are checked before the transaction commits.
+  const foreignKeys = db.pragma("foreign_keys", { simple: true }) as number;
+  db.pragma("foreign_keys = OFF");
+  try {
+    // The version is read inside the write transaction, so two processes opening a new database
+    // at once cannot both apply the same migration.
+    db.transaction(() => {
+      const version = db.pragma("user_version", { simple: true }) as number;
+      for (let next = version; next < MIGRATIONS.length; next++) {
+        db.exec(MIGRATIONS[next] as string);
+        db.pragma(`user_version = ${next + 1}`);
+      }
+      const broken = db.pragma("foreign_key_check") as unknown[];
+      if (broken.length) throw new Error(`the ledger's migration left ${broken.length} broken reference(s); the database is unchanged`);
+    }).immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+  }
 }

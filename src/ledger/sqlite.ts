@@ -8,7 +8,7 @@ import Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
+import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -28,10 +28,13 @@ export interface SqliteStoreOptions {
   /** Removes secrets from any text before it is stored. */
   scrub?: (text: string) => string;
   readonly?: boolean;
+  /** How long a claimed row stays held without renewal (SUNDIAL_LEASE); default 30 s. */
+  leaseMs?: number;
 }
 
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RunStore {
   const scrub = options.scrub ?? ((text: string) => text);
+  const leaseMs = options.leaseMs ?? 30_000;
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -41,9 +44,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   migrate(db);
 
   const q = {
-    insertRun: db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance)
-      VALUES (@job, @skill, @trigger, @status, @reason, @scheduledFor, @startedAt, @finishedAt, @attempt, @dryRun, @resumeOf, @pid, @instance)`),
-    active: db.prepare(`SELECT id, status, reason, scheduled_for AS scheduledFor, owner_pid AS ownerPid, owner_instance AS ownerInstance FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`),
+    insertRun: db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance, lease_expires_at, epoch)
+      VALUES (@job, @skill, @trigger, @status, @reason, @scheduledFor, @startedAt, @finishedAt, @attempt, @dryRun, @resumeOf, @pid, @instance, @leaseExpiresAt, 1)`),
+    active: db.prepare(`SELECT id, status, reason, scheduled_for AS scheduledFor, owner_pid AS ownerPid, owner_instance AS ownerInstance, epoch FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`),
+    epoch: db.prepare(`SELECT epoch FROM runs WHERE id = ?`),
+    renew: db.prepare(`UPDATE runs SET lease_expires_at = ? WHERE owner_instance = ? AND status IN ${ACTIVE}`),
+    held: db.prepare(`SELECT id, job, owner_pid AS ownerPid, owner_instance AS ownerInstance, lease_expires_at AS leaseExpiresAt, epoch FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> ?`),
+    interrupt: db.prepare(`UPDATE runs SET status = 'interrupted', reason = ?, finished_at = ?, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = ? AND epoch = ? AND status IN ${ACTIVE}`),
     lastSlot: db.prepare(`SELECT MAX(scheduled_for) AS at FROM runs WHERE job = ? AND trigger IN ('schedule','catchup')`),
     cursor: db.prepare(`SELECT first_seen FROM job_cursor WHERE job = ?`),
     insertCursor: db.prepare(`INSERT OR IGNORE INTO job_cursor (job, first_seen) VALUES (?, ?)`),
@@ -54,7 +61,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     failStep: db.prepare(`UPDATE steps SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ? AND step_id = ?`),
     runUsage: db.prepare(`UPDATE runs SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
       cache_write_tokens = cache_write_tokens + @cacheWriteTokens, cache_read_tokens = cache_read_tokens + @cacheReadTokens,
-      cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE id = @runId`),
+      cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     stepUsage: db.prepare(`UPDATE steps SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
       cache_write_tokens = cache_write_tokens + @cacheWriteTokens, cache_read_tokens = cache_read_tokens + @cacheReadTokens,
       cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE run_id = @runId AND step_id = @stepId`),
@@ -63,8 +70,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     setState: db.prepare(`INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     lastSuccess: db.prepare(`SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`),
-    markRunning: db.prepare(`UPDATE runs SET status = 'running', attempt = ?, started_at = COALESCE(started_at, ?), reason = NULL WHERE id = ?`),
-    finishRun: db.prepare(`UPDATE runs SET status = ?, reason = ?, error = ?, finished_at = ? WHERE id = ?`),
+    markRunning: db.prepare(`UPDATE runs SET status = 'running', attempt = @attempt, started_at = COALESCE(started_at, @now), reason = NULL, lease_expires_at = @lease
+      WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
+    markRetrying: db.prepare(`UPDATE runs SET status = 'retrying', attempt = @attempt, error = @error WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
+    finishRun: db.prepare(`UPDATE runs SET status = @status, reason = @reason, error = @error, finished_at = @now, lease_expires_at = NULL
+      WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
     previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),
     shouldAlert: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
@@ -90,6 +100,25 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       resumeOf: (row.resume_of as number | null) ?? null,
       dryRun: row.dry_run === 1,
     };
+  }
+
+  /** Refuses a write of `runId` made under an epoch that moved on (see LeaseLostError). */
+  function fence(runId: number, epoch: number | undefined): void {
+    if (epoch === undefined) return;
+    const row = q.epoch.get(runId) as { epoch: number } | undefined;
+    if (row?.epoch !== epoch) throw new LeaseLostError(runId, epoch);
+  }
+  /** A write fenced by the run's epoch: checked and applied under one write lock. */
+  function fenced<T>(runId: number, epoch: number | undefined, write: () => T): T {
+    if (epoch === undefined) return write();
+    return db.transaction(() => {
+      fence(runId, epoch);
+      return write();
+    }).immediate();
+  }
+  /** A single UPDATE of the run's row that matched nothing: refused by its epoch (or the row is gone). */
+  function checked(runId: number, epoch: number | undefined, changes: number): void {
+    if (changes === 0 && epoch !== undefined) throw new LeaseLostError(runId, epoch);
   }
 
   function claimOne(claim: RunClaim, owner: Owner, now: number, canStart: boolean): ClaimResult {
@@ -121,10 +150,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       resumeOf: claim.resumeOf ?? null,
       pid: owner.pid,
       instance: owner.instance,
+      leaseExpiresAt: status === "skipped" ? null : now + leaseMs,
     });
     if (info.changes === 0) return { runId: null, status: "duplicate" };
     const runId = Number(info.lastInsertRowid);
-    return status === "running" ? { runId, status } : { runId, status, reason: reason as string };
+    return status === "running" ? { runId, status, epoch: 1 } : { runId, status, reason: reason as string, epoch: 1 };
   }
 
   const claimAll = db.transaction((claims: RunClaim[], owner: Owner, now: number, capacity: number) => {
@@ -144,7 +174,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const insert = db.transaction(() => {
         let count = 0;
         for (const row of rows) {
-          count += q.insertRun.run({ ...row, trigger: "schedule", startedAt: null, finishedAt: now, attempt: 0, dryRun: 0, resumeOf: null, pid: 0, instance: "" }).changes;
+          count += q.insertRun.run({ ...row, trigger: "schedule", startedAt: null, finishedAt: now, attempt: 0, dryRun: 0, resumeOf: null, pid: 0, instance: "", leaseExpiresAt: null }).changes;
         }
         return count;
       });
@@ -165,27 +195,40 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }).immediate();
       return cursors;
     },
-    async markRunning(runId, attempt, now) {
-      q.markRunning.run(attempt, now, runId);
+    async markRunning(runId, attempt, now, epoch) {
+      checked(runId, epoch, q.markRunning.run({ attempt, now, lease: now + leaseMs, runId, epoch: epoch ?? null }).changes);
     },
-    async markRetrying(runId, attempt, error) {
-      db.prepare(`UPDATE runs SET status = 'retrying', attempt = ?, error = ? WHERE id = ?`).run(attempt, scrub(error), runId);
+    async markRetrying(runId, attempt, error, epoch) {
+      checked(runId, epoch, q.markRetrying.run({ attempt, error: scrub(error), runId, epoch: epoch ?? null }).changes);
     },
-    async finishRun(runId, outcome, now) {
-      q.finishRun.run(
-        outcome.status,
-        outcome.reason ?? null,
-        outcome.error ? scrub(outcome.error) : null,
+    async finishRun(runId, outcome, now, epoch) {
+      const changes = q.finishRun.run({
+        status: outcome.status,
+        reason: outcome.reason ?? null,
+        error: outcome.error ? scrub(outcome.error) : null,
         now,
         runId,
-      );
+        epoch: epoch ?? null,
+      }).changes;
+      checked(runId, epoch, changes);
     },
     async activeRuns(job) {
       return q.active.all(job) as ActiveRun[];
     },
-    async orphanedRuns(isAlive) {
-      const rows = db.prepare(`SELECT id, job, owner_pid AS pid, owner_instance AS instance FROM runs WHERE status IN ${ACTIVE}`).all() as (Owner & { id: number; job: string })[];
-      return rows.filter((row) => !isAlive(row)).map(({ id, job }) => ({ id, job }));
+    async renewLeases(owner, now) {
+      return q.renew.run(now + leaseMs, owner.instance).changes;
+    },
+    async interruptExpired(self, now, reason, isGone) {
+      return db.transaction(() => {
+        const rows = q.held.all(self.instance) as (InterruptedRun & { leaseExpiresAt: number | null; epoch: number })[];
+        const taken: InterruptedRun[] = [];
+        for (const row of rows) {
+          const expired = row.leaseExpiresAt === null || row.leaseExpiresAt < now;
+          if (!expired && !isGone?.({ pid: row.ownerPid, instance: row.ownerInstance })) continue;
+          if (q.interrupt.run(reason, now, row.id, row.epoch).changes) taken.push({ id: row.id, job: row.job, ownerPid: row.ownerPid, ownerInstance: row.ownerInstance });
+        }
+        return taken;
+      }).immediate();
     },
     async resumableRuns(since) {
       const rows = db
@@ -199,14 +242,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       if (!row || row.status !== "succeeded") return null;
       return { status: "succeeded", result: row.result === null ? undefined : decodeValue(row.result) } satisfies StoredStep;
     },
-    async startStep(runId, stepId, now) {
-      q.startStep.run(runId, stepId, now, runId);
+    async startStep(runId, stepId, now, epoch) {
+      fenced(runId, epoch, () => q.startStep.run(runId, stepId, now, runId));
     },
-    async finishStep(runId, stepId, result, now) {
-      q.finishStep.run(now, result === undefined ? null : scrub(encodeValue(result)), runId, stepId);
+    async finishStep(runId, stepId, result, now, epoch) {
+      const encoded = result === undefined ? null : scrub(encodeValue(result));
+      fenced(runId, epoch, () => q.finishStep.run(now, encoded, runId, stepId));
     },
-    async failStep(runId, stepId, error, now) {
-      q.failStep.run(now, scrub(error), runId, stepId);
+    async failStep(runId, stepId, error, now, epoch) {
+      fenced(runId, epoch, () => q.failStep.run(now, scrub(error), runId, stepId));
     },
     async copyFinishedSteps(fromRunId, toRunId) {
       return db
@@ -214,22 +258,24 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
           SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
         .run(toRunId, fromRunId).changes;
     },
-    async addUsage(runId, stepId, usage, costUsd) {
-      const params = { ...usage, cost: costUsd, runId, stepId };
+    async addUsage(runId, stepId, usage, costUsd, epoch) {
+      const params = { ...usage, cost: costUsd, runId, stepId, epoch: epoch ?? null };
       db.transaction(() => {
-        q.runUsage.run(params);
+        checked(runId, epoch, q.runUsage.run(params).changes);
         if (stepId !== null) q.stepUsage.run(params);
-      })();
+      }).immediate();
     },
-    async addDelivery(runId, receipt: Receipt) {
-      q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null);
+    async addDelivery(runId, receipt: Receipt, epoch) {
+      const detail = receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null;
+      fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail));
     },
     async loadState(job) {
       const rows = q.loadState.all(job) as { key: string; value: string }[];
       return new Map(rows.map((row) => [row.key, decodeValue(row.value)]));
     },
-    async setState(job, key, value, now) {
-      q.setState.run(job, key, encodeValue(value), now);
+    async setState(job, key, value, now, fence) {
+      const encoded = encodeValue(value);
+      fenced(fence?.runId ?? 0, fence?.epoch, () => q.setState.run(job, key, encoded, now));
     },
     async lastSuccessAt(job) {
       const row = q.lastSuccess.get(job) as { at: number } | undefined;

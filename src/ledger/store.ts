@@ -9,10 +9,43 @@ export const WAITING_FOR_CAPACITY = "waiting for a free run slot (maxConcurrentR
 
 export type Overlap = "skip" | "queue" | "allow";
 
-/** Who owns a running row: a process, so a row left by a dead one can be told from a live one. */
+/**
+ * Who holds an active row: one process, named by a random `instance` (its identity; a pid can be
+ * reused, so the pid is kept only to recognise a holder that is provably gone on this host, and
+ * for people reading the ledger).
+ */
 export interface Owner {
   pid: number;
   instance: string;
+}
+
+/**
+ * Liveness of active rows (queued, running, retrying). Each carries its holder (`Owner`), a lease
+ * (`lease_expires_at`, set at the claim to now + the store's lease length, `SUNDIAL_LEASE`) that the
+ * holder renews every third of the lease while it works (`renewLeases`), and an `epoch`. A row whose
+ * lease expired is taken from its holder (`interruptExpired`), which moves its epoch on: every write
+ * of the run given the old epoch (steps, usage, deliveries, state, the final row) is then refused
+ * with a `LeaseLostError`, so a holder that was frozen past its lease changes nothing when it wakes.
+ * Writes given no epoch are not fenced (operator tools acting on a run they do not hold).
+ */
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+  constructor(
+    readonly runId: number,
+    readonly epoch: number,
+  ) {
+    super(`run #${runId} is no longer held by this process (its lease expired and epoch ${epoch} moved on: it was interrupted, or taken over); nothing more is recorded for it here`);
+  }
+}
+
+export function isLeaseLost(error: unknown): error is LeaseLostError {
+  return error instanceof Error && error.name === "LeaseLostError";
+}
+
+/** A run's epoch, given to `setState` so the state write is fenced like the run's own writes. */
+export interface Fence {
+  runId: number;
+  epoch: number;
 }
 
 export interface RunClaim {
@@ -27,13 +60,14 @@ export interface RunClaim {
 }
 
 export type ClaimResult =
-  | { runId: number; status: "running" }
-  | { runId: number; status: "queued" | "skipped"; reason: string }
+  /** `epoch`: what every write of this run passes (fencing). */
+  | { runId: number; status: "running"; epoch: number }
+  | { runId: number; status: "queued" | "skipped"; reason: string; epoch: number }
   /** The slot already has its row (another process, or a restart, got there first). */
   | { runId: null; status: "duplicate" };
 
 export interface RunOutcome {
-  status: Extract<RunStatus, "succeeded" | "failed" | "timed_out" | "skipped" | "interrupted">;
+  status: Extract<RunStatus, "succeeded" | "failed" | "timed_out" | "skipped" | "interrupted" | "cancelled">;
   reason?: string | null;
   error?: string | null;
 }
@@ -43,6 +77,15 @@ export interface ActiveRun {
   status: RunStatus;
   reason: string | null;
   scheduledFor: number;
+  ownerPid: number;
+  ownerInstance: string;
+  epoch: number;
+}
+
+/** An active row taken from its holder by `interruptExpired`. */
+export interface InterruptedRun {
+  id: number;
+  job: string;
   ownerPid: number;
   ownerInstance: string;
 }
@@ -70,27 +113,35 @@ export interface RunStore {
   recordUnrun(rows: { job: string; skill: string; scheduledFor: number; status: "missed" | "skipped"; reason: string }[], now: number): Promise<number>;
   /** Per job: the newest slot with a row, else when the job was first seen (recorded now if new). */
   jobCursors(jobs: string[], now: number): Promise<Map<string, number>>;
-  markRunning(runId: number, attempt: number, now: number): Promise<void>;
-  markRetrying(runId: number, attempt: number, error: string): Promise<void>;
-  finishRun(runId: number, outcome: RunOutcome, now: number): Promise<void>;
+  /** The writes below that take an `epoch` refuse with `LeaseLostError` when the run's epoch moved on. */
+  markRunning(runId: number, attempt: number, now: number, epoch?: number): Promise<void>;
+  markRetrying(runId: number, attempt: number, error: string, epoch?: number): Promise<void>;
+  finishRun(runId: number, outcome: RunOutcome, now: number, epoch?: number): Promise<void>;
   /** Rows still active for a job (running, retrying or queued), oldest first. */
   activeRuns(job: string): Promise<ActiveRun[]>;
-  /** Active rows whose owner process is gone; `isAlive` decides. */
-  orphanedRuns(isAlive: (owner: Owner) => boolean): Promise<{ id: number; job: string }[]>;
+  /** Extends the lease of every active row `owner` holds to `now` + the lease length; returns how many. */
+  renewLeases(owner: Owner, now: number): Promise<number>;
+  /**
+   * In one transaction: every active row not held by `self` whose lease expired before `now` (or
+   * that has none: rows older than leases), or whose holder `isGone` says is provably gone, becomes
+   * `interrupted` with `reason` and a new epoch. Returns those rows (to resume them).
+   */
+  interruptExpired(self: Owner, now: number, reason: string, isGone?: (owner: Owner) => boolean): Promise<InterruptedRun[]>;
   /** Interrupted rows not yet resumed (and not themselves resumes), finished after `since`. */
   resumableRuns(since: number): Promise<RunRecord[]>;
 
   getStep(runId: number, stepId: string): Promise<StoredStep | null>;
-  startStep(runId: number, stepId: string, now: number): Promise<void>;
-  finishStep(runId: number, stepId: string, result: unknown, now: number): Promise<void>;
-  failStep(runId: number, stepId: string, error: string, now: number): Promise<void>;
+  startStep(runId: number, stepId: string, now: number, epoch?: number): Promise<void>;
+  finishStep(runId: number, stepId: string, result: unknown, now: number, epoch?: number): Promise<void>;
+  failStep(runId: number, stepId: string, error: string, now: number, epoch?: number): Promise<void>;
   /** Copies a run's finished steps into another (a resume), marked as reused. */
   copyFinishedSteps(fromRunId: number, toRunId: number): Promise<number>;
-  addUsage(runId: number, stepId: string | null, usage: Usage, costUsd: number | null): Promise<void>;
-  addDelivery(runId: number, receipt: Receipt): Promise<void>;
+  addUsage(runId: number, stepId: string | null, usage: Usage, costUsd: number | null, epoch?: number): Promise<void>;
+  addDelivery(runId: number, receipt: Receipt, epoch?: number): Promise<void>;
 
   loadState(job: string): Promise<Map<string, unknown>>;
-  setState(job: string, key: string, value: unknown, now: number): Promise<void>;
+  /** With `fence`, refused (LeaseLostError) when that run's epoch moved on. */
+  setState(job: string, key: string, value: unknown, now: number, fence?: Fence): Promise<void>;
 
   lastSuccessAt(job: string): Promise<number | null>;
   /** True when no run of the job's current failure streak has been announced yet. */

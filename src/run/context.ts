@@ -20,6 +20,8 @@ export interface Integrations {
 export interface ContextOptions {
   store: RunStore;
   runId: number;
+  /** The run's epoch: every write passes it, so a run no longer held writes nothing (fencing). */
+  epoch?: number;
   job: string;
   params: unknown;
   log: Logger;
@@ -37,8 +39,9 @@ export interface ContextOptions {
   onStep?: (event: { id: string; status: "running" | "succeeded" | "failed" | "reused"; ms?: number }) => void;
 }
 
-export function createJobState(options: Pick<ContextOptions, "store" | "job" | "dryRun" | "stateSnapshot" | "now">): JobState {
+export function createJobState(options: Pick<ContextOptions, "store" | "job" | "dryRun" | "stateSnapshot" | "now"> & { runId?: number; epoch?: number }): JobState {
   const { store, job, dryRun, stateSnapshot, now } = options;
+  const fence = options.runId !== undefined && options.epoch !== undefined ? { runId: options.runId, epoch: options.epoch } : undefined;
   return {
     get<T>(key: string) {
       const value = stateSnapshot.get(key);
@@ -47,13 +50,13 @@ export function createJobState(options: Pick<ContextOptions, "store" | "job" | "
     },
     async set(key, value) {
       stateSnapshot.set(key, decodeValue(encodeValue(value)));
-      if (!dryRun) await store.setState(job, key, value, now());
+      if (!dryRun) await store.setState(job, key, value, now(), fence);
     },
   };
 }
 
 export function createContext(options: ContextOptions): SkillContext<unknown> {
-  const { store, runId, signal, now, currentStep, onStep } = options;
+  const { store, runId, epoch, signal, now, currentStep, onStep } = options;
   const running = new Map<string, Promise<unknown>>();
 
   async function runStep<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
@@ -64,17 +67,17 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
     }
     signal.throwIfAborted();
     const started = now();
-    await store.startStep(runId, id, started);
+    await store.startStep(runId, id, started, epoch);
     onStep?.({ id, status: "running" });
     try {
       const result = await currentStep.run(id, fn);
       // Round-trip through JSON so a first run sees exactly what a resumed run would.
       const stable = result === undefined ? undefined : (decodeValue(encodeValue(result)) as T);
-      await store.finishStep(runId, id, stable, now());
+      await store.finishStep(runId, id, stable, now(), epoch);
       onStep?.({ id, status: "succeeded", ms: now() - started });
       return stable as T;
     } catch (error) {
-      await store.failStep(runId, id, errorMessage(error), now());
+      await store.failStep(runId, id, errorMessage(error), now(), epoch);
       onStep?.({ id, status: "failed", ms: now() - started });
       throw error;
     }

@@ -13,6 +13,8 @@ import type { RunStore } from "../ledger/store.ts";
 export interface DeliveryRequest {
   job: ResolvedJob;
   runId: number;
+  /** The run's epoch, fencing each delivery's record. */
+  epoch?: number;
   dryRun: boolean;
   env: Env;
   dataDir: string;
@@ -52,7 +54,7 @@ export function createDeliverer(request: DeliveryRequest) {
         }
         return request.step(`deliver:${key}:${d}:${target.to}`, async () => {
           const fresh = await adapter.deliver(output, target, ctx);
-          await request.store.addDelivery(runId, fresh);
+          await request.store.addDelivery(runId, fresh, request.epoch);
           return fresh;
         });
       };

@@ -9,7 +9,7 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, DeliveryTarget, Env, Output, Usage } from "../types.ts";
 import type { ResolvedJob } from "../config/load.ts";
 import type { LoadedSkill } from "../skill/load.ts";
-import type { RunOutcome, RunStore } from "../ledger/store.ts";
+import { isLeaseLost, type RunOutcome, type RunStore } from "../ledger/store.ts";
 import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
 import { backoffMs } from "../integrations/http.ts";
@@ -49,6 +49,8 @@ export interface RunRequest {
   job: ResolvedJob;
   skill: LoadedSkill;
   scheduledFor: number;
+  /** The row's epoch from its claim: every write of the run passes it (fenced writes). */
+  epoch?: number;
   /** Attempt the row is at (1 for a fresh claim). */
   attempt: number;
   /** The row already says `running` with its start time (a fresh claim): the first attempt need not write it again. */
@@ -78,7 +80,7 @@ export function createRunner(deps: RunnerDeps) {
   const currentStep = new AsyncLocalStorage<string>();
 
   async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null): Promise<RunOutcome> {
-    const { job, runId } = request;
+    const { job, runId, epoch } = request;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
     const signal = AbortSignal.any([controller.signal, request.shutdown]);
@@ -91,13 +93,15 @@ export function createRunner(deps: RunnerDeps) {
       store,
       stateSnapshot,
       dryRun: request.dryRun,
-      onUsage: ({ usage, costUsd }) => void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd),
+      onUsage: ({ usage, costUsd }) =>
+        void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd, epoch).catch((error: unknown) => log.error({ err: errorMessage(error) }, "usage could not be recorded")),
     });
     // The deliverer keeps its deliveries as the context's memoized steps.
-    const deliverer = createDeliverer({ ...deps, job, runId, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
+    const deliverer = createDeliverer({ ...deps, job, runId, epoch, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
     const ctx = createContext({
       store,
       runId,
+      epoch,
       job: job.id,
       params: job.params,
       log,
@@ -124,6 +128,7 @@ export function createRunner(deps: RunnerDeps) {
       if (request.dryRun) return { status: "skipped", reason: `dry run: ${deliverer.count} output(s) previewed, nothing delivered` };
       return { status: "succeeded" };
     } catch (error) {
+      if (isLeaseLost(error)) throw error;
       if (controller.signal.aborted) return { status: "timed_out", error: errorMessage(controller.signal.reason) };
       if (request.shutdown.aborted) return { status: "interrupted", reason: "shutdown", error: errorMessage(request.shutdown.reason) };
       throw error;
@@ -134,20 +139,22 @@ export function createRunner(deps: RunnerDeps) {
 
   /** Runs the request to its final row and returns the outcome recorded. */
   async function execute(request: RunRequest): Promise<RunOutcome> {
-    const { job, runId } = request;
+    const { job, runId, epoch } = request;
     const log = deps.log.child({ job: job.id, run: runId });
     let outcome: RunOutcome;
+    let lost: unknown = null;
     try {
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
       const stateSnapshot = await store.loadState(job.id);
       const lastSuccessAt = await store.lastSuccessAt(job.id);
       const first = Math.max(1, request.attempt);
       for (let attempt = first; ; attempt++) {
-        if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now());
+        if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now(), epoch);
         try {
           outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt);
           break;
         } catch (error) {
+          if (isLeaseLost(error)) throw error;
           const message = errorMessage(error);
           if (!isRetryable(error) || attempt > job.retries) {
             outcome = { status: "failed", error: message };
@@ -155,7 +162,7 @@ export function createRunner(deps: RunnerDeps) {
           }
           const wait = backoffMs(attempt - 1, job.retryBackoffMs, Math.max(job.retryBackoffMs, 3_600_000));
           log.warn({ err: message, retryInMs: wait }, "attempt failed; retrying");
-          await store.markRetrying(runId, attempt, message);
+          await store.markRetrying(runId, attempt, message, epoch);
           try {
             await sleep(wait, undefined, { signal: request.shutdown });
           } catch {
@@ -166,9 +173,23 @@ export function createRunner(deps: RunnerDeps) {
       }
     } catch (error) {
       // The ledger itself failed mid-run; still try to record the run as failed.
+      if (isLeaseLost(error)) lost = error;
       outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
     }
-    await store.finishRun(runId, outcome, now());
+    if (!lost) {
+      try {
+        await store.finishRun(runId, outcome, now(), epoch);
+      } catch (error) {
+        if (!isLeaseLost(error)) throw error;
+        lost = error;
+      }
+    }
+    if (lost) {
+      // Someone else decided this run's end (its lease expired and it was interrupted or taken over):
+      // nothing is recorded or announced from here.
+      log.warn({ err: errorMessage(lost) }, "run no longer held by this process; its outcome here is dropped");
+      return { status: "interrupted", reason: "lease lost" };
+    }
     const level = outcome.status === "failed" || outcome.status === "timed_out" ? "error" : "info";
     log[level]({ status: outcome.status, reason: outcome.reason ?? undefined, err: outcome.error ?? undefined }, `run ${outcome.status}`);
     if (!request.dryRun) await sendAlert({ ...deps, log }, job, runId, outcome).catch((error: unknown) => log.error({ err: errorMessage(error) }, "failure alert could not be sent"));

@@ -8,7 +8,7 @@ import type { ResolvedJob } from "../config/load.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import { WAITING_FOR_CAPACITY, type ClaimResult, type Owner, type RunClaim, type RunStore } from "../ledger/store.ts";
 import type { Runner } from "../run/runner.ts";
-import type { RunStatus } from "../types.ts";
+import type { RunRecord, RunStatus } from "../types.ts";
 import { errorMessage } from "../errors.ts";
 import { Calendar } from "./calendar.ts";
 import { MinHeap } from "./heap.ts";
@@ -64,7 +64,7 @@ export class Scheduler {
   private ticking = false;
   private readonly inFlight = new Map<number, Promise<unknown>>();
   /** Runs waiting for a free slot; `claimedRunning` when their row already says `running`. */
-  private readonly waiting: { runId: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null; claimedRunning: boolean }[] = [];
+  private readonly waiting: { runId: number; epoch: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null; claimedRunning: boolean }[] = [];
   private readonly shutdown = new AbortController();
   maxConcurrentRuns: number;
 
@@ -134,7 +134,7 @@ export class Scheduler {
       await all();
     }
     for (const waiting of this.waiting.splice(0)) {
-      await this.deps.store.finishRun(waiting.runId, { status: "interrupted", reason: "shutdown before it could start" }, this.clock.now());
+      await this.deps.store.finishRun(waiting.runId, { status: "interrupted", reason: "shutdown before it could start" }, this.clock.now(), waiting.epoch);
     }
   }
 
@@ -248,23 +248,23 @@ export class Scheduler {
     if (result.status === "queued") {
       // Queued behind its own job (overlap: queue) starts when that run ends; queued for capacity
       // starts when any run ends.
-      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, job, scheduledFor, resumeOf, claimedRunning: false });
+      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, epoch: result.epoch, job, scheduledFor, resumeOf, claimedRunning: false });
       return;
     }
-    this.startOrWait(result.runId, job, scheduledFor, resumeOf, true);
+    this.startOrWait(result.runId, result.epoch, job, scheduledFor, resumeOf, true);
   }
 
-  private startOrWait(runId: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean): void {
+  private startOrWait(runId: number, epoch: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean): void {
     if (this.inFlight.size >= this.maxConcurrentRuns) {
-      this.waiting.push({ runId, job, scheduledFor, resumeOf, claimedRunning });
+      this.waiting.push({ runId, epoch, job, scheduledFor, resumeOf, claimedRunning });
       return;
     }
     const skill = this.skills.get(job.skill);
     const started = this.clock.now();
     this.deps.events?.onFire?.(job.id, started - scheduledFor);
     const execution = skill
-      ? this.deps.runner.execute({ runId, job, skill, scheduledFor, attempt: 1, claimedRunning, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
-      : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started).then(() => ({ status: "failed" as const }));
+      ? this.deps.runner.execute({ runId, epoch, job, skill, scheduledFor, attempt: 1, claimedRunning, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
+      : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started, epoch).then(() => ({ status: "failed" as const }));
     const tracked = execution
       .then((outcome) => this.deps.events?.onOutcome?.(job.id, outcome.status, this.clock.now() - started))
       .catch((error: unknown) => this.deps.log.error({ job: job.id, run: runId, err: errorMessage(error) }, "run could not be recorded"))
@@ -278,23 +278,37 @@ export class Scheduler {
   /** Frees a run slot: starts a run waiting for capacity, or the job's queued run (overlap: queue). */
   private async afterRunEnded(jobId: string): Promise<void> {
     const next = this.waiting.shift();
-    if (next) this.startOrWait(next.runId, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning);
+    if (next) this.startOrWait(next.runId, next.epoch, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning);
     const job = this.jobs.get(jobId);
     if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
     try {
       const active = await this.deps.store.activeRuns(jobId);
       const queued = active.find((run) => run.status === "queued" && run.reason !== WAITING_FOR_CAPACITY && run.ownerInstance === this.deps.owner.instance);
       if (queued && !active.some((run) => run.status !== "queued")) {
-        await this.deps.store.markRunning(queued.id, 1, this.clock.now());
-        this.startOrWait(queued.id, job, queued.scheduledFor, null, true);
+        await this.deps.store.markRunning(queued.id, 1, this.clock.now(), queued.epoch);
+        this.startOrWait(queued.id, queued.epoch, job, queued.scheduledFor, null, true);
       }
     } catch (error) {
       this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
     }
   }
 
+  /**
+   * Resumes runs the daemon found orphaned while running (their lease expired), each once from its
+   * last finished step, like those found at start-up. Runs of jobs no longer enabled are left.
+   */
+  async resume(runs: RunRecord[]): Promise<void> {
+    if (this.stopped) return;
+    // Only those not resumed yet: a run is resumed once, whoever noticed it first.
+    const resumable = new Set((await this.deps.store.resumableRuns(0)).map((run) => run.id));
+    await this.resumeRuns(runs.filter((run) => resumable.has(run.id)));
+  }
+
   private async resumeInterrupted(since: number): Promise<void> {
-    const runs = await this.deps.store.resumableRuns(since);
+    await this.resumeRuns(await this.deps.store.resumableRuns(since));
+  }
+
+  private async resumeRuns(runs: RunRecord[]): Promise<void> {
     for (const run of runs) {
       const job = this.jobs.get(run.job);
       if (!job?.enabled) continue;

@@ -167,6 +167,8 @@ export function createWorkspace(options: WorkspaceOptions = {}) {
     writeSchedules: (schedules: unknown) => writeFileSync(join(dir, "schedules.json"), typeof schedules === "string" ? schedules : JSON.stringify(schedules, null, 2)),
     /** Spawns `sundial start` without waiting for it; `env` adds to the workspace's env. */
     spawn: (env?: ChildEnv) => watchDaemon(launch(["start"], env)),
+    /** Spawns `sundial <args>` without waiting (to signal it mid-way); same handle as `spawn`. */
+    spawnCli: (args: string[], env?: ChildEnv) => watchDaemon(launch(args, env)),
     /** Spawns `sundial start` and waits for "sundial is running" (`daemon.url` is then set). */
     async start(env?: ChildEnv, timeoutMs?: number): Promise<Daemon> {
       const daemon = ws.spawn(env);

@@ -15,19 +15,36 @@ const skill = { name: "test", file: "test.ts", definition: { name: "test", descr
 const skills = new Map([["test", skill]]);
 const owner = { pid: process.pid, instance: "test" };
 
-/** A runner that records what it was asked to run and finishes when the test says so. */
+/**
+ * A runner that records what it was asked to run (and when) and finishes when the test says so; it
+ * counts the runs under way, overall and per job, and keeps the highest counts it saw.
+ */
 function fakeRunner(store: RunStore, clock: FakeClock, holdMs = 0) {
   const started: RunRequest[] = [];
+  const startedAt: number[] = [];
+  const peak = { all: 0, perJob: new Map<string, number>() };
+  let active = 0;
+  const activeOf = new Map<string, number>();
   const runner: Runner = {
     async execute(request) {
       started.push(request);
-      if (holdMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, holdMs));
-      const outcome: RunOutcome = { status: "succeeded" };
-      await store.finishRun(request.runId, outcome, clock.now());
-      return outcome;
+      startedAt.push(clock.now());
+      active++;
+      activeOf.set(request.job.id, (activeOf.get(request.job.id) ?? 0) + 1);
+      peak.all = Math.max(peak.all, active);
+      peak.perJob.set(request.job.id, Math.max(peak.perJob.get(request.job.id) ?? 0, activeOf.get(request.job.id) ?? 0));
+      try {
+        if (holdMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, holdMs));
+        const outcome: RunOutcome = { status: "succeeded" };
+        await store.finishRun(request.runId, outcome, clock.now());
+        return outcome;
+      } finally {
+        active--;
+        activeOf.set(request.job.id, (activeOf.get(request.job.id) ?? 1) - 1);
+      }
     },
   };
-  return { runner, started };
+  return { runner, started, startedAt, peak };
 }
 
 const ledgers: ReturnType<typeof tempStore>[] = [];
@@ -35,15 +52,15 @@ afterEach(() => {
   for (const ledger of ledgers.splice(0)) ledger.cleanup();
 });
 
-async function setup(jobs: ResolvedJob[], startIso: string, options: { holdMs?: number; maxConcurrentRuns?: number } = {}) {
+async function setup(jobs: ResolvedJob[], startIso: string, options: { holdMs?: number; maxConcurrentRuns?: number; random?: () => number } = {}) {
   const ledger = tempStore();
   ledgers.push(ledger);
   const clock = new FakeClock(Date.parse(startIso));
-  const { runner, started } = fakeRunner(ledger.store, clock, options.holdMs);
-  const scheduler = new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: options.maxConcurrentRuns ?? 16 });
+  const { runner, started, startedAt, peak } = fakeRunner(ledger.store, clock, options.holdMs);
+  const scheduler = new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: options.maxConcurrentRuns ?? 16, random: options.random });
   await scheduler.start(jobs, skills);
   const rows = async (id = jobs[0]?.id as string) => (await ledger.store.listRuns({ job: id, limit: 10_000 })).reverse();
-  return { clock, scheduler, started, rows, store: ledger.store };
+  return { clock, scheduler, started, startedAt, peak, rows, store: ledger.store };
 }
 
 describe("daylight saving", () => {
@@ -138,10 +155,11 @@ describe("slots and the ledger", () => {
   });
 
   it("overlap skip records skipped slots while the job runs, never two at once", async () => {
-    const { clock, rows } = await setup([job({ id: "slow", cron: "* * * * * *" })], "2026-01-01T00:00:00.500Z", { holdMs: 2500 });
+    const { clock, rows, peak } = await setup([job({ id: "slow", cron: "* * * * * *" })], "2026-01-01T00:00:00.500Z", { holdMs: 2500 });
     await clock.advanceTo(Date.parse("2026-01-01T00:00:10.500Z"));
     const all = await rows();
     expect(all).toHaveLength(10);
+    expect(peak.perJob.get("slow")).toBe(1);
     const skipped = all.filter((run) => run.status === "skipped");
     expect(skipped.length).toBeGreaterThanOrEqual(5);
     expect(skipped.every((run) => run.reason?.startsWith("overlap:"))).toBe(true);
@@ -158,12 +176,14 @@ describe("slots and the ledger", () => {
 
   it("never runs more than maxConcurrentRuns at once", async () => {
     const jobs = Array.from({ length: 10 }, (_, i) => job({ id: `c${i}`, cron: "0 * * * *" }));
-    const { clock, scheduler, store } = await setup(jobs, "2026-01-01T00:59:59Z", { holdMs: 1000, maxConcurrentRuns: 3 });
+    const { clock, scheduler, store, peak } = await setup(jobs, "2026-01-01T00:59:59Z", { holdMs: 1000, maxConcurrentRuns: 3 });
     await clock.advanceTo(Date.parse("2026-01-01T01:00:00.100Z"));
     expect(scheduler.running).toBe(3);
     await clock.advanceTo(Date.parse("2026-01-01T01:00:05Z"));
     const finished = await store.listRuns({ status: "succeeded", limit: 100 });
     expect(finished).toHaveLength(10);
+    // The highest number of runs the runner had under way at once, over the whole test.
+    expect(peak.all).toBe(3);
   });
 
   it("reload schedules a new job from now and stops a removed one", async () => {
@@ -173,5 +193,37 @@ describe("slots and the ledger", () => {
     await clock.advanceTo(Date.parse("2026-01-01T00:04:30Z"));
     expect((await store.listRuns({ job: "a", limit: 10 })).length).toBe(2);
     expect((await store.listRuns({ job: "b", limit: 10 })).map((run) => run.scheduledFor)).toEqual(["2026-01-01T00:04:00.000Z", "2026-01-01T00:03:00.000Z"]);
+  });
+
+  it("delays each fire by the job's jitter (a random share of jitterMs) and keeps the slot as the run's time", async () => {
+    const { clock, started, startedAt, rows } = await setup([job({ id: "j", cron: "0 * * * *", jitterMs: 600_000 })], "2026-01-01T00:59:59Z", { random: () => 0.5 });
+    await clock.advanceTo(Date.parse("2026-01-01T01:04:59.900Z"));
+    expect(started).toHaveLength(0);
+    expect(await rows()).toEqual([]);
+    await clock.advanceTo(Date.parse("2026-01-01T01:05:01Z"));
+    expect(startedAt).toEqual([Date.parse("2026-01-01T01:05:00Z")]);
+    expect((await rows()).map((run) => run.scheduledFor)).toEqual(["2026-01-01T01:00:00.000Z"]);
+  });
+
+  it("at start resumes interrupted runs that ended within the resume window only", async () => {
+    const ledger = tempStore();
+    ledgers.push(ledger);
+    const store = ledger.store;
+    const interrupted = async (slotIso: string) => {
+      const at = Date.parse(slotIso);
+      const [claim] = await store.claimRuns([{ job: "r", skill: "test", scheduledFor: at, trigger: "schedule", overlap: "allow" }], { pid: 1, instance: "gone" }, at);
+      await store.finishRun(claim?.runId as number, { status: "interrupted", reason: "crash" }, at + 30_000);
+      return claim?.runId as number;
+    };
+    const old = await interrupted("2026-01-01T06:00:00Z"); // ended 30 h before the start
+    const recent = await interrupted("2026-01-02T10:00:00Z"); // ended 2 h before the start
+    const clock = new FakeClock(Date.parse("2026-01-02T12:00:00Z"));
+    const { runner, started } = fakeRunner(store, clock);
+    const scheduler = new Scheduler({ store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 16 });
+    await scheduler.start([job({ id: "r", cron: "0 0 1 1 *", catchUp: "none" })], skills);
+    await settle();
+    expect(started.map((request) => request.resumeOf)).toEqual([recent]);
+    expect((await store.listRuns({ job: "r", limit: 10 })).filter((run) => run.resumeOf === old)).toEqual([]);
+    scheduler.stop();
   });
 });

@@ -1,0 +1,35 @@
+/**
+ * @module claim-worker — one process of `test/ledger/claims-across-processes.test.ts`: opens the
+ * ledger on its own connection, waits for the shared start instant, then claims every slot of two
+ * jobs in small batches (as scheduled or as catch-up runs, mixed), and prints how many it won.
+ *
+ *   node --import tsx test/helpers/claim-worker.ts <db file> <worker index> <start at ms> <slots>
+ */
+import { openSqliteStore } from "../../src/ledger/sqlite.ts";
+import type { RunClaim } from "../../src/ledger/store.ts";
+
+const [file, indexText, startText, slotsText] = process.argv.slice(2);
+const index = Number(indexText);
+const slots = Number(slotsText);
+const store = openSqliteStore(file as string);
+const owner = { pid: process.pid, instance: `worker-${index}` };
+
+const wait = Number(startText) - Date.now();
+if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+
+let won = 0;
+const batch = 1 + (index % 3);
+for (let first = 0; first < slots; first += batch) {
+  const claims: RunClaim[] = [];
+  for (let slot = first; slot < Math.min(slots, first + batch); slot++) {
+    // The same slot is claimed as "schedule" by some processes and "catchup" by others, as a
+    // daemon waking late and one on time would.
+    const trigger = (slot + index) % 2 === 0 ? "schedule" : "catchup";
+    claims.push({ job: "allow", skill: "s", scheduledFor: slot * 1000, trigger, overlap: "allow" });
+    claims.push({ job: "skip", skill: "s", scheduledFor: slot * 1000, trigger, overlap: "skip" });
+  }
+  const results = await store.claimRuns(claims, owner, Date.now(), 1_000_000);
+  won += results.filter((result) => result.status !== "duplicate").length;
+}
+store.close();
+process.stdout.write(JSON.stringify({ won }));
