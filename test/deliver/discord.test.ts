@@ -104,13 +104,41 @@ describe("discord delivery", () => {
     expect(emulator.messages.length).toBe(count);
   });
 
+  it("records each message as it is posted: a second message that fails is retried without re-posting the first (webhook: no nonce)", async () => {
+    const steps = new Map<string, unknown>();
+    const step = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
+      if (steps.has(id)) return steps.get(id) as T;
+      const result = await fn();
+      steps.set(id, result);
+      return result;
+    };
+    const text = `First part.\n\n${"second part words ".repeat(150)}`;
+    let posts = 0;
+    emulator.beforePost = () => (++posts === 2 ? { status: 500 } : undefined);
+    const before = emulator.messages.length;
+    const once = discordDelivery({ ...fastOptions, retries: 0 });
+    try {
+      const error = await failure(once.deliver(output(text), webhook, ctx({ step })));
+      expect(error).toMatchObject({ status: 500, retryable: true });
+      expect(emulator.messages.length - before).toBe(1);
+      const receipt = await once.deliver(output(text), webhook, ctx({ step }));
+      const sent = emulator.messages.slice(before);
+      expect(posts).toBe(sent.length + 1); // every message once, and the failed try of the second
+      expect(sent.map((message) => message.id)).toEqual(receipt.detail?.messageIds);
+      expect(new Set(sent.map((message) => JSON.stringify([message.content, message.embeds]))).size).toBe(sent.length);
+      expect([...steps.keys()]).toEqual(sent.map((_, i) => `message-${i + 1}`));
+    } finally {
+      emulator.beforePost = null;
+    }
+  });
+
   it("waits out a 429 as Discord says, then posts", async () => {
-    emulator.failNext(1, { status: 429, retryAfter: 1 });
+    emulator.failNext(1, { status: 429, retryAfter: 1, method: "POST" });
     const started = Date.now();
     const before = emulator.requests.length;
     await adapter.deliver(output("After a rate limit."), channel, ctx());
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(emulator.requests.length - before).toBe(4); // 429, retry, second message, guild look-up
+    expect(emulator.requests.length - before).toBe(4); // guild look-up, 429, retry, second message
   });
 
   it("fails fast, retryable, when a rate limit is longer than allowed or keeps coming", async () => {
@@ -152,7 +180,7 @@ describe("discord delivery", () => {
     emulator.failNext(2, { delayMs: 400 });
     const error = await failure(discordDelivery({ timeoutMs: 150, retries: 1 }).deliver(output("Slow server."), webhook, ctx()));
     expect(error).toMatchObject({ retryable: true, message: "Discord: no answer within 150 ms, 2 attempts (webhook from DIGEST_WEBHOOK)" });
-    emulator.failNext(1, { status: 200, body: JSON.stringify({ message: "not a message" }) });
+    emulator.failNext(1, { status: 200, body: JSON.stringify({ message: "not a message" }), method: "POST" });
     const odd = await failure(adapter.deliver(output("Odd answer."), channel, ctx()));
     expect(odd.message).toMatch(/^Discord: answered 200 with a body that is not a message object/);
   });
@@ -166,7 +194,7 @@ describe("discord delivery", () => {
   });
 
   it("fails clearly on a malformed JSON answer, without retrying a post that may have landed", async () => {
-    emulator.failNext(1, { status: 200, body: "{not json" });
+    emulator.failNext(1, { status: 200, body: "{not json", method: "POST" });
     const error = await failure(adapter.deliver(output("Malformed answer."), channel, ctx()));
     expect(error).toMatchObject({ retryable: false, message: expect.stringMatching(/^Discord: answered 200 with malformed JSON.*may have been posted/) });
   });
@@ -181,7 +209,7 @@ describe("discord delivery", () => {
       await failure(adapter.deliver(output("d"), webhook, ctx({ env: { ...env, DISCORD_API_URL: "http://127.0.0.1:9/api" } }))),
       await failure(adapter.deliver(output("e"), channel, ctx({ env: { ...env, DISCORD_TOKEN: undefined } }))),
     ];
-    emulator.failNext(1, { status: 200, body: `{"token": "${WEBHOOK_TOKEN}"` });
+    emulator.failNext(1, { status: 200, body: `{"token": "${WEBHOOK_TOKEN}"`, method: "POST" });
     errors.push(await failure(adapter.deliver(output("f"), webhook, ctx())));
     expect(errors.map((error) => error.message)).toEqual([
       expect.stringMatching(/^Discord: 401 Unauthorized — check DISCORD_TOKEN/),
