@@ -162,7 +162,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
 
       const sent: PostedMessage[] = [];
       const nonces = noncesFor(ctx, output, plan);
-      let guild: string | null = null;
+      let guild: string | null;
       try {
         // The guild is read first: between a post and its record nothing slow may happen, or a crash
         // there re-posts on resume. A channel or webhook that cannot be read cannot be posted to either.

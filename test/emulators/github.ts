@@ -53,7 +53,7 @@ const isoNow = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 export function isValidRefName(ref: string): boolean {
   if (ref === "@" || ref.endsWith("/") || ref.endsWith(".") || ref.includes("..") || ref.includes("//") || ref.includes("@{")) return false;
   // No control characters, space, ~ ^ : ? * [ or backslash anywhere.
-  if (/[\x00-\x20\x7f~^:?*[\\]/.test(ref)) return false;
+  if ([...ref].some((char) => char <= " " || char === "\x7f") || /[~^:?*[\\]/.test(ref)) return false;
   return ref.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
 }
 
