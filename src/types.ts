@@ -142,6 +142,12 @@ export interface DeliveryContext {
   log: Logger;
   /** Receipts of the deliveries that already ran for this output, in order. */
   earlier: Receipt[];
+  /**
+   * A memoized sub-step of this delivery (stored in the ledger as `deliver:<key>:<n>:<to>:<id>`):
+   * an adapter that sends in parts (Discord messages) records each part as it lands, so a retry
+   * or a resumed run sends only the parts not yet recorded. Absent outside a run.
+   */
+  step?: <T>(id: string, fn: () => Promise<T>) => Promise<T>;
 }
 
 /** One delivery adapter (unstorage's driver shape): a plain object made by a typed factory. */

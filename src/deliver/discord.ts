@@ -24,7 +24,7 @@ export interface DiscordDeliveryOptions {
 
 const DEFAULT_API = "https://discord.com/api";
 const WEBHOOK_PATH = /\/webhooks\/(\d+)\/([\w-]+)\/?$/;
-const MessageSchema = z.object({ id: z.string(), channel_id: z.string(), guild_id: z.string().optional() });
+const MessageSchema = z.object({ id: z.string(), channel_id: z.string() });
 const GuildSchema = z.object({ guild_id: z.string().nullish() });
 type PostedMessage = z.infer<typeof MessageSchema>;
 type RestModule = typeof import("@discordjs/rest");
@@ -162,19 +162,29 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
 
       const sent: PostedMessage[] = [];
       const nonces = noncesFor(ctx, output, plan);
+      let guild: string | null;
       try {
+        // The guild is read first: between a post and its record nothing slow may happen, or a crash
+        // there re-posts on resume. A channel or webhook that cannot be read cannot be posted to either.
+        guild = await guildOf(rest, destination, auth, ctx.signal);
         for (const [index, message] of plan.messages.entries()) {
           ctx.signal.throwIfAborted();
           rateLimits = 0;
-          // Webhooks know no nonce; for bots it makes a retried post return the first one instead.
-          const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
-          const files = message.files.map((file) => ({ name: file.name, data: file.data }));
-          const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
-          const parsed = MessageSchema.safeParse(await untilAborted(request, ctx.signal));
-          if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
-          sent.push(parsed.data);
+          const post = async (): Promise<PostedMessage> => {
+            // Bots: with the nonce enforced, a repeated post within Discord's few-minute window returns
+            // the first message. Webhook execution takes no nonce, so there only the record below helps.
+            const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
+            const files = message.files.map((file) => ({ name: file.name, data: file.data }));
+            const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
+            const parsed = MessageSchema.safeParse(await untilAborted(request, ctx.signal));
+            if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
+            return { id: parsed.data.id, channel_id: parsed.data.channel_id };
+          };
+          // Each message is recorded as soon as it is posted: a retry or a resumed run posts only the rest.
+          const posted = ctx.step ? await ctx.step(`message-${index + 1}`, post) : await post();
+          sent.push(posted);
           progress.sent = sent.length;
-          ctx.log.debug({ message: index + 1, of: plan.messages.length, id: parsed.data.id }, "discord message posted");
+          ctx.log.debug({ message: index + 1, of: plan.messages.length, id: posted.id }, "discord message posted");
         }
       } catch (error) {
         if (sent.length > 0) ctx.log.warn({ posted: sent.length, of: plan.messages.length }, "discord delivery stopped part-way");
@@ -183,8 +193,6 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
       }
 
       const first = sent[0] as PostedMessage;
-      // Message objects from REST usually lack guild_id; the channel or webhook knows it.
-      const guild = first.guild_id ?? (await guildOf(rest, destination, auth, ctx.signal));
       return {
         to: DISCORD,
         url: `https://discord.com/channels/${guild ?? "@me"}/${first.channel_id}/${first.id}`,
@@ -194,14 +202,11 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
   };
 }
 
-/** Best effort: a failed look-up only makes the link use "@me". */
+/** The guild of the channel or webhook (null for a DM); a refusal fails the delivery before anything is posted. */
 async function guildOf(rest: InstanceType<RestModule["REST"]>, destination: Destination, auth: boolean, signal: AbortSignal): Promise<string | null> {
-  try {
-    const raw = await untilAborted(rest.get(destination.info, { auth, signal }), signal);
-    return GuildSchema.parse(raw).guild_id ?? null;
-  } catch {
-    return null;
-  }
+  const parsed = GuildSchema.safeParse(await untilAborted(rest.get(destination.info, { auth, signal }), signal));
+  // An odd answer only makes the link use "@me".
+  return parsed.success ? (parsed.data.guild_id ?? null) : null;
 }
 
 /** A ServiceError naming Discord, the cause and the destination, with every secret removed. */

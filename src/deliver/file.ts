@@ -1,6 +1,7 @@
 /**
- * @module file — delivers an output as a markdown file under the data directory. The path may use
- * {job}, {date}, {time}, {slug} and {key}; it can never leave the data directory.
+ * @module file — delivers an output as a markdown file in the data directory's own `deliveries/`
+ * folder. The path may use {job}, {date}, {time}, {slug} and {key}; it can never leave that folder,
+ * so no output (nor a `{key}` such as "sundial.db") can reach the ledger or anything else Sundial keeps.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
@@ -10,6 +11,8 @@ import { NonRetryableError } from "../errors.ts";
 import { renderMarkdown } from "./render.ts";
 
 export const FILE = "file";
+/** The folder of the data directory that file deliveries write in, and never leave. */
+export const DELIVERIES_DIR = "deliveries";
 
 export function fileDeliveryPath(template: string, output: Output, ctx: Pick<DeliveryContext, "job" | "dataDir">, now = new Date()): string {
   const stamp = now.toISOString();
@@ -20,11 +23,11 @@ export function fileDeliveryPath(template: string, output: Output, ctx: Pick<Del
     .replaceAll("{time}", stamp.slice(11, 19).replaceAll(":", ""))
     .replaceAll("{slug}", slug)
     .replaceAll("{key}", (output.key ?? slug).replace(/[^\w.-]+/g, "-"));
-  const root = resolve(ctx.dataDir);
+  const root = resolve(ctx.dataDir, DELIVERIES_DIR);
   const target = resolve(root, filled);
   const inside = relative(root, target);
   if (isAbsolute(filled) || !inside || inside.startsWith("..") || isAbsolute(inside)) {
-    throw new NonRetryableError(`file delivery: path "${template}" would leave the data directory; use a relative path like "digests/{date}.md"`);
+    throw new NonRetryableError(`file delivery: path "${template}" would leave the data directory's ${DELIVERIES_DIR}/ folder; use a relative path like "digests/{date}.md"`);
   }
   return target;
 }

@@ -1,7 +1,8 @@
 /**
  * @module github-pr — delivers each output as one pull request: its own branch, all its files in
  * one commit under the target's `dir`, labels and draft as configured. Delivering the same output
- * again updates its open pull request instead of opening a second one.
+ * again updates its open pull request instead of opening a second one, unless someone pushed to its
+ * branch: then their commits stay, Sundial only comments, and the pull request counts as delivered.
  */
 import { z } from "zod";
 import { NonRetryableError, ServiceError } from "../errors.ts";
@@ -59,10 +60,18 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
       // Whether a pull request is already open does not depend on the commit: ask both at once.
-      const message = `${output.title}\n\nWritten by Sundial (job ${ctx.job}, run ${ctx.runId}).`;
-      const [commit, existing] = await Promise.all([commitFiles(session, baseFor(session, ctx), message), findOpenPull(session)]);
-      const { pull, updated } = await openOrUpdatePull(session, target.draft, existing);
+      const message = `${output.title}\n\n${SIGNATURE} (job ${ctx.job}, run ${ctx.runId}).`;
+      const [{ commit, edited }, existing] = await Promise.all([commitFiles(session, baseFor(session, ctx), message), findOpenPull(session)]);
       const { owner, repo, branch } = plan;
+      if (edited && existing) {
+        // Someone pushed to the branch: their work stands, untouched; the pull request is delivered as it is.
+        const number = existing.number;
+        const note = `Sundial wrote a new version of this output (job \`${ctx.job}\`, run ${ctx.runId}) but did not push it: this branch has commits Sundial did not write, and they are kept as they are.`;
+        await call(`commenting on pull request #${number} in ${session.where}`, z.object({ id: z.number() }), () => octokit.issues.createComment({ owner, repo, issue_number: number, body: note }));
+        ctx.log.info({ pr: number, branch, head: commit }, "GitHub pull request has commits Sundial did not write; left them and commented");
+        return { to: GITHUB_PR, url: existing.html_url, detail: { number, branch, commit, updated: false, edited: true } } satisfies Receipt;
+      }
+      const { pull, updated } = await openOrUpdatePull(session, target.draft, existing);
       const number = pull.number;
       if (target.labels.length) {
         await call(`labelling pull request #${number} in ${session.where}`, z.array(z.unknown()), () =>
@@ -70,7 +79,7 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
         );
       }
       ctx.log.info({ pr: number, branch, commit, updated }, updated ? "updated GitHub pull request" : "opened GitHub pull request");
-      return { to: GITHUB_PR, url: pull.html_url, detail: { number, branch, commit, updated } } satisfies Receipt;
+      return { to: GITHUB_PR, url: pull.html_url, detail: { number, branch, commit, updated, ...(edited ? { edited } : {}) } } satisfies Receipt;
     },
     async preview(output, target, ctx) {
       const plan = planPullRequest(output, target, ctx);
@@ -104,8 +113,17 @@ async function readBase({ octokit, call, plan, where }: Session): Promise<Base> 
   return { sha: ref.object.sha, tree: commit.tree.sha };
 }
 
-/** All files in one commit on top of `base`, force-pushed: the branch holds exactly this output. */
-async function commitFiles({ octokit, call, plan, where }: Session, base: Promise<Base>, message: string): Promise<string> {
+/** Ends the message of every commit Sundial writes: how it knows a branch head as its own. */
+const SIGNATURE = "Written by Sundial";
+const OWN_COMMIT = new RegExp(`\\n\\n${SIGNATURE} \\(job [^\\n]+, run \\d+\\)\\.$`);
+
+/**
+ * All files in one commit on top of `base`, on the output's branch: a new branch, or one whose head
+ * Sundial wrote, is set to it (force: the branch holds exactly this output). A branch whose head
+ * someone else wrote (a reviewer's fix) is never overwritten: it stays as it is (`edited`).
+ */
+async function commitFiles(session: Session, base: Promise<Base>, message: string): Promise<{ commit: string; edited: boolean }> {
+  const { octokit, call, plan, where } = session;
   const { owner, repo, branch } = plan;
   // The blobs do not depend on the base branch: upload them while the base is read.
   const upload = (file: PullRequestPlan["files"][number]) =>
@@ -113,13 +131,18 @@ async function commitFiles({ octokit, call, plan, where }: Session, base: Promis
   const [{ sha: baseSha, tree: baseTree }, tree] = await Promise.all([base, Promise.all(plan.files.map(upload))]);
   const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseTree, tree }));
   const commit = await call(`committing to ${branch} in ${where}`, sha, () => octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }));
-  await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha })).catch(
-    (error: unknown) => {
-      if (!alreadyExists(error)) throw error;
-      return call(`updating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.sha, force: true }));
-    },
-  );
-  return commit.sha;
+  try {
+    await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha }));
+    return { commit: commit.sha, edited: false };
+  } catch (error) {
+    if (!alreadyExists(error)) throw error;
+  }
+  // Read just before the write, to keep the window for a push in between as small as the API allows.
+  const head = await call(`reading branch ${branch} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${branch}` }));
+  const headCommit = await call(`reading commit ${head.object.sha} of ${where}`, z.object({ message: z.string() }), () => octokit.git.getCommit({ owner, repo, commit_sha: head.object.sha }));
+  if (!OWN_COMMIT.test(headCommit.message)) return { commit: head.object.sha, edited: true };
+  await call(`updating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.sha, force: true }));
+  return { commit: commit.sha, edited: false };
 }
 
 type Pull = z.infer<typeof pullSchema>;

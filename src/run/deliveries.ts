@@ -46,13 +46,17 @@ export function createDeliverer(request: DeliveryRequest) {
     for (const [d, target] of job.deliver.entries()) {
       const adapter = request.adapters.get(target.to);
       if (!adapter) throw new Error(`no delivery adapter "${target.to}"`);
-      const ctx = { job: job.id, runId, env: request.env, dataDir: request.dataDir, signal: request.signal, log: request.log, earlier: [...earlier] };
+      const stepId = `deliver:${key}:${d}:${target.to}`;
+      const ctx = {
+        job: job.id, runId, env: request.env, dataDir: request.dataDir, signal: request.signal, log: request.log, earlier: [...earlier],
+        step: <T>(id: string, fn: () => Promise<T>) => request.step(`${stepId}:${id}`, fn),
+      };
       const send = async (): Promise<Receipt> => {
         if (dryRun) {
           request.writePreview(`── dry run: ${target.to} (${label}) ──\n${await adapter.preview(output, target, ctx)}\n`);
           return { to: target.to, url: `(dry run: ${target.to})` };
         }
-        return request.step(`deliver:${key}:${d}:${target.to}`, async () => {
+        return request.step(stepId, async () => {
           const fresh = await adapter.deliver(output, target, ctx);
           await request.store.addDelivery(runId, fresh, request.epoch);
           return fresh;

@@ -146,9 +146,9 @@ describe("sundial run", { timeout: 240_000 }, () => {
     const result = await runs.dryRun;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain("dry run: file");
-    expect(result.stdout).toContain(join(ws.dataDir, "out", "preview-"));
+    expect(result.stdout).toContain(join(ws.dataDir, "deliveries", "out", "preview-"));
     expect(result.stdout).toContain("Hello, world!");
-    expect(existsSync(join(ws.dataDir, "out"))).toBe(false);
+    expect(existsSync(join(ws.dataDir, "deliveries"))).toBe(false);
     expect(ws.query("SELECT * FROM job_state WHERE job = ?", "preview")).toEqual([]);
     const run = onlyRun("preview");
     expect(run).toMatchObject({ status: "skipped", dry_run: 1 });

@@ -104,13 +104,41 @@ describe("discord delivery", () => {
     expect(emulator.messages.length).toBe(count);
   });
 
+  it("records each message as it is posted: a second message that fails is retried without re-posting the first (webhook: no nonce)", async () => {
+    const steps = new Map<string, unknown>();
+    const step = async <T>(id: string, fn: () => Promise<T>): Promise<T> => {
+      if (steps.has(id)) return steps.get(id) as T;
+      const result = await fn();
+      steps.set(id, result);
+      return result;
+    };
+    const text = `First part.\n\n${"second part words ".repeat(150)}`;
+    let posts = 0;
+    emulator.beforePost = () => (++posts === 2 ? { status: 500 } : undefined);
+    const before = emulator.messages.length;
+    const once = discordDelivery({ ...fastOptions, retries: 0 });
+    try {
+      const error = await failure(once.deliver(output(text), webhook, ctx({ step })));
+      expect(error).toMatchObject({ status: 500, retryable: true });
+      expect(emulator.messages.length - before).toBe(1);
+      const receipt = await once.deliver(output(text), webhook, ctx({ step }));
+      const sent = emulator.messages.slice(before);
+      expect(posts).toBe(sent.length + 1); // every message once, and the failed try of the second
+      expect(sent.map((message) => message.id)).toEqual(receipt.detail?.messageIds);
+      expect(new Set(sent.map((message) => JSON.stringify([message.content, message.embeds]))).size).toBe(sent.length);
+      expect([...steps.keys()]).toEqual(sent.map((_, i) => `message-${i + 1}`));
+    } finally {
+      emulator.beforePost = null;
+    }
+  });
+
   it("waits out a 429 as Discord says, then posts", async () => {
-    emulator.failNext(1, { status: 429, retryAfter: 1 });
+    emulator.failNext(1, { status: 429, retryAfter: 1, method: "POST" });
     const started = Date.now();
     const before = emulator.requests.length;
     await adapter.deliver(output("After a rate limit."), channel, ctx());
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
-    expect(emulator.requests.length - before).toBe(4); // 429, retry, second message, guild look-up
+    expect(emulator.requests.length - before).toBe(4); // guild look-up, 429, retry, second message
   });
 
   it("fails fast, retryable, when a rate limit is longer than allowed or keeps coming", async () => {
@@ -152,7 +180,7 @@ describe("discord delivery", () => {
     emulator.failNext(2, { delayMs: 400 });
     const error = await failure(discordDelivery({ timeoutMs: 150, retries: 1 }).deliver(output("Slow server."), webhook, ctx()));
     expect(error).toMatchObject({ retryable: true, message: "Discord: no answer within 150 ms, 2 attempts (webhook from DIGEST_WEBHOOK)" });
-    emulator.failNext(1, { status: 200, body: JSON.stringify({ message: "not a message" }) });
+    emulator.failNext(1, { status: 200, body: JSON.stringify({ message: "not a message" }), method: "POST" });
     const odd = await failure(adapter.deliver(output("Odd answer."), channel, ctx()));
     expect(odd.message).toMatch(/^Discord: answered 200 with a body that is not a message object/);
   });
@@ -166,7 +194,7 @@ describe("discord delivery", () => {
   });
 
   it("fails clearly on a malformed JSON answer, without retrying a post that may have landed", async () => {
-    emulator.failNext(1, { status: 200, body: "{not json" });
+    emulator.failNext(1, { status: 200, body: "{not json", method: "POST" });
     const error = await failure(adapter.deliver(output("Malformed answer."), channel, ctx()));
     expect(error).toMatchObject({ retryable: false, message: expect.stringMatching(/^Discord: answered 200 with malformed JSON.*may have been posted/) });
   });
@@ -181,7 +209,7 @@ describe("discord delivery", () => {
       await failure(adapter.deliver(output("d"), webhook, ctx({ env: { ...env, DISCORD_API_URL: "http://127.0.0.1:9/api" } }))),
       await failure(adapter.deliver(output("e"), channel, ctx({ env: { ...env, DISCORD_TOKEN: undefined } }))),
     ];
-    emulator.failNext(1, { status: 200, body: `{"token": "${WEBHOOK_TOKEN}"` });
+    emulator.failNext(1, { status: 200, body: `{"token": "${WEBHOOK_TOKEN}"`, method: "POST" });
     errors.push(await failure(adapter.deliver(output("f"), webhook, ctx())));
     expect(errors.map((error) => error.message)).toEqual([
       expect.stringMatching(/^Discord: 401 Unauthorized — check DISCORD_TOKEN/),
@@ -210,6 +238,120 @@ describe("discord delivery", () => {
     for (const body of [{ content: "x".repeat(2001) }, { embeds: [{ title: "t".repeat(257) }] }, { embeds: [{ description: "d".repeat(4000) }, { description: "d".repeat(2001) }] }, { embeds: Array.from({ length: 11 }, () => ({ title: "t" })) }]) {
       const response = await post(body);
       expect([response.status, ((await response.json()) as { code: number }).code]).toEqual([400, 50035]);
+    }
+  });
+});
+
+describe("the emulator answers as Discord does", () => {
+  // Discord's documented limits, written out here on purpose: never imported from the code under test.
+  const LIMITS = { content: 2000, title: 256, description: 4096, fieldName: 256, fieldValue: 1024, fields: 25, footer: 2048, author: 256, total: 6000, embeds: 10, nonce: 25 };
+  let emulator: DiscordEmulator;
+  let clock = 1_700_000_000_000;
+  beforeAll(async () => {
+    emulator = await startDiscordEmulator({ now: () => clock, nonceWindowMs: 5 * 60_000 });
+  });
+  afterAll(() => emulator.close());
+  const post = async (body: unknown) => {
+    const response = await fetch(`${emulator.url}/v10/channels/${CHANNEL_ID}/messages`, { method: "POST", headers: { authorization: `Bot ${emulator.token}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as { code?: number; id?: string; errors?: Record<string, unknown> } };
+  };
+  const field = (name: number, value: number) => ({ name: "n".repeat(name), value: "v".repeat(value) });
+  const cases: [string, (n: number) => unknown, number, string[]][] = [
+    ["content", (n) => ({ content: "c".repeat(n) }), LIMITS.content, ["content"]],
+    ["title", (n) => ({ embeds: [{ title: "t".repeat(n) }] }), LIMITS.title, ["embeds", "0", "title"]],
+    ["description", (n) => ({ embeds: [{ description: "d".repeat(n) }] }), LIMITS.description, ["embeds", "0", "description"]],
+    ["field name", (n) => ({ embeds: [{ fields: [field(n, 1)] }] }), LIMITS.fieldName, ["embeds", "0", "fields", "0", "name"]],
+    ["field value", (n) => ({ embeds: [{ fields: [field(1, n)] }] }), LIMITS.fieldValue, ["embeds", "0", "fields", "0", "value"]],
+    ["fields", (n) => ({ embeds: [{ fields: Array.from({ length: n }, () => field(1, 1)) }] }), LIMITS.fields, ["embeds", "0", "fields", "_errors"]],
+    ["footer", (n) => ({ embeds: [{ footer: { text: "f".repeat(n) } }] }), LIMITS.footer, ["embeds", "0", "footer", "text"]],
+    ["author name", (n) => ({ embeds: [{ author: { name: "a".repeat(n) } }] }), LIMITS.author, ["embeds", "0", "author", "name"]],
+    ["embeds", (n) => ({ embeds: Array.from({ length: n }, () => ({ title: "t" })) }), LIMITS.embeds, ["embeds", "_errors"]],
+    ["total", (n) => ({ embeds: [{ description: "d".repeat(4000) }, { description: "d".repeat(n - 4000 - 256), title: "t".repeat(256) }] }), LIMITS.total, ["embeds", "_errors"]],
+    ["total with fields, footer and author", (n) => ({ embeds: [{ title: "t".repeat(200), footer: { text: "f".repeat(2000) }, author: { name: "a".repeat(200) }, fields: Array.from({ length: 3 }, () => field(200, 1000)), description: "d".repeat(n - 2400 - 3600) }] }), LIMITS.total, ["embeds", "_errors"]],
+  ];
+  it.each(cases)("accepts %s at Discord's limit and answers 400 50035 keyed by its path one past it", async (_, make, limit, path) => {
+    expect((await post(make(limit))).status).toBe(200);
+    const refused = await post(make(limit + 1));
+    expect([refused.status, refused.body.code]).toEqual([400, 50035]);
+    const at = path.reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], refused.body.errors);
+    expect(at, JSON.stringify(refused.body.errors)).toBeTruthy();
+  });
+
+  it("refuses a nonce over 25 characters and returns the first message for a repeated enforced nonce only within its window", async () => {
+    const refused = await post({ content: "n", nonce: "x".repeat(LIMITS.nonce + 1), enforce_nonce: true });
+    expect([refused.status, refused.body.code, refused.body.errors?.nonce]).toEqual([400, 50035, expect.anything()]);
+    const nonce = "y".repeat(LIMITS.nonce);
+    const first = await post({ content: "once", nonce, enforce_nonce: true });
+    clock += 60_000;
+    expect((await post({ content: "once", nonce, enforce_nonce: true })).body.id).toBe(first.body.id);
+    clock += 5 * 60_000;
+    const later = await post({ content: "once", nonce, enforce_nonce: true });
+    expect(later.body.id).not.toBe(first.body.id);
+    expect(emulator.messages.filter((message) => message.nonce === nonce)).toHaveLength(2);
+  });
+});
+
+describe("discord messages within Discord's documented limits", () => {
+  // Discord's numbers, written out: a change of the code's own limits must fail here.
+  const CONTENT = 2000, TITLE = 256, DESCRIPTION = 4096, TOTAL = 6000, EMBEDS = 10, NONCE = 25;
+  const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+  let emulator: DiscordEmulator;
+  let env: Env;
+  beforeAll(async () => {
+    emulator = await startDiscordEmulator();
+    env = envFor(emulator);
+  });
+  afterAll(() => emulator.close());
+
+  it("keeps every message of a huge output within 2000 content, 256 title, 4096 description, 6000 in total and 10 embeds, and Discord takes them", async () => {
+    const title = `${"A very long title ".repeat(40)}end`;
+    const summary = Array.from({ length: 120 }, (_, i) => `Summary paragraph ${i}. ${"detail ".repeat(60)}`).join("\n\n");
+    const markdown = Array.from({ length: 40 }, (_, i) => `Body ${i}. ${"word ".repeat(200)}`).join("\n\n");
+    const out: Output = { title, summary, markdown, key: "huge" };
+    const plan = buildDiscordMessages(out);
+    for (const { body } of plan.messages) {
+      const embeds = body.embeds ?? [];
+      expect(body.content?.length ?? 0).toBeLessThanOrEqual(CONTENT);
+      expect(embeds.length).toBeLessThanOrEqual(EMBEDS);
+      for (const embed of embeds) {
+        expect(embed.title?.length ?? 0).toBeLessThanOrEqual(TITLE);
+        expect(embed.description?.length ?? 0).toBeLessThanOrEqual(DESCRIPTION);
+      }
+      expect(embeds.reduce((sum, embed) => sum + (embed.title?.length ?? 0) + (embed.description?.length ?? 0), 0)).toBeLessThanOrEqual(TOTAL);
+    }
+    const before = emulator.messages.length;
+    const receipt = await discordDelivery(fastOptions).deliver(out, channel, deliveryContext({ env, dataDir }));
+    expect(receipt.detail?.messageIds).toHaveLength(plan.messages.length);
+    expect(emulator.messages.length - before).toBe(plan.messages.length);
+    for (const message of emulator.messages.slice(before)) expect(message.nonce?.length).toBeLessThanOrEqual(NONCE);
+  });
+
+  it("never exceeds 2000 characters nor leaves a fence open, wherever a code block's lines fall against the limit", () => {
+    // Every offset of the code against the limit: some line ends exactly where the closing fence needs room.
+    for (let pad = 0; pad < 40; pad++) {
+      const code = ["```ts", ...Array.from({ length: 120 }, (_, i) => `x${i}`.padEnd(30 + (i % 7), "=")), "```"].join("\n");
+      const text = `${"p".repeat(pad)}\n${code}`;
+      for (const part of splitMarkdown(text, CONTENT)) {
+        expect(part.length, `pad ${pad}`).toBeLessThanOrEqual(CONTENT);
+        expect(fenceLines(part) % 2, `pad ${pad}`).toBe(0);
+      }
+    }
+  });
+
+  it("never cuts an emoji in half at a split, in a message or in a shortened title", () => {
+    // Odd offsets put a high surrogate at the cut, which is where the guard must act.
+    for (const lead of ["", "a", "ab", "abc"]) {
+      const parts = splitMarkdown(`${lead}${"😀".repeat(1500)}`, CONTENT);
+      expect(parts.length).toBeGreaterThan(1);
+      for (const part of parts) {
+        expect(part.length).toBeLessThanOrEqual(CONTENT);
+        expect(loneSurrogate.test(part), `lead "${lead}"`).toBe(false);
+      }
+      expect(parts.join("")).toBe(`${lead}${"😀".repeat(1500)}`);
+      const plan = buildDiscordMessages({ title: `${lead}${"🙂".repeat(300)}`, markdown: "x" });
+      const shown = plan.messages[0]?.body.embeds?.[0]?.title ?? "";
+      expect(shown.length).toBeLessThanOrEqual(TITLE);
+      expect(loneSurrogate.test(shown), `title lead "${lead}"`).toBe(false);
     }
   });
 });

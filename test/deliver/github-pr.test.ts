@@ -93,6 +93,60 @@ describe("github-pr delivery", () => {
     expect(sent("PATCH", `/git/refs/heads/${branch}`)[0]?.body).toMatchObject({ force: true });
   });
 
+  it("never overwrites a reviewer's commit on the branch: delivered again, it keeps their history, comments, and reports the pull request delivered", async () => {
+    const first = await adapter.deliver(article, target, ctx());
+    const fix = blog.push(branch, { "content/posts/my-first-post.md": "Fixed by a reviewer.\n" });
+    const again = await adapter.deliver({ ...article, files: [{ path: "my-first-post.md", content: "Sundial's new version.\n" }] }, target, { ...ctx(), runId: 2 });
+    expect(blog.inHistory(branch, fix)).toBe(true);
+    expect(blog.inHistory(branch, first.detail?.commit as string)).toBe(true);
+    expect(blog.files(branch)?.get("content/posts/my-first-post.md")?.toString()).toBe("Fixed by a reviewer.\n");
+    expect(sent("PATCH", `/git/refs/heads/${branch}`)).toHaveLength(0);
+    expect(again).toEqual({ to: "github-pr", url: first.url, detail: { number: 1, branch, commit: fix, updated: false, edited: true } });
+    expect(blog.pulls.map((p) => [p.number, p.state])).toEqual([[1, "open"]]);
+    expect(blog.comments).toEqual([{ id: expect.any(Number), number: 1, body: expect.stringMatching(/commits Sundial did not write/) }]);
+  });
+
+  it("still replaces its own commit when the branch head is the one Sundial wrote", async () => {
+    const first = await adapter.deliver(article, target, ctx());
+    const again = await adapter.deliver({ ...article, files: [{ path: "my-first-post.md", content: "v2\n" }] }, target, { ...ctx(), runId: 2 });
+    expect(again.detail).toMatchObject({ number: 1, updated: true });
+    expect(again.detail?.edited).toBeUndefined();
+    expect(blog.inHistory(branch, first.detail?.commit as string)).toBe(false);
+    expect(blog.files(branch)?.get("content/posts/my-first-post.md")?.toString()).toBe("v2\n");
+    expect(blog.comments).toEqual([]);
+  });
+
+  it.each(["a..b", ".hidden", "x.lock", "sp ace", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "back\\slash", "a@{b", "a//b", "trailing/"])(
+    "refuses branch prefix %s before sending anything, as git and GitHub would",
+    async (branchPrefix) => {
+      const error = await failure(adapter.deliver(article, { ...target, branchPrefix }, ctx()));
+      expect(error).toBeInstanceOf(NonRetryableError);
+      expect(error.message).toMatch(/is not a valid branch name; check branchPrefix/);
+      expect(emulator.requests).toHaveLength(0);
+    },
+  );
+
+  it("is checked by an emulator that refuses ref names git check-ref-format refuses", async () => {
+    const { main } = { main: blog.refs.get("heads/main") };
+    const create = (ref: string) =>
+      fetch(`${emulator.url}/repos/acme/blog/git/refs`, { method: "POST", headers: { authorization: `token ${emulator.token}`, "content-type": "application/json" }, body: JSON.stringify({ ref, sha: main }) });
+    for (const bad of ["refs/heads/a..b", "refs/heads/.x", "refs/heads/x.lock", "refs/heads/a b", "refs/heads/a~1", "refs/heads/a:b", "refs/heads/x/", "refs/heads/a//b", "refs/heads/x."]) {
+      expect((await create(bad)).status, bad).toBe(422);
+    }
+    expect((await create("refs/heads/sundial/job/ok-name")).status).toBe(201);
+  });
+
+  it("waits out GitHub's 403 secondary rate limit with throttling on, as in production, then succeeds", async () => {
+    const throttled = githubPrDelivery();
+    emulator.secondaryRateLimit(1, 1, { path: "/pulls", method: "POST" });
+    const started = Date.now();
+    const receipt = await throttled.deliver(article, target, ctx());
+    expect(receipt.detail).toMatchObject({ number: 1, updated: false });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(sent("POST", "/pulls")).toHaveLength(2);
+    expect(blog.pulls).toHaveLength(1);
+  });
+
   it("updates instead of failing when another attempt opened the pull request meanwhile", async () => {
     await adapter.deliver(article, target, ctx());
     emulator.failNext(1, { path: "/repos/acme/blog/pulls", status: 200, body: [] }); // the lookup misses it

@@ -1,7 +1,8 @@
 /**
  * @module emulators/discord — a loopback Discord REST API v10 as @discordjs/rest sees it: channel
  * messages (bot token), webhook executions (`?wait=true`), JSON or multipart bodies, Discord's
- * error bodies (401, 403 50001, 404 10003/10015, 400 50035 for content and embed limits) and its
+ * error bodies (401, 403 50001, 404 10003/10015, 400 50035 keyed by path for content, nonce and every
+ * embed limit), nonces enforced within a clock-based window (bots only; webhooks take none) and its
  * rate-limit answers (429 with `retry_after`, `retry-after` and `x-ratelimit-*`).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -29,6 +30,10 @@ export interface Fault {
   /** The raw body to answer with (such as malformed JSON); defaults to Discord's error body. */
   body?: string;
   delayMs?: number;
+  /** Only requests whose path contains this take the fault; others pass. */
+  path?: string;
+  /** Only requests with this method take the fault ("POST": posts, not the guild look-up). */
+  method?: string;
 }
 
 export interface EmulatedAttachment {
@@ -47,6 +52,8 @@ export interface EmulatedMessage {
   allowed_mentions: unknown;
   nonce: string | null;
   attachments: EmulatedAttachment[];
+  /** When it was posted, by the emulator's clock. */
+  createdAt: number;
   /** Whom Discord would have pinged, by its `allowed_mentions` rules. */
   pings: { everyone: boolean; users: string[]; roles: string[] };
 }
@@ -57,6 +64,10 @@ export interface DiscordEmulatorOptions {
   channels?: Record<string, string | null>;
   forbiddenChannels?: string[];
   webhooks?: { id: string; token: string; channelId: string }[];
+  /** The emulator's clock (ms), for the nonce window; default Date.now. */
+  now?: () => number;
+  /** How long an enforced nonce returns the first message: Discord says "the past few minutes". */
+  nonceWindowMs?: number;
 }
 
 type Payload = { content?: unknown; embeds?: unknown; allowed_mentions?: unknown; nonce?: unknown; enforce_nonce?: unknown };
@@ -67,6 +78,8 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
   const channels = options.channels ?? { [CHANNEL_ID]: GUILD_ID, [DM_CHANNEL_ID]: null };
   const forbidden = new Set(options.forbiddenChannels ?? [FORBIDDEN_CHANNEL_ID]);
   const webhooks = options.webhooks ?? [{ id: WEBHOOK_ID, token: WEBHOOK_TOKEN, channelId: CHANNEL_ID }];
+  const now = options.now ?? Date.now;
+  const nonceWindowMs = options.nonceWindowMs ?? 5 * 60_000;
   const messages: EmulatedMessage[] = [];
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
@@ -81,6 +94,11 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     webhookUrl(hook = webhooks[0] as { id: string; token: string }): string {
       return `${emulator.url}/webhooks/${hook.id}/${hook.token}`;
     },
+    /**
+     * Called for each POST no queued fault took (the arriving message not yet kept): a fault it
+     * returns answers instead, so a test can fail the n-th post or kill a daemon while it posts.
+     */
+    beforePost: null as null | ((request: RecordedRequest) => Fault | undefined),
     /** The next `n` requests get this answer (or delay) instead. */
     failNext(n: number, fault: Fault): void {
       for (let i = 0; i < n; i++) faults.push(fault);
@@ -131,10 +149,12 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     const content = typeof payload.content === "string" ? payload.content : "";
     const embeds = Array.isArray(payload.embeds) ? (payload.embeds as Record<string, unknown>[]) : [];
     if (!content && embeds.length === 0 && attachments.length === 0) return json(response, 400, { message: "Cannot send an empty message", code: 50006 });
-    const errors = validate(content, embeds);
+    const errors = validate(content, embeds, payload.nonce);
     if (errors) return json(response, 400, { message: "Invalid Form Body", code: 50035, errors });
-    const nonce = typeof payload.nonce === "string" ? payload.nonce : null;
-    const earlier = webhookId === null && nonce && payload.enforce_nonce ? messages.find((m) => m.channelId === channelId && m.nonce === nonce) : undefined;
+    // Webhook execution takes no nonce (it is not among its parameters): ignored there.
+    const nonce = webhookId === null && (typeof payload.nonce === "string" || typeof payload.nonce === "number") ? String(payload.nonce) : null;
+    const earlier =
+      nonce && payload.enforce_nonce === true ? messages.find((m) => m.channelId === channelId && m.nonce === nonce && now() - m.createdAt < nonceWindowMs) : undefined;
     const message = earlier ?? record(channelId, webhookId, content, embeds, payload, nonce, attachments);
     if (webhookId !== null && !new URLSearchParams(request.path.split("?")[1] ?? "").has("wait")) return void response.writeHead(204).end();
     json(response, 200, toApiMessage(message));
@@ -142,7 +162,7 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
 
   function record(channelId: string, webhookId: string | null, content: string, embeds: Record<string, unknown>[], payload: Payload, nonce: string | null, attachments: EmulatedAttachment[]): EmulatedMessage {
     const id = String(((BigInt(Date.now()) - 1420070400000n) << 22n) + BigInt(++sequence));
-    const message: EmulatedMessage = { id, channelId, webhookId, content, embeds, allowed_mentions: payload.allowed_mentions, nonce, attachments, pings: pings(content, payload.allowed_mentions) };
+    const message: EmulatedMessage = { id, channelId, webhookId, content, embeds, allowed_mentions: payload.allowed_mentions, nonce, attachments, pings: pings(content, payload.allowed_mentions), createdAt: now() };
     messages.push(message);
     return message;
   }
@@ -164,7 +184,8 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     req.on("end", () => {
       const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks) };
       requests.push(recorded);
-      const fault = faults.shift();
+      const index = faults.findIndex((candidate) => (!candidate.path || recorded.path.includes(candidate.path)) && (!candidate.method || candidate.method === recorded.method));
+      const fault = index >= 0 ? faults.splice(index, 1)[0] : recorded.method === "POST" ? (emulator.beforePost?.(recorded) ?? undefined) : undefined;
       const respond = (): void => {
         if (fault?.status === undefined) return void route(recorded, res);
         const retryAfter = fault.retryAfter ?? 0;
@@ -187,19 +208,46 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
 
 export type DiscordEmulator = Awaited<ReturnType<typeof startDiscordEmulator>>;
 
-/** Discord's checks on a message body, as 50035 `errors`; null when it would be accepted. */
-function validate(content: string, embeds: Record<string, unknown>[]): Record<string, unknown> | null {
+/**
+ * Discord's checks on a message body, as 50035 `errors` keyed by path (`embeds.0.description`
+ * nests as { embeds: { 0: { description } } }); null when it would be accepted. The numbers are
+ * Discord's documented limits (developer docs, "Embed Limits" and "Create Message").
+ */
+function validate(content: string, embeds: Record<string, unknown>[], nonce: unknown): Record<string, unknown> | null {
   const errors: Record<string, unknown> = {};
   if (content.length > 2000) errors.content = TOO_LONG(2000);
+  if (typeof nonce === "string" && nonce.length > 25) errors.nonce = TOO_LONG(25);
   const embedErrors: Record<string, unknown> = {};
   let total = 0;
+  const str = (value: unknown) => (typeof value === "string" ? value : "");
   embeds.forEach((embed, i) => {
-    const text = (key: string) => (typeof embed[key] === "string" ? (embed[key] as string) : "");
     const fieldErrors: Record<string, unknown> = {};
-    if (text("title").length > 256) fieldErrors.title = TOO_LONG(256);
-    if (text("description").length > 4096) fieldErrors.description = TOO_LONG(4096);
+    const check = (errorsAt: Record<string, unknown>, key: string, value: unknown, max: number) => {
+      const text = str(value);
+      total += text.length;
+      if (text.length > max) errorsAt[key] = TOO_LONG(max);
+    };
+    check(fieldErrors, "title", embed.title, 256);
+    check(fieldErrors, "description", embed.description, 4096);
+    const footer = (embed.footer ?? {}) as Record<string, unknown>;
+    const footerErrors: Record<string, unknown> = {};
+    check(footerErrors, "text", footer.text, 2048);
+    if (Object.keys(footerErrors).length) fieldErrors.footer = footerErrors;
+    const author = (embed.author ?? {}) as Record<string, unknown>;
+    const authorErrors: Record<string, unknown> = {};
+    check(authorErrors, "name", author.name, 256);
+    if (Object.keys(authorErrors).length) fieldErrors.author = authorErrors;
+    const fields = Array.isArray(embed.fields) ? (embed.fields as Record<string, unknown>[]) : [];
+    const fieldsErrors: Record<string, unknown> = {};
+    fields.forEach((field, f) => {
+      const one: Record<string, unknown> = {};
+      check(one, "name", field.name, 256);
+      check(one, "value", field.value, 1024);
+      if (Object.keys(one).length) fieldsErrors[String(f)] = one;
+    });
+    if (fields.length > 25) fieldsErrors._errors = TOO_LONG(25)._errors;
+    if (Object.keys(fieldsErrors).length) fieldErrors.fields = fieldsErrors;
     if (Object.keys(fieldErrors).length) embedErrors[String(i)] = fieldErrors;
-    total += text("title").length + text("description").length;
   });
   if (embeds.length > 10) embedErrors._errors = TOO_LONG(10)._errors;
   else if (total > 6000) embedErrors._errors = [{ code: "MAX_EMBED_SIZE_EXCEEDED", message: "Embed size exceeds maximum size of 6000" }];

@@ -1,8 +1,9 @@
 /**
  * @module emulators/github — a loopback GitHub REST API as Octokit sees it: git data (refs, blobs,
  * trees, commits), pull requests, labels and releases, with token auth, GitHub's error bodies,
- * percent-encoded ref paths, request recording and fault injection (status, retry-after, delay,
- * malformed body). Trees are kept flat (path → blob), which is all the REST surface shows.
+ * percent-encoded ref paths, ref names checked as git check-ref-format does, request recording and
+ * fault injection (status, retry-after, delay, malformed body, the 403 secondary rate limit). Trees
+ * are kept flat (path → blob), which is all the REST surface shows.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -26,6 +27,8 @@ export interface Fault {
   delayMs?: number;
   /** Only requests whose path contains this take the fault; others pass. */
   path?: string;
+  /** Only requests with this method take the fault. */
+  method?: string;
 }
 
 export interface EmulatedCommit { sha: string; tree: string; parents: string[]; message: string }
@@ -46,6 +49,14 @@ const notFound = () => fail(404, "Not Found");
 const invalid = (message: string) => fail(422, message);
 const isoNow = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
+/** git check-ref-format's rules for a full ref name (refs/heads/…), as GitHub applies them. */
+export function isValidRefName(ref: string): boolean {
+  if (ref === "@" || ref.endsWith("/") || ref.endsWith(".") || ref.includes("..") || ref.includes("//") || ref.includes("@{")) return false;
+  // No control characters, space, ~ ^ : ? * [ or backslash anywhere.
+  if ([...ref].some((char) => char <= " " || char === "\x7f") || /[~^:?*[\\]/.test(ref)) return false;
+  return ref.split("/").every((part) => part !== "" && !part.startsWith(".") && !part.endsWith(".lock"));
+}
+
 export function gitSha(kind: string, content: Buffer | string): string {
   const bytes = Buffer.isBuffer(content) ? content : Buffer.from(content);
   return createHash("sha1").update(`${kind} ${bytes.length}\0`).update(bytes).digest("hex");
@@ -59,6 +70,7 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
   const pulls: EmulatedPull[] = [];
   const labels = new Set<string>();
   const releases: EmulatedRelease[] = [];
+  const comments: { id: number; number: number; body: string }[] = [];
   let counter = 0;
   const repoApi = `${api}/repos/${owner}/${name}`;
   const web = `https://github.com/${owner}/${name}`;
@@ -114,7 +126,18 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
   refs.set(`heads/${defaultBranch}`, putCommit(putTree(initial), [], "Initial commit"));
 
   return {
-    owner, name, defaultBranch, refs, commits, trees, blobs, pulls, labels, releases,
+    owner, name, defaultBranch, refs, commits, trees, blobs, pulls, labels, releases, comments,
+    /** A commit by someone else (a reviewer) on top of `branch`, changing `files`; returns its sha. */
+    push(branch: string, files: Record<string, string>, message = "Reviewer's fix"): string {
+      const head = refs.get(`heads/${branch}`) as string;
+      const entries = new Map(trees.get((commits.get(head) as EmulatedCommit).tree));
+      for (const [path, text] of Object.entries(files)) entries.set(path, putBlob(Buffer.from(text)));
+      const sha = putCommit(putTree(entries), [head], message);
+      refs.set(`heads/${branch}`, sha);
+      return sha;
+    },
+    /** Whether `ancestor` is in the history of `branch`. */
+    inHistory: (branch: string, ancestor: string) => isAncestor(ancestor, refs.get(`heads/${branch}`)),
     /** The files the branch's head commit holds, path → bytes (undefined when the branch is absent). */
     files(branch: string): Map<string, Buffer> | undefined {
       const commit = commits.get(refs.get(`heads/${branch}`) ?? "");
@@ -127,6 +150,7 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
     createRef(body: Body): Reply {
       const ref = String(body.ref ?? "");
       if (!/^refs\/[^/]+\/.+/.test(ref)) return invalid("Reference name must start with 'refs/' and have at least two slashes.");
+      if (!isValidRefName(ref)) return invalid(`${ref} is not a valid ref name.`);
       if (!commits.has(String(body.sha))) return invalid("Object does not exist");
       if (refs.has(ref.slice(5))) return invalid("Reference already exists");
       refs.set(ref.slice(5), String(body.sha));
@@ -211,6 +235,14 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
       }
       return reply(200, pull.labels.map(labelJson));
     },
+    addComment(number: number, body: Body): Reply {
+      const pull = pulls.find((p) => p.number === number);
+      if (!pull) return notFound();
+      if (typeof body.body !== "string" || !body.body) return fail(422, "Validation Failed", { errors: [{ resource: "IssueComment", field: "body", code: "missing_field" }] });
+      const comment = { id: 9000 + comments.length, number, body: body.body };
+      comments.push(comment);
+      return reply(201, { id: comment.id, node_id: `IC_${comment.id}`, url: `${repoApi}/issues/comments/${comment.id}`, html_url: `${web}/pull/${number}#issuecomment-${comment.id}`, body: comment.body, user: { login: "sundial-bot" } });
+    },
     listReleases: (query: Record<string, string>) => reply(200, page([...releases].sort((a, b) => b.createdAt.localeCompare(a.createdAt)), query).map(releaseJson)),
   };
 }
@@ -231,6 +263,7 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^pulls$/, (repo, _, req) => repo.createPull(asBody(req))],
   ["PATCH", /^pulls\/(\d+)$/, (repo, [n], req) => repo.updatePull(Number(n), asBody(req))],
   ["POST", /^issues\/(\d+)\/labels$/, (repo, [n], req) => repo.addLabels(Number(n), asBody(req))],
+  ["POST", /^issues\/(\d+)\/comments$/, (repo, [n], req) => repo.addComment(Number(n), asBody(req))],
   ["GET", /^releases$/, (repo, _, req) => repo.listReleases(req.query)],
 ];
 
@@ -262,7 +295,7 @@ export async function startGitHubEmulator(options: { token?: string } = {}) {
     const request: RecordedRequest = { method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams), headers: req.headers, body: undefined };
     requests.push(request);
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-github-request-id": `EMU:${requests.length}` };
-    const index = faults.findIndex((fault) => !fault.path || path.includes(fault.path));
+    const index = faults.findIndex((fault) => (!fault.path || path.includes(fault.path)) && (!fault.method || fault.method === request.method));
     const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
     if (fault?.delayMs) await sleep(fault.delayMs);
     if (fault && (fault.status !== undefined || fault.body !== undefined)) {
@@ -300,6 +333,11 @@ export async function startGitHubEmulator(options: { token?: string } = {}) {
       const repo = createRepo(owner, name, url, defaultBranch, files);
       repos.set(fullName.toLowerCase(), repo);
       return repo;
+    },
+    /** GitHub's secondary rate limit: the next `count` requests (matching `path`) answer 403 with `retry-after`. */
+    secondaryRateLimit(count: number, retryAfterSeconds: number, match: Pick<Fault, "path" | "method"> = {}): void {
+      const body = { message: "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.", documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits`, status: "403" };
+      for (let i = 0; i < count; i++) faults.push({ status: 403, retryAfter: retryAfterSeconds, body, ...match });
     },
     /** The next `count` requests (whose path contains `fault.path`, if given) get this answer instead. */
     failNext(count: number, fault: Fault): void {

@@ -11,6 +11,8 @@ import type { DeliveryAdapter, DeliveryTarget, Output, Receipt, SkillContext, Sk
 import type { Integrations } from "../../src/run/context.ts";
 import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
+import { discordDelivery } from "../../src/deliver/discord.ts";
+import { startDiscordEmulator, WEBHOOK_ID, type DiscordEmulator } from "../emulators/discord.ts";
 
 type Event = { adapter: string; key: string; phase: "start" | "end"; at: number };
 
@@ -167,5 +169,68 @@ describe("ctx.deliver", () => {
   it("records a run that returned nothing and delivered nothing as skipped", async () => {
     const h = harness(async () => undefined);
     expect((await h.execute()).outcome).toEqual({ status: "skipped", reason: "the skill returned no output" });
+  });
+});
+
+describe("ctx.deliver to Discord (the loopback emulator, through the real adapter)", () => {
+  let emulator: DiscordEmulator | undefined;
+  afterEach(async () => {
+    await emulator?.close();
+    emulator = undefined;
+  });
+
+  async function discordHarness(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>) {
+    emulator = await startDiscordEmulator();
+    const ledger = tempStore();
+    cleanup = ledger.cleanup;
+    const theJob = job({ id: "d", cron: "0 0 1 1 *", retries: 1, retryBackoffMs: 10, deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] });
+    const runner = createRunner({
+      store: ledger.store,
+      env: { DISCORD_API_URL: emulator.url, DIGEST_WEBHOOK: emulator.webhookUrl() },
+      dataDir: ledger.dir,
+      log: silentLog,
+      now: Date.now,
+      adapters: new Map<string, DeliveryAdapter>([["discord", discordDelivery({ retries: 0, timeoutMs: 2000 }) as DeliveryAdapter]]),
+      integrations: noIntegrations,
+      writePreview: () => undefined,
+      alerts: () => [],
+    });
+    const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
+    const [claim] = await ledger.store.claimRuns([{ job: "d", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow", dryRun: false, resumeOf: null }], { pid: process.pid, instance: "t" }, Date.now());
+    const runId = claim?.runId as number;
+    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: Date.now(), attempt: 1, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    return { ledger, runId, outcome, emulator };
+  }
+
+  const long: Output = { key: "long", title: "Weekly digest", summary: "What changed.", markdown: `Opening paragraph.\n\n${"closing words ".repeat(200)}` };
+
+  it("posts every message of the output to Discord and records the delivery", async () => {
+    const h = await discordHarness(async (ctx) => {
+      await ctx.deliver(long);
+    });
+    expect(h.outcome.status).toBe("succeeded");
+    const posted = h.emulator.messages;
+    expect(posted.length).toBeGreaterThanOrEqual(3);
+    expect(posted.every((message) => message.webhookId === WEBHOOK_ID)).toBe(true);
+    expect(posted[0]?.embeds[0]).toMatchObject({ title: "Weekly digest", description: "What changed." });
+    expect(posted.map((message) => message.content).join("\n")).toContain("Opening paragraph.");
+    const run = await h.ledger.store.getRun(h.runId);
+    expect(run?.deliveries).toEqual([{ to: "discord", url: expect.stringContaining(`/${posted[0]?.id}`) }]);
+  });
+
+  it("retries a delivery whose second message failed without posting the first again: each message once", async () => {
+    let posts = 0;
+    const h = await discordHarness(async (ctx) => {
+      if (!emulator) throw new Error("no emulator");
+      emulator.beforePost = () => (++posts === 2 ? { status: 500 } : undefined);
+      await ctx.deliver(long);
+    });
+    expect(h.outcome.status).toBe("succeeded");
+    const run = await h.ledger.store.getRun(h.runId);
+    expect(run?.attempt).toBe(2);
+    const posted = h.emulator.messages;
+    expect(posts).toBe(posted.length + 1);
+    expect(new Set(posted.map((message) => JSON.stringify([message.content, message.embeds]))).size).toBe(posted.length);
+    expect(run?.steps.filter((step) => step.status === "succeeded").map((step) => step.id)).toEqual(expect.arrayContaining(["deliver:long:0:discord", ...posted.map((_, i) => `deliver:long:0:discord:message-${i + 1}`)]));
   });
 });
