@@ -218,10 +218,20 @@ export interface FeedItem {
   source: string;
 }
 
+/** What every http source may add: limits and credentials . */
+export interface FeedOptions {
+  /** Items read from the feed, first in the document first; default 100. */
+  maxItems?: number;
+  /** Bytes a body may have; default 5 MB. A larger body fails the source and says so. */
+  maxBytes?: number;
+  /** Request headers whose values come from environment variables (`{"Authorization": "FEED_TOKEN"}`); those values are secrets. */
+  headersEnv?: Record<string, string>;
+}
+
 export type SourceSpec =
-  | { type: "rss" | "atom"; url: string; name?: string }
-  | { type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> }
-  | { type: "github"; repo: string; name?: string };
+  | ({ type: "rss" | "atom"; url: string; name?: string } & FeedOptions)
+  | ({ type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> } & FeedOptions)
+  | { type: "github"; repo: string; name?: string; maxBytes?: number };
 
 export interface Sources {
   youtube: {

@@ -68,7 +68,7 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     const origin = { url: source.url, source: sourceName };
     let items: FeedItem[];
     try {
-      items = source.type === "json" ? parseJsonFeed(body, source, origin) : parseXmlFeed(body, origin);
+      items = source.type === "json" ? parseJsonFeed(body, source, origin, source.maxItems) : parseXmlFeed(body, origin, source.maxItems);
     } catch (error) {
       throw new ServiceError(service, `${errorMessage(error)} (${safeUrl(source.url)})`);
     }
@@ -95,7 +95,7 @@ export function createMemoryHttpCache(): HttpCache & { entries: Map<string, Cach
  */
 function cacheKey(source: FeedSource, url: URL): string {
   const mapping = source.type === "json" ? [source.itemsPath ?? null, source.fields ?? null] : [];
-  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping]);
+  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping, ...(source.maxItems ? [source.maxItems] : [])]);
   return `feed:${url.host}${url.pathname}:${createHash("sha256").update(shape).digest("hex").slice(0, 16)}`;
 }
 

@@ -100,8 +100,27 @@ async function collectPages<T>(fetchPage: (page: number) => Promise<T[]>, isOld:
   return all;
 }
 
+/** More than any summary needs, even after template comments are dropped: a body is cut to this first. */
+const BODY_INPUT_MAX_CHARS = 64 * 1024;
+
 function trimmed(body: string | null | undefined): string | undefined {
-  const text = body?.replace(/<!--[\s\S]*?-->/g, "").trim();
+  const text = body ? withoutComments(body.slice(0, BODY_INPUT_MAX_CHARS)).trim() : undefined;
   if (!text) return undefined;
   return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS).trimEnd()}…` : text;
+}
+
+/** Drops `<!-- … -->` in one pass; an unclosed comment runs to the end (a lazy regex would search from every opener). */
+function withoutComments(text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf("<!--", from);
+    if (open < 0) break;
+    parts.push(text.slice(from, open));
+    const close = text.indexOf("-->", open + 4);
+    if (close < 0) return parts.join("");
+    from = close + 3;
+  }
+  parts.push(text.slice(from));
+  return parts.join("");
 }
