@@ -166,3 +166,37 @@ describe("transcript", () => {
     ]);
   });
 });
+
+describe("as YouTube answers servers", () => {
+  it("lists only the latest 15 videos of a channel, as the real feed does", async () => {
+    const videos = Array.from({ length: 20 }, (_, i) => ({ id: `many${String(i).padStart(7, "0")}`, title: `Video ${i}`, publishedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() }));
+    emulator.addChannel("UCmanyVideos", videos);
+    const listed = await youtube().channelVideos("UCmanyVideos");
+    expect(listed.map((video) => video.id)).toEqual(videos.slice(5).reverse().map((video) => video.id));
+  });
+
+  it("fails a transcript met by the bot check with a retryable error, not as a video without captions", async () => {
+    emulator.setBotCheck("page");
+    try {
+      const error = await youtube().transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      expect(error).toBeInstanceOf(ServiceError);
+      expect(error).not.toBeInstanceOf(NoTranscriptError);
+      expect(isRetryable(error)).toBe(true);
+      expect(error.message).toContain("answered the transcript request for video classicVid1 with its bot check");
+    } finally {
+      emulator.setBotCheck(null);
+    }
+  });
+
+  it("fails a transcript rate limited with the captcha page (429) with a retryable error", async () => {
+    emulator.setBotCheck("429");
+    try {
+      const quick = createYouTube({ env: { YOUTUBE_BASE_URL: emulator.url }, signal: new AbortController().signal, log: pino({ level: "silent" }), retries: 0 });
+      const error = await quick.transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      expect(error).not.toBeInstanceOf(NoTranscriptError);
+      expect(error).toMatchObject({ status: 429, retryable: true });
+    } finally {
+      emulator.setBotCheck(null);
+    }
+  });
+});
