@@ -231,7 +231,7 @@ export interface FeedOptions {
 export type SourceSpec =
   | ({ type: "rss" | "atom"; url: string; name?: string } & FeedOptions)
   | ({ type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> } & FeedOptions)
-  | { type: "github"; repo: string; name?: string; maxBytes?: number };
+  | { type: "github"; repo: string; name?: string };
 
 export interface Sources {
   youtube: {
@@ -239,8 +239,8 @@ export interface Sources {
     /** Throws `NoTranscriptError` when the video has no captions in any language. */
     transcript(videoId: string, lang?: string): Promise<TranscriptSegment[]>;
   };
-  /** Fetches one source; conditional requests make an unchanged feed cost nothing. */
-  fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]>;
+  /** Fetches one source; conditional requests make an unchanged feed cost nothing. `signal` aborts this fetch (its requests are closed). */
+  fetch(source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }): Promise<FeedItem[]>;
 }
 
 export interface ImageGenerator {

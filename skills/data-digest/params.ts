@@ -36,7 +36,6 @@ const GitHubSource = z.strictObject({
   type: z.literal("github").describe("A GitHub repository: releases published and pull requests merged"),
   repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, 'write the repository as "owner/name"'),
   name,
-  maxBytes: maxBytes.describe("Bytes one GitHub answer may have (default 5 MB)"),
 });
 
 export const DataDigestParams = z.strictObject({

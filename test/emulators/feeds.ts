@@ -81,7 +81,10 @@ export async function startFeedEmulator(): Promise<FeedEmulator> {
     };
     if (!fault?.delayMs) return answer();
     const timer = setTimeout(answer, fault.delayMs);
-    res.on("close", () => clearTimeout(timer));
+    res.on("close", () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) record.closedEarly = true;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;

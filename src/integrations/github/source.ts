@@ -35,15 +35,17 @@ const pullSchema = z.object({
   merged_at: z.string().nullish(),
 });
 
-export function createGitHubSource(options: { env: Env; signal: AbortSignal; log: Logger; throttle?: boolean; now?: () => number }) {
-  const { env, signal, log, throttle } = options;
+export function createGitHubSource(options: { env: Env; signal: AbortSignal; log: Logger; throttle?: boolean; now?: () => number; timeoutMs?: number }) {
+  const { env, log, throttle, timeoutMs } = options;
   const now = options.now ?? Date.now;
 
-  return async function fetchGitHub(source: GitHubSourceSpec, opts: { since?: string | null } = {}): Promise<FeedItem[]> {
+  /** `opts.signal` aborts this one fetch (a source's own timeout); `options.signal` aborts them all. */
+  return async function fetchGitHub(source: GitHubSourceSpec, opts: { since?: string | null; signal?: AbortSignal } = {}): Promise<FeedItem[]> {
+    const signal = opts.signal ? AbortSignal.any([options.signal, opts.signal]) : options.signal;
     const { owner, repo } = parseRepo(source.repo);
     const sinceMs = opts.since ? Date.parse(opts.since) : now() - DEFAULT_WINDOW_MS;
     if (Number.isNaN(sinceMs)) throw new NonRetryableError(`${GITHUB}: "${opts.since}" is not an ISO time for since`);
-    const octokit = createOctokit({ env, signal, log, throttle });
+    const octokit = createOctokit({ env, signal, log, throttle, ...(timeoutMs ? { timeoutMs } : {}) });
     const where = `${owner}/${repo}`;
     const context = { signal, secret: env.GITHUB_TOKEN };
     const label = source.name ?? source.repo;
