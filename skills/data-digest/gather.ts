@@ -50,7 +50,8 @@ export function sourceLabel(source: SourceSpec): string {
     const url = new URL(source.url);
     return `${url.host}${url.pathname}`;
   } catch {
-    return source.url.split("?")[0] ?? source.url;
+    // Never the query (keys) nor user:pass@ (credentials): the label is shown to readers.
+    return (source.url.split("?")[0] ?? "").replace(/\/\/[^/]*@/, "//");
   }
 }
 

@@ -59,3 +59,11 @@ describe("sourceTimeout", () => {
     await expect.poll(() => github.requests.find((request) => request.path === "/repos/acme/slow/releases")?.closedEarly).toBe(true);
   });
 });
+
+describe("source labels", () => {
+  it("never carry URL credentials, even for a URL that does not parse", async () => {
+    const { sourceLabel } = await import("../../skills/data-digest/gather.ts");
+    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@example.com/feed.xml?key=k" })).toBe("example.com/feed.xml");
+    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@exa mple.com/feed.xml?key=k" })).toBe("https://exa mple.com/feed.xml");
+  });
+});
