@@ -200,3 +200,15 @@ describe("as YouTube answers servers", () => {
     }
   });
 });
+
+describe("hostile caption tracks", () => {
+  it("reads a 1 MB srv3 track full of unclosed paragraphs in bounded time", async () => {
+    const good = `<p t="1000" d="2000" w="1"><s ac="0">Hello</s></p>`;
+    const body = `<?xml version="1.0" encoding="utf-8" ?><timedtext format="3"><body>${good}${'<p t="5" d="5">x'.repeat(65_536)}</body></timedtext>`;
+    emulator.failNext(1, { path: "/api/timedtext", status: 200, body });
+    const started = performance.now();
+    const segments = await youtube().transcript("srv3Video01");
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(segments).toEqual([{ text: "Hello", start: 1, duration: 2 }]);
+  }, 60_000);
+});

@@ -120,8 +120,19 @@ function rewritingFetch(videoId: string, base: URL | null, inner: { fetch: typeo
       throw new ServiceError(SERVICE, `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`, 429, true);
     }
     if (!page) onCaptions(body);
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(page ? body : linearCaptions(body), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
+}
+
+/**
+ * youtube-transcript reads srv3 paragraphs with a lazy `<p …>([\s\S]*?)</p>` regex: every opener
+ * with no `</p>` after it scans the rest of the body, quadratic on a track full of unclosed `<p`.
+ * Cut after the last `</p>`: each opener left then stops at the next closer, and the scan is linear.
+ */
+function linearCaptions(body: string): string {
+  if (!SRV3_PARAGRAPH.test(body)) return body;
+  const last = body.lastIndexOf("</p>");
+  return last < 0 ? "" : body.slice(0, last + 4);
 }
 
 function isConsentHost(url: string): boolean {
