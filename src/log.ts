@@ -22,12 +22,19 @@ export function secretValues(env: Env, extraNames: Iterable<string> = []): strin
 
 export type Scrub = (text: string) => string;
 
+/** Values learnt to be secret while running (a feed's `headersEnv` values): every scrubber hides them too. */
+const registered = new Set<string>();
+
+export function registerSecret(value: string | undefined): void {
+  if (typeof value === "string" && value.length >= 6) registered.add(value);
+}
+
 export function createScrubber(env: Env, extraNames: Iterable<string> = []): Scrub {
   const secrets = secretValues(env, extraNames);
-  if (!secrets.length) return (text) => text;
   return (text) => {
     let out = text;
     for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
+    for (const secret of registered) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
     return out;
   };
 }

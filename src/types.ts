@@ -224,9 +224,19 @@ export interface FeedItem {
   source: string;
 }
 
+/** What every http source may add: limits and credentials . */
+export interface FeedOptions {
+  /** Items read from the feed, first in the document first; default 100. */
+  maxItems?: number;
+  /** Bytes a body may have; default 5 MB. A larger body fails the source and says so. */
+  maxBytes?: number;
+  /** Request headers whose values come from environment variables (`{"Authorization": "FEED_TOKEN"}`); those values are secrets. */
+  headersEnv?: Record<string, string>;
+}
+
 export type SourceSpec =
-  | { type: "rss" | "atom"; url: string; name?: string }
-  | { type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> }
+  | ({ type: "rss" | "atom"; url: string; name?: string } & FeedOptions)
+  | ({ type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> } & FeedOptions)
   | { type: "github"; repo: string; name?: string };
 
 export interface Sources {
@@ -235,8 +245,8 @@ export interface Sources {
     /** Throws `NoTranscriptError` when the video has no captions in any language. */
     transcript(videoId: string, lang?: string): Promise<TranscriptSegment[]>;
   };
-  /** Fetches one source; conditional requests make an unchanged feed cost nothing. */
-  fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]>;
+  /** Fetches one source; conditional requests make an unchanged feed cost nothing. `signal` aborts this fetch (its requests are closed). */
+  fetch(source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }): Promise<FeedItem[]>;
 }
 
 export interface ImageGenerator {

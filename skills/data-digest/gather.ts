@@ -50,7 +50,8 @@ export function sourceLabel(source: SourceSpec): string {
     const url = new URL(source.url);
     return `${url.host}${url.pathname}`;
   } catch {
-    return source.url.split("?")[0] ?? source.url;
+    // Never the query (keys) nor user:pass@ (credentials): the label is shown to readers.
+    return (source.url.split("?")[0] ?? "").replace(/\/\/[^/]*@/, "//");
   }
 }
 
@@ -64,14 +65,21 @@ function stepIds(labels: readonly string[]): string[] {
   });
 }
 
-function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  // The fetch may still settle later; its outcome no longer matters, but must not go unhandled.
-  work.catch(() => undefined);
+/** Runs `work` with a signal that aborts it (closing its requests) when `ms` pass; the error says so. */
+function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, ms: number): Promise<T> {
+  const controller = new AbortController();
+  const late = new Error(`no answer within ${ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`}`);
+  const pending = work(controller.signal);
+  // The aborted fetch settles soon after; its own error no longer matters, but must not go unhandled.
+  pending.catch(() => undefined);
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms < 1000 ? `${ms}ms` : `${Math.round(ms / 1000)}s`}`)), ms);
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      controller.abort(late);
+      reject(late);
+    }, ms);
   });
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  return Promise.race([pending, timedOut]).finally(() => clearTimeout(timer));
 }
 
 /** The error's message without the "Service: " prefix the footer's own wording makes redundant. */
@@ -91,7 +99,9 @@ export async function gatherSources(ctx: GatherContext, sources: readonly Source
     async (source, index): Promise<FeedItem[] | SourceFailure> => {
       const name = labels[index] as string;
       try {
-        return await ctx.step(ids[index] as string, () => withTimeout(ctx.sources.fetch(source, source.type === "github" ? { since: options.since } : {}), options.timeoutMs));
+        return await ctx.step(ids[index] as string, () =>
+          withTimeout((signal) => ctx.sources.fetch(source, source.type === "github" ? { since: options.since, signal } : { signal }), options.timeoutMs),
+        );
       } catch (error) {
         // The run's own timeout or shutdown is not one source's failure.
         if (ctx.signal.aborted) throw ctx.signal.reason;

@@ -4,10 +4,21 @@ import { z } from "sundial";
 const name = z.string().min(1).optional().describe("How the source is named in the digest and the run's steps");
 const httpUrl = z.url({ protocol: /^https?$/, error: 'not an http(s) URL; write the full address, like "https://example.com/feed.xml"' }).describe("The full http(s) address");
 
+const maxBytes = z.number().int().min(1024).max(512 * 1024 * 1024).optional().describe("Bytes a response may have (default 5 MB for feeds); a larger one fails the source");
+const feedOptions = {
+  maxItems: z.number().int().min(1).max(10_000).optional().describe("Items read from the feed, first in the document first (default 100)"),
+  maxBytes,
+  headersEnv: z
+    .record(z.string().regex(/^[A-Za-z0-9-]+$/, "a header name"), z.string().regex(/^[A-Z_][A-Z0-9_]*$/, "an environment variable name, like FEED_TOKEN"))
+    .optional()
+    .describe('Request headers whose values come from environment variables, like {"Authorization": "FEED_TOKEN"}; the values are kept secret'),
+};
+
 const FeedSource = z.strictObject({
   type: z.enum(["rss", "atom"]).describe("An RSS or Atom feed (either format is read, whichever the feed serves)"),
   url: httpUrl,
   name,
+  ...feedOptions,
 });
 const JsonSource = z.strictObject({
   type: z.literal("json").describe("A JSON endpoint listing items"),
@@ -19,6 +30,7 @@ const JsonSource = z.strictObject({
     .partial()
     .optional()
     .describe("Which field of an item holds each value, when the names differ"),
+  ...feedOptions,
 });
 const GitHubSource = z.strictObject({
   type: z.literal("github").describe("A GitHub repository: releases published and pull requests merged"),
@@ -51,5 +63,10 @@ export function durationMs(text: string): number {
 
 /** What `check` must find set: Claude's key only when Claude is asked, GitHub's token for repositories. */
 export function requiredEnv(params: DataDigestParams): string[] {
-  return [...(params.synthesize ? ["ANTHROPIC_API_KEY"] : []), ...(params.sources.some((source) => source.type === "github") ? ["GITHUB_TOKEN"] : [])];
+  const headerVariables = params.sources.flatMap((source) => (source.type === "github" ? [] : Object.values(source.headersEnv ?? {})));
+  return [
+    ...(params.synthesize ? ["ANTHROPIC_API_KEY"] : []),
+    ...(params.sources.some((source) => source.type === "github") ? ["GITHUB_TOKEN"] : []),
+    ...new Set(headerVariables),
+  ];
 }

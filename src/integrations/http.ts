@@ -1,10 +1,14 @@
 /**
  * @module http — `fetch` for services without an SDK (feeds, Leonardo, YouTube pages): retries 408,
  * 429, 5xx and network errors with the server's `retry-after` or exponential backoff with jitter;
- * anything else becomes a `ServiceError` naming the service, the status and the cause.
+ * anything else becomes a `ServiceError` naming the service, the status and the cause (from at most
+ * 64 KB of the error body). Redirects are followed by `fetchFollowing`'s rules; bodies are the
+ * caller's to read, with `readBodyLimited`.
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceError } from "../errors.ts";
+import { readTextPrefix } from "./http-body.ts";
+import { fetchFollowing, type NetworkPolicy } from "./http-redirects.ts";
 
 export interface FetchRetryOptions {
   signal?: AbortSignal;
@@ -17,6 +21,8 @@ export interface FetchRetryOptions {
   /** Per-attempt timeout; default 30 s. */
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** How redirects are judged (and a resolver for tests). */
+  network?: NetworkPolicy;
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
@@ -45,16 +51,17 @@ export async function fetchWithRetry(service: string, url: string, init: Request
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
     let response: Response;
     try {
-      response = await doFetch(url, { ...init, signal: combined });
+      response = await fetchFollowing(doFetch, service, url, { ...init, signal: combined }, options.network);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
+      if (error instanceof ServiceError) throw error;
       const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
       if (attempt >= retries) throw new ServiceError(service, `${cause} (${safeUrl(url)})`, undefined, true);
       await sleep(backoffMs(attempt, baseDelayMs, maxDelayMs), undefined, { signal });
       continue;
     }
     if (response.ok || response.status === 304) return response;
-    const body = await response.text().catch(() => "");
+    const body = await readTextPrefix(response).catch(() => "");
     if (RETRYABLE_STATUS.has(response.status) && attempt < retries) {
       const wait = Math.min(maxDelayMs, retryAfterMs(response.headers) ?? backoffMs(attempt, baseDelayMs, maxDelayMs));
       await sleep(wait, undefined, { signal });

@@ -70,8 +70,8 @@ export function createIntegrations(request: IntegrationRequest): Integrations {
         channelVideos: async (channelId) => (await youtube()).channelVideos(channelId),
         transcript: async (videoId, lang) => (await youtube()).transcript(videoId, lang),
       },
-      async fetch(source: SourceSpec, options?: { since?: string | null }): Promise<FeedItem[]> {
-        return source.type === "github" ? (await github())(source, options) : (await feeds())(source);
+      async fetch(source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }): Promise<FeedItem[]> {
+        return source.type === "github" ? (await github())(source, options) : (await feeds())(source, options?.signal ? { signal: options.signal } : {});
       },
     },
   };

@@ -36,6 +36,8 @@ export interface AnthropicEmulator {
   delayMs: number;
   /** A cache breakpoint whose prefix is shorter than this is not cached, as on the real API. */
   minCacheTokens: number;
+  /** Model ids the API knows; any other answers 404 not_found_error, as the real API does. Add to it for a model newer than the list. */
+  models: Set<string>;
   failNext(count: number, fault: Fault): void;
   /** The next answers are 200 with a body that is not JSON. */
   malformedNext(count?: number): void;
@@ -51,6 +53,16 @@ const ERROR_TYPES: Record<number, string> = { 400: "invalid_request_error", 401:
 const CACHE_TTL_MS = 5 * 60_000;
 /** These answer a forced `tool_choice` with a 400 (platform docs, "What's new in Claude Sonnet 5.5" and "Opus 5.5"). */
 const FORCED_TOOL_REJECTED = new Set(["claude-sonnet-5-5", "claude-opus-5-5", "claude-fable-5-1"]);
+/**
+ * The ids the real API accepts that the code and tests use (aliases; a dated id `<alias>-YYYYMMDD`
+ * is accepted for each). Kept by hand, not derived from the price table, so a typo there shows.
+ */
+export const KNOWN_MODELS: readonly string[] = [
+  "claude-sonnet-5-5", "claude-sonnet-5", "claude-sonnet-4-6", "claude-sonnet-4-5", "claude-sonnet-4-0", "claude-sonnet-4", "claude-3-7-sonnet",
+  "claude-opus-5-5", "claude-opus-5", "claude-opus-4-8", "claude-opus-4-7", "claude-opus-4-6", "claude-opus-4-5", "claude-opus-4-1", "claude-opus-4-0", "claude-opus-4",
+  "claude-haiku-5-5", "claude-haiku-4-5", "claude-3-5-haiku", "claude-3-haiku",
+  "claude-fable-5-2", "claude-fable-5-1", "claude-fable-5", "claude-mythos-5-1", "claude-mythos-5",
+];
 const defaultResponder: Responder = () => "Emulated answer.";
 const tokensOf = (text: string): number => Math.ceil(text.length / 4);
 /** Serialises a block the way the cache sees it: the marker itself is not part of the prefix. */
@@ -67,11 +79,12 @@ export async function startAnthropicEmulator(options: { apiKey?: string } = {}):
     responder: defaultResponder,
     delayMs: 0,
     minCacheTokens: 1024,
+    models: new Set(KNOWN_MODELS),
     failNext: (count, fault) => faults.push(...Array.from({ length: count }, () => fault)),
     malformedNext: (count = 1) => emulator.failNext(count, { status: 200, body: '{"id":"msg_broken","content":[{"type":' }),
     clearCache: () => cache.clear(),
     reset: () => {
-      Object.assign(emulator, { requests: [], responder: defaultResponder, delayMs: 0, minCacheTokens: 1024 });
+      Object.assign(emulator, { requests: [], responder: defaultResponder, delayMs: 0, minCacheTokens: 1024, models: new Set(KNOWN_MODELS) });
       faults.length = 0;
       cache.clear();
     },
@@ -167,10 +180,15 @@ export async function startAnthropicEmulator(options: { apiKey?: string } = {}):
     }
     const problem = invalid(body);
     if (problem || !body) return sendError(res, 400, problem ?? "invalid request");
+    if (!isKnownModel(body.model ?? "")) return sendError(res, 404, `model: ${body.model}`);
     const { content, stop_reason } = render(await emulator.responder(body, index), body);
     const output = content.reduce((sum, block) => sum + tokensOf(JSON.stringify(block.text ?? block.input ?? "")), 0);
     const message = { id: `msg_emu_${index}`, type: "message", role: "assistant", model: body.model, content, stop_reason, stop_sequence: null };
     sendJson(res, 200, JSON.stringify({ ...message, usage: usageOf(body, Math.max(1, output)) }));
+  }
+
+  function isKnownModel(model: string): boolean {
+    return emulator.models.has(model) || emulator.models.has(model.replace(/-\d{8}$/, ""));
   }
 
   const server = createServer((req, res) => {

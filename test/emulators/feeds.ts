@@ -3,7 +3,7 @@
  * `ETag` and `Last-Modified` on every 200, 304 when `If-None-Match` / `If-Modified-Since` match,
  * 404 for unknown paths; it records every request and can fail, slow down or corrupt the next ones.
  */
-import { createServer, type IncomingMessage } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
 export interface FeedDocument {
@@ -11,6 +11,12 @@ export interface FeedDocument {
   contentType: string;
   etag?: string;
   lastModified?: string;
+  /** Served instead of `body`: this many bytes of XML-looking filler, streamed in 64 KB chunks as the client reads. */
+  streamBytes?: number;
+  /** The `content-length` sent with `streamBytes` (true or a lie); none (chunked) when absent. */
+  contentLength?: number;
+  /** Answers with this redirect status and `location` instead of the feed. */
+  redirect?: { status: number; location: string };
 }
 
 export interface Fault {
@@ -33,6 +39,12 @@ export interface RecordedRequest {
   userAgent?: string;
   /** Status served; 0 while unanswered or when the client left before the answer. */
   status: number;
+  /** Request headers as received. */
+  headers: IncomingMessage["headers"];
+  /** Body bytes written to the socket (streamed documents). */
+  bytesSent: number;
+  /** True when the client closed the connection before the whole body was sent. */
+  closedEarly: boolean;
 }
 
 export interface FeedEmulator {
@@ -52,7 +64,7 @@ export async function startFeedEmulator(): Promise<FeedEmulator> {
   const server = createServer((req, res) => {
     const path = req.url ?? "/";
     const pathname = new URL(path, "http://127.0.0.1").pathname;
-    const record: RecordedRequest = { method: req.method ?? "GET", path, status: 0, ...conditionalHeaders(req) };
+    const record: RecordedRequest = { method: req.method ?? "GET", path, status: 0, headers: req.headers, bytesSent: 0, closedEarly: false, ...conditionalHeaders(req) };
     requests.push(record);
     const send = (status: number, headers: Record<string, string>, body?: string | Uint8Array): void => {
       record.status = status;
@@ -63,11 +75,16 @@ export async function startFeedEmulator(): Promise<FeedEmulator> {
       const feed = feeds.get(pathname);
       if (fault && !(fault.status === 200 && fault.body === undefined)) return sendFault(fault, feed, send);
       if (!feed) return send(404, { "content-type": "text/plain" }, "Not Found");
+      if (feed.redirect) return send(feed.redirect.status, { location: feed.redirect.location }, "");
+      if (feed.streamBytes !== undefined) return streamFeed(res, feed, record);
       serveFeed(req, feed, send);
     };
     if (!fault?.delayMs) return answer();
     const timer = setTimeout(answer, fault.delayMs);
-    res.on("close", () => clearTimeout(timer));
+    res.on("close", () => {
+      clearTimeout(timer);
+      if (!res.writableFinished) record.closedEarly = true;
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
@@ -87,6 +104,29 @@ export async function startFeedEmulator(): Promise<FeedEmulator> {
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
+}
+
+const CHUNK = Buffer.alloc(64 * 1024, "<x>filler</x>");
+
+/** Writes `streamBytes` of filler as fast as the client reads; stops (and records it) when the client leaves. */
+function streamFeed(res: ServerResponse, feed: FeedDocument, record: RecordedRequest): void {
+  const total = feed.streamBytes ?? 0;
+  const headers: Record<string, string | number> = { "content-type": feed.contentType };
+  if (feed.contentLength !== undefined) headers["content-length"] = feed.contentLength;
+  record.status = 200;
+  res.writeHead(200, headers);
+  res.on("close", () => {
+    if (!res.writableFinished) record.closedEarly = true;
+  });
+  const pump = (): void => {
+    while (record.bytesSent < total && !res.destroyed) {
+      const chunk = CHUNK.subarray(0, Math.min(CHUNK.length, total - record.bytesSent));
+      record.bytesSent += chunk.length;
+      if (!res.write(chunk)) return void res.once("drain", pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  pump();
 }
 
 type Send = (status: number, headers: Record<string, string>, body?: string | Uint8Array) => void;

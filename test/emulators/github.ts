@@ -17,6 +17,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   headers: IncomingMessage["headers"];
   body: unknown;
+  /** True when the client closed the connection before the answer was sent (an abort or a timeout). */
+  closedEarly?: boolean;
 }
 
 export interface Fault {
@@ -294,6 +296,9 @@ export async function startGitHubEmulator(options: { token?: string } = {}) {
     const path = url.pathname.split("/").map(decodeURIComponent).join("/");
     const request: RecordedRequest = { method: req.method ?? "GET", path, query: Object.fromEntries(url.searchParams), headers: req.headers, body: undefined };
     requests.push(request);
+    res.on("close", () => {
+      if (!res.writableFinished) request.closedEarly = true;
+    });
     const headers: Record<string, string> = { "content-type": "application/json; charset=utf-8", "x-github-request-id": `EMU:${requests.length}` };
     const index = faults.findIndex((fault) => (!fault.path || path.includes(fault.path)) && (!fault.method || fault.method === request.method));
     const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;

@@ -58,8 +58,15 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
     failNext(n: number, fault: Fault): void {
       for (let i = 0; i < n; i++) faults.push(fault);
     },
+    /** Where generated images are said to be; another origin (a host Sundial must not fetch from) when set. */
+    imageBase: null as string | null,
+    /** Serve images of this many bytes (a PNG header, then filler), streamed as the client reads; 0 for the one-pixel PNG. */
+    imageBytes: 0,
+    /** Set when a client closed an image download before its end. */
+    imageClosedEarly: false,
+    imageBytesSent: 0,
     imageUrl(id: string): string {
-      return `${base}/users/emulated-user/generations/${id}/Leonardo_Lightning_XL_0.png`;
+      return `${emulator.imageBase ?? base}/users/emulated-user/generations/${id}/Leonardo_Lightning_XL_0.png`;
     },
     close(): Promise<void> {
       server.closeAllConnections();
@@ -67,8 +74,28 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
     },
   };
 
+  /** A huge image without content-length (chunked), as a misbehaving CDN might send. */
+  function streamImage(response: ServerResponse): void {
+    const filler = Buffer.alloc(64 * 1024, 0);
+    ONE_PIXEL_PNG.copy(filler);
+    emulator.imageBytesSent = 0;
+    response.writeHead(200, { "content-type": "image/png" });
+    response.on("close", () => {
+      if (!response.writableFinished) emulator.imageClosedEarly = true;
+    });
+    const pump = (): void => {
+      while (emulator.imageBytesSent < emulator.imageBytes && !response.destroyed) {
+        emulator.imageBytesSent += filler.length;
+        if (!response.write(filler)) return void response.once("drain", pump);
+      }
+      if (!response.destroyed) response.end();
+    };
+    pump();
+  }
+
   function route(request: RecordedRequest, response: ServerResponse): void {
     const path = request.path.split("?")[0] ?? "";
+    if (request.method === "GET" && path.startsWith("/users/") && path.endsWith(".png") && emulator.imageBytes > 0) return streamImage(response);
     if (request.method === "GET" && path.startsWith("/users/") && path.endsWith(".png")) {
       response.writeHead(200, { "content-type": "image/png", "content-length": ONE_PIXEL_PNG.length });
       return void response.end(ONE_PIXEL_PNG);

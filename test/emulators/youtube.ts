@@ -1,7 +1,8 @@
 /**
  * @module emulators/youtube — a loopback YouTube serving what Sundial and youtube-transcript 1.3.1
  * fetch: channel Atom feeds, the ANDROID innertube player API, the watch page (its fallback) and
- * timedtext caption tracks in classic XML (seconds) or srv3 (milliseconds).
+ * timedtext caption tracks in classic XML (seconds) or srv3 (milliseconds). Like YouTube, a channel
+ * feed lists only the latest 15 videos, and `botCheck` answers as YouTube answers a suspected server.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,6 +29,10 @@ export interface Fault {
   path?: string;
 }
 
+/** The newest this many videos are in a channel's feed, as on YouTube. */
+export const FEED_VIDEOS = 15;
+const NOT_A_BOT = "Sign in to confirm you\u2019re not a bot";
+
 type Track = { segments: CaptionSegment[]; format: "classic" | "srv3"; lang: string };
 
 /** Where the captions of a video are served from, as YouTube writes it: the host is rewritten by the client. */
@@ -39,7 +44,16 @@ export async function startYouTubeEmulator() {
   const requests: RecordedRequest[] = [];
   const faults: Fault[] = [];
 
+  /**
+   * "page": the player and watch page say LOGIN_REQUIRED, "Sign in to confirm you're not a bot", as
+   * YouTube answers many servers; "429": every transcript request is rate limited, with the captcha page.
+   */
+  let botCheck: "page" | "429" | null = null;
+
   function playerResponse(videoId: string): Record<string, unknown> {
+    if (botCheck === "page") {
+      return { playabilityStatus: { status: "LOGIN_REQUIRED", reason: NOT_A_BOT, errorScreen: { playerErrorMessageRenderer: { subreason: { simpleText: "This helps protect our community." } } } } };
+    }
     if (!transcripts.has(videoId)) return { playabilityStatus: { status: "ERROR", reason: "Video unavailable" } };
     const track = transcripts.get(videoId);
     const base = { playabilityStatus: { status: "OK", playableInEmbed: true }, videoDetails: { videoId, title: `Video ${videoId}`, lengthSeconds: "120" } };
@@ -52,6 +66,9 @@ export async function startYouTubeEmulator() {
 
   function route(request: RecordedRequest, url: URL, response: ServerResponse): void {
     if (request.method === "GET" && url.pathname === "/feeds/videos.xml") return serveFeed(url, response);
+    if (botCheck === "429") {
+      return send(response, 429, "text/html; charset=utf-8", `<html><body>Our systems have detected unusual traffic from your computer network.<form><div class="g-recaptcha" data-sitekey="emulated"></div></form></body></html>`);
+    }
     if (request.method === "POST" && url.pathname === "/youtubei/v1/player") {
       const videoId = parseJson<{ videoId?: unknown }>(request.body)?.videoId;
       if (typeof videoId !== "string") return send(response, 400, "application/json", JSON.stringify({ error: { code: 400, message: "Precondition check failed.", status: "FAILED_PRECONDITION" } }));
@@ -71,7 +88,8 @@ export async function startYouTubeEmulator() {
     if (!channelId) return send(response, 400, "text/html", "<html><body>Bad Request</body></html>");
     const videos = channels.get(channelId);
     if (!videos) return send(response, 404, "text/html; charset=utf-8", "<!DOCTYPE html><html><title>Error 404 (Not Found)!!1</title><p>The requested URL was not found on this server.</html>");
-    send(response, 200, "text/xml; charset=UTF-8", atomFeed(channelId, videos));
+    const latest = [...videos].sort((a, b) => b.publishedAt.localeCompare(a.publishedAt)).slice(0, FEED_VIDEOS);
+    send(response, 200, "text/xml; charset=UTF-8", atomFeed(channelId, latest));
   }
 
   const server = createServer((req, res) => {
@@ -104,6 +122,10 @@ export async function startYouTubeEmulator() {
     /** `null` makes a video whose captions are disabled; a video never set is unavailable. */
     setTranscript(videoId: string, segments: CaptionSegment[], options: { format: "classic" | "srv3"; lang?: string } | null): void {
       transcripts.set(videoId, options ? { segments, format: options.format, lang: options.lang ?? "en" } : null);
+    },
+    /** Turns YouTube's bot check on ("page" or "429") or off (null). */
+    setBotCheck(mode: "page" | "429" | null): void {
+      botCheck = mode;
     },
     /** The next `n` requests (matching `fault.path`, when given) get this answer instead. */
     failNext(n: number, fault: Fault): void {

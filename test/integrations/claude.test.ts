@@ -176,6 +176,7 @@ describe("claude usage and cost", () => {
   });
 
   it("reports a null cost for a model without a known price", async () => {
+    emulator.models.add("claude-unknown-9"); // a model the API serves that is newer than the price table
     const { claude, usages } = setup({ model: "claude-unknown-9" });
     await claude.text({ prompt: "x" });
     expect(usages[0]).toMatchObject({ model: "claude-unknown-9", costUsd: null });
@@ -219,5 +220,18 @@ describe("anthropic emulator", () => {
     const tools = [{ name: "t", input_schema: { type: "object" } }];
     const forced = await post({ model: DEFAULT_MODEL, max_tokens: 10, messages: [{ role: "user", content: "x" }], tools, tool_choice: { type: "tool", name: "t" } });
     expect([forced.status, ((await forced.json()) as { error: { type: string } }).error.type]).toEqual([400, "invalid_request_error"]);
+  });
+
+  it("answers 404 not_found_error for a model it does not know, and accepts dated ids of known ones", async () => {
+    const unknown = await post({ model: "claude-xyz", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    expect([unknown.status, await unknown.json()]).toEqual([404, apiError("not_found_error", "model: claude-xyz")]);
+    const dated = await post({ model: "claude-sonnet-4-5-20250929", max_tokens: 10, messages: [{ role: "user", content: "x" }] });
+    expect(dated.status).toBe(200);
+  });
+
+  it("makes the client fail a misspelled model with a non-retryable error naming it", async () => {
+    const error = await setup({ model: "claude-sonet-5-5" }).claude.text({ prompt: "x" }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ServiceError);
+    expect(error).toMatchObject({ status: 404, retryable: false, message: expect.stringContaining("claude-sonet-5-5") });
   });
 });

@@ -71,4 +71,26 @@ describe("GitHub repository source", () => {
     expect(items).toHaveLength(2);
     expect(emulator.requests.filter((r) => r.path === "/repos/acme/tool/releases")).toHaveLength(2);
   });
+
+  it("aborts a request that has not answered within the per-request timeout (connection closed), then retries it", async () => {
+    emulator.failNext(1, { delayMs: 5000, path: "/releases" });
+    const timed = createGitHubSource({ env: { GITHUB_TOKEN: emulator.token, GITHUB_API_URL: emulator.url }, signal: new AbortController().signal, log, now: () => NOW, timeoutMs: 300 });
+    const started = Date.now();
+    const items = await timed({ type: "github", repo: "acme/tool" }, { since: "2025-06-05T00:00:00Z" });
+    expect(items).toHaveLength(2);
+    expect(Date.now() - started).toBeLessThan(4000);
+    const releases = emulator.requests.filter((request) => request.path === "/repos/acme/tool/releases");
+    expect(releases[0]?.closedEarly).toBe(true);
+    expect(releases).toHaveLength(2);
+  });
+
+  it("aborts the requests of one fetch when its own signal is aborted (a source timeout)", async () => {
+    emulator.failNext(1, { delayMs: 5000, path: "/releases" });
+    const call = new AbortController();
+    const pending = source()({ type: "github", repo: "acme/tool" }, { signal: call.signal });
+    await expect.poll(() => emulator.requests.some((request) => request.path === "/repos/acme/tool/releases")).toBe(true);
+    call.abort(new Error("source timeout"));
+    await expect(pending).rejects.toThrow("source timeout");
+    await expect.poll(() => emulator.requests.find((request) => request.path === "/repos/acme/tool/releases")?.closedEarly).toBe(true);
+  });
 });

@@ -1,6 +1,6 @@
 /** Leonardo integration against the loopback emulator: create, poll until done, download; faults and secrets. */
 import pino from "pino";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { NonRetryableError, ServiceError, isRetryable } from "../../src/errors.ts";
 import { createLeonardo, type LeonardoOptions } from "../../src/integrations/leonardo/leonardo.ts";
 import { ONE_PIXEL_PNG, startLeonardoEmulator, type LeonardoEmulator } from "../emulators/leonardo.ts";
@@ -134,5 +134,41 @@ describe("Leonardo", () => {
   it("refuses a download that is not an image", async () => {
     emulator.failNext(1, { status: 200, body: "not an image", path: "/users/" });
     await expect(leonardo().generate("x")).rejects.toThrow(/^Leonardo: the image at \/users\/.* is neither PNG nor JPEG/);
+  });
+});
+
+describe("Leonardo answers it must not trust", () => {
+  const failure = (work: Promise<unknown>) => work.then(() => expect.fail("should have failed"), (error: unknown) => error as Error);
+  afterEach(() => {
+    emulator.imageBase = null;
+    emulator.imageBytes = 0;
+  });
+
+  it("fetches the image only from Leonardo's hosts, never from an address an answer names", async () => {
+    emulator.imageBase = "http://127.0.0.1:9"; // another origin (the discard port): must not even be tried
+    const error = await failure(leonardo().generate("x"));
+    expect(error.message).toContain("the image is at http://127.0.0.1:9, not one of Leonardo's hosts (");
+    expect(error.message).toContain("cdn.leonardo.ai");
+    expect(isRetryable(error)).toBe(false);
+  });
+
+  it("fetches from a host added by LEONARDO_IMAGE_HOSTS", async () => {
+    const image = await leonardo({ env: { LEONARDO_API_KEY: KEY, LEONARDO_API_URL: emulator.url.replace("127.0.0.1", "localhost"), LEONARDO_IMAGE_HOSTS: `cdn.leonardo.ai, ${new URL(emulator.url).host}` } }).generate("x");
+    expect(Buffer.from(image.png).equals(ONE_PIXEL_PNG)).toBe(true);
+  });
+
+  it("stops downloading an image past 20 MB and closes the connection", async () => {
+    emulator.imageBytes = 512 * 1024 * 1024;
+    emulator.imageClosedEarly = false;
+    const error = await failure(leonardo().generate("x"));
+    expect(error.message).toMatch(/^Leonardo: the image at \/users\/.*\.png answered more than 20 MB$/);
+    await expect.poll(() => emulator.imageClosedEarly).toBe(true);
+    expect(emulator.imageBytesSent).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it("refuses an API answer past 1 MB", async () => {
+    emulator.failNext(1, { status: 200, path: "/api/rest/v1/generations/", body: JSON.stringify({ generations_by_pk: { status: "PENDING", pad: "p".repeat(2 * 1024 * 1024) } }) });
+    const error = await failure(leonardo().generate("x"));
+    expect(error.message).toMatch(/^Leonardo: GET \/generations\/\S+ answered more than 1 MB$/);
   });
 });

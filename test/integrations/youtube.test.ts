@@ -166,3 +166,49 @@ describe("transcript", () => {
     ]);
   });
 });
+
+describe("as YouTube answers servers", () => {
+  it("lists only the latest 15 videos of a channel, as the real feed does", async () => {
+    const videos = Array.from({ length: 20 }, (_, i) => ({ id: `many${String(i).padStart(7, "0")}`, title: `Video ${i}`, publishedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() }));
+    emulator.addChannel("UCmanyVideos", videos);
+    const listed = await youtube().channelVideos("UCmanyVideos");
+    expect(listed.map((video) => video.id)).toEqual(videos.slice(5).reverse().map((video) => video.id));
+  });
+
+  it("fails a transcript met by the bot check with a retryable error, not as a video without captions", async () => {
+    emulator.setBotCheck("page");
+    try {
+      const error = await youtube().transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      expect(error).toBeInstanceOf(ServiceError);
+      expect(error).not.toBeInstanceOf(NoTranscriptError);
+      expect(isRetryable(error)).toBe(true);
+      expect(error.message).toContain("answered the transcript request for video classicVid1 with its bot check");
+    } finally {
+      emulator.setBotCheck(null);
+    }
+  });
+
+  it("fails a transcript rate limited with the captcha page (429) with a retryable error", async () => {
+    emulator.setBotCheck("429");
+    try {
+      const quick = createYouTube({ env: { YOUTUBE_BASE_URL: emulator.url }, signal: new AbortController().signal, log: pino({ level: "silent" }), retries: 0 });
+      const error = await quick.transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      expect(error).not.toBeInstanceOf(NoTranscriptError);
+      expect(error).toMatchObject({ status: 429, retryable: true });
+    } finally {
+      emulator.setBotCheck(null);
+    }
+  });
+});
+
+describe("hostile caption tracks", () => {
+  it("reads a 1 MB srv3 track full of unclosed paragraphs in bounded time", async () => {
+    const good = `<p t="1000" d="2000" w="1"><s ac="0">Hello</s></p>`;
+    const body = `<?xml version="1.0" encoding="utf-8" ?><timedtext format="3"><body>${good}${'<p t="5" d="5">x'.repeat(65_536)}</body></timedtext>`;
+    emulator.failNext(1, { path: "/api/timedtext", status: 200, body });
+    const started = performance.now();
+    const segments = await youtube().transcript("srv3Video01");
+    expect(performance.now() - started).toBeLessThan(2000);
+    expect(segments).toEqual([{ text: "Hello", start: 1, duration: 2 }]);
+  }, 60_000);
+});

@@ -8,7 +8,10 @@ import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { errorMessage, ServiceError } from "../../errors.ts";
 import type { Env, FeedItem, SourceSpec } from "../../types.ts";
+import { registerSecret } from "../../log.ts";
 import { fetchWithRetry, safeUrl } from "../http.ts";
+import { BODY_LIMITS, formatBytes, readBodyLimited } from "../http-body.ts";
+import type { NetworkPolicy } from "../http-redirects.ts";
 import { parseJsonFeed } from "./parse-json.ts";
 import { parseXmlFeed } from "./parse-xml.ts";
 
@@ -27,7 +30,7 @@ export interface HttpCache {
 export type FeedSource = Exclude<SourceSpec, { type: "github" }>;
 
 export interface FeedFetcherOptions {
-  /** Accepted like every integration's factory; feeds need no variable today. */
+  /** Where `headersEnv` values are read from. */
   env: Env;
   signal: AbortSignal;
   log: Logger;
@@ -35,6 +38,8 @@ export interface FeedFetcherOptions {
   fetch?: typeof fetch;
   /** Further attempts after a 429, 5xx or network error; default 3. */
   retries?: number;
+  /** How redirects are judged (a resolver, for tests). */
+  network?: NetworkPolicy;
 }
 
 const ACCEPT = {
@@ -43,9 +48,11 @@ const ACCEPT = {
 };
 const USER_AGENT = "Sundial (feed reader)";
 
-export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSource) => Promise<FeedItem[]> {
-  const { signal, log, cache, retries } = options;
-  return async (source) => {
+/** `call` aborts this one fetch (a source's own timeout); the fetcher's `signal` aborts them all. */
+export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSource, call?: { signal?: AbortSignal }) => Promise<FeedItem[]> {
+  const { log, cache, retries } = options;
+  return async (source, call = {}) => {
+    const signal = call.signal ? AbortSignal.any([options.signal, call.signal]) : options.signal;
     const url = httpUrl(source.url);
     const sourceName = source.name ?? url?.host ?? "(invalid url)";
     const service = `Feed ${sourceName}`;
@@ -56,21 +63,26 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     const headers: Record<string, string> = { accept: source.type === "json" ? ACCEPT.json : ACCEPT.xml, "user-agent": USER_AGENT };
     if (cached?.etag) headers["if-none-match"] = cached.etag;
     if (cached?.lastModified) headers["if-modified-since"] = cached.lastModified;
+    Object.assign(headers, credentialHeaders(source, url, options.env, service));
+    // fetch refuses a URL with user:pass@; they went into an Authorization header above.
+    const address = withoutUserinfo(url);
 
-    const response = await fetchWithRetry(service, source.url, { headers }, { signal, retries, fetch: options.fetch });
+    const response = await fetchWithRetry(service, address, { headers }, { signal, retries, fetch: options.fetch, network: options.network });
     if (response.status === 304) {
       if (!cached) throw new ServiceError(service, `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})`);
       log.debug({ source: sourceName, items: cached.items.length }, "feed unchanged (304)");
       return [...cached.items];
     }
 
-    const body = await readBody(response, service, source.url, signal);
-    const origin = { url: source.url, source: sourceName };
+    const maxBytes = source.maxBytes ?? BODY_LIMITS.feed;
+    const limit = { maxBytes, service, what: `feed ${safeUrl(address)}`, hint: `raise maxBytes on that source (now ${formatBytes(maxBytes)}) if it is expected` };
+    const body = await readBody(response, limit, address, signal);
+    const origin = { url: address, source: sourceName };
     let items: FeedItem[];
     try {
-      items = source.type === "json" ? parseJsonFeed(body, source, origin) : parseXmlFeed(body, origin);
+      items = source.type === "json" ? parseJsonFeed(body, source, origin, source.maxItems) : parseXmlFeed(body, origin, source.maxItems);
     } catch (error) {
-      throw new ServiceError(service, `${errorMessage(error)} (${safeUrl(source.url)})`);
+      throw new ServiceError(service, `${errorMessage(error)} (${safeUrl(address)})`);
     }
     const entry: CachedFeed = { items };
     const etag = response.headers.get("etag");
@@ -95,8 +107,39 @@ export function createMemoryHttpCache(): HttpCache & { entries: Map<string, Cach
  */
 function cacheKey(source: FeedSource, url: URL): string {
   const mapping = source.type === "json" ? [source.itemsPath ?? null, source.fields ?? null] : [];
-  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping]);
+  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping, ...(source.maxItems ? [source.maxItems] : [])]);
   return `feed:${url.host}${url.pathname}:${createHash("sha256").update(shape).digest("hex").slice(0, 16)}`;
+}
+
+/**
+ * Headers from `headersEnv` (values read from the environment, registered as secrets so no log or
+ * error shows them) and Basic auth from URL userinfo; a named variable that is unset is a clear error.
+ */
+function credentialHeaders(source: FeedSource, url: URL, env: Env, service: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+    registerSecret(url.password ? decodeURIComponent(url.password) : undefined);
+    const basic = Buffer.from(pair).toString("base64");
+    registerSecret(basic);
+    headers["authorization"] = `Basic ${basic}`;
+  }
+  for (const [name, variable] of Object.entries(source.headersEnv ?? {})) {
+    const value = env[variable];
+    if (!value) throw new ServiceError(service, `headersEnv.${name} names ${variable}, which is not set; set it in the environment (or .env)`);
+    registerSecret(value);
+    headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/** The URL without `user:pass@`: what is fetched, shown and used to resolve an item's relative links. */
+export function withoutUserinfo(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  copy.username = "";
+  copy.password = "";
+  return copy.href;
 }
 
 function httpUrl(text: string): URL | undefined {
@@ -109,13 +152,14 @@ function httpUrl(text: string): URL | undefined {
 }
 
 /** Decodes with the declared charset (header, then the XML declaration); `Response.text()` assumes UTF-8. */
-async function readBody(response: Response, service: string, url: string, signal: AbortSignal): Promise<string> {
+async function readBody(response: Response, limit: Parameters<typeof readBodyLimited>[1], url: string, signal: AbortSignal): Promise<string> {
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await response.arrayBuffer());
+    bytes = await readBodyLimited(response, limit);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
-    throw new ServiceError(service, `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, undefined, true);
+    if (error instanceof ServiceError) throw error;
+    throw new ServiceError(limit.service, `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, undefined, true);
   }
   const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
   const charset =

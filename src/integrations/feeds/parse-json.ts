@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import type { FeedItem, SourceSpec } from "../../types.ts";
-import { decodeEntities, fallbackId, htmlToText, resolveUrl, toFeedItem, type FeedOrigin } from "./parse-xml.ts";
+import { decodeEntities, DEFAULT_MAX_ITEMS, fallbackId, htmlToText, resolveUrl, toFeedItem, type FeedOrigin } from "./parse-xml.ts";
 
 export type JsonFeedSpec = Pick<Extract<SourceSpec, { type: "json" }>, "itemsPath" | "fields">;
 type FieldName = "id" | "title" | "url" | "summary" | "publishedAt";
@@ -22,14 +22,14 @@ const jsonObject = z.record(z.string(), z.unknown());
 const scalar = z.union([z.string(), z.number()]);
 
 /** Parses the body; throws a message (without the source's name) that says what is wrong and where. */
-export function parseJsonFeed(body: string, spec: JsonFeedSpec, origin: FeedOrigin): FeedItem[] {
+export function parseJsonFeed(body: string, spec: JsonFeedSpec, origin: FeedOrigin, maxItems = DEFAULT_MAX_ITEMS): FeedItem[] {
   let root: unknown;
   try {
     root = JSON.parse(body);
   } catch (error) {
     throw new Error(`not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return findItems(root, spec.itemsPath).map((raw, index) => {
+  return findItems(root, spec.itemsPath).slice(0, maxItems).map((raw, index) => {
     const parsed = jsonObject.safeParse(raw);
     if (!parsed.success) throw new Error(`item ${index} is ${describe(raw)}, not an object`);
     return jsonItem(parsed.data, index, spec.fields ?? {}, origin);

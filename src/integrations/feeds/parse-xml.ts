@@ -13,11 +13,13 @@ export interface FeedOrigin {
 }
 
 export const SUMMARY_MAX_CHARS = 500;
+/** Items read from one feed when its source sets no `maxItems`: a feed is newest first, and a digest needs few. */
+export const DEFAULT_MAX_ITEMS = 100;
 
 type XmlNode = Record<string, unknown>;
 
 /** Parses a feed body; throws "not valid RSS/Atom: …" when it is not well-formed or not a feed. */
-export function parseXmlFeed(xml: string, origin: FeedOrigin): FeedItem[] {
+export function parseXmlFeed(xml: string, origin: FeedOrigin, maxItems = DEFAULT_MAX_ITEMS): FeedItem[] {
   const verdict = XMLValidator.validate(xml);
   if (verdict !== true) {
     const { msg, line, col } = verdict.err;
@@ -25,11 +27,11 @@ export function parseXmlFeed(xml: string, origin: FeedOrigin): FeedItem[] {
   }
   const doc = createParser().parse(xml) as XmlNode;
   const rss = doc["rss"];
-  if (isNode(rss)) return toItems(child(rss, "channel")?.["item"], (raw) => rssItem(raw, origin));
+  if (isNode(rss)) return toItems(child(rss, "channel")?.["item"], (raw) => rssItem(raw, origin), maxItems);
   const rdf = doc["rdf:RDF"];
-  if (isNode(rdf)) return toItems(rdf["item"], (raw) => rssItem(raw, origin));
+  if (isNode(rdf)) return toItems(rdf["item"], (raw) => rssItem(raw, origin), maxItems);
   const feed = doc["feed"];
-  if (isNode(feed)) return toItems(feed["entry"], (raw) => atomEntry(raw, origin));
+  if (isNode(feed)) return toItems(feed["entry"], (raw) => atomEntry(raw, origin), maxItems);
   const root = Object.keys(doc).find((key) => !key.startsWith("?") && !key.startsWith("!"));
   throw new Error(`not valid RSS/Atom: the root element is ${root ? `<${root}>` : "missing"}, expected <rss>, <feed> or <rdf:RDF>`);
 }
@@ -47,9 +49,9 @@ function createParser(): XMLParser {
   });
 }
 
-function toItems(list: unknown, map: (raw: XmlNode) => FeedItem): FeedItem[] {
+function toItems(list: unknown, map: (raw: XmlNode) => FeedItem, maxItems: number): FeedItem[] {
   // A lone <item> parses to an object, not a list of one; an empty <item/> to "", which carries nothing.
-  return asArray(list).filter(isNode).map(map);
+  return asArray(list).filter(isNode).slice(0, maxItems).map(map);
 }
 
 function rssItem(raw: XmlNode, origin: FeedOrigin): FeedItem {
@@ -150,17 +152,76 @@ export function decodeEntities(text: string): string {
   });
 }
 
-const BLOCK_TAG = /<\/?(?:p|div|br|hr|li|ul|ol|h[1-6]|tr|td|th|table|blockquote|pre|section|article|figure|figcaption)\b[^>]*>/gi;
+const BLOCK_TAGS = new Set(["p", "div", "br", "hr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "blockquote", "pre", "section", "article", "figure", "figcaption"]);
+/** More markup than any summary needs: a description is cut to this before it is read. */
+export const HTML_INPUT_MAX_CHARS = 64 * 1024;
 
-/** HTML to one line of plain text; `a < b` survives because a tag must start with a letter. */
+/**
+ * HTML to one line of plain text, in one pass: each construct's closer is searched for once, and a
+ * missing closer ends the scan (the rest is inside that construct), so an input full of unclosed
+ * `<p`, `<!--` or `<![CDATA[` costs linear time instead of a search from every opener. `a < b`
+ * survives because a tag must start with a letter (or `/` and a letter).
+ */
 export function htmlToText(html: string): string {
-  const text = html
-    .replace(/<!\[CDATA\[([\s\S]*?)\]\]>/g, "$1")
-    .replace(/<!--[\s\S]*?-->/g, "")
-    .replace(/<(script|style)\b[\s\S]*?<\/\1\s*>/gi, " ")
-    .replace(BLOCK_TAG, " ")
-    .replace(/<\/?[a-z][^>]*>/gi, "");
-  return decodeEntities(text).replace(/\s+/g, " ").trim();
+  const input = html.length > HTML_INPUT_MAX_CHARS ? html.slice(0, HTML_INPUT_MAX_CHARS) : html;
+  const out: string[] = [];
+  let i = 0;
+  let textStart = 0;
+  const flush = (end: number) => {
+    if (end > textStart) out.push(input.slice(textStart, end));
+  };
+  while (i < input.length) {
+    const lt = input.indexOf("<", i);
+    if (lt < 0) break;
+    const next = input.charCodeAt(lt + 1);
+    if (input.startsWith("<!--", lt)) {
+      flush(lt);
+      const end = input.indexOf("-->", lt + 4);
+      if (end < 0) return finish(out, "");
+      i = textStart = end + 3;
+    } else if (input.startsWith("<![CDATA[", lt)) {
+      flush(lt);
+      const end = input.indexOf("]]>", lt + 9);
+      const inner = input.slice(lt + 9, end < 0 ? input.length : end);
+      out.push(inner);
+      if (end < 0) return finish(out, "");
+      i = textStart = end + 3;
+    } else if (isLetter(next) || (next === 0x2f /* / */ && isLetter(input.charCodeAt(lt + 2)))) {
+      flush(lt);
+      const end = input.indexOf(">", lt + 1);
+      // No `>` anywhere after: the rest is one unfinished tag, which shows nothing.
+      if (end < 0) return finish(out, "");
+      const name = tagName(input, next === 0x2f ? lt + 2 : lt + 1);
+      if (BLOCK_TAGS.has(name)) out.push(" ");
+      i = textStart = end + 1;
+      if ((name === "script" || name === "style") && next !== 0x2f) {
+        const close = new RegExp(`</${name}\\s*>`, "gi");
+        close.lastIndex = i;
+        const found = close.exec(input);
+        if (!found) return finish(out, "");
+        out.push(" ");
+        i = textStart = found.index + found[0].length;
+      }
+    } else {
+      i = lt + 1;
+    }
+  }
+  flush(input.length);
+  return finish(out, "");
+}
+
+function finish(parts: string[], tail: string): string {
+  return decodeEntities(parts.join("") + tail).replace(/\s+/g, " ").trim();
+}
+
+function isLetter(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);
+}
+
+function tagName(text: string, from: number): string {
+  let end = from;
+  while (end < text.length && end - from < 16 && /[A-Za-z0-9]/.test(text[end] as string)) end++;
+  return text.slice(from, end).toLowerCase();
 }
 
 /** Cuts at a word boundary and says so with an ellipsis. */

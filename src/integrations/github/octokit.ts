@@ -19,6 +19,8 @@ const RETRIES = 3;
 /** A server asking for a longer pause fails the step (retryably) instead of holding the run. */
 const MAX_WAIT_MS = 60_000;
 const MAX_RATE_LIMIT_RETRIES = 1;
+/** One request (each retry is another) that has not answered by then is aborted, connection closed. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 export type { Octokit };
 const GitHubOctokit = Octokit.plugin(retry, throttling);
@@ -31,7 +33,7 @@ interface ErrorShape {
   request?: { request?: { retryCount?: number } };
 }
 
-export function createOctokit(options: { env: Env; signal?: AbortSignal; log: Logger; throttle?: boolean }): Octokit {
+export function createOctokit(options: { env: Env; signal?: AbortSignal; log: Logger; throttle?: boolean; timeoutMs?: number; fetch?: typeof fetch }): Octokit {
   // SUNDIAL_GITHUB_THROTTLE=off drops the client-side spacing of writes (about a second each), for
   // GitHub Enterprise servers without secondary rate limits and for tests against the emulator.
   const { env, signal, throttle = env.SUNDIAL_GITHUB_THROTTLE !== "off" } = options;
@@ -44,7 +46,7 @@ export function createOctokit(options: { env: Env; signal?: AbortSignal; log: Lo
   const octokit = new GitHubOctokit({
     auth: env.GITHUB_TOKEN || undefined,
     baseUrl: (env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
-    request: { signal },
+    request: { signal, fetch: timedFetch(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Octokit logs every request at info and every failure at error; our own errors report failures.
     log: { debug: () => undefined, info: (message: string) => log.debug(message), warn: (message: string) => log.warn(message), error: (message: string) => log.debug(message) },
     // Every status reaches `retryRequest` below, which decides; delays there are in milliseconds.
@@ -61,6 +63,24 @@ export function createOctokit(options: { env: Env; signal?: AbortSignal; log: Lo
     return retryRequest(error, retries, wait);
   };
   return octokit;
+}
+
+/**
+ * `fetch` with a per-request timeout: Octokit has none, and a server that accepts the connection and
+ * never answers would hold the run until its own timeout. The timeout surfaces as a network error
+ * (retried like one); the caller's abort stays an AbortError.
+ */
+function timedFetch(inner: typeof fetch, timeoutMs: number): typeof fetch {
+  return async (input, init = {}) => {
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const signal = init.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    try {
+      return await inner(input, { ...init, signal });
+    } catch (error) {
+      if (timeout.aborted && !init.signal?.aborted) throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      throw error;
+    }
+  };
 }
 
 /** Milliseconds to wait before retrying, or null when retrying cannot help or would wait too long. */

@@ -35,15 +35,17 @@ const pullSchema = z.object({
   merged_at: z.string().nullish(),
 });
 
-export function createGitHubSource(options: { env: Env; signal: AbortSignal; log: Logger; throttle?: boolean; now?: () => number }) {
-  const { env, signal, log, throttle } = options;
+export function createGitHubSource(options: { env: Env; signal: AbortSignal; log: Logger; throttle?: boolean; now?: () => number; timeoutMs?: number }) {
+  const { env, log, throttle, timeoutMs } = options;
   const now = options.now ?? Date.now;
 
-  return async function fetchGitHub(source: GitHubSourceSpec, opts: { since?: string | null } = {}): Promise<FeedItem[]> {
+  /** `opts.signal` aborts this one fetch (a source's own timeout); `options.signal` aborts them all. */
+  return async function fetchGitHub(source: GitHubSourceSpec, opts: { since?: string | null; signal?: AbortSignal } = {}): Promise<FeedItem[]> {
+    const signal = opts.signal ? AbortSignal.any([options.signal, opts.signal]) : options.signal;
     const { owner, repo } = parseRepo(source.repo);
     const sinceMs = opts.since ? Date.parse(opts.since) : now() - DEFAULT_WINDOW_MS;
     if (Number.isNaN(sinceMs)) throw new NonRetryableError(`${GITHUB}: "${opts.since}" is not an ISO time for since`);
-    const octokit = createOctokit({ env, signal, log, throttle });
+    const octokit = createOctokit({ env, signal, log, throttle, ...(timeoutMs ? { timeoutMs } : {}) });
     const where = `${owner}/${repo}`;
     const context = { signal, secret: env.GITHUB_TOKEN };
     const label = source.name ?? source.repo;
@@ -100,8 +102,27 @@ async function collectPages<T>(fetchPage: (page: number) => Promise<T[]>, isOld:
   return all;
 }
 
+/** More than any summary needs, even after template comments are dropped: a body is cut to this first. */
+const BODY_INPUT_MAX_CHARS = 64 * 1024;
+
 function trimmed(body: string | null | undefined): string | undefined {
-  const text = body?.replace(/<!--[\s\S]*?-->/g, "").trim();
+  const text = body ? withoutComments(body.slice(0, BODY_INPUT_MAX_CHARS)).trim() : undefined;
   if (!text) return undefined;
   return text.length > SUMMARY_CHARS ? `${text.slice(0, SUMMARY_CHARS).trimEnd()}…` : text;
+}
+
+/** Drops `<!-- … -->` in one pass; an unclosed comment runs to the end (a lazy regex would search from every opener). */
+function withoutComments(text: string): string {
+  const parts: string[] = [];
+  let from = 0;
+  for (;;) {
+    const open = text.indexOf("<!--", from);
+    if (open < 0) break;
+    parts.push(text.slice(from, open));
+    const close = text.indexOf("-->", open + 4);
+    if (close < 0) return parts.join("");
+    from = close + 3;
+  }
+  parts.push(text.slice(from));
+  return parts.join("");
 }

@@ -6,6 +6,7 @@ import { formatDuration } from "../../config/duration.ts";
 import { NonRetryableError, ServiceError } from "../../errors.ts";
 import type { Env, ImageGenerator } from "../../types.ts";
 import { fetchWithRetry } from "../http.ts";
+import { BODY_LIMITS, readBodyLimited } from "../http-body.ts";
 
 const SERVICE = "Leonardo";
 const DEFAULT_API_URL = "https://cloud.leonardo.ai";
@@ -16,6 +17,8 @@ const DEFAULT_SIZE = { width: 1344, height: 768 };
 const MAX_POLL_GAP_MS = 15_000;
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+/** Where Leonardo serves generated images; the API's own host and LEONARDO_IMAGE_HOSTS are added. */
+const CDN_HOST = "cdn.leonardo.ai";
 
 const createdSchema = z.object({ sdGenerationJob: z.object({ generationId: z.string().min(1) }) });
 const generationSchema = z.object({
@@ -36,6 +39,9 @@ export interface LeonardoOptions {
   /** How long a generation may take before it is given up on. Default 3 min. */
   maxWaitMs?: number;
   fetch?: typeof fetch;
+  /** Bytes an API answer may have (default 1 MB) and an image (default 20 MB). */
+  maxJsonBytes?: number;
+  maxImageBytes?: number;
 }
 
 export function createLeonardo(options: LeonardoOptions): ImageGenerator {
@@ -43,11 +49,13 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   const api = `${(options.env.LEONARDO_API_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, "")}/api/rest/v1`;
   const { signal, log, pollIntervalMs = 2000, maxWaitMs = 180_000 } = options;
   const http = { signal, ...(options.fetch ? { fetch: options.fetch } : {}) };
+  const { maxJsonBytes = BODY_LIMITS.json, maxImageBytes = BODY_LIMITS.image } = options;
+  const imageHosts = new Set([new URL(api).host, CDN_HOST, ...(options.env.LEONARDO_IMAGE_HOSTS ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)]);
 
   async function callApi<T>(what: string, path: string, init: RequestInit, schema: z.ZodType<T>, apiKey: string): Promise<T> {
     const headers = { accept: "application/json", authorization: `Bearer ${apiKey}`, ...(init.body ? { "content-type": "application/json" } : {}) };
     const response = await fetchWithRetry(SERVICE, `${api}${path}`, { ...init, headers }, http);
-    const text = await response.text();
+    const text = new TextDecoder().decode(await readBodyLimited(response, { maxBytes: maxJsonBytes, service: SERVICE, what }));
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -84,9 +92,14 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   }
 
   async function download(url: string): Promise<Uint8Array> {
+    // The URL comes from an answer: only Leonardo's own hosts are fetched, never an address it names.
+    const target = new URL(url);
+    if (!imageHosts.has(target.host.toLowerCase()) || (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)) {
+      throw new ServiceError(SERVICE, `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there`);
+    }
     // The image lives on a CDN: the key is not sent there.
     const response = await fetchWithRetry(SERVICE, url, {}, http);
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await readBodyLimited(response, { maxBytes: maxImageBytes, service: SERVICE, what: `the image at ${target.pathname}` });
     if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) {
       throw new ServiceError(SERVICE, `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`);
     }

@@ -14,11 +14,19 @@ import { z } from "zod";
 import { errorMessage, NonRetryableError, ServiceError } from "../../errors.ts";
 import type { Env, Sources, TranscriptSegment, Video } from "../../types.ts";
 import { fetchWithRetry } from "../http.ts";
+import { BODY_LIMITS, readBodyLimited } from "../http-body.ts";
 
 const SERVICE = "YouTube";
 const DEFAULT_BASE_URL = "https://www.youtube.com";
 /** The test youtube-transcript itself uses to tell srv3 (milliseconds) from classic XML (seconds). */
 const SRV3_PARAGRAPH = /<p\s+t="\d+"\s+d="\d+"/;
+/**
+ * What YouTube serves a server it suspects instead of the watch page: "Sign in to confirm you're not
+ * a bot" (LOGIN_REQUIRED with that reason; "confirm your age" is the video's own, final), a
+ * reCAPTCHA, or a consent page. youtube-transcript would read each as
+ * "captions disabled" or "video unavailable", which the blog skill stores as a final answer.
+ */
+const BOT_CHECK = [/confirm you(?:’|'|&#39;|\\u2019)re not a bot/i, /class="g-recaptcha"/, /unusual traffic from your computer network/i, /action="https:\/\/consent\.youtube\.com/];
 
 /** The video has no captions (disabled, none in the language asked for, or the video is gone). */
 export class NoTranscriptError extends NonRetryableError {
@@ -37,6 +45,8 @@ export interface YouTubeOptions {
   signal: AbortSignal;
   log: Logger;
   fetch?: typeof fetch;
+  /** Further attempts after a 429, 5xx or network error; default 3. */
+  retries?: number;
 }
 
 export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
@@ -51,19 +61,20 @@ export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
       options.log.debug({ channelId }, "fetching YouTube channel feed");
       let response: Response;
       try {
-        response = await fetchWithRetry(SERVICE, url, {}, { signal: options.signal, fetch: innerFetch });
+        response = await fetchWithRetry(SERVICE, url, {}, { signal: options.signal, fetch: innerFetch, retries: options.retries });
       } catch (error) {
         if (error instanceof ServiceError && error.status === 404) {
           throw new ServiceError(SERVICE, `channel ${channelId} not found (its feed answered 404); check the channel id`, 404);
         }
         throw error;
       }
-      return parseChannelFeed(await response.text(), channelId);
+      const body = await readBodyLimited(response, { maxBytes: BODY_LIMITS.feed, service: SERVICE, what: `the feed of channel ${channelId}` });
+      return parseChannelFeed(new TextDecoder().decode(body), channelId);
     },
 
     async transcript(videoId, lang) {
       const caption = { inMilliseconds: false };
-      const youtubeFetch = rewritingFetch(base, innerFetch, options.signal, (body) => {
+      const youtubeFetch = rewritingFetch(videoId, base, { fetch: innerFetch, retries: options.retries }, options.signal, (body) => {
         caption.inMilliseconds = SRV3_PARAGRAPH.test(body);
       });
       options.log.debug({ videoId, lang }, "fetching YouTube transcript");
@@ -95,16 +106,41 @@ function seconds(value: number): number {
  * `*.youtube.com`, so the host can only be changed here, after its checks: every YouTube URL goes to
  * the configured base instead, with retries. Caption bodies are read on the way to learn their format.
  */
-function rewritingFetch(base: URL | null, inner: typeof fetch, signal: AbortSignal, onCaptions: (body: string) => void): typeof fetch {
+function rewritingFetch(videoId: string, base: URL | null, inner: { fetch: typeof fetch; retries?: number }, signal: AbortSignal, onCaptions: (body: string) => void): typeof fetch {
   return async (input, init) => {
     const original = new URL(input instanceof Request ? input.url : String(input));
     const target = base && isYouTubeHost(original.hostname) ? rebase(original, base) : original.href;
-    const response = await fetchWithRetry(SERVICE, target, init ?? {}, { signal, fetch: inner });
-    if (original.pathname === "/watch" || original.pathname.startsWith("/youtubei/")) return response;
-    const body = await response.text();
-    onCaptions(body);
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const response = await fetchWithRetry(SERVICE, target, init ?? {}, { signal, ...inner });
+    const page = original.pathname === "/watch" || original.pathname.startsWith("/youtubei/");
+    // Every body is read here, with a limit, so youtube-transcript never reads one without.
+    const what = page ? `the page of video ${videoId}` : `the captions of video ${videoId}`;
+    const body = new TextDecoder().decode(await readBodyLimited(response, { maxBytes: BODY_LIMITS.page, service: SERVICE, what }));
+    if (original.pathname === "/watch" && (isConsentHost(response.url) || BOT_CHECK.some((pattern) => pattern.test(body)))) {
+      // Retryable: the check is about this server's address at this time, not about the video.
+      throw new ServiceError(SERVICE, `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`, 429, true);
+    }
+    if (!page) onCaptions(body);
+    return new Response(page ? body : linearCaptions(body), { status: response.status, statusText: response.statusText, headers: response.headers });
   };
+}
+
+/**
+ * youtube-transcript reads srv3 paragraphs with a lazy `<p …>([\s\S]*?)</p>` regex: every opener
+ * with no `</p>` after it scans the rest of the body, quadratic on a track full of unclosed `<p`.
+ * Cut after the last `</p>`: each opener left then stops at the next closer, and the scan is linear.
+ */
+function linearCaptions(body: string): string {
+  if (!SRV3_PARAGRAPH.test(body)) return body;
+  const last = body.lastIndexOf("</p>");
+  return last < 0 ? "" : body.slice(0, last + 4);
+}
+
+function isConsentHost(url: string): boolean {
+  try {
+    return new URL(url).hostname.startsWith("consent.");
+  } catch {
+    return false;
+  }
 }
 
 function isYouTubeHost(hostname: string): boolean {
