@@ -8,6 +8,7 @@ import type { ResolvedJob } from "../config/load.ts";
 import { parseJson, zodProblems } from "../config/load.ts";
 import { formatProblem, UsageError } from "../errors.ts";
 import { formatDuration, parseDuration } from "../config/duration.ts";
+import { stripControls } from "../util/terminal-text.ts";
 
 function adHocJob(skill: string): ResolvedJob {
   return {
@@ -84,7 +85,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
     onStep: interactive
       ? (_runId, event) => {
           const mark = { running: "▸", succeeded: "✓", failed: "✗", reused: "↺" }[event.status] ?? "·";
-          process.stderr.write(`  ${mark} ${event.id}${event.ms !== undefined ? ` (${formatDuration(event.ms)})` : event.status === "reused" ? " (stored result reused)" : ""}\n`);
+          process.stderr.write(`  ${mark} ${stripControls(event.id)}${event.ms !== undefined ? ` (${formatDuration(event.ms)})` : event.status === "reused" ? " (stored result reused)" : ""}\n`);
         }
       : undefined,
   });
@@ -93,7 +94,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const [claim] = await store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor: requested, trigger: "manual", overlap: job.overlap, dryRun: Boolean(options.dryRun) }], app.owner, requested);
   if (!claim || claim.status === "duplicate") throw new Error("the run could not be recorded");
   if (claim.status === "skipped") {
-    process.stderr.write(`run #${claim.runId} skipped: ${claim.reason}\n`);
+    process.stderr.write(`run #${claim.runId} skipped: ${app.scrub(stripControls(claim.reason))}\n`);
     return;
   }
   if (claim.status === "queued") {
@@ -111,7 +112,8 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const outcome = await runner.execute({ runId: claim.runId, job, skill, scheduledFor: requested, attempt: 1, claimedRunning: claim.status === "running", dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
-  const detail = outcome.reason ?? outcome.error ?? "";
+  // The error is text from outside: secrets and terminal escapes out before it reaches the terminal.
+  const detail = app.scrub(stripControls(outcome.reason ?? outcome.error ?? ""));
   process.stderr.write(`run #${claim.runId} ${outcome.status}${detail ? `: ${detail}` : ""} — npx sundial show ${claim.runId}\n`);
   app.close();
   process.exitCode = outcome.status === "succeeded" || outcome.status === "skipped" ? 0 : 1;

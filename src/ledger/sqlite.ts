@@ -8,6 +8,7 @@ import Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
+import { stripControls } from "../util/terminal-text.ts";
 import { WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
 
 const ACTIVE = "('queued','running','retrying')";
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
 
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RunStore {
   const scrub = options.scrub ?? ((text: string) => text);
+  // Errors and reasons are printed by `runs`/`show`: no terminal escapes from an error body get stored.
+  const storedText = (text: string) => scrub(stripControls(text));
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -169,13 +172,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       q.markRunning.run(attempt, now, runId);
     },
     async markRetrying(runId, attempt, error) {
-      db.prepare(`UPDATE runs SET status = 'retrying', attempt = ?, error = ? WHERE id = ?`).run(attempt, scrub(error), runId);
+      db.prepare(`UPDATE runs SET status = 'retrying', attempt = ?, error = ? WHERE id = ?`).run(attempt, storedText(error), runId);
     },
     async finishRun(runId, outcome, now) {
       q.finishRun.run(
         outcome.status,
-        outcome.reason ?? null,
-        outcome.error ? scrub(outcome.error) : null,
+        outcome.reason ? storedText(outcome.reason) : null,
+        outcome.error ? storedText(outcome.error) : null,
         now,
         runId,
       );
@@ -206,7 +209,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       q.finishStep.run(now, result === undefined ? null : scrub(encodeValue(result)), runId, stepId);
     },
     async failStep(runId, stepId, error, now) {
-      q.failStep.run(now, scrub(error), runId, stepId);
+      q.failStep.run(now, storedText(error), runId, stepId);
     },
     async copyFinishedSteps(fromRunId, toRunId) {
       return db
