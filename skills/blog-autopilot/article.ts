@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { NonRetryableError, z } from "sundial";
+import { createPromptFence, NonRetryableError, z } from "sundial";
 import type { Video } from "sundial";
 
 export const articleSchema = z.object({
@@ -70,19 +70,24 @@ export interface PromptInput {
   maxTranscriptChars: number;
 }
 
-export function articlePrompt(input: PromptInput, template = readPrompt("article.md")): string {
+/**
+ * The request for one article. The video's title, description and transcript are anyone's words:
+ * each is fenced with a per-call token it cannot close ({{fence}} in the template names it).
+ */
+export function articlePrompt(input: PromptInput, template = readPrompt("article.md"), fence = createPromptFence()): string {
   const { text, truncated } = shortenTranscript(input.transcript, input.maxTranscriptChars);
   return fillTemplate(
     template,
     {
-      title: input.video.title,
+      fence: fence.token,
+      title: fence.wrap("title", input.video.title.replace(/\s+/g, " ").trim()),
       url: videoUrl(input.video),
       published: input.video.publishedAt.slice(0, 10),
-      description: input.video.description?.trim() || "(none)",
+      description: fence.wrap("description", input.video.description?.trim() || "(none)"),
       voice: input.voice,
       audience: input.audience,
       truncated: truncated ? " (shortened: a middle part is left out, as marked)" : "",
-      transcript: text,
+      transcript: fence.wrap("transcript", text),
     },
     "article.md",
   );
