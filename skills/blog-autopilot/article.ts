@@ -6,6 +6,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createPromptFence, NonRetryableError, z } from "sundial";
 import type { Video } from "sundial";
+import { sanitizeArticleMarkdown } from "./sanitize.ts";
 
 export const articleSchema = z.object({
   title: z.string().min(1).describe("the article's title: specific and honest, at most about 70 characters"),
@@ -114,8 +115,8 @@ export function tidyTags(tags: readonly string[]): string[] {
 
 /**
  * The body as the blog needs it: no front matter or title heading of its own (the blog renders the
- * title), other top-level headings made sections, and a link to the source video at the end when
- * the model left it out.
+ * title), other top-level headings made sections, a link to the source video at the end when the
+ * model left it out, and no raw HTML or non-http(s) link (see sanitize.ts).
  */
 export function tidyMarkdown(markdown: string, video: Video): string {
   let body = markdown.replace(/\r\n?/g, "\n").trim();
@@ -134,7 +135,8 @@ export function tidyMarkdown(markdown: string, video: Video): string {
   const url = videoUrl(video);
   const linked = body.includes(url) || body.includes(`youtu.be/${video.id}`) || body.includes(`v=${video.id}`);
   if (!linked) body += `\n\n---\n\n*This article is based on the video [${video.title.replace(/[[\]]/g, "")}](${url}).*`;
-  return `${body}\n`;
+  // Last, so the video's title in the closing line is sanitized too: the model writes from anyone's words.
+  return `${sanitizeArticleMarkdown(body).trim()}\n`;
 }
 
 /** The article as published: one-line title and description, tidy tags and body. */
