@@ -3,7 +3,7 @@
  * deliveries of error text, CLI output): the values of secret environment variables, also in their
  * JSON-escaped and URL-encoded forms, and the userinfo of every URL (`https://user:pass@host`).
  */
-import type { Env } from "../types.ts";
+import type { Env, Output } from "../types.ts";
 
 const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|WEBHOOK|CREDENTIAL)/i;
 const MIN_SECRET_CHARS = 6;
@@ -77,4 +77,20 @@ export function createGrowingScrubber(env: Env): SecretScrubber {
     if (names.size !== before) current = createScrubber(env, names);
   };
   return scrub;
+}
+
+/**
+ * An output with its text scrubbed (title, summary, markdown, links, text files): a skill that
+ * delivers an error ("could not read: …") or quotes a URL cannot send a secret or a URL's userinfo.
+ * Binary files and the `onDelivered` callback are kept as they are.
+ */
+export function scrubOutput(output: Output, scrub: Scrub): Output {
+  return {
+    ...output,
+    title: scrub(output.title),
+    markdown: scrub(output.markdown),
+    ...(output.summary !== undefined ? { summary: scrub(output.summary) } : {}),
+    ...(output.links ? { links: output.links.map((link) => ({ title: scrub(link.title), url: scrub(link.url) })) } : {}),
+    ...(output.files ? { files: output.files.map((file) => (typeof file.content === "string" ? { ...file, content: scrub(file.content) } : file)) } : {}),
+  };
 }
