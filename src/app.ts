@@ -13,7 +13,8 @@ import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
-import { createLogger, createScrubber, type Scrub } from "./log.ts";
+import { createLogger } from "./log.ts";
+import { createGrowingScrubber, type Scrub } from "./util/redact.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
 
 export interface App {
@@ -49,11 +50,18 @@ export interface AppOptions {
   logLevel?: string;
 }
 
+/** Every string value of a `webhookEnv` key, wherever it sits in schedules.json (valid or not). */
+function webhookEnvNames(value: unknown, depth = 0): string[] {
+  if (typeof value !== "object" || value === null || depth > 8) return [];
+  return Object.entries(value).flatMap(([key, inner]) => (key === "webhookEnv" && typeof inner === "string" ? [inner] : webhookEnvNames(inner, depth + 1)));
+}
+
 export function createApp(options: AppOptions = {}): App {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? loadEnv(cwd);
   const paths = pathsFrom(env, cwd);
-  const scrub = createScrubber(env);
+  // Grows with the `webhookEnv` names of schedules.json at each load: those values are secrets whatever their names.
+  const scrub = createGrowingScrubber(env);
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
@@ -75,6 +83,7 @@ export function createApp(options: AppOptions = {}): App {
       const relativePath = relative(cwd, paths.schedules);
       const shown = relativePath && !relativePath.startsWith("..") ? relativePath : paths.schedules;
       const read = readSchedules(paths.schedules, shown);
+      scrub.addSecretNames(webhookEnvNames("schedules" in read ? read.schedules : read.raw));
       if ("problems" in read) {
         const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env, adapters);
         const problems = [...read.problems, ...jobProblems, ...skillSet.problems];
@@ -94,6 +103,7 @@ export function createApp(options: AppOptions = {}): App {
         integrations: async (request) => createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
+        scrub,
         onStep: runnerOptions.onStep,
       });
     },

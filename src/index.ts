@@ -5,4 +5,8 @@
 export { defineSkill, skip } from "./skill/define.ts";
 export { isRetryable, NonRetryableError, ServiceError } from "./errors.ts";
 export { z } from "zod";
+// For skills that put outside text where readers see it (see each module).
+export { escapeDiscordText } from "./util/discord-escape.ts";
+export { stripUrlUserinfo } from "./util/redact.ts";
+export { createPromptFence, type PromptFence } from "./util/prompt-fence.ts";
 export type * from "./types.ts";

@@ -1,43 +1,18 @@
 /**
  * @module log — pino logs as JSON lines on stderr (pretty on a terminal), with every secret from
- * the environment replaced by "[redacted]" wherever it appears, including inside error messages.
+ * the environment replaced by "[redacted]" wherever it appears, including inside error messages
+ * (see util/redact.ts).
  */
 import { createRequire } from "node:module";
 import pino, { type Logger } from "pino";
-import type { Env } from "./types.ts";
+import type { Scrub } from "./util/redact.ts";
+import { escapeJsonControls, stripControlsInJson } from "./util/terminal-text.ts";
 
 /** pino-pretty (and its dependencies) is loaded only for a terminal, never by a daemon logging JSON. */
 const loadPretty = () => createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
 
-const SECRET_NAME = /(KEY|TOKEN|SECRET|PASSWORD|WEBHOOK|CREDENTIAL)/i;
-
-/** Values of environment variables that hold secrets, longest first (so no partial leaks). */
-export function secretValues(env: Env, extraNames: Iterable<string> = []): string[] {
-  const names = new Set([...Object.keys(env).filter((name) => SECRET_NAME.test(name)), ...extraNames]);
-  return [...names]
-    .map((name) => env[name])
-    .filter((value): value is string => typeof value === "string" && value.length >= 6)
-    .sort((a, b) => b.length - a.length);
-}
-
-export type Scrub = (text: string) => string;
-
-/** Values learnt to be secret while running (a feed's `headersEnv` values): every scrubber hides them too. */
-const registered = new Set<string>();
-
-export function registerSecret(value: string | undefined): void {
-  if (typeof value === "string" && value.length >= 6) registered.add(value);
-}
-
-export function createScrubber(env: Env, extraNames: Iterable<string> = []): Scrub {
-  const secrets = secretValues(env, extraNames);
-  return (text) => {
-    let out = text;
-    for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
-    for (const secret of registered) if (out.includes(secret)) out = out.split(secret).join("[redacted]");
-    return out;
-  };
-}
+// The redaction lives in a neutral module (the ledger, alerts and the CLI use it too); re-exported here for older imports.
+export { createScrubber, registerSecret, secretValues, type Scrub } from "./util/redact.ts";
 
 export interface LogOptions {
   level?: string;
@@ -50,9 +25,10 @@ export interface LogOptions {
 export function createLogger(options: LogOptions = {}): Logger {
   const scrub = options.scrub ?? ((text: string) => text);
   const sink = options.pretty ? loadPretty()({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" }) : null;
-  const write = options.write ?? ((line: string) => (sink ? sink.write(line) : process.stderr.write(line)));
+  // Log lines carry text from outside (error bodies): JSON keeps it exact but escaped, the pretty form loses its escapes.
+  const write = options.write ?? ((line: string) => (sink ? sink.write(stripControlsInJson(line)) : process.stderr.write(line)));
   return pino(
     { level: options.level ?? "info", base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ["*.apiKey", "*.token", "*.authorization", "*.headers.authorization"], censor: "[redacted]" } },
-    { write: (line: string) => write(scrub(line)) },
+    { write: (line: string) => write(escapeJsonControls(scrub(line))) },
   );
 }

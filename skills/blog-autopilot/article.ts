@@ -4,8 +4,9 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { NonRetryableError, z } from "sundial";
+import { createPromptFence, NonRetryableError, z } from "sundial";
 import type { Video } from "sundial";
+import { sanitizeArticleMarkdown } from "./sanitize.ts";
 
 export const articleSchema = z.object({
   title: z.string().min(1).describe("the article's title: specific and honest, at most about 70 characters"),
@@ -70,19 +71,24 @@ export interface PromptInput {
   maxTranscriptChars: number;
 }
 
-export function articlePrompt(input: PromptInput, template = readPrompt("article.md")): string {
+/**
+ * The request for one article. The video's title, description and transcript are anyone's words:
+ * each is fenced with a per-call token it cannot close ({{fence}} in the template names it).
+ */
+export function articlePrompt(input: PromptInput, template = readPrompt("article.md"), fence = createPromptFence()): string {
   const { text, truncated } = shortenTranscript(input.transcript, input.maxTranscriptChars);
   return fillTemplate(
     template,
     {
-      title: input.video.title,
+      fence: fence.token,
+      title: fence.wrap("title", input.video.title.replace(/\s+/g, " ").trim()),
       url: videoUrl(input.video),
       published: input.video.publishedAt.slice(0, 10),
-      description: input.video.description?.trim() || "(none)",
+      description: fence.wrap("description", input.video.description?.trim() || "(none)"),
       voice: input.voice,
       audience: input.audience,
       truncated: truncated ? " (shortened: a middle part is left out, as marked)" : "",
-      transcript: text,
+      transcript: fence.wrap("transcript", text),
     },
     "article.md",
   );
@@ -109,8 +115,8 @@ export function tidyTags(tags: readonly string[]): string[] {
 
 /**
  * The body as the blog needs it: no front matter or title heading of its own (the blog renders the
- * title), other top-level headings made sections, and a link to the source video at the end when
- * the model left it out.
+ * title), other top-level headings made sections, a link to the source video at the end when the
+ * model left it out, and no raw HTML or non-http(s) link (see sanitize.ts).
  */
 export function tidyMarkdown(markdown: string, video: Video): string {
   let body = markdown.replace(/\r\n?/g, "\n").trim();
@@ -129,7 +135,8 @@ export function tidyMarkdown(markdown: string, video: Video): string {
   const url = videoUrl(video);
   const linked = body.includes(url) || body.includes(`youtu.be/${video.id}`) || body.includes(`v=${video.id}`);
   if (!linked) body += `\n\n---\n\n*This article is based on the video [${video.title.replace(/[[\]]/g, "")}](${url}).*`;
-  return `${body}\n`;
+  // Last, so the video's title in the closing line is sanitized too: the model writes from anyone's words.
+  return `${sanitizeArticleMarkdown(body).trim()}\n`;
 }
 
 /** The article as published: one-line title and description, tidy tags and body. */

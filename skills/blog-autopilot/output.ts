@@ -5,6 +5,7 @@
 import { stringify } from "yaml";
 import type { Output, Receipt, Video } from "sundial";
 import { videoUrl, type Article } from "./article.ts";
+import { externalLinks, sanitizeArticleMarkdown } from "./sanitize.ts";
 
 /** Fields the skill sets itself; `frontMatter` params cannot replace them. */
 export const OWN_FIELDS = ["title", "date", "description", "tags", "image", "source"] as const;
@@ -90,8 +91,20 @@ export interface ArticleOutputInput {
 }
 
 /** One output per article: `<slug>.md` with front matter, and `<slug>.<ext>` beside it when there is an image. */
+/**
+ * For the pull request's reviewer: every link the article makes, as code (the real target, shown
+ * whole and not clickable), so a planted link is seen before the merge.
+ */
+export function linksForReview(markdown: string): string {
+  const links = externalLinks(markdown);
+  if (!links.length) return "External links in this article: none.";
+  return [`External links in this article (${links.length}; check each before merging):`, ...links.map((url) => `- \`${url.replace(/`/g, "%60")}\``)].join("\n");
+}
+
 export function articleOutput(input: ArticleOutputInput): Output {
-  const { video, article, slug, image } = input;
+  const { video, slug, image } = input;
+  // Sanitized again here: a draft kept from an earlier version of the skill may predate sanitize.ts.
+  const article = { ...input.article, markdown: sanitizeArticleMarkdown(input.article.markdown) };
   const imageFile = image ? `${slug}.${image.extension}` : undefined;
   const head = frontMatter({
     article,
@@ -106,7 +119,7 @@ export function articleOutput(input: ArticleOutputInput): Output {
     key: video.id,
     slug,
     title: article.title,
-    summary: input.note ? `${article.description}\n\n> ${input.note}` : article.description,
+    summary: [article.description, linksForReview(article.markdown), ...(input.note ? [`> ${input.note}`] : [])].join("\n\n"),
     markdown: article.markdown,
     files,
     ...(input.onDelivered ? { onDelivered: input.onDelivered } : {}),

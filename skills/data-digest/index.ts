@@ -7,7 +7,7 @@
 import { defineSkill, NonRetryableError, skip, type FeedItem, type Output } from "sundial";
 import { gatherSources, githubSince, type SourceFailure } from "./gather.ts";
 import { DataDigestParams, durationMs, requiredEnv } from "./params.ts";
-import { renderPlainList, renderPlan, type DigestFacts } from "./render.ts";
+import { plainText, renderPlainList, renderPlan, type DigestFacts } from "./render.ts";
 import { markDigested, readDigested, selectNewItems } from "./select.ts";
 import { askForDigest, refOf } from "./synthesize.ts";
 
@@ -63,11 +63,12 @@ export default defineSkill({
 
     const plan = await ctx.step("digest", () => askForDigest(ctx.claude, items, { focus: params.focus, audience: params.audience, maxTokens: params.maxTokens }));
     const byRef = new Map<string, FeedItem>(items.map((item, index) => [refOf(index), item]));
-    const headline = plan.title.replace(/\s+/g, " ").trim();
+    // The model's title and intro are plain text from what the sources said: escaped like its other lines.
+    const headline = plainText(plan.title, 200);
     return {
       ...output,
       title: headline ? `${params.title}: ${headline}` : output.title,
-      summary: plan.intro.replace(/\s+/g, " ").trim() || output.summary,
+      summary: plainText(plan.intro, 600) || output.summary,
       markdown: renderPlan(plan, byRef, facts),
     };
   },

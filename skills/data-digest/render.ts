@@ -3,7 +3,7 @@
  * item's real URL: from Claude's plan (themes of item ids) or, without Claude, as a plain list
  * grouped by source. Each item is one line, so a split between messages never breaks a link.
  */
-import type { FeedItem } from "sundial";
+import { escapeDiscordText, stripUrlUserinfo, type FeedItem } from "sundial";
 import type { SourceFailure } from "./gather.ts";
 import type { DigestPlan } from "./synthesize.ts";
 
@@ -31,25 +31,35 @@ export function escapeMarkdown(text: string): string {
 
 /** `[title](<url>)`: the angle brackets allow parentheses in the URL and keep Discord from previewing each link. */
 export function linkTo(item: FeedItem): string {
-  const title = escapeMarkdown(oneLine(item.title, TITLE_CHARS)) || "(untitled)";
+  // A URL in a title stays text (a zero-width space after its colon): the only link is the item's.
+  const title = escapeMarkdown(oneLine(item.title, TITLE_CHARS)).replace(/:\/\//g, ":\u200b//") || "(untitled)";
   if (!item.url || !/^https?:\/\//i.test(item.url)) return title;
   const url = item.url.replace(/[<>\s]/g, (char) => encodeURIComponent(char));
   return `[${title}](<${url}>)`;
 }
 
+/**
+ * The model's text (why, theme, title, intro) comes from what feeds and transcripts said: it is
+ * plain text, escaped so it can plant no link, mention or heading beside the items' real links.
+ */
+export function plainText(text: string, max: number): string {
+  return escapeDiscordText(oneLine(text, max));
+}
+
 export function itemLine(item: FeedItem, why?: string): string {
-  const comment = why ? oneLine(why, WHY_CHARS) : "";
+  const comment = why ? plainText(why, WHY_CHARS) : "";
   return `- ${linkTo(item)} (${escapeMarkdown(oneLine(item.source, 80))})${comment ? ` — ${comment}` : ""}`;
 }
 
 export function footer(facts: DigestFacts): string {
-  const lines = facts.failures.map((failure) => `Could not read: ${escapeMarkdown(failure.name)} (${escapeMarkdown(failure.cause)})`);
+  // A cause may quote the source's URL: its credentials (user:pass@) stay out of the digest.
+  const lines = facts.failures.map((failure) => `Could not read: ${escapeMarkdown(failure.name)} (${escapeMarkdown(stripUrlUserinfo(failure.cause))})`);
   if (facts.held > 0) lines.push(`${facts.held} more new item${facts.held === 1 ? "" : "s"} will come in the next digest.`);
   return lines.join("\n");
 }
 
 function section(heading: string, lines: readonly string[]): string {
-  return `### ${escapeMarkdown(oneLine(heading, 120))}\n${lines.join("\n")}`;
+  return `### ${plainText(heading, 120)}\n${lines.join("\n")}`;
 }
 
 /**

@@ -4,7 +4,7 @@
  * id; links are rendered by us from the items themselves.
  */
 import { readFileSync } from "node:fs";
-import { z, type ClaudeClient, type FeedItem } from "sundial";
+import { createPromptFence, z, type ClaudeClient, type FeedItem } from "sundial";
 
 export const DigestPlanSchema = z.object({
   title: z.string().describe("A short headline for this digest, naming its most important news; plain text"),
@@ -65,13 +65,22 @@ export function fillTemplate(template: string, values: Record<string, string>): 
   return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
 }
 
-export async function askForDigest(claude: ClaudeClient, items: readonly FeedItem[], request: DigestRequest): Promise<DigestPlan> {
-  const prompt = fillTemplate(readPrompt("digest.md"), {
+/**
+ * The request for `items`. The items are what the sources wrote (anyone can publish a feed), so
+ * they are fenced with a per-call token they cannot close; the template names it as {{fence}}.
+ */
+export function digestPrompt(items: readonly FeedItem[], request: Pick<DigestRequest, "focus" | "audience">, fence = createPromptFence()): string {
+  return fillTemplate(readPrompt("digest.md"), {
     focus: request.focus,
     audience: request.audience,
     count: String(items.length),
-    items: describeItems(items),
+    fence: fence.token,
+    items: fence.wrap("items", describeItems(items)),
   });
+}
+
+export async function askForDigest(claude: ClaudeClient, items: readonly FeedItem[], request: DigestRequest): Promise<DigestPlan> {
+  const prompt = digestPrompt(items, request);
   return claude.structured({
     system: readPrompt("system.md"),
     prompt,

@@ -1,13 +1,16 @@
 /** @module format — plain-text tables, costs and the step timeline that `show` prints. */
 import type { RunRecord, StepRecord } from "../types.ts";
 import { formatDuration } from "../config/duration.ts";
+import { stripControlsOneLine } from "../util/terminal-text.ts";
 
 export function formatCost(cost: number | null): string {
   if (cost === null) return "cost unknown";
   return `$${cost < 0.01 && cost > 0 ? cost.toFixed(4) : cost.toFixed(2)}`;
 }
 
-export function table(headers: string[], rows: string[][]): string {
+export function table(headers: string[], given: string[][]): string {
+  // Cells hold stored text from outside (errors, reasons): no escape can clear the screen or fake a row.
+  const rows = given.map((row) => row.map(stripControlsOneLine));
   // Every column but the last is capped, so one long reason cannot push the table off the screen.
   const widths = headers.map((header, i) => {
     const widest = Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length));
@@ -35,8 +38,9 @@ export function timeline(run: RunRecord, steps: StepRecord[], width = 40): strin
     const to = Math.max(from + 1, Math.min(width, Math.ceil(((e - start) / span) * width)));
     const bar = step.reusedFrom !== null ? " ".repeat(width) : `${" ".repeat(from)}${"█".repeat(to - from)}${" ".repeat(width - to)}`;
     const note = step.reusedFrom !== null ? `reused from #${step.reusedFrom}` : `${step.status} ${formatDuration(e - s)}`;
-    const name = step.id.length > nameWidth ? `${step.id.slice(0, nameWidth - 1)}…` : step.id.padEnd(nameWidth);
-    return `  ${name} │${bar}│ ${note}${step.error ? ` — ${step.error}` : ""}`;
+    const id = stripControlsOneLine(step.id);
+    const name = id.length > nameWidth ? `${id.slice(0, nameWidth - 1)}…` : id.padEnd(nameWidth);
+    return `  ${name} │${bar}│ ${note}${step.error ? ` — ${stripControlsOneLine(step.error)}` : ""}`;
   });
   return ["steps", ...lines, `  wall time ${formatDuration(end - start)} · sum of step times ${formatDuration(sum)}${sum > (end - start) * 1.05 ? " (steps ran in parallel)" : ""}`];
 }

@@ -5,9 +5,15 @@ import { formatProblem, UsageError } from "../errors.ts";
 import { Calendar } from "../schedule/calendar.ts";
 import { formatDuration } from "../config/duration.ts";
 import { formatCost, table, timeline } from "./format.ts";
+import { escapeJsonControls, stripControls } from "../util/terminal-text.ts";
 
-function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+/**
+ * JSON keeps stored text exact; JSON.stringify already writes C0 controls as \u escapes, and this
+ * writes the rest a terminal would act on (DEL, C1, bidi overrides) the same way.
+ */
+function printJson(value: unknown, scrub: (text: string) => string = (text) => text): void {
+  const json = escapeJsonControls(JSON.stringify(value, null, 2));
+  process.stdout.write(`${scrub(json)}\n`);
 }
 
 export async function listCommand(app: App, options: { json?: boolean }): Promise<void> {
@@ -54,12 +60,13 @@ export async function runsCommand(app: App, options: { job?: string; status?: st
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
   const runs = await app.store().listRuns({ job: options.job, status: options.status, limit });
   app.close();
-  if (options.json) return printJson({ runs });
+  // Rows written before a secret was known as one are scrubbed on the way out too.
+  if (options.json) return printJson({ runs }, app.scrub);
   if (!runs.length) {
     process.stdout.write("no runs recorded yet\n");
     return;
   }
-  process.stdout.write(table(["run", "job", "trigger", "status", "scheduled for", "lag", "took", "cost", "reason / error"], runs.map(runLine)));
+  process.stdout.write(app.scrub(table(["run", "job", "trigger", "status", "scheduled for", "lag", "took", "cost", "reason / error"], runs.map(runLine))));
 }
 
 export async function showCommand(app: App, id: string, options: { json?: boolean }): Promise<void> {
@@ -68,7 +75,7 @@ export async function showCommand(app: App, id: string, options: { json?: boolea
   const run = await app.store().getRun(runId);
   app.close();
   if (!run) throw new UsageError(`no run #${runId} in the ledger`);
-  if (options.json) return printJson(run);
+  if (options.json) return printJson(run, app.scrub);
   const lines = [
     `run #${run.id} · ${run.job} (${run.skill}) · ${run.trigger}${run.resumeOf ? ` of #${run.resumeOf}` : ""}${run.dryRun ? " · dry run" : ""}`,
     `status     ${run.status}${run.reason ? ` — ${run.reason}` : ""}`,
@@ -81,5 +88,6 @@ export async function showCommand(app: App, id: string, options: { json?: boolea
   if (run.error) lines.push(`error      ${run.error}`);
   for (const delivery of run.deliveries) lines.push(`delivered  ${delivery.to}${delivery.url ? ` ${delivery.url}` : ""}`);
   if (run.steps.length) lines.push("", ...timeline(run, run.steps));
-  process.stdout.write(`${lines.join("\n")}\n`);
+  // Stored text from outside (errors, reasons, step ids) is printed without its terminal escapes.
+  process.stdout.write(`${app.scrub(stripControls(lines.join("\n")))}\n`);
 }

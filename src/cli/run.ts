@@ -15,6 +15,7 @@ import { leaseMs } from "../config/env.ts";
 import { keepLeases } from "../run/lease.ts";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+import { stripControls } from "../util/terminal-text.ts";
 
 function adHocJob(skill: string): ResolvedJob {
   return {
@@ -96,7 +97,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
     onStep: interactive
       ? (_runId, event) => {
           const mark = { running: "▸", succeeded: "✓", failed: "✗", reused: "↺" }[event.status] ?? "·";
-          process.stderr.write(`  ${mark} ${event.id}${event.ms !== undefined ? ` (${formatDuration(event.ms)})` : event.status === "reused" ? " (stored result reused)" : ""}\n`);
+          process.stderr.write(`  ${mark} ${stripControls(event.id)}${event.ms !== undefined ? ` (${formatDuration(event.ms)})` : event.status === "reused" ? " (stored result reused)" : ""}\n`);
         }
       : undefined,
   });
@@ -107,7 +108,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   if (claim.status === "skipped") {
     leases.stop();
     for (const signal of SIGNALS) process.off(signal, onSignal);
-    process.stderr.write(`run #${claim.runId} skipped: ${claim.reason}\n`);
+    process.stderr.write(`run #${claim.runId} skipped: ${app.scrub(stripControls(claim.reason))}\n`);
     return;
   }
   if (claim.status === "queued") {
@@ -126,7 +127,8 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
   const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job, skill, scheduledFor: requested, attempt: 1, claimedRunning: claim.status === "running", dryRun: Boolean(options.dryRun), resumeOf: null, shutdown: shutdown.signal });
   leases.stop();
   for (const signal of SIGNALS) process.off(signal, onSignal);
-  const detail = outcome.reason ?? outcome.error ?? "";
+  // The error is text from outside: secrets and terminal escapes out before it reaches the terminal.
+  const detail = app.scrub(stripControls(outcome.reason ?? outcome.error ?? ""));
   process.stderr.write(`run #${claim.runId} ${outcome.status}${detail ? `: ${detail}` : ""} — npx sundial show ${claim.runId}\n`);
   app.close();
   process.exitCode = outcome.status === "succeeded" || outcome.status === "skipped" ? 0 : 1;

@@ -9,6 +9,7 @@ import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
 import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
+import { stripControls } from "../util/terminal-text.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -35,6 +36,8 @@ export interface SqliteStoreOptions {
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RunStore {
   const scrub = options.scrub ?? ((text: string) => text);
   const leaseMs = options.leaseMs ?? 30_000;
+  // Errors and reasons are printed by `runs`/`show`: no terminal escapes from an error body get stored.
+  const storedText = (text: string) => scrub(stripControls(text));
   mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
@@ -199,13 +202,13 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       checked(runId, epoch, q.markRunning.run({ attempt, now, lease: now + leaseMs, runId, epoch: epoch ?? null }).changes);
     },
     async markRetrying(runId, attempt, error, epoch) {
-      checked(runId, epoch, q.markRetrying.run({ attempt, error: scrub(error), runId, epoch: epoch ?? null }).changes);
+      checked(runId, epoch, q.markRetrying.run({ attempt, error: storedText(error), runId, epoch: epoch ?? null }).changes);
     },
     async finishRun(runId, outcome, now, epoch) {
       const changes = q.finishRun.run({
         status: outcome.status,
-        reason: outcome.reason ?? null,
-        error: outcome.error ? scrub(outcome.error) : null,
+        reason: outcome.reason ? storedText(outcome.reason) : null,
+        error: outcome.error ? storedText(outcome.error) : null,
         now,
         runId,
         epoch: epoch ?? null,
@@ -250,7 +253,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       fenced(runId, epoch, () => q.finishStep.run(now, encoded, runId, stepId));
     },
     async failStep(runId, stepId, error, now, epoch) {
-      fenced(runId, epoch, () => q.failStep.run(now, scrub(error), runId, stepId));
+      fenced(runId, epoch, () => q.failStep.run(now, storedText(error), runId, stepId));
     },
     async copyFinishedSteps(fromRunId, toRunId) {
       return db

@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, Env, Output, Receipt, SkillContext } from "../types.ts";
 import type { ResolvedJob } from "../config/load.ts";
 import type { RunStore } from "../ledger/store.ts";
+import { scrubOutput } from "../util/redact.ts";
 
 export interface DeliveryRequest {
   job: ResolvedJob;
@@ -24,6 +25,8 @@ export interface DeliveryRequest {
   signal: AbortSignal;
   log: Logger;
   writePreview: (text: string) => void;
+  /** Removes secrets and URL userinfo from every output's text before any adapter sees it. */
+  scrub?: (text: string) => string;
 }
 
 /** Runs tasks one at a time per key, in the order they asked. */
@@ -41,7 +44,8 @@ export function createDeliverer(request: DeliveryRequest) {
   const inTurn = createQueues();
   const byKey = new Map<string, Promise<Receipt[]>>();
 
-  async function deliverNow(output: Output, key: string, label: string): Promise<Receipt[]> {
+  async function deliverNow(given: Output, key: string, label: string): Promise<Receipt[]> {
+    const output = request.scrub ? scrubOutput(given, request.scrub) : given;
     const earlier: Receipt[] = [];
     for (const [d, target] of job.deliver.entries()) {
       const adapter = request.adapters.get(target.to);

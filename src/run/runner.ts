@@ -41,6 +41,8 @@ export interface RunnerDeps {
   /** Where dry-run previews are printed. */
   writePreview: (text: string) => void;
   alerts: () => DeliveryTarget[];
+  /** Removes secrets from text that leaves the process (alerts); see util/redact.ts. */
+  scrub?: (text: string) => string;
   onStep?: (runId: number, event: { id: string; status: string; ms?: number }) => void;
 }
 

@@ -191,7 +191,8 @@ describe("blog-autopilot run", () => {
     const plain = world([clip("vidR0000002", 1)], { vidR0000002: segments("vidR0000002", "full") });
     const [text] = await runOutputs(plain, { heroImage: false });
     expect(text?.files).toHaveLength(1);
-    expect(text?.summary).toBe(scriptedArticle("vidR0000002").description);
+    // No note; the reviewer's list of the article's links only.
+    expect(text?.summary).toBe(`${scriptedArticle("vidR0000002").description}\n\nExternal links in this article (1; check each before merging):\n- \`https://www.youtube.com/watch?v=vidR0000002\``);
     expect(plain.imageCalls).toBe(0);
   });
 
