@@ -13,7 +13,7 @@ import type { RunOutcome, RunStore } from "../ledger/store.ts";
 import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
 import { backoffMs } from "../integrations/http.ts";
-import { createContext, type Integrations } from "./context.ts";
+import { createContext, UsageMeter, type Integrations } from "./context.ts";
 import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
 
@@ -77,7 +77,7 @@ export function createRunner(deps: RunnerDeps) {
   const { store, now } = deps;
   const currentStep = new AsyncLocalStorage<string>();
 
-  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null): Promise<RunOutcome> {
+  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null, meter: UsageMeter): Promise<RunOutcome> {
     const { job, runId } = request;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
@@ -91,7 +91,8 @@ export function createRunner(deps: RunnerDeps) {
       store,
       stateSnapshot,
       dryRun: request.dryRun,
-      onUsage: ({ usage, costUsd }) => void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd),
+      // Written with the step's result (or with the final row), never as a write nobody awaits.
+      onUsage: ({ usage, costUsd }) => meter.add(currentStep.getStore() ?? null, { usage, costUsd }),
     });
     // The deliverer keeps its deliveries as the context's memoized steps.
     const deliverer = createDeliverer({ ...deps, job, runId, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
@@ -108,6 +109,7 @@ export function createRunner(deps: RunnerDeps) {
       deliver: (output) => deliverer.deliver(output, output.key as string, `output ${output.key}`),
       now,
       currentStep,
+      meter,
       info: { id: runId, job: job.id, scheduledFor: new Date(request.scheduledFor).toISOString(), attempt, lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString() },
       onStep: deps.onStep && ((event) => deps.onStep?.(runId, event)),
     });
@@ -137,6 +139,7 @@ export function createRunner(deps: RunnerDeps) {
     const { job, runId } = request;
     const log = deps.log.child({ job: job.id, run: runId });
     let outcome: RunOutcome;
+    const meter = new UsageMeter();
     try {
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
       const stateSnapshot = await store.loadState(job.id);
@@ -145,7 +148,7 @@ export function createRunner(deps: RunnerDeps) {
       for (let attempt = first; ; attempt++) {
         if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now());
         try {
-          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt);
+          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt, meter);
           break;
         } catch (error) {
           const message = errorMessage(error);
@@ -168,7 +171,7 @@ export function createRunner(deps: RunnerDeps) {
       // The ledger itself failed mid-run; still try to record the run as failed.
       outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
     }
-    await store.finishRun(runId, outcome, now());
+    await store.finishRun(runId, outcome, now(), meter.takeAll());
     const level = outcome.status === "failed" || outcome.status === "timed_out" ? "error" : "info";
     log[level]({ status: outcome.status, reason: outcome.reason ?? undefined, err: outcome.error ?? undefined }, `run ${outcome.status}`);
     if (!request.dryRun) await sendAlert({ ...deps, log }, job, runId, outcome).catch((error: unknown) => log.error({ err: errorMessage(error) }, "failure alert could not be sent"));
