@@ -2,6 +2,7 @@
  * @module sqlite — the run ledger in SQLite (better-sqlite3, WAL). Several processes (the daemon
  * and CLI commands) share one file; writes that decide something run in IMMEDIATE transactions.
  */
+import type Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
@@ -32,6 +33,8 @@ export interface SqliteStoreOptions {
   warn?: (message: string) => void;
   /** A step result longer than this (encoded) is not kept: a resumed run does the step again. */
   maxStepResultBytes?: number;
+  /** Runs on the connection once it is open (tests use it: a small max_page_count is a full disk). */
+  configure?: (db: Database.Database) => void;
 }
 
 /** Once a run has ended (other than interrupted) nobody reuses its steps: larger results are dropped. */
@@ -45,6 +48,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   const maxResult = options.maxStepResultBytes ?? 16 * 1024 * 1024;
   const db = openDatabase(file, { readonly: options.readonly, warn: options.warn });
   let closed = false;
+  options.configure?.(db);
   if (!options.readonly) {
     try {
       migrate(db);
