@@ -357,5 +357,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     }
   }
 
-  return withRetries(store, MUST_LAND, () => closed, { warn: options.warn });
+  const retrying = withRetries(store, MUST_LAND, () => closed, { warn: options.warn });
+  // The health check asks "writable now?": waiting out another process's lock would hang /healthz.
+  retrying.ping = store.ping;
+  return retrying;
 }
