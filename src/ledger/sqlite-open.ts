@@ -1,5 +1,5 @@
 /**
- * @module sqlite-open — opens the ledger file: pragmas (WAL, synchronous=FULL, no busy wait),
+ * @module sqlite-open — opens the ledger file: pragmas (WAL, no busy wait),
  * read-only opening for the inspecting commands, the one-time switch to incremental auto-vacuum,
  * and errors that name the file and say how to recover.
  */
@@ -51,8 +51,9 @@ export interface OpenOptions {
 /**
  * Read-write: creates the file (and its directory) if needed. `busy_timeout` is 0 because the
  * driver is synchronous: a busy wait would block the whole event loop (no timer, no health check);
- * the store retries SQLITE_BUSY asynchronously instead (see sqlite-retry.ts). `synchronous=FULL`
- * so a committed delivery or final row survives a power loss, not only a crash of the process.
+ * the store retries SQLITE_BUSY asynchronously instead (see sqlite-retry.ts). `synchronous` is
+ * NORMAL for bookkeeping; the writes that record something done outside (a step's result, a
+ * delivery, state) switch to FULL for their commit (see `durably` in sqlite.ts).
  */
 export function openDatabase(file: string, options: OpenOptions = {}): Database.Database {
   if (options.readonly) return openReadonly(file);
@@ -65,7 +66,7 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     // Must be chosen before the first table is created; an existing file needs a VACUUM (below).
     if (fresh) db.pragma("auto_vacuum = INCREMENTAL");
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
+    db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
     if (!fresh && (db.pragma("auto_vacuum", { simple: true }) as number) !== 2) switchToIncrementalVacuum(db, file, options.warn);
     return db;
