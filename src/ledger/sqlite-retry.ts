@@ -25,6 +25,8 @@ export interface RetryPolicy {
   maxDelayMs?: number;
   /** Told about faults of must-land writes (first one, then every tenth). */
   warn?: (message: string) => void;
+  /** Rewrites an error that is not retried (a corrupt file found mid-run names the file and the recovery). */
+  explain?: (error: unknown) => unknown;
 }
 
 /**
@@ -47,7 +49,7 @@ export function withRetries<T extends object>(store: T, mustLand: ReadonlySet<st
         } catch (error) {
           const landing = mustLand.has(name);
           const retry = isTransient(error) ? landing || Date.now() - started < budget : landing && isResourceFault(error);
-          if (!retry || isClosed()) throw error;
+          if (!retry || isClosed()) throw policy.explain ? policy.explain(error) : error;
           if (!isTransient(error) && (tries === 1 || tries % 10 === 0)) {
             policy.warn?.(`ledger write "${name}" failed (${(error as Error).message}); retrying until it lands — free disk space if the disk is full (try ${tries})`);
           }

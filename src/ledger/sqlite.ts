@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { openDatabase } from "./sqlite-open.ts";
+import { openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
 import { WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 
@@ -376,7 +376,11 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     }
   }
 
-  const retrying = withRetries(store, MUST_LAND, () => closed, { warn: options.warn });
+  const explain = (error: unknown) => {
+    const code = String((error as { code?: unknown })?.code ?? "");
+    return code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT") ? openError(file, error) : error;
+  };
+  const retrying = withRetries(store, MUST_LAND, () => closed, { warn: options.warn, explain });
   // The health check asks "writable now?": waiting out another process's lock would hang /healthz.
   retrying.ping = store.ping;
   return retrying;
