@@ -270,10 +270,15 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }).immediate();
     },
     async copyFinishedSteps(fromRunId, toRunId) {
-      return db
-        .prepare(`INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
-          SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
-        .run(toRunId, fromRunId).changes;
+      return db.transaction(() => {
+        const copied = db
+          .prepare(`INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
+            SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
+          .run(toRunId, fromRunId).changes;
+        // The resume owns the results now; the interrupted run is never resumed again.
+        q.dropResults.run(fromRunId, KEEP_FINISHED_RESULT_BYTES);
+        return copied;
+      }).immediate();
     },
     async addUsage(runId, stepId, usage, costUsd) {
       db.transaction(() => addUsageRows(runId, stepId, { usage, costUsd })).immediate();

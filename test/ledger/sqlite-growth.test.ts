@@ -122,6 +122,17 @@ describe("step results", () => {
     expect(stored.find((row) => row.run_id === interrupted)?.size).toBeGreaterThan(200_000);
   });
 
+  it("are kept once, by the resume, after an interrupted run is resumed", async () => {
+    const file = tempFile();
+    const store = open(file);
+    const interrupted = await runWithBigStep(store, 1, "interrupted");
+    const [resume] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "resume", overlap: "allow", resumeOf: interrupted }], owner, 2);
+    const resumeId = resume?.runId as number;
+    expect(await store.copyFinishedSteps(interrupted, resumeId)).toBe(1);
+    expect(((await store.getStep(resumeId, "image"))?.result as { png: Uint8Array }).png).toHaveLength(200_000);
+    expect(await store.getStep(interrupted, "image")).toBeNull();
+  });
+
   it("keeps small results of finished runs for inspection", async () => {
     const store = open(tempFile());
     const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 1);
