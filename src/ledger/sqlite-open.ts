@@ -49,9 +49,10 @@ export interface OpenOptions {
 }
 
 /**
- * Read-write: creates the file (and its directory) if needed. `busy_timeout` is 0 because the
- * driver is synchronous: a busy wait would block the whole event loop (no timer, no health check);
- * the store retries SQLITE_BUSY asynchronously instead (see sqlite-retry.ts). `synchronous` is
+ * Read-write: creates the file (and its directory) if needed. Once open and migrated,
+ * `busy_timeout` is 0 (`noBusyWait`) because the driver is synchronous: a busy wait would block the
+ * whole event loop (no timer, no health check); the store retries SQLITE_BUSY asynchronously
+ * instead (see sqlite-retry.ts). `synchronous` is
  * NORMAL for bookkeeping; the writes that record something done outside (a step's result, a
  * delivery, state) switch to FULL for their commit (see `durably` in sqlite.ts).
  */
@@ -61,7 +62,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
   try {
     mkdirSync(dirname(file), { recursive: true });
     db = new Database(file);
-    db.pragma("busy_timeout = 0");
+    // Opening may wait for another process (nothing else runs yet); `noBusyWait` ends that after migrating.
+    db.pragma("busy_timeout = 5000");
     const fresh = (db.pragma("page_count", { simple: true }) as number) === 0;
     // Must be chosen before the first table is created; an existing file needs a VACUUM (below).
     if (fresh) db.pragma("auto_vacuum = INCREMENTAL");
@@ -89,6 +91,11 @@ function openReadonly(file: string): Database.Database {
     db?.close();
     throw openError(file, error);
   }
+}
+
+/** From now on SQLITE_BUSY is returned at once, for the store to retry on timers. */
+export function noBusyWait(db: Database.Database): void {
+  db.pragma("busy_timeout = 0");
 }
 
 /** True when a read-only open would find a ledger there. */

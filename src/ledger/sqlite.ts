@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { openDatabase, openError } from "./sqlite-open.ts";
+import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
 import { WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 
@@ -52,9 +52,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   if (!options.readonly) {
     try {
       migrate(db);
+      noBusyWait(db);
     } catch (error) {
       db.close();
-      throw error;
+      throw openError(file, error);
     }
   }
 
