@@ -11,6 +11,7 @@ import { leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
 import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
+import { ledgerExists } from "./ledger/sqlite-open.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger } from "./log.ts";
@@ -26,6 +27,8 @@ export interface App {
   owner: Owner;
   adapters: Map<string, DeliveryAdapter>;
   store(): RunStore;
+  /** The ledger opened read-only, or null when there is none yet (nothing is created). */
+  readStore(): RunStore | null;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
   /**
@@ -65,6 +68,7 @@ export function createApp(options: AppOptions = {}): App {
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
+  let reader: RunStore | null = null;
 
   const app: App = {
     cwd,
@@ -75,8 +79,13 @@ export function createApp(options: AppOptions = {}): App {
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
     store() {
-      store ??= openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env) });
+      store ??= openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) });
       return store;
+    },
+    readStore() {
+      if (store) return store;
+      if (!reader && ledgerExists(paths.database)) reader = openSqliteStore(paths.database, { scrub, readonly: true });
+      return reader;
     },
     async load(previous) {
       const skillSet = await loadSkills(paths.skillsDir, previous?.skills);
@@ -110,6 +119,8 @@ export function createApp(options: AppOptions = {}): App {
     close() {
       store?.close();
       store = null;
+      reader?.close();
+      reader = null;
     },
   };
   return app;

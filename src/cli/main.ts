@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { createApp } from "../app.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import { LockHeldError } from "../daemon/lock.ts";
+import { LedgerOpenError } from "../ledger/sqlite-open.ts";
 import { startCommand } from "./start.ts";
 import { runCommand } from "./run.ts";
 import { listCommand, runsCommand, showCommand } from "./inspect.ts";
@@ -68,7 +69,8 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof UsageError || error instanceof LockHeldError) {
+  } else if (error instanceof UsageError || error instanceof LockHeldError || error instanceof LedgerOpenError) {
+    // LedgerOpenError: a corrupt or unreadable ledger; exit 2, which the systemd unit does not restart.
     process.stderr.write(`sundial: ${error.message}\n`);
     process.exitCode = 2;
   } else {

@@ -102,8 +102,14 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   );
 
   const prune = async () => {
-    const removed = await store.prune(Date.now() - loaded.configuration.settings.retentionMs);
+    const before = Date.now() - loaded.configuration.settings.retentionMs;
+    const removed = await store.prune(before);
     if (removed) app.log.info({ removed }, "old runs pruned (retention)");
+    // State of jobs removed from schedules.json (untouched for the retention period) and stale feed
+    // caches; not while the file is invalid, when no job at all would count as configured.
+    if (!loaded.configuration.fileValid) return;
+    const stale = await store.pruneState(loaded.configuration.jobs.map((job) => job.id), before);
+    if (stale) app.log.info({ removed: stale }, "state of removed jobs and stale feed caches pruned");
   };
   await prune();
   const pruneTimer = setInterval(() => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")), 3_600_000).unref();

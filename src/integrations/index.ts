@@ -43,7 +43,13 @@ function stateCache(request: IntegrationRequest): HttpCache {
     get: (key) => snapshot.get(CACHE_PREFIX + key) as CachedFeed | undefined,
     set: (key, value) => {
       snapshot.set(CACHE_PREFIX + key, value);
-      if (!request.dryRun) void request.store.setState(request.job.id, CACHE_PREFIX + key, value, Date.now());
+      // Only a cache: a write that fails (after the store's retries) costs one unconditional fetch
+      // next time, so it is logged, never left as an unhandled rejection that would end the daemon.
+      if (!request.dryRun) {
+        request.store.setState(request.job.id, CACHE_PREFIX + key, value, Date.now()).catch((error: unknown) => {
+          request.log.warn({ err: error instanceof Error ? error.message : String(error) }, "feed cache not saved");
+        });
+      }
     },
   };
 }

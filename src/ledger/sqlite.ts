@@ -2,14 +2,14 @@
  * @module sqlite — the run ledger in SQLite (better-sqlite3, WAL). Several processes (the daemon
  * and CLI commands) share one file; writes that decide something run in IMMEDIATE transactions.
  */
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StoredStep } from "./store.ts";
+import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
+import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
+import { withRetries } from "./sqlite-retry.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -28,23 +28,42 @@ function usageOf(row: Row): Usage {
 export interface SqliteStoreOptions {
   /** Removes secrets from any text before it is stored. */
   scrub?: (text: string) => string;
+  /** Opens an existing ledger read-only (never creating it); the inspecting commands do. */
   readonly?: boolean;
   /** How long a claimed row stays held without renewal (SUNDIAL_LEASE); default 30 s. */
   leaseMs?: number;
+  /** Told about faults the store works around (full disk while a final row waits, a failed VACUUM). */
+  warn?: (message: string) => void;
+  /** A step result longer than this (encoded) is not kept: a resumed run does the step again. */
+  maxStepResultBytes?: number;
+  /** Runs on the connection once it is open (tests use it: a small max_page_count is a full disk). */
+  configure?: (db: Database.Database) => void;
 }
+
+/** Once a run has ended (other than interrupted) nobody reuses its steps: larger results are dropped. */
+export const KEEP_FINISHED_RESULT_BYTES = 16_384;
+const NOT_KEPT = "$sundialNotKept";
+/** Methods whose write must land even through a full disk: a slot's row and a run's final row. */
+const MUST_LAND = new Set(["claimRuns", "recordUnrun", "finishRun"]);
 
 export function openSqliteStore(file: string, options: SqliteStoreOptions = {}): RunStore {
   const scrub = options.scrub ?? ((text: string) => text);
   const leaseMs = options.leaseMs ?? 30_000;
   // Errors and reasons are printed by `runs`/`show`: no terminal escapes from an error body get stored.
   const storedText = (text: string) => scrub(stripControls(text));
-  mkdirSync(dirname(file), { recursive: true });
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = NORMAL");
-  db.pragma("busy_timeout = 10000");
-  db.pragma("foreign_keys = ON");
-  migrate(db);
+  const maxResult = options.maxStepResultBytes ?? 16 * 1024 * 1024;
+  const db = openDatabase(file, { readonly: options.readonly, warn: options.warn });
+  let closed = false;
+  options.configure?.(db);
+  if (!options.readonly) {
+    try {
+      migrate(db);
+      noBusyWait(db);
+    } catch (error) {
+      db.close();
+      throw openError(file, error);
+    }
+  }
 
   const q = {
     insertRun: db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance, lease_expires_at, epoch)
@@ -80,9 +99,33 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
     previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),
+    dropResults: db.prepare(`UPDATE steps SET result = json_object('${NOT_KEPT}', length(result)) WHERE run_id = ? AND length(result) > ?`),
     shouldAlert: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
       AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0), 0)`),
   };
+
+  /**
+   * Commits `write` with synchronous=FULL: the WAL is synced before it returns, so what it records
+   * (a step done, a message posted, state that keeps an item from being posted again) survives a
+   * power loss, and so does every commit before it in the log (the claim, the earlier steps). Other
+   * commits stay NORMAL (survive a crash of the process, maybe not a power loss): losing the last of
+   * them repeats only bookkeeping — a lost final row makes the run interrupted and resumed, and the
+   * resume reuses every durable step. FULL on every commit cost 10× the write time (an fsync each).
+   */
+  function durably<T>(write: () => T): T {
+    db.pragma("synchronous = FULL");
+    try {
+      return write();
+    } finally {
+      db.pragma("synchronous = NORMAL");
+    }
+  }
+
+  function addUsageRows(runId: number, stepId: string | null, { usage, costUsd }: StepUsage): void {
+    const params = { ...usage, cost: costUsd, runId, stepId, epoch: null };
+    q.runUsage.run(params);
+    if (stepId !== null) q.stepUsage.run(params);
+  }
 
   function toRecord(row: Row): RunRecord {
     return {
@@ -204,16 +247,21 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async markRetrying(runId, attempt, error, epoch) {
       checked(runId, epoch, q.markRetrying.run({ attempt, error: storedText(error), runId, epoch: epoch ?? null }).changes);
     },
-    async finishRun(runId, outcome, now, epoch) {
-      const changes = q.finishRun.run({
-        status: outcome.status,
-        reason: outcome.reason ? storedText(outcome.reason) : null,
-        error: outcome.error ? storedText(outcome.error) : null,
-        now,
-        runId,
-        epoch: epoch ?? null,
-      }).changes;
-      checked(runId, epoch, changes);
+    async finishRun(runId, outcome, now, epoch, usage) {
+      db.transaction(() => {
+        const changes = q.finishRun.run({
+          status: outcome.status,
+          reason: outcome.reason ? storedText(outcome.reason) : null,
+          error: outcome.error ? storedText(outcome.error) : null,
+          now,
+          runId,
+          epoch: epoch ?? null,
+        }).changes;
+        checked(runId, epoch, changes);
+        if (usage) addUsageRows(runId, null, usage);
+        // Only an interrupted run's steps are reused (by its resume): the others' large results go now.
+        if (outcome.status !== "interrupted") q.dropResults.run(runId, KEEP_FINISHED_RESULT_BYTES);
+      }).immediate();
     },
     async activeRuns(job) {
       return q.active.all(job) as ActiveRun[];
@@ -243,34 +291,53 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async getStep(runId, stepId) {
       const row = q.getStep.get(runId, stepId) as { status: string; result: string | null } | undefined;
       if (!row || row.status !== "succeeded") return null;
-      return { status: "succeeded", result: row.result === null ? undefined : decodeValue(row.result) } satisfies StoredStep;
+      const result = row.result === null ? undefined : decodeValue(row.result);
+      // A result that was not kept is done again, as if the step had not finished.
+      if (result && typeof result === "object" && NOT_KEPT in result) return null;
+      return { status: "succeeded", result } satisfies StoredStep;
     },
     async startStep(runId, stepId, now, epoch) {
       fenced(runId, epoch, () => q.startStep.run(runId, stepId, now, runId));
     },
-    async finishStep(runId, stepId, result, now, epoch) {
-      const encoded = result === undefined ? null : scrub(encodeValue(result));
-      fenced(runId, epoch, () => q.finishStep.run(now, encoded, runId, stepId));
+    async finishStep(runId, stepId, result, now, epoch, usage) {
+      let text = result === undefined ? null : scrub(encodeValue(result));
+      if (text !== null && Buffer.byteLength(text) > maxResult) text = JSON.stringify({ [NOT_KEPT]: Buffer.byteLength(text) });
+      // The step's usage lands with its result: a crash cannot keep one without the other.
+      durably(() =>
+        db.transaction(() => {
+          fence(runId, epoch);
+          q.finishStep.run(now, text, runId, stepId);
+          if (usage) addUsageRows(runId, stepId, usage);
+        }).immediate(),
+      );
     },
-    async failStep(runId, stepId, error, now, epoch) {
-      fenced(runId, epoch, () => q.failStep.run(now, storedText(error), runId, stepId));
+    async failStep(runId, stepId, error, now, epoch, usage) {
+      db.transaction(() => {
+        fence(runId, epoch);
+        q.failStep.run(now, storedText(error), runId, stepId);
+        if (usage) addUsageRows(runId, stepId, usage);
+      }).immediate();
     },
     async copyFinishedSteps(fromRunId, toRunId) {
-      return db
-        .prepare(`INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
-          SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
-        .run(toRunId, fromRunId).changes;
+      return db.transaction(() => {
+        const copied = db
+          .prepare(`INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
+            SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
+          .run(toRunId, fromRunId).changes;
+        // The resume owns the results now; the interrupted run is never resumed again.
+        q.dropResults.run(fromRunId, KEEP_FINISHED_RESULT_BYTES);
+        return copied;
+      }).immediate();
     },
     async addUsage(runId, stepId, usage, costUsd, epoch) {
-      const params = { ...usage, cost: costUsd, runId, stepId, epoch: epoch ?? null };
       db.transaction(() => {
-        checked(runId, epoch, q.runUsage.run(params).changes);
-        if (stepId !== null) q.stepUsage.run(params);
+        fence(runId, epoch);
+        addUsageRows(runId, stepId, { usage, costUsd });
       }).immediate();
     },
     async addDelivery(runId, receipt: Receipt, epoch) {
       const detail = receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null;
-      fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail));
+      durably(() => fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail)));
     },
     async loadState(job) {
       const rows = q.loadState.all(job) as { key: string; value: string }[];
@@ -278,7 +345,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async setState(job, key, value, now, fence) {
       const encoded = encodeValue(value);
-      fenced(fence?.runId ?? 0, fence?.epoch, () => q.setState.run(job, key, encoded, now));
+      durably(() => fenced(fence?.runId ?? 0, fence?.epoch, () => q.setState.run(job, key, encoded, now)));
     },
     async lastSuccessAt(job) {
       const row = q.lastSuccess.get(job) as { at: number } | undefined;
@@ -326,18 +393,54 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async prune(before) {
       // Keep each job's catch-up cursor past the rows being deleted, or their slots would look missed.
-      return db.transaction(() => {
+      const removed = db.transaction(() => {
         db.prepare(`UPDATE job_cursor SET first_seen = MAX(first_seen, COALESCE((SELECT MAX(scheduled_for) FROM runs
           WHERE runs.job = job_cursor.job AND trigger IN ('schedule','catchup')), 0))`).run();
         return db.prepare(`DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ${ACTIVE}`).run(before).changes;
       }).immediate();
+      if (removed) reclaimFreePages();
+      return removed;
+    },
+    async pruneState(configuredJobs, before) {
+      const removed = db.transaction(() => {
+        // A job no longer configured: all its state goes once none of it was written within retention.
+        const jobs = JSON.stringify(configuredJobs);
+        const orphaned = db
+          .prepare(`DELETE FROM job_state WHERE job NOT IN (SELECT value FROM json_each(?))
+            AND job IN (SELECT job FROM job_state GROUP BY job HAVING MAX(updated_at) < ?)`)
+          .run(jobs, before).changes;
+        // Feed caches of sources a job no longer reads (or that never changed) are only validators
+        // and items for a conditional request: losing one costs one full fetch.
+        const caches = db.prepare(`DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < ?`).run(before).changes;
+        return orphaned + caches;
+      }).immediate();
+      if (removed) reclaimFreePages();
+      return removed;
     },
     async ping(now) {
       db.prepare(`INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`).run(now);
     },
     close() {
+      closed = true;
       db.close();
     },
   };
-  return store;
+
+  /** Gives the pages freed by deletions back to the file system (auto_vacuum=INCREMENTAL). */
+  function reclaimFreePages(): void {
+    try {
+      db.pragma("incremental_vacuum");
+    } catch (error) {
+      options.warn?.(`could not shrink the ledger ${file} after pruning: ${(error as Error).message}`);
+    }
+  }
+
+  const explain = (error: unknown) => {
+    const code = String((error as { code?: unknown })?.code ?? "");
+    return code === "SQLITE_NOTADB" || code.startsWith("SQLITE_CORRUPT") ? openError(file, error) : error;
+  };
+  const retrying = withRetries(store, MUST_LAND, () => closed, { warn: options.warn, explain });
+  // The health check asks "writable now?": waiting out another process's lock would hang /healthz.
+  retrying.ping = store.ping;
+  return retrying;
 }

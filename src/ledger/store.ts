@@ -95,6 +95,12 @@ export interface StoredStep {
   result: unknown;
 }
 
+/** What a step (or a run, outside any step) spent on Claude, stored with its result. */
+export interface StepUsage {
+  usage: Usage;
+  costUsd: number | null;
+}
+
 export interface RunQuery {
   job?: string;
   status?: string;
@@ -116,7 +122,8 @@ export interface RunStore {
   /** The writes below that take an `epoch` refuse with `LeaseLostError` when the run's epoch moved on. */
   markRunning(runId: number, attempt: number, now: number, epoch?: number): Promise<void>;
   markRetrying(runId: number, attempt: number, error: string, epoch?: number): Promise<void>;
-  finishRun(runId: number, outcome: RunOutcome, now: number, epoch?: number): Promise<void>;
+  /** The final row; `usage` (spent outside any step) is added in the same transaction. Retried until it lands. */
+  finishRun(runId: number, outcome: RunOutcome, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
   /** Rows still active for a job (running, retrying or queued), oldest first. */
   activeRuns(job: string): Promise<ActiveRun[]>;
   /** Extends the lease of every active row `owner` holds to `now` + the lease length; returns how many. */
@@ -132,8 +139,9 @@ export interface RunStore {
 
   getStep(runId: number, stepId: string): Promise<StoredStep | null>;
   startStep(runId: number, stepId: string, now: number, epoch?: number): Promise<void>;
-  finishStep(runId: number, stepId: string, result: unknown, now: number, epoch?: number): Promise<void>;
-  failStep(runId: number, stepId: string, error: string, now: number, epoch?: number): Promise<void>;
+  /** The result and the step's usage land in one transaction. A result too large to keep is done again on resume. */
+  finishStep(runId: number, stepId: string, result: unknown, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
+  failStep(runId: number, stepId: string, error: string, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
   /** Copies a run's finished steps into another (a resume), marked as reused. */
   copyFinishedSteps(fromRunId: number, toRunId: number): Promise<number>;
   addUsage(runId: number, stepId: string | null, usage: Usage, costUsd: number | null, epoch?: number): Promise<void>;
@@ -154,6 +162,11 @@ export interface RunStore {
   getRun(runId: number): Promise<(RunRecord & { steps: StepRecord[] }) | null>;
   /** Deletes finished runs older than `before`; returns how many. */
   prune(before: number): Promise<number>;
+  /**
+   * Deletes the state of jobs not in `configuredJobs` that was not written since `before`, and feed
+   * caches not refreshed since `before`; returns how many entries.
+   */
+  pruneState(configuredJobs: string[], before: number): Promise<number>;
   /** A cheap write, for the health check. */
   ping(now: number): Promise<void>;
   close(): void;

@@ -7,9 +7,51 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
 import type { ClaudeClient, ImageGenerator, JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext, Sources } from "../types.ts";
-import type { RunStore } from "../ledger/store.ts";
+import type { RunStore, StepUsage } from "../ledger/store.ts";
 import { decodeValue, encodeValue } from "../ledger/json.ts";
 import { errorMessage } from "../errors.ts";
+
+/**
+ * What Claude cost, per step (and outside any step, under `null`), kept in memory until the step's
+ * result is written: the usage then lands in the same transaction as the result, so a crash or a
+ * failed write cannot keep a result whose cost is missing (nor a cost without its result).
+ */
+export class UsageMeter {
+  private readonly pending = new Map<string | null, StepUsage>();
+
+  add(stepId: string | null, record: StepUsage): void {
+    const before = this.pending.get(stepId);
+    if (!before) {
+      this.pending.set(stepId, { usage: { ...record.usage }, costUsd: record.costUsd });
+      return;
+    }
+    const { usage } = before;
+    usage.inputTokens += record.usage.inputTokens;
+    usage.outputTokens += record.usage.outputTokens;
+    usage.cacheWriteTokens += record.usage.cacheWriteTokens;
+    usage.cacheReadTokens += record.usage.cacheReadTokens;
+    // An unknown price makes the total unknown.
+    before.costUsd = before.costUsd === null || record.costUsd === null ? null : before.costUsd + record.costUsd;
+  }
+
+  /** The step's usage not yet written, now owned by the caller's write. */
+  take(stepId: string | null): StepUsage | undefined {
+    const found = this.pending.get(stepId);
+    this.pending.delete(stepId);
+    return found;
+  }
+
+  /** Everything not yet written (usage outside steps, or of a step that never finished), as one record for the run. */
+  takeAll(): StepUsage | undefined {
+    let total: UsageMeter | undefined;
+    for (const [id, record] of this.pending) {
+      total ??= new UsageMeter();
+      total.add(null, record);
+      this.pending.delete(id);
+    }
+    return total?.take(null);
+  }
+}
 
 export interface Integrations {
   claude: ClaudeClient;
@@ -35,6 +77,8 @@ export interface ContextOptions {
   deliver: (output: Output) => Promise<Receipt[]>;
   now: () => number;
   currentStep: AsyncLocalStorage<string>;
+  /** Usage of Claude calls not yet written with their step. */
+  meter: UsageMeter;
   /** Called as each step starts and ends, for a terminal's progress display. */
   onStep?: (event: { id: string; status: "running" | "succeeded" | "failed" | "reused"; ms?: number }) => void;
 }
@@ -56,8 +100,19 @@ export function createJobState(options: Pick<ContextOptions, "store" | "job" | "
 }
 
 export function createContext(options: ContextOptions): SkillContext<unknown> {
-  const { store, runId, epoch, signal, now, currentStep, onStep } = options;
+  const { store, runId, epoch, signal, now, currentStep, onStep, meter } = options;
   const running = new Map<string, Promise<unknown>>();
+
+  /** A write that carries the step's usage; if it fails, the usage stays for the run's final row. */
+  async function withUsage(id: string, write: (usage: StepUsage | undefined) => Promise<void>): Promise<void> {
+    const usage = meter.take(id);
+    try {
+      await write(usage);
+    } catch (error) {
+      if (usage) meter.add(null, usage);
+      throw error;
+    }
+  }
 
   async function runStep<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
     const stored = await store.getStep(runId, id);
@@ -73,11 +128,13 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
       const result = await currentStep.run(id, fn);
       // Round-trip through JSON so a first run sees exactly what a resumed run would.
       const stable = result === undefined ? undefined : (decodeValue(encodeValue(result)) as T);
-      await store.finishStep(runId, id, stable, now(), epoch);
+      await withUsage(id, (usage) => store.finishStep(runId, id, stable, now(), epoch, usage));
       onStep?.({ id, status: "succeeded", ms: now() - started });
       return stable as T;
     } catch (error) {
-      await store.failStep(runId, id, errorMessage(error), now(), epoch);
+      await withUsage(id, (usage) => store.failStep(runId, id, errorMessage(error), now(), epoch, usage)).catch(() => {
+        // The run fails on the original error; the usage is written with the final row.
+      });
       onStep?.({ id, status: "failed", ms: now() - started });
       throw error;
     }

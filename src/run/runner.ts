@@ -13,7 +13,7 @@ import { isLeaseLost, type RunOutcome, type RunStore } from "../ledger/store.ts"
 import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
 import { backoffMs } from "../integrations/http.ts";
-import { createContext, type Integrations } from "./context.ts";
+import { createContext, UsageMeter, type Integrations } from "./context.ts";
 import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
 
@@ -81,7 +81,7 @@ export function createRunner(deps: RunnerDeps) {
   const { store, now } = deps;
   const currentStep = new AsyncLocalStorage<string>();
 
-  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null): Promise<RunOutcome> {
+  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null, meter: UsageMeter): Promise<RunOutcome> {
     const { job, runId, epoch } = request;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
@@ -95,8 +95,8 @@ export function createRunner(deps: RunnerDeps) {
       store,
       stateSnapshot,
       dryRun: request.dryRun,
-      onUsage: ({ usage, costUsd }) =>
-        void store.addUsage(runId, currentStep.getStore() ?? null, usage, costUsd, epoch).catch((error: unknown) => log.error({ err: errorMessage(error) }, "usage could not be recorded")),
+      // Written with the step's result (or with the final row), never as a write nobody awaits.
+      onUsage: ({ usage, costUsd }) => meter.add(currentStep.getStore() ?? null, { usage, costUsd }),
     });
     // The deliverer keeps its deliveries as the context's memoized steps.
     const deliverer = createDeliverer({ ...deps, job, runId, epoch, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
@@ -114,6 +114,7 @@ export function createRunner(deps: RunnerDeps) {
       deliver: (output) => deliverer.deliver(output, output.key as string, `output ${output.key}`),
       now,
       currentStep,
+      meter,
       info: { id: runId, job: job.id, scheduledFor: new Date(request.scheduledFor).toISOString(), attempt, lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString() },
       onStep: deps.onStep && ((event) => deps.onStep?.(runId, event)),
     });
@@ -145,6 +146,7 @@ export function createRunner(deps: RunnerDeps) {
     const log = deps.log.child({ job: job.id, run: runId });
     let outcome: RunOutcome;
     let lost: unknown = null;
+    const meter = new UsageMeter();
     try {
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
       const stateSnapshot = await store.loadState(job.id);
@@ -153,7 +155,7 @@ export function createRunner(deps: RunnerDeps) {
       for (let attempt = first; ; attempt++) {
         if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now(), epoch);
         try {
-          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt);
+          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt, meter);
           break;
         } catch (error) {
           if (isLeaseLost(error)) throw error;
@@ -180,7 +182,7 @@ export function createRunner(deps: RunnerDeps) {
     }
     if (!lost) {
       try {
-        await store.finishRun(runId, outcome, now(), epoch);
+        await store.finishRun(runId, outcome, now(), epoch, meter.takeAll());
       } catch (error) {
         if (!isLeaseLost(error)) throw error;
         lost = error;
