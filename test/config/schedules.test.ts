@@ -20,12 +20,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const job = (extra: Record<string, unknown> = {}) => ({ id: `job-${count}`, skill: "hello", cron: "0 9 * * *", ...extra });
 
-/** Writes `content` to a fresh file and returns its problems (none when it is valid). */
+/** Writes `content` to a fresh file and returns its problems, the file's and its rejected jobs' (none when it is valid). */
 function problemsOf(content: unknown): { file: string; problems: Problem[] } {
   const file = join(dir, `schedules-${++count}.json`);
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
   const result = readSchedules(file);
-  return { file, problems: "problems" in result ? result.problems : [] };
+  return { file, problems: "problems" in result ? result.problems : result.schedules.jobs.flatMap((entry) => ("rejected" in entry ? entry.rejected : [])) };
 }
 
 function onlyProblem(content: unknown): Problem & { line: string } {
@@ -62,7 +62,7 @@ describe("readSchedules", () => {
   it("reports a bad cron pattern at jobs[0].cron with croner's reason and the accepted forms", () => {
     const problem = onlyProblem({ jobs: [job({ cron: "61 * * * *" })] });
     expect(problem.path).toBe("jobs[0].cron");
-    expect(problem.message).toMatch(/^invalid cron pattern: .*minute.*61.*write 5 fields/);
+    expect(problem.message).toMatch(/^invalid cron pattern "61 \* \* \* \*": .*minute.*61.*write 5 fields/);
   });
 
   it("accepts 6-field (seconds first) patterns and nicknames", () => {
@@ -71,7 +71,7 @@ describe("readSchedules", () => {
 
   it("reports an unknown key in a job (a typo) as unknown, with a fix", () => {
     const problem = onlyProblem({ jobs: [job(), job({ id: "second", crons: "0 9 * * *" })] });
-    expect(problem.line).toBe(`${problem.file} jobs[1]: unknown key "crons" — remove it or check its spelling`);
+    expect(problem.line).toBe(`${problem.file} jobs[1] ("second"): unknown key "crons" — remove it or check its spelling`);
   });
 
   it("reports an unknown key at the top level and in defaults", () => {
@@ -108,7 +108,7 @@ describe("readSchedules", () => {
   it("reports a duplicate job id at the second occurrence, naming the first", () => {
     const problem = onlyProblem({ jobs: [job({ id: "a" }), job({ id: "b" }), job({ id: "c" }), job({ id: "a" })] });
     expect(problem.path).toBe("jobs[3].id");
-    expect(problem.message).toBe('duplicate job id "a" (also jobs[0]); job ids must be unique');
+    expect(problem.message).toBe('duplicate job id "a" (also jobs[0]); job ids must be unique, so this one does not run');
   });
 
   it("reports every schema problem of one file at once, one line each", () => {
