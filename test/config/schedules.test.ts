@@ -127,4 +127,25 @@ describe("readSchedules", () => {
     const { problems } = problemsOf({ jobs: [job({ id: "a" }), job({ id: "a" }), job({ id: "c", retries: "3" })] });
     expect(problems.map((p) => p.path).sort()).toEqual(["jobs[1].id", "jobs[2].retries"]);
   });
+
+  it("rejects a job with a bad cron, zone or duplicate id on its own: the file stays valid and the other jobs are kept", () => {
+    const file = join(dir, "per-job.json");
+    writeFileSync(file, JSON.stringify({ jobs: [job({ id: "good" }), job({ id: "cron", cron: "61 * * * *" }), job({ id: "zone", timezone: "Mars/Olympus" }), job({ id: "good", cron: "@daily" })] }));
+    const result = readSchedules(file);
+    if (!("schedules" in result)) throw new Error(`the whole file was rejected: ${result.problems.map(formatProblem).join("; ")}`);
+    const [good, cron, zone, duplicate] = result.schedules.jobs;
+    expect(good).toMatchObject({ id: "good", cron: "0 9 * * *" });
+    for (const [entry, path] of [[cron, "jobs[1].cron"], [zone, "jobs[2].timezone"], [duplicate, "jobs[3].id"]] as const) {
+      expect(entry && "rejected" in entry ? entry.rejected.map((p) => p.path) : entry).toEqual([path]);
+    }
+    expect(zone && "rejected" in zone ? formatProblem(zone.rejected[0]!) : "").toBe(`${file} jobs[2] ("zone").timezone: unknown time zone "Mars/Olympus"; use an IANA name such as "UTC" or "Europe/Berlin"`);
+  });
+
+  it("bounds every duration that becomes a timer by Node's limit (24.8 days), which would otherwise fire at once", () => {
+    expect(onlyProblem({ jobs: [job({ timeout: "25d" })] })).toMatchObject({ path: "jobs[0].timeout", message: 'at most "24d" (Node timers cannot wait longer than 24.8 days)' });
+    expect(onlyProblem({ jobs: [job({ jitter: "2147483648ms" })] }).path).toBe("jobs[0].jitter");
+    expect(onlyProblem({ defaults: { retryBackoff: "600h" } }).path).toBe("defaults.retryBackoff");
+    expect(onlyProblem({ shutdownGrace: "30d" }).path).toBe("shutdownGrace");
+    expect(problemsOf({ jobs: [job({ timeout: "24d", jitter: "2147483647ms" })], retention: "365d", defaults: { catchUpWindow: "90d" } }).problems).toEqual([]);
+  });
 });
