@@ -6,7 +6,9 @@ import { Cron } from "croner";
 import { z } from "zod";
 import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
-const duration = z.string().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+/** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
+export const durationSchema = z.string().trim().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+const duration = durationSchema;
 // A wait longer than Node's timer limit (2^31-1 ms, 24.8 days) fires at once: "25d" would time a run out after a few ms.
 const timerDuration = duration.refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) <= MAX_TIMER_MS, {
   message: 'at most "24d" (Node timers cannot wait longer than 24.8 days)',
