@@ -177,7 +177,7 @@ describe("the image, replayed outside the repository", () => {
     for (const name of ["vitest", "typescript", "eslint"]) expect(existsSync(join(app, "node_modules", name)), name).toBe(false);
   });
 
-  it("starts as the image's CMD as a non-root user with no API keys, is healthy, writes the ledger to the volume and stops on SIGTERM", async () => {
+  it("starts as the image's CMD as a non-root user with no API keys, answers /healthz 200 (degraded: jobs wait for keys), writes the ledger to the volume and stops on SIGTERM", async () => {
     const [command, ...args] = jsonArray(lastArgs(finalStage, "CMD"))!;
     expect(command).toBe("node");
     // As in the image: the app is root-owned and only readable to the daemon's user; the volume and
@@ -204,7 +204,11 @@ describe("the image, replayed outside the repository", () => {
     expect(runningUrl(), `the daemon did not report "sundial is running":\n${stderr.slice(-4000)}`).toBeDefined();
     const health = await fetch(`${runningUrl()}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok", checks: { scheduler: { status: "ok" }, ledger: { status: "ok" } } });
+    // Healthy for Docker (200), and degraded: the shipped jobs wait for their API keys, and say so.
+    const body = (await health.json()) as { checks: { jobs: { disabled: { reason: string }[] } } };
+    expect(body).toMatchObject({ status: "degraded", checks: { scheduler: { status: "ok" }, ledger: { status: "ok" }, config: { status: "ok" }, jobs: { status: "degraded" } } });
+    expect(body.checks.jobs.disabled.length).toBeGreaterThan(0);
+    for (const job of body.checks.jobs.disabled) expect(job.reason).toContain("needs the environment variable");
     expect(existsSync(join(volume, "sundial.db"))).toBe(true);
     // The process that answered is not root (setpriv execs node in place: same pid).
     const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
