@@ -40,10 +40,15 @@ export interface Problem {
   fix?: string;
   /** "env" for a missing environment variable: a reload with only these is still applied. */
   kind?: "env";
+  /** The id of the job the problem is about, shown beside its index: `jobs[3] ("morning-digest")`. */
+  job?: string;
+  /** The skill (by name) whose file has the problem: it affects only the jobs using that skill. */
+  skill?: string;
 }
 
 export function formatProblem(problem: Problem): string {
-  const where = problem.path ? `${problem.file} ${problem.path}` : problem.file;
+  const path = problem.job === undefined ? problem.path : problem.path.replace(/^jobs\[\d+\]/, (index) => `${index} (${JSON.stringify(problem.job)})`);
+  const where = path ? `${problem.file} ${path}` : problem.file;
   return `${where}: ${problem.message}${problem.fix ? ` — ${problem.fix}` : ""}`;
 }
 

@@ -2,8 +2,10 @@
 import type { App } from "../app.ts";
 import type { RunRecord } from "../types.ts";
 import { formatProblem, UsageError } from "../errors.ts";
+import { DISABLED_IN_FILE } from "../config/load.ts";
 import { Calendar } from "../schedule/calendar.ts";
 import { formatDuration } from "../config/duration.ts";
+import { cronProblem, isValidTimezone } from "../config/schema.ts";
 import { formatCost, table, timeline } from "./format.ts";
 import { escapeJsonControls, stripControls } from "../util/terminal-text.ts";
 
@@ -16,14 +18,28 @@ function printJson(value: unknown, scrub: (text: string) => string = (text) => t
   process.stdout.write(`${scrub(json)}\n`);
 }
 
+/** Room for a reason in the state column (the table caps a column at 60 characters, "disabled: " included). */
+const REASON_WIDTH = 48;
+
+/** `text` cut at a word boundary to at most `width` characters, with "…" when cut (the whole reason is in `--json`). */
+export function shorten(text: string, width: number): string {
+  if (text.length <= width) return text;
+  // The last space within `width` ends the last whole word that fits with the "…".
+  const space = text.slice(0, width).search(/\s\S*$/);
+  const kept = space > width / 2 ? text.slice(0, space) : text.slice(0, width - 1);
+  return `${kept.replace(/[\s,;:]+$/, "")}…`;
+}
+
 export async function listCommand(app: App, options: { json?: boolean }): Promise<void> {
   const loaded = await app.load();
   const calendar = new Calendar();
   const now = Date.now();
   const jobs = loaded.configuration.jobs.map((job) => {
+    // A disabled job's fires too: when it would run once enabled or fixed (none for a broken cron or zone).
     const nextRuns: string[] = [];
     let cursor = now;
-    while (job.enabled && nextRuns.length < 3) {
+    const usable = job.cron !== "" && cronProblem(job.cron) === null && isValidTimezone(job.timezone);
+    while (usable && nextRuns.length < 3) {
       const next = calendar.next(job.cron, job.timezone, cursor);
       if (next === null) break;
       nextRuns.push(new Date(next).toISOString());
@@ -37,6 +53,7 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
   }
   if (options.json) return printJson({ jobs, problems: loaded.configuration.problems });
   for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs["))) process.stderr.write(`problem: ${formatProblem(problem)}\n`);
+  if (jobs.some((job) => !job.enabled && job.disabledReason !== DISABLED_IN_FILE)) process.stderr.write("some jobs are disabled by a problem: `sundial check` (or `list --json`) gives each reason in full\n");
   if (!jobs.length) {
     process.stdout.write("no jobs in schedules.json\n");
     return;
@@ -44,7 +61,7 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
   process.stdout.write(
     table(
       ["job", "skill", "schedule", "timezone", "state", "next runs"],
-      jobs.map((job) => [job.id, job.skill, job.cron, job.timezone, job.enabled ? "enabled" : `disabled: ${job.disabledReason}`, job.nextRuns.join(", ")]),
+      jobs.map((job) => [job.id, job.skill, job.cron, job.timezone, job.enabled ? "enabled" : `disabled: ${shorten(job.disabledReason ?? "", REASON_WIDTH)}`, job.nextRuns.join(", ")]),
     ),
   );
 }

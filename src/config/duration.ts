@@ -2,6 +2,8 @@
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 export const DURATION_PATTERN = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+/** The longest wait a Node timer honours (2^31-1 ms, about 24.8 days); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
 
 /** Parses a duration string; throws a message that says what a valid one looks like. */
 export function parseDuration(text: string): number {

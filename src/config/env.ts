@@ -55,8 +55,13 @@ export function leaseMs(env: Env): number {
   return ms;
 }
 
+/**
+ * The status server's address. An empty value means the default, like every variable of
+ * .env.example ("SUNDIAL_HTTP_PORT=" once meant port 0, a random port, as `Number("")` is 0).
+ */
 export function httpAddress(env: Env): { host: string; port: number } {
-  const port = Number(env.SUNDIAL_HTTP_PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
-  return { host: env.SUNDIAL_HTTP_HOST || "127.0.0.1", port };
+  const text = env.SUNDIAL_HTTP_PORT?.trim() || "8787";
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(port) || port > 65535) throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
+  return { host: env.SUNDIAL_HTTP_HOST?.trim() || "127.0.0.1", port };
 }

@@ -10,7 +10,19 @@ import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
 import { jsonErrorOffset } from "./json-position.ts";
-import { jobSchema, schedulesSchema, type JobConfig, type SchedulesFile } from "./schema.ts";
+import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+
+/** The reason of a job switched off by `"enabled": false` (every other reason is a problem). */
+export const DISABLED_IN_FILE = "disabled in schedules.json";
+
+/** A job that failed the job schema: kept (disabled, with its problems) so it is shown, not dropped. */
+export interface RejectedJob {
+  rejected: Problem[];
+  raw: unknown;
+}
+export type JobEntry = JobConfig | RejectedJob;
+/** `schedules.json` as read: its settings valid, each job valid or rejected on its own. */
+export type ReadSchedulesFile = Omit<SchedulesFile, "jobs"> & { jobs: JobEntry[] };
 
 export interface ResolvedJob {
   id: string;
@@ -81,8 +93,32 @@ export function zodProblems(file: string, error: z.ZodError, prefix: PropertyKey
   });
 }
 
-/** Reads and validates `file`; problems name it as `shown` (a path relative to the working directory). */
-export function readSchedules(file: string, shown = file): { schedules: SchedulesFile } | { problems: Problem[]; raw?: unknown } {
+/** The job's id when it has a string one (problems name jobs by id as well as index). */
+function rawJobId(raw: unknown): string | undefined {
+  const id = typeof raw === "object" && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** Each job checked on its own: valid, or rejected with its problems. */
+function checkJobs(shown: string, rawJobs: readonly unknown[]): JobEntry[] {
+  const issues = new Map<number, JobIssue[]>();
+  for (const issue of jobIssues(rawJobs)) issues.set(issue.index, [...(issues.get(issue.index) ?? []), issue]);
+  return rawJobs.map((raw, index) => {
+    const parsed = jobSchema.safeParse(raw);
+    const problems = parsed.success ? [] : zodProblems(shown, parsed.error, ["jobs", index]);
+    for (const issue of issues.get(index) ?? []) problems.push({ file: shown, path: jsonPath(["jobs", index, ...issue.path]), message: issue.message });
+    const job = rawJobId(raw);
+    if (job !== undefined) for (const problem of problems) problem.job = job;
+    return parsed.success && !problems.length ? parsed.data : { rejected: problems, raw };
+  });
+}
+
+/**
+ * Reads and validates `file`; problems name it as `shown` (a path relative to the working
+ * directory). A problem inside one job rejects that job only; the file is invalid only when it
+ * cannot be read or parsed, or its settings (anything outside `jobs`) are wrong.
+ */
+export function readSchedules(file: string, shown = file): { schedules: ReadSchedulesFile } | { problems: Problem[]; raw?: unknown } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -92,12 +128,47 @@ export function readSchedules(file: string, shown = file): { schedules: Schedule
   }
   const parsed = parseJson(text);
   if ("error" in parsed) return { problems: [{ file: shown, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
-  const result = schedulesSchema.safeParse(parsed.value);
-  if (!result.success) return { problems: zodProblems(shown, result.error), raw: parsed.value };
-  return { schedules: result.data };
+  const settings = fileSettingsSchema.safeParse(parsed.value);
+  const rawJobs = (parsed.value as { jobs?: unknown } | null)?.jobs;
+  const jobs = checkJobs(shown, Array.isArray(rawJobs) ? rawJobs : []);
+  if (!settings.success) return { problems: [...zodProblems(shown, settings.error), ...jobs.flatMap((job) => ("rejected" in job ? job.rejected : []))], raw: parsed.value };
+  return { schedules: { ...settings.data, jobs } };
 }
 
-function resolveJob(file: string, index: number, job: JobConfig, schedules: SchedulesFile, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): { job: ResolvedJob; problems: Problem[] } {
+/** A job that failed the schema: shown disabled with its problems, never scheduled. */
+function rejectedJob(index: number, entry: RejectedJob, schedules: Pick<SchedulesFile, "timezone">): ResolvedJob {
+  const raw = (typeof entry.raw === "object" && entry.raw !== null ? entry.raw : {}) as Record<string, unknown>;
+  const text = (value: unknown, fallback: string) => (typeof value === "string" ? value : fallback);
+  return {
+    id: rawJobId(entry.raw) ?? `jobs[${index}]`,
+    skill: text(raw.skill, ""),
+    cron: text(raw.cron, ""),
+    timezone: text(raw.timezone, schedules.timezone),
+    enabled: false,
+    disabledReason: reasonOf(entry.rejected),
+    params: raw.params ?? {},
+    deliver: [],
+    model: undefined,
+    timeoutMs: 0,
+    retries: 0,
+    retryBackoffMs: 0,
+    overlap: "skip",
+    catchUp: "none",
+    catchUpWindowMs: 0,
+    jitterMs: 0,
+  };
+}
+
+function reasonOf(problems: Problem[]): string {
+  return problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+}
+
+/** True for a job that is off because something is wrong with it (not `"enabled": false`). */
+export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledReason">): boolean {
+  return !job.enabled && job.disabledReason !== DISABLED_IN_FILE;
+}
+
+function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): { job: ResolvedJob; problems: Problem[] } {
   const policy = <K extends keyof SchedulesFile["defaults"]>(key: K) => job[key] ?? schedules.defaults[key];
   const skill = skills.skills.get(job.skill);
   const resolved: ResolvedJob = {
@@ -106,7 +177,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Sche
     cron: job.cron,
     timezone: job.timezone ?? schedules.timezone,
     enabled: job.enabled,
-    disabledReason: job.enabled ? null : "disabled in schedules.json",
+    disabledReason: job.enabled ? null : DISABLED_IN_FILE,
     params: job.params,
     deliver: job.deliver as DeliveryTarget[],
     model: job.model,
@@ -120,7 +191,10 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Sche
   };
   const problems: Problem[] = [];
   const at = (path: string) => `jobs[${index}]${path}`;
-  if (!skill) {
+  const broken = skills.problems.find((problem) => problem.skill === job.skill);
+  if (!skill && broken) {
+    problems.push({ file, path: at(".skill"), message: `skill "${job.skill}" failed to load (${broken.file})`, fix: "fix the skill file (its error is reported with it)" });
+  } else if (!skill) {
     const known = [...skills.skills.keys()].join(", ") || "none";
     problems.push({ file, path: at(".skill"), message: `unknown skill "${job.skill}" (skills found: ${known})`, fix: `add skills/${job.skill}.ts (npx sundial new ${job.skill}) or fix the name` });
   } else {
@@ -138,12 +212,13 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Sche
       else for (const name of adapter.requiredEnv(target)) needed.add(name);
     });
     for (const name of needed) {
-      if (!env[name]) problems.push({ file, path: at(""), message: `job "${job.id}" needs the environment variable ${name}, which is not set`, fix: `set ${name} in .env or the environment (see .env.example)`, kind: "env" });
+      if (!env[name]) problems.push({ file, path: at(""), message: `needs the environment variable ${name}, which is not set`, fix: `set ${name} in .env or the environment (see .env.example)`, kind: "env" });
     }
   }
+  for (const problem of problems) problem.job = job.id;
   if (problems.length && resolved.enabled) {
     resolved.enabled = false;
-    resolved.disabledReason = problems.map((p) => `${p.path}: ${p.message}`).join("; ");
+    resolved.disabledReason = reasonOf(problems);
   }
   return { job: resolved, problems: job.enabled ? problems : [] };
 }
@@ -156,17 +231,22 @@ export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: Ski
   const rawJobs = (raw as { jobs?: unknown } | null)?.jobs;
   if (!Array.isArray(rawJobs)) return [];
   const fallback = schedulesSchema.parse({});
-  return rawJobs.flatMap((rawJob, index) => {
-    const job = jobSchema.safeParse(rawJob);
-    return job.success ? resolveJob(file, index, job.data, fallback, skills, env, adapters).problems : [];
-  });
+  const entries = checkJobs(file, rawJobs);
+  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env, adapters).problems));
 }
 
-/** Resolves a valid schedules file against the loaded skills and the environment. */
-export function resolveConfiguration(file: string, schedules: SchedulesFile, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Configuration {
+/**
+ * Resolves schedules whose settings are valid against the loaded skills and the environment;
+ * rejected jobs are kept, disabled, with their problems.
+ */
+export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Configuration {
   const problems: Problem[] = [...skills.problems];
-  const jobs = schedules.jobs.map((job, index) => {
-    const result = resolveJob(file, index, job, schedules, skills, env, adapters);
+  const jobs = schedules.jobs.map((entry, index) => {
+    if ("rejected" in entry) {
+      problems.push(...entry.rejected);
+      return rejectedJob(index, entry, schedules);
+    }
+    const result = resolveJob(file, index, entry, schedules, skills, env, adapters);
     problems.push(...result.problems);
     return result.job;
   });

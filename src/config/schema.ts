@@ -4,9 +4,16 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
-import { DURATION_PATTERN } from "./duration.ts";
+import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
-const duration = z.string().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+/** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
+export const durationSchema = z.string().trim().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+const duration = durationSchema;
+// A wait longer than Node's timer limit (2^31-1 ms, 24.8 days) fires at once: "25d" would time a run out after a few ms.
+const timerDuration = duration.refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) <= MAX_TIMER_MS, {
+  message: 'at most "24d" (Node timers cannot wait longer than 24.8 days)',
+  abort: true,
+});
 
 // Answers memoized: creating an Intl.DateTimeFormat costs ~150 µs, 1.5 s for 10,000 jobs.
 const knownZones = new Map<string, boolean>();
@@ -35,9 +42,8 @@ export function cronProblem(pattern: string): string | null {
   }
 }
 
-const timezone = z.string().refine(isValidTimezone, { message: 'unknown time zone; use an IANA name such as "UTC" or "Europe/Berlin"' });
-// Patterns are checked once per distinct pattern in the file's superRefine below: building a
-// croner object costs ~0.3 ms and 80 KB, too much to repeat for 10,000 jobs sharing 500 patterns.
+const timezone = z.string().refine(isValidTimezone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as "UTC" or "Europe/Berlin"` });
+// Patterns are checked by `jobIssues` below.
 const cron = z.string().min(1);
 
 const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
@@ -61,13 +67,13 @@ export const deliveryTargetSchema = z.discriminatedUnion("to", [
 ]);
 
 const policies = {
-  timeout: duration.optional().describe("a run is aborted and recorded timed_out after this long"),
+  timeout: timerDuration.optional().describe("a run is aborted and recorded timed_out after this long"),
   retries: z.int().min(0).max(20).optional().describe("further attempts after a failure"),
-  retryBackoff: duration.optional().describe("first wait before a retry; doubled each time, with jitter"),
+  retryBackoff: timerDuration.optional().describe("first wait before a retry; doubled each time, with jitter"),
   overlap: z.enum(["skip", "queue", "allow"]).optional().describe("what a slot does while the job is still running"),
   catchUp: z.enum(["none", "latest", "all"]).optional().describe("what happens to slots missed while the daemon was down"),
   catchUpWindow: duration.optional().describe("missed slots older than this become missed rows"),
-  jitter: duration.optional().describe("each fire is delayed by a random time up to this"),
+  jitter: timerDuration.optional().describe("each fire is delayed by a random time up to this"),
 };
 
 export const jobSchema = z.strictObject({
@@ -82,42 +88,61 @@ export const jobSchema = z.strictObject({
   ...policies,
 });
 
-export const schedulesSchema = z
-  .strictObject({
-    $schema: z.string().optional(),
-    timezone: timezone.default("UTC"),
-    defaults: z.strictObject(policies).default({}),
-    maxConcurrentRuns: z.int().min(1).max(10_000).default(16).describe("runs at once across all jobs"),
-    retention: duration.default("90d").describe("finished runs older than this are deleted"),
-    shutdownGrace: duration.default("30s").describe("how long running runs may finish after SIGTERM"),
-    alerts: z.array(deliveryTargetSchema).default([]),
-    jobs: z.array(jobSchema).default([]),
-  })
-  // Runs even when other parts of the file are invalid (`when`), so one `check` reports every
-  // problem at once; the value may then be partly unparsed, hence the defensive reads.
-  .superRefine(
-    (file, ctx) => {
-      const jobs: unknown[] = Array.isArray(file.jobs) ? file.jobs : [];
-      const seen = new Map<string, number>();
-      const patterns = new Map<string, string | null>();
-      jobs.forEach((raw, index) => {
-        const job = (raw ?? {}) as { id?: unknown; cron?: unknown };
-        if (typeof job.cron === "string" && job.cron) {
-          if (!patterns.has(job.cron)) patterns.set(job.cron, cronProblem(job.cron));
-          const problem = patterns.get(job.cron);
-          if (problem) ctx.addIssue({ code: "custom", path: ["jobs", index, "cron"], message: `invalid cron pattern: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
-        }
-        if (typeof job.id !== "string") return;
-        const first = seen.get(job.id);
-        if (first !== undefined) ctx.addIssue({ code: "custom", path: ["jobs", index, "id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique` });
-        else seen.set(job.id, index);
-      });
-      (Array.isArray(file.alerts) ? file.alerts : []).forEach((target, index) => {
-        if ((target as { to?: unknown } | null)?.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
-      });
-    },
-    { when: () => true },
-  );
+const fileShape = {
+  $schema: z.string().optional(),
+  timezone: timezone.default("UTC"),
+  defaults: z.strictObject(policies).default({}),
+  maxConcurrentRuns: z.int().min(1).max(10_000).default(16).describe("runs at once across all jobs"),
+  retention: duration.default("90d").describe("finished runs older than this are deleted"),
+  shutdownGrace: timerDuration.default("30s").describe("how long running runs may finish after SIGTERM"),
+  alerts: z.array(deliveryTargetSchema).default([]),
+};
+
+/** The whole file, jobs included: what `schedules.schema.json` is generated from. */
+export const schedulesSchema = z.strictObject({ ...fileShape, jobs: z.array(jobSchema).default([]) });
+
+/**
+ * The file without its jobs' contents, which `jobProblems` and `jobSchema` check one job at a
+ * time: a problem in one job disables that job only, never the whole file (a bad cron written
+ * into a running daemon's file must not stop every job at the next start).
+ */
+export const fileSettingsSchema = z.strictObject({ ...fileShape, jobs: z.array(z.unknown()).default([]) }).superRefine((file, ctx) => {
+  file.alerts.forEach((target, index) => {
+    if (target.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
+  });
+});
+
+export interface JobIssue {
+  index: number;
+  path: PropertyKey[];
+  message: string;
+}
+
+/**
+ * What the job schema cannot see on its own: cron patterns croner rejects (checked once per
+ * distinct pattern: building a croner object costs ~0.3 ms and 80 KB, too much to repeat for
+ * 10,000 jobs sharing 500 patterns) and duplicate ids. Of two jobs with one id the later is the
+ * one in error: the earlier keeps running (usually the job that was there; a copied job is added
+ * below it), so a paste never stops a working job.
+ */
+export function jobIssues(jobs: readonly unknown[]): JobIssue[] {
+  const issues: JobIssue[] = [];
+  const seen = new Map<string, number>();
+  const patterns = new Map<string, string | null>();
+  jobs.forEach((raw, index) => {
+    const job = (typeof raw === "object" && raw !== null ? raw : {}) as { id?: unknown; cron?: unknown };
+    if (typeof job.cron === "string" && job.cron) {
+      if (!patterns.has(job.cron)) patterns.set(job.cron, cronProblem(job.cron));
+      const problem = patterns.get(job.cron);
+      if (problem) issues.push({ index, path: ["cron"], message: `invalid cron pattern ${JSON.stringify(job.cron)}: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
+    }
+    if (typeof job.id !== "string") return;
+    const first = seen.get(job.id);
+    if (first !== undefined) issues.push({ index, path: ["id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique, so this one does not run` });
+    else seen.set(job.id, index);
+  });
+  return issues;
+}
 
 export type SchedulesFile = z.output<typeof schedulesSchema>;
 export type JobConfig = z.output<typeof jobSchema>;

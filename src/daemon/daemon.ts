@@ -10,6 +10,9 @@ import { httpAddress, leaseMs } from "../config/env.ts";
 import { keepLeases } from "../run/lease.ts";
 import type { Owner } from "../ledger/store.ts";
 import { createMetrics } from "../http/metrics.ts";
+import { hostname } from "node:os";
+import type { Problem } from "../errors.ts";
+import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
@@ -84,11 +87,13 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   };
   const orphanTimer = setInterval(() => void checkOrphans(), Math.max(100, Math.floor(lease / 3))).unref();
 
+  let rejected: { at: number; problems: Problem[] } | null = null;
   const watcher = watchConfiguration(
     app,
     () => loaded,
     (next) => {
       loaded = next;
+      rejected = null;
       scheduler.maxConcurrentRuns = next.configuration.settings.maxConcurrentRuns;
       scheduler.reload(next.configuration.jobs, next.skills);
       updateJobGauge();
@@ -96,6 +101,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
       announce(app, next);
     },
     (next) => {
+      rejected = { at: Date.now(), problems: next.configuration.problems };
       for (const problem of next.configuration.problems) app.log.error(formatProblem(problem));
       app.log.error("configuration change rejected; the running configuration stays as it was");
     },
@@ -115,15 +121,23 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const pruneTimer = setInterval(() => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")), 3_600_000).unref();
 
   const { host, port } = httpAddress(app.env);
+  const startedAt = Date.now();
+  const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
   const status = await startStatusServer({
     host,
     port,
     metrics,
-    health: {
-      schedulerAlive: () => scheduler.alive,
-      ledgerWritable: () => store.ping(Date.now()),
-      details: () => ({ running: scheduler.running, jobs: loaded.configuration.jobs.length }),
-    },
+    health: () =>
+      healthOf({
+        scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
+        // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
+        ledger: ledgerProbe,
+        configuration: () => loaded.configuration,
+        rejected: () => rejected,
+        overdue: (at) => scheduler.overdue(at),
+        node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
+        now: Date.now,
+      }),
   });
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");

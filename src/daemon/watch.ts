@@ -27,10 +27,13 @@ function fingerprint(app: App): string {
 
 /**
  * A configuration is rejected when anything but a missing environment variable is wrong with it:
- * the daemon then keeps its running configuration instead of disabling jobs over a typo.
+ * the daemon then keeps its running configuration instead of disabling jobs over a typo. A broken
+ * skill file that no job uses is reported but rejects nothing.
  */
 export function isAcceptable(loaded: Loaded): boolean {
-  return loaded.configuration.fileValid && loaded.configuration.problems.every((problem) => problem.kind === "env");
+  const { configuration } = loaded;
+  const used = new Set(configuration.jobs.map((job) => job.skill));
+  return configuration.fileValid && configuration.problems.every((problem) => problem.kind === "env" || (problem.skill !== undefined && !used.has(problem.skill)));
 }
 
 /** The skills directory and its subdirectories, skipping what `skillsFingerprint` skips. */

@@ -151,12 +151,23 @@ export class Scheduler {
     return out;
   }
 
+  /**
+   * Jobs whose next fire is more than `graceMs` past due (the timer never sleeps longer than 30 s,
+   * so this means the loop is stuck or failing), for the health check.
+   */
+  overdue(now = this.clock.now(), graceMs = 2 * MAX_SLEEP_MS): { job: string; dueAt: number }[] {
+    if (this.stopped) return [];
+    return [...this.entries.values()].filter((entry) => now - entry.at > graceMs).map((entry) => ({ job: entry.job.id, dueAt: entry.at }));
+  }
+
   get alive(): boolean {
     return !this.stopped && (this.timer !== null || this.ticking);
   }
 
   private setJobs(jobs: ResolvedJob[], skills: Map<string, LoadedSkill>): void {
-    this.jobs = new Map(jobs.map((job) => [job.id, job]));
+    // The first job of an id wins: a later duplicate is disabled by the configuration (see jobIssues).
+    this.jobs = new Map();
+    for (const job of jobs) if (!this.jobs.has(job.id)) this.jobs.set(job.id, job);
     this.skills = skills;
   }
 

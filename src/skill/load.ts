@@ -139,7 +139,7 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
   for (const { name, file } of findSkillFiles(dir)) {
     const shown = relative(process.cwd(), file) || file;
     if (!SKILL_NAME.test(name)) {
-      problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens" });
+      problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens", skill: name });
       continue;
     }
     // Node never frees a module, so only a skill whose files changed is imported again (its own
@@ -155,19 +155,21 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       const module = (await nativeImport(url)) as { default?: unknown };
       const problem = shapeProblem(module.default);
       if (problem) {
-        problems.push({ file: shown, path: "", message: `skill ${problem}` });
+        problems.push({ file: shown, path: "", message: `skill ${problem}`, skill: name });
         continue;
       }
       const definition = module.default as SkillDefinition;
       if (definition.name !== name) {
-        problems.push({ file: shown, path: "name", message: `skill is named "${definition.name}" but its file says "${name}"`, fix: `rename one so they match` });
+        problems.push({ file: shown, path: "name", message: `skill is named "${definition.name}" but its file says "${name}"`, fix: `rename one so they match`, skill: name });
         continue;
       }
       skills.set(name, { name, file, definition, fingerprint });
     } catch (error) {
       const kept = previous?.get(name);
       if (kept) skills.set(name, kept);
-      problems.push({ file: shown, path: "", message: `skill failed to load: ${errorMessage(error).split("\n")[0]}${kept ? " (the previous version keeps running)" : ""}`, fix: "fix the error, then save; the daemon reloads it" });
+      // The whole message: a compile error's first line is only "Transform failed with 1 error:".
+      const message = errorMessage(error).trimEnd().split("\n").join("\n    ");
+      problems.push({ file: shown, path: "", message: `skill failed to load: ${message}${kept ? " (the previous version keeps running)" : ""}`, fix: "fix the error, then save; the daemon reloads it", skill: name });
     }
   }
   return { skills, problems };

@@ -59,6 +59,7 @@ const jobsBroken = check({
     throws: `throw new Error("cannot reach the config server");\n`,
     "no-default": `export const x = 1;\n`,
     mismatch: skill("something-else"),
+    syntax: `import { defineSkill } from "sundial";\nexport default defineSkill({\n  name: "syntax",,\n});\n`,
   },
   schedules: {
     jobs: [job("ok"), job("typo", { skill: "helo" }), job("wrong-type", { params: { who: 42 } }), job("no-key", { skill: "needs" }), job("no-hook", { deliver: [{ to: "discord", webhookEnv: "CHECK_WEBHOOK" }] }), job("off", { skill: "needs", enabled: false })],
@@ -93,12 +94,12 @@ describe("sundial check", { timeout: 180_000 }, () => {
     const lines = problemLines(result);
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[0\\]\\.cron: invalid cron pattern: .*61.*; write 5 fields`)),
-        `${file} jobs[1].timezone: unknown time zone; use an IANA name such as "UTC" or "Europe/Berlin"`,
-        `${file} jobs[2].timeout: expected a duration like "90s", "10m" or "1h"`,
-        `${file} jobs[3].id: duplicate job id "a" (also jobs[0]); job ids must be unique`,
-        `${file} jobs[4].deliver[0]: give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither`,
-        `${file} jobs[5]: unknown key "crons" — remove it or check its spelling`,
+        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[0\\] \\("a"\\)\\.cron: invalid cron pattern "61 \\* \\* \\* \\*": .*61.*; write 5 fields`)),
+        `${file} jobs[1] ("b").timezone: unknown time zone "Mars/Olympus"; use an IANA name such as "UTC" or "Europe/Berlin"`,
+        `${file} jobs[2] ("c").timeout: expected a duration like "90s", "10m" or "1h"`,
+        `${file} jobs[3] ("a").id: duplicate job id "a" (also jobs[0]); job ids must be unique, so this one does not run`,
+        `${file} jobs[4] ("d").deliver[0]: give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither`,
+        `${file} jobs[5] ("e"): unknown key "crons" — remove it or check its spelling`,
         `${file}: unknown key "crons" — remove it or check its spelling`,
       ]),
     );
@@ -113,17 +114,20 @@ describe("sundial check", { timeout: 180_000 }, () => {
     const lines = problemLines(result);
     expect(lines).toEqual(
       expect.arrayContaining([
-        `${file} jobs[1].skill: unknown skill "helo" (skills found: hello, needs) — add skills/helo.ts (npx sundial new helo) or fix the name`,
-        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[2\\]\\.params\\.who: .*expected string, received number`)),
-        `${file} jobs[3]: job "no-key" needs the environment variable CHECK_API_KEY, which is not set — set CHECK_API_KEY in .env or the environment (see .env.example)`,
-        `${file} jobs[4]: job "no-hook" needs the environment variable CHECK_WEBHOOK, which is not set — set CHECK_WEBHOOK in .env or the environment (see .env.example)`,
+        `${file} jobs[1] ("typo").skill: unknown skill "helo" (skills found: hello, needs) — add skills/helo.ts (npx sundial new helo) or fix the name`,
+        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[2\\] \\("wrong-type"\\)\\.params\\.who: .*expected string, received number`)),
+        `${file} jobs[3] ("no-key"): needs the environment variable CHECK_API_KEY, which is not set — set CHECK_API_KEY in .env or the environment (see .env.example)`,
+        `${file} jobs[4] ("no-hook"): needs the environment variable CHECK_WEBHOOK, which is not set — set CHECK_WEBHOOK in .env or the environment (see .env.example)`,
+        "skills/syntax.ts: skill failed to load: Transform failed with 1 error:",
         expect.stringMatching(/^skills\/throws\.ts: skill failed to load: cannot reach the config server/),
         "skills/no-default.ts: skill has no default export; write `export default defineSkill({ … })`",
         'skills/mismatch.ts name: skill is named "something-else" but its file says "mismatch" — rename one so they match',
       ]),
     );
     // The disabled job needs CHECK_API_KEY too, but a job that does not run asks nothing.
-    expect(lines).toHaveLength(7);
+    expect(lines).toHaveLength(8);
+    // A compile error is shown whole: the line and column of the error follow its first line.
+    expect(result.stderr).toMatch(/skills\/syntax\.ts: skill failed to load: Transform failed with 1 error:\n\s+\S*syntax\.ts:3:\d+: ERROR: /);
   });
 
   it("names the line and column of invalid JSON, and exits 2", async () => {
@@ -142,7 +146,7 @@ describe("sundial check", { timeout: 180_000 }, () => {
   it("reports every kind of problem in one pass, one line each", async () => {
     const result = await everything;
     expect(result.code).toBe(2);
-    const paths = problemLines(result).map((line) => /^schedules\.json( \S+)?:/.exec(line)?.[1]?.trim() ?? "");
+    const paths = problemLines(result).map((line) => /^schedules\.json( \S+)?:/.exec(line.replace(/ \("[^"]*"\)/, ""))?.[1]?.trim() ?? "");
     expect(paths.sort()).toEqual(["", "jobs[0].cron", "jobs[1].skill", "jobs[2].params.who", "jobs[3].id", "jobs[4].timezone", "jobs[5].retryBackoff", "jobs[6].deliver[0]", "jobs[7]"].sort());
   });
 });

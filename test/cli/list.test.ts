@@ -95,11 +95,13 @@ describe("sundial list --json", { timeout: 180_000 }, () => {
     for (const iso of berlin) expect(local(iso, "Europe/Berlin")).toMatchObject({ day: "01", hour: "00", minute: "00" });
   });
 
-  it("shows a disabled job with its reason and no fire times", async () => {
+  it("shows a disabled job with its whole reason and the times it would fire", async () => {
     const jobs = await listed();
-    expect(jobs.get("paused")).toMatchObject({ enabled: false, disabledReason: "disabled in schedules.json", nextRuns: [] });
-    expect(jobs.get("broken")).toMatchObject({ enabled: false, nextRuns: [] });
-    expect(jobs.get("broken")?.disabledReason).toMatch(/^jobs\[4\]\.params\.who: .*expected string/);
+    expect(jobs.get("paused")).toMatchObject({ enabled: false, disabledReason: "disabled in schedules.json" });
+    expectThreeIncreasingFutureTimes(jobs.get("paused")!.nextRuns);
+    expect(jobs.get("broken")).toMatchObject({ enabled: false });
+    expectThreeIncreasingFutureTimes(jobs.get("broken")!.nextRuns);
+    expect(jobs.get("broken")?.disabledReason).toMatch(/^jobs\[4\]\.params\.who: .*expected string, received number$/);
   });
 });
 
@@ -113,6 +115,18 @@ describe("sundial list", { timeout: 180_000 }, () => {
     expect(lines[1]).toMatch(/^new-york\s+hello\s+0 9 \* \* \*\s+America\/New_York\s+enabled\s+\d{4}-\d\d-\d\dT1[34]:00:00\.000Z, /);
     expect(lines[4]).toMatch(/^paused\s+hello\s+0 9 \* \* \*\s+Europe\/Berlin\s+disabled: disabled in schedules\.json/);
     expect(lines[5]).toMatch(/^broken\s+.*disabled: jobs\[4\]\.params\.who/);
+  });
+
+  it("cuts a long reason at a word boundary, and still shows a disabled job's next fire times", async () => {
+    const result = await text;
+    const row = result.stdout.split("\n").find((line) => line.startsWith("broken")) ?? "";
+    const state = /disabled: (.*?…)/.exec(row)?.[1] ?? "";
+    expect(state).toMatch(/^jobs\[4\]\.params\.who: .*…$/);
+    const words = (await listed()).get("broken")!.disabledReason!.split(" ");
+    // Every word before the "…" is a whole word of the reason.
+    expect(state.slice(0, -1).split(" ").every((word, i) => word === words[i])).toBe(true);
+    expect(row.match(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g)).toHaveLength(3);
+    expect(result.stderr).toContain("sundial check");
   });
 
   it("shows all three next fire times of an enabled job", async () => {

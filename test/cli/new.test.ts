@@ -3,7 +3,7 @@
  * never overwrites an existing skill.
  */
 import { afterAll, beforeAll, describe, it, expect } from "vitest";
-import { existsSync, readFileSync } from "node:fs";
+import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type CliResult } from "../helpers/workspace.ts";
 
@@ -11,11 +11,15 @@ const ws = createWorkspace({ schedules: { jobs: [{ id: "hello-world-daily", skil
 const file = join(ws.dir, "skills", "hello-world.ts");
 let created: CliResult;
 let original = "";
+/** The skill as its author changed it before `new` ran again: differs from the template, so an overwrite shows. */
+let edited = "";
 let after: Record<"check" | "run" | "again" | "invalid", CliResult>;
 
 beforeAll(async () => {
   created = await ws.runCli(["new", "hello-world"], {}, 150_000);
   original = existsSync(file) ? readFileSync(file, "utf8") : "";
+  if (original) appendFileSync(file, "\n// the author's own edit, which `new` must never overwrite\n");
+  edited = existsSync(file) ? readFileSync(file, "utf8") : "";
   const [check, run, again, invalid] = await Promise.all([
     ws.runCli(["check"], {}, 150_000),
     ws.runCli(["run", "hello-world"], { LOG_LEVEL: "warn" }, 150_000),
@@ -53,7 +57,8 @@ describe("sundial new", () => {
   it("exits 2 for a name that already exists, and leaves the file alone", () => {
     expect(after.again.code).toBe(2);
     expect(after.again.stderr).toContain('skill "hello-world" already exists');
-    expect(readFileSync(file, "utf8")).toBe(original);
+    expect(edited).not.toBe(original);
+    expect(readFileSync(file, "utf8")).toBe(edited);
   });
 
   it("exits 2 for an invalid name, and writes nothing", () => {

@@ -1,6 +1,7 @@
 /** @module duration.test — duration strings in schedules.json ("90s", "10m") to milliseconds, and back for display. */
 import { describe, it, expect } from "vitest";
 import { DURATION_PATTERN, formatDuration, parseDuration } from "../../src/config/duration.ts";
+import { durationSchema } from "../../src/config/schema.ts";
 
 describe("parseDuration", () => {
   it.each([
@@ -19,6 +20,21 @@ describe("parseDuration", () => {
 
   it.each(["", "10", "s", "10 minutes", "10min", "-1s", "1w", "1e3ms", "1,5s", "10M"])("rejects %j and says what a duration looks like", (text) => {
     expect(() => parseDuration(text)).toThrow(`"${text}" is not a duration; write a number and a unit, like "90s", "10m" or "1h"`);
+  });
+
+  it("accepts exactly the strings schedules.json's duration type accepts, and reads them the same", () => {
+    const strings = ["0s", "500ms", "90s", "10m", "1h", "2d", "1.5s", "0.25h", "1.25m", "100ms", "365d", " 2s ", "\t3m", "", " ", "10", "s", "ms", "10 minutes", "10min", "-1s", "+1s", "1w", "1e3ms", "1,5s", "10M", "1S", ".5s", "5.s", "1h30m", "0x10s", "١s", "10s\n1s", "∞s"];
+    for (const text of strings) {
+      let parsed: number | null;
+      try {
+        parsed = parseDuration(text);
+      } catch {
+        parsed = null;
+      }
+      const schema = durationSchema.safeParse(text);
+      expect(schema.success, JSON.stringify(text)).toBe(parsed !== null);
+      if (schema.success) expect(parseDuration(schema.data), JSON.stringify(text)).toBe(parsed);
+    }
   });
 
   it("accepts exactly what the schema's pattern accepts", () => {

@@ -60,7 +60,7 @@ describe("resolveConfiguration", () => {
   it("reports an unknown skill at jobs[N].skill, listing the skills found", () => {
     const configuration = resolve({ jobs: [job("a"), job("b", { skill: "helo" })] });
     expect(configuration.problems.map(formatProblem)).toEqual([
-      `${FILE} jobs[1].skill: unknown skill "helo" (skills found: hello, digest) — add skills/helo.ts (npx sundial new helo) or fix the name`,
+      `${FILE} jobs[1] ("b").skill: unknown skill "helo" (skills found: hello, digest) — add skills/helo.ts (npx sundial new helo) or fix the name`,
     ]);
     expect(configuration.jobs[1]).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('jobs[1].skill: unknown skill "helo"') });
     expect(configuration.jobs[0]?.enabled).toBe(true);
@@ -76,7 +76,7 @@ describe("resolveConfiguration", () => {
   it("names a variable the skill needs that is not set, and how to fix it", () => {
     const configuration = resolve({ jobs: [job("a", { skill: "digest", params: { private: true } })] }, { DIGEST_API_KEY: "k" });
     expect(configuration.problems).toEqual([
-      { file: FILE, path: "jobs[0]", message: 'job "a" needs the environment variable DIGEST_TOKEN, which is not set', fix: "set DIGEST_TOKEN in .env or the environment (see .env.example)", kind: "env" },
+      { file: FILE, path: "jobs[0]", job: "a", message: "needs the environment variable DIGEST_TOKEN, which is not set", fix: "set DIGEST_TOKEN in .env or the environment (see .env.example)", kind: "env" },
     ]);
     expect(configuration.jobs[0]?.disabledReason).toContain("DIGEST_TOKEN");
     expect(resolve({ jobs: [job("a", { skill: "digest", params: { private: true } })] }, { DIGEST_API_KEY: "k", DIGEST_TOKEN: "t" }).problems).toEqual([]);
@@ -86,9 +86,9 @@ describe("resolveConfiguration", () => {
     const configuration = resolve({
       jobs: [job("hook", { deliver: [{ to: "stdout" }, { to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] }), job("bot", { deliver: [{ to: "discord", channel: "123456789012345678" }] })],
     });
-    expect(configuration.problems.map((p) => [p.path, p.message])).toEqual([
-      ["jobs[0]", 'job "hook" needs the environment variable DIGEST_WEBHOOK, which is not set'],
-      ["jobs[1]", 'job "bot" needs the environment variable DISCORD_TOKEN, which is not set'],
+    expect(configuration.problems.map(formatProblem)).toEqual([
+      `${FILE} jobs[0] ("hook"): needs the environment variable DIGEST_WEBHOOK, which is not set — set DIGEST_WEBHOOK in .env or the environment (see .env.example)`,
+      `${FILE} jobs[1] ("bot"): needs the environment variable DISCORD_TOKEN, which is not set — set DISCORD_TOKEN in .env or the environment (see .env.example)`,
     ]);
     expect(configuration.problems.every((p) => p.kind === "env" && p.fix?.startsWith("set "))).toBe(true);
     expect(resolve({ jobs: [job("hook", { deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] })] }, { DIGEST_WEBHOOK: "https://127.0.0.1/hook" }).problems).toEqual([]);

@@ -20,12 +20,12 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const job = (extra: Record<string, unknown> = {}) => ({ id: `job-${count}`, skill: "hello", cron: "0 9 * * *", ...extra });
 
-/** Writes `content` to a fresh file and returns its problems (none when it is valid). */
+/** Writes `content` to a fresh file and returns its problems, the file's and its rejected jobs' (none when it is valid). */
 function problemsOf(content: unknown): { file: string; problems: Problem[] } {
   const file = join(dir, `schedules-${++count}.json`);
   writeFileSync(file, typeof content === "string" ? content : JSON.stringify(content, null, 2));
   const result = readSchedules(file);
-  return { file, problems: "problems" in result ? result.problems : [] };
+  return { file, problems: "problems" in result ? result.problems : result.schedules.jobs.flatMap((entry) => ("rejected" in entry ? entry.rejected : [])) };
 }
 
 function onlyProblem(content: unknown): Problem & { line: string } {
@@ -62,7 +62,7 @@ describe("readSchedules", () => {
   it("reports a bad cron pattern at jobs[0].cron with croner's reason and the accepted forms", () => {
     const problem = onlyProblem({ jobs: [job({ cron: "61 * * * *" })] });
     expect(problem.path).toBe("jobs[0].cron");
-    expect(problem.message).toMatch(/^invalid cron pattern: .*minute.*61.*write 5 fields/);
+    expect(problem.message).toMatch(/^invalid cron pattern "61 \* \* \* \*": .*minute.*61.*write 5 fields/);
   });
 
   it("accepts 6-field (seconds first) patterns and nicknames", () => {
@@ -71,7 +71,7 @@ describe("readSchedules", () => {
 
   it("reports an unknown key in a job (a typo) as unknown, with a fix", () => {
     const problem = onlyProblem({ jobs: [job(), job({ id: "second", crons: "0 9 * * *" })] });
-    expect(problem.line).toBe(`${problem.file} jobs[1]: unknown key "crons" — remove it or check its spelling`);
+    expect(problem.line).toBe(`${problem.file} jobs[1] ("second"): unknown key "crons" — remove it or check its spelling`);
   });
 
   it("reports an unknown key at the top level and in defaults", () => {
@@ -108,7 +108,7 @@ describe("readSchedules", () => {
   it("reports a duplicate job id at the second occurrence, naming the first", () => {
     const problem = onlyProblem({ jobs: [job({ id: "a" }), job({ id: "b" }), job({ id: "c" }), job({ id: "a" })] });
     expect(problem.path).toBe("jobs[3].id");
-    expect(problem.message).toBe('duplicate job id "a" (also jobs[0]); job ids must be unique');
+    expect(problem.message).toBe('duplicate job id "a" (also jobs[0]); job ids must be unique, so this one does not run');
   });
 
   it("reports every schema problem of one file at once, one line each", () => {
@@ -126,5 +126,26 @@ describe("readSchedules", () => {
   it("reports a duplicate id even when another job has a wrong type", () => {
     const { problems } = problemsOf({ jobs: [job({ id: "a" }), job({ id: "a" }), job({ id: "c", retries: "3" })] });
     expect(problems.map((p) => p.path).sort()).toEqual(["jobs[1].id", "jobs[2].retries"]);
+  });
+
+  it("rejects a job with a bad cron, zone or duplicate id on its own: the file stays valid and the other jobs are kept", () => {
+    const file = join(dir, "per-job.json");
+    writeFileSync(file, JSON.stringify({ jobs: [job({ id: "good" }), job({ id: "cron", cron: "61 * * * *" }), job({ id: "zone", timezone: "Mars/Olympus" }), job({ id: "good", cron: "@daily" })] }));
+    const result = readSchedules(file);
+    if (!("schedules" in result)) throw new Error(`the whole file was rejected: ${result.problems.map(formatProblem).join("; ")}`);
+    const [good, cron, zone, duplicate] = result.schedules.jobs;
+    expect(good).toMatchObject({ id: "good", cron: "0 9 * * *" });
+    for (const [entry, path] of [[cron, "jobs[1].cron"], [zone, "jobs[2].timezone"], [duplicate, "jobs[3].id"]] as const) {
+      expect(entry && "rejected" in entry ? entry.rejected.map((p) => p.path) : entry).toEqual([path]);
+    }
+    expect(zone && "rejected" in zone ? formatProblem(zone.rejected[0]!) : "").toBe(`${file} jobs[2] ("zone").timezone: unknown time zone "Mars/Olympus"; use an IANA name such as "UTC" or "Europe/Berlin"`);
+  });
+
+  it("bounds every duration that becomes a timer by Node's limit (24.8 days), which would otherwise fire at once", () => {
+    expect(onlyProblem({ jobs: [job({ timeout: "25d" })] })).toMatchObject({ path: "jobs[0].timeout", message: 'at most "24d" (Node timers cannot wait longer than 24.8 days)' });
+    expect(onlyProblem({ jobs: [job({ jitter: "2147483648ms" })] }).path).toBe("jobs[0].jitter");
+    expect(onlyProblem({ defaults: { retryBackoff: "600h" } }).path).toBe("defaults.retryBackoff");
+    expect(onlyProblem({ shutdownGrace: "30d" }).path).toBe("shutdownGrace");
+    expect(problemsOf({ jobs: [job({ timeout: "24d", jitter: "2147483647ms" })], retention: "365d", defaults: { catchUpWindow: "90d" } }).problems).toEqual([]);
   });
 });

@@ -38,7 +38,7 @@ describe.concurrent("status server and CLI views of a running daemon", () => {
     const health = await fetch(`${daemon.url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.headers.get("content-type")).toContain("application/json");
-    expect(await health.json()).toMatchObject({ status: "ok", scheduler: "alive", ledger: "writable", jobs: 1 });
+    expect(await health.json()).toMatchObject({ status: "ok", checks: { scheduler: { status: "ok" }, ledger: { status: "ok" }, config: { status: "ok" }, jobs: { status: "ok", enabled: 1, disabled: [] }, overdue: { status: "ok", jobs: [] }, discord: { status: "not configured" }, nodes: { status: "ok", nodes: [{ pid: daemon.pid }] } } });
 
     const scrape = async () => {
       const response = await fetch(`${daemon.url}/metrics`);

@@ -19,9 +19,9 @@ const good = { id: "tick", skill: "tick", cron: "* * * * * *", params: { n: 1 } 
 // What is written, and what the logged problem must say.
 const broken: [string, unknown, string][] = [
   ["invalid JSON", '{ "jobs": [ { "id": "tick", ', "invalid JSON"],
-  ["a bad cron", { jobs: [{ ...good, cron: "* * * * * * * *" }] }, "jobs[0].cron: invalid cron pattern"],
+  ["a bad cron", { jobs: [{ ...good, cron: "* * * * * * * *" }] }, 'jobs[0] ("tick").cron: invalid cron pattern'],
   ["an unknown skill", { jobs: [good, { id: "other", skill: "no-such-skill", cron: "* * * * * *" }] }, 'unknown skill "no-such-skill"'],
-  ["a wrong param type", { jobs: [{ ...good, params: { n: "one" } }] }, "jobs[0].params.n"],
+  ["a wrong param type", { jobs: [{ ...good, params: { n: "one" } }] }, 'jobs[0] ("tick").params.n'],
   ["a duplicate id", { jobs: [good, { ...good, cron: "*/2 * * * * *" }] }, 'duplicate job id "tick"'],
 ];
 

@@ -1,13 +1,15 @@
 /** @module docker-replay — replays the image's build and start outside the repository (no Docker
  * engine needed), so a production dependency or file the Dockerfile forgets fails here, not in a container. */
 import { spawn, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join, posix, relative, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+/** The user the replayed daemon runs as when the test runs as root ("nobody"). */
+const NOBODY = 65534;
 
 interface Stage { image: string; name: string | undefined; instructions: { keyword: string; args: string }[] }
 
@@ -127,7 +129,7 @@ describe("the Dockerfile", () => {
     expect(stages.flatMap((s) => s.instructions).some((i) => i.keyword === "RUN" && /^npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
   });
 
-  it("runs as a non-root user, keeps the ledger in a volume and checks /healthz", () => {
+  it("declares a non-root USER (the replay below runs it as one), keeps the ledger in a volume and checks /healthz", () => {
     expect(lastArgs(finalStage, "USER") ?? "root (no USER)").not.toMatch(/^(root|0)(:|$|\s)/);
     const env = envOf(finalStage);
     expect(env.SUNDIAL_DATA_DIR).toBe("/app/data");
@@ -144,7 +146,9 @@ describe("the Dockerfile", () => {
     expect(copies.some((c) => c.fromStage && c.sources.some((x) => x.endsWith("/node_modules")))).toBe(true);
   });
 
-  it("hands signals to node itself: tini as PID 1 and node, not npm, as the command", () => {
+  // What the text can prove: tini is not installed here, so the replay cannot run it as PID 1; it does
+  // prove that node itself, the CMD, stops cleanly on the SIGTERM tini forwards.
+  it("names tini as the entrypoint and node, not npm, as the command", () => {
     expect(jsonArray(lastArgs(finalStage, "ENTRYPOINT"))?.[0]).toMatch(/\/tini$/);
     expect(jsonArray(lastArgs(finalStage, "CMD"))).toEqual(["node", "bin/sundial.js", "start"]);
   });
@@ -173,12 +177,23 @@ describe("the image, replayed outside the repository", () => {
     for (const name of ["vitest", "typescript", "eslint"]) expect(existsSync(join(app, "node_modules", name)), name).toBe(false);
   });
 
-  it("starts as the image's CMD with no API keys, is healthy, writes the ledger to the volume and stops on SIGTERM", async () => {
+  it("starts as the image's CMD as a non-root user with no API keys, answers /healthz 200 (degraded: jobs wait for keys), writes the ledger to the volume and stops on SIGTERM", async () => {
     const [command, ...args] = jsonArray(lastArgs(finalStage, "CMD"))!;
     expect(command).toBe("node");
-    const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...envOf(finalStage), SUNDIAL_DATA_DIR: volume, SUNDIAL_HTTP_HOST: "127.0.0.1", SUNDIAL_HTTP_PORT: "0" };
+    // As in the image: the app is root-owned and only readable to the daemon's user; the volume and
+    // a home are that user's. Run as root (as CI containers do), the test drops to nobody (65534)
+    // with setpriv; run as another user, it already is one.
+    const asRoot = process.getuid?.() === 0;
+    const home = mkdtempSync(join(tmpdir(), "sundial-home-"));
+    if (asRoot) {
+      chmodSync(root, 0o755);
+      for (const dir of [volume, home]) chownSync(dir, NOBODY, NOBODY);
+    }
+    const env = { PATH: process.env.PATH, HOME: home, ...envOf(finalStage), SUNDIAL_DATA_DIR: volume, SUNDIAL_HTTP_HOST: "127.0.0.1", SUNDIAL_HTTP_PORT: "0" };
     const guard = pathToFileURL(join(repoRoot, "test/setup/loopback-only.js")).href; // no internet from the daemon either
-    const child = (daemon = spawn(process.execPath, ["--import", guard, ...args], { cwd: app, env, stdio: ["ignore", "ignore", "pipe"] }));
+    const nodeArgs = ["--import", guard, ...args];
+    const [file, argv] = asRoot ? ["setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", process.execPath, ...nodeArgs]] : [process.execPath, nodeArgs];
+    const child = (daemon = spawn(file, argv, { cwd: app, env, stdio: ["ignore", "ignore", "pipe"] }));
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
@@ -189,8 +204,19 @@ describe("the image, replayed outside the repository", () => {
     expect(runningUrl(), `the daemon did not report "sundial is running":\n${stderr.slice(-4000)}`).toBeDefined();
     const health = await fetch(`${runningUrl()}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: "ok", scheduler: "alive", ledger: "writable" });
+    // Healthy for Docker (200), and degraded: the shipped jobs wait for their API keys, and say so.
+    const body = (await health.json()) as { checks: { jobs: { disabled: { reason: string }[] } } };
+    expect(body).toMatchObject({ status: "degraded", checks: { scheduler: { status: "ok" }, ledger: { status: "ok" }, config: { status: "ok" }, jobs: { status: "degraded" } } });
+    expect(body.checks.jobs.disabled.length).toBeGreaterThan(0);
+    for (const job of body.checks.jobs.disabled) expect(job.reason).toContain("needs the environment variable");
     expect(existsSync(join(volume, "sundial.db"))).toBe(true);
+    // The process that answered is not root (setpriv execs node in place: same pid).
+    const uids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"));
+    const [realUid, effectiveUid] = [Number(uids?.[1]), Number(uids?.[2])];
+    expect(realUid).not.toBe(0);
+    expect(effectiveUid).not.toBe(0);
+    if (asRoot) expect([realUid, effectiveUid, statSync(join(volume, "sundial.db")).uid]).toEqual([NOBODY, NOBODY, NOBODY]);
+    rmSync(home, { recursive: true, force: true });
     expect(existsSync(join(app, "data")), "nothing may be written outside the volume").toBe(false);
     child.kill("SIGTERM");
     const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still running 45 s after SIGTERM"), 45_000))]);
