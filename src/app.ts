@@ -15,6 +15,7 @@ import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger, createScrubber, type Scrub } from "./log.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
+import { createChangeFeed, observeStore, type ChangeFeed } from "./control/changes.ts";
 
 export interface App {
   cwd: string;
@@ -24,6 +25,8 @@ export interface App {
   scrub: Scrub;
   owner: Owner;
   adapters: Map<string, DeliveryAdapter>;
+  /** Names each run whose state `store()` changed (for the API's events and the dashboard). */
+  changes: ChangeFeed;
   store(): RunStore;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
@@ -57,6 +60,7 @@ export function createApp(options: AppOptions = {}): App {
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
+  const changes = createChangeFeed();
 
   const app: App = {
     cwd,
@@ -66,8 +70,9 @@ export function createApp(options: AppOptions = {}): App {
     scrub,
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
+    changes,
     store() {
-      store ??= openSqliteStore(paths.database, { scrub });
+      store ??= observeStore(openSqliteStore(paths.database, { scrub }), changes);
       return store;
     },
     async load(previous) {

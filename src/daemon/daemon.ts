@@ -8,6 +8,10 @@ import { formatProblem } from "../errors.ts";
 import { httpAddress } from "../config/env.ts";
 import { createMetrics } from "../http/metrics.ts";
 import { startStatusServer } from "../http/server.ts";
+import { apiRoutes } from "../http/api.ts";
+import { resolveToken } from "../http/token.ts";
+import { createControls, type DaemonControls } from "../control/controls.ts";
+import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
 import { watchConfiguration } from "./watch.ts";
@@ -15,6 +19,8 @@ import { watchConfiguration } from "./watch.ts";
 export interface DaemonHandle {
   url: string;
   scheduler: Scheduler;
+  /** What the API, the dashboard and Discord call. */
+  controls: DaemonControls;
   /** Stops firing, drains runs within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -51,7 +57,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0);
   const runner = app.runner(() => loaded);
-  scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
+  let controls: DaemonControls | null = null;
+  scheduler = new Scheduler({
+    store,
+    runner,
+    log: app.log,
+    owner: app.owner,
+    maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns,
+    events: metrics,
+    isPaused: (job) => controls?.isPaused(job) ?? false,
+  });
+  // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
+  controls = await createControls({ store, scheduler, owner: app.owner, current: () => loaded, changes: app.changes, log: app.log });
+  const operator = controls;
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
@@ -84,16 +102,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const pruneTimer = setInterval(() => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")), 3_600_000).unref();
 
   const { host, port } = httpAddress(app.env);
+  const token = resolveToken(app.env, app.paths.dataDir);
   const status = await startStatusServer({
     host,
     port,
     metrics,
+    routes: [(http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log }))],
     health: {
       schedulerAlive: () => scheduler.alive,
       ledgerWritable: () => store.ping(Date.now()),
       details: () => ({ running: scheduler.running, jobs: loaded.configuration.jobs.length }),
     },
   });
+  writeDaemonFile(app.paths.dataDir, status.url);
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
@@ -104,12 +125,15 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   return {
     url: status.url,
     scheduler,
+    controls: operator,
     stop() {
       stopping ??= (async () => {
         watcher.close();
         clearInterval(pruneTimer);
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
+        removeDaemonFile(app.paths.dataDir);
+        operator.close();
         await status.close();
         app.close();
         lock.release();

@@ -79,16 +79,80 @@ const MIGRATIONS: string[] = [
 
   CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);
   `,
+  // 2 (operate): the final status `cancelled`. SQLite cannot change a CHECK in place, so `runs` is
+  // rebuilt (same columns and indexes); `migrate` turns foreign keys off around it, or dropping
+  // the old table would cascade to the steps and deliveries.
+  `
+  CREATE TABLE runs_new (
+    id INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    skill TEXT NOT NULL,
+    trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catchup','manual','retry','resume')),
+    status TEXT NOT NULL CHECK (status IN ('queued','running','retrying','succeeded','failed','timed_out','skipped','missed','interrupted','cancelled')),
+    reason TEXT,
+    scheduled_for INTEGER NOT NULL,
+    started_at INTEGER,
+    finished_at INTEGER,
+    attempt INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL DEFAULT 0,
+    resume_of INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    dry_run INTEGER NOT NULL DEFAULT 0,
+    owner_pid INTEGER NOT NULL DEFAULT 0,
+    owner_instance TEXT NOT NULL DEFAULT '',
+    alerted_at INTEGER
+  );
+  INSERT INTO runs_new SELECT id, job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, error,
+    input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd, resume_of, dry_run, owner_pid, owner_instance, alerted_at FROM runs;
+  DROP TABLE runs;
+  ALTER TABLE runs_new RENAME TO runs;
+  CREATE UNIQUE INDEX runs_one_row_per_slot ON runs(job, scheduled_for) WHERE trigger IN ('schedule','catchup');
+  CREATE INDEX runs_by_job ON runs(job, id);
+  CREATE INDEX runs_by_status ON runs(status, id);
+  CREATE INDEX runs_active ON runs(job) WHERE status IN ('queued','running','retrying');
+  CREATE INDEX runs_resume_of ON runs(resume_of) WHERE resume_of IS NOT NULL;
+  CREATE INDEX runs_finished ON runs(finished_at);
+  CREATE INDEX runs_succeeded ON runs(job, id) WHERE status = 'succeeded' AND dry_run = 0;
+  `,
+  // 3 (operate): pauses kept across restarts; each delivery's own status (a failed one is recorded,
+  // keyed by its delivery step so a redelivery updates the same row); paging by job and status.
+  `
+  CREATE TABLE job_pauses (
+    job TEXT PRIMARY KEY,
+    reason TEXT,
+    paused_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE deliveries ADD COLUMN step_id TEXT;
+  ALTER TABLE deliveries ADD COLUMN status TEXT NOT NULL DEFAULT 'succeeded' CHECK (status IN ('succeeded','failed','pending'));
+  ALTER TABLE deliveries ADD COLUMN error TEXT;
+  CREATE UNIQUE INDEX deliveries_by_step ON deliveries(run_id, step_id) WHERE step_id IS NOT NULL;
+  CREATE INDEX runs_by_job_status ON runs(job, status, id);
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
-  // The version is read inside the write transaction, so two processes opening a new database
-  // at once cannot both apply the same migration.
-  db.transaction(() => {
-    const version = db.pragma("user_version", { simple: true }) as number;
-    for (let next = version; next < MIGRATIONS.length; next++) {
-      db.exec(MIGRATIONS[next] as string);
-      db.pragma(`user_version = ${next + 1}`);
-    }
-  }).immediate();
+  if ((db.pragma("user_version", { simple: true }) as number) >= MIGRATIONS.length) return;
+  // Foreign keys cannot be switched inside a transaction: off around it, so rebuilding a parent
+  // table (drop + rename) does not cascade to its children; checked before the commit instead.
+  const foreignKeys = db.pragma("foreign_keys", { simple: true }) as number;
+  db.pragma("foreign_keys = OFF");
+  try {
+    // The version is read inside the write transaction, so two processes opening a new database
+    // at once cannot both apply the same migration.
+    db.transaction(() => {
+      const version = db.pragma("user_version", { simple: true }) as number;
+      for (let next = version; next < MIGRATIONS.length; next++) {
+        db.exec(MIGRATIONS[next] as string);
+        db.pragma(`user_version = ${next + 1}`);
+      }
+      const broken = db.pragma("foreign_key_check") as unknown[];
+      if (broken.length) throw new Error(`ledger migration left ${broken.length} dangling references; nothing was changed`);
+    }).immediate();
+  } finally {
+    db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);
+  }
 }
