@@ -245,7 +245,9 @@ export class Scheduler {
 
   private async recordMissed(job: ResolvedJob, missed: { at: number; reason: string }[]): Promise<void> {
     if (!missed.length) return;
-    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: "missed" as const, reason: m.reason }));
+    // A paused job would not have run them anyway: they are its paused slots.
+    const paused = this.deps.isPaused?.(job.id) ?? false;
+    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: paused ? ("skipped" as const) : ("missed" as const), reason: paused ? "paused" : m.reason }));
     const count = await this.deps.store.recordUnrun(rows, this.clock.now());
     if (count) this.deps.log.warn({ job: job.id, count }, "slots recorded as missed");
   }
