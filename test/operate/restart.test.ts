@@ -98,10 +98,16 @@ describe("controls across restarts", () => {
     await waitFor(() => w.runs("tick").some((run) => run.status === "succeeded" && run.scheduled_for > resumedAt), { timeoutMs: 30_000, what: "a run after resume" });
   });
 
-  it("cancels a run waiting for its retry: it ends cancelled and is not retried", { timeout: 90_000 }, async () => {
+  it("cancels a run queued for a free slot (it never starts) and a run waiting for its retry (not retried, not resumed)", { timeout: 90_000 }, async () => {
     ws = createWorkspace({
-      skills: { flaky },
-      schedules: { jobs: [{ id: "flaky", skill: "flaky", cron: "0 0 1 1 *", catchUp: "none", retries: 5, retryBackoff: "10m" }] },
+      skills: { flaky, tick },
+      schedules: {
+        maxConcurrentRuns: 1,
+        jobs: [
+          { id: "flaky", skill: "flaky", cron: "0 0 1 1 *", catchUp: "none", retries: 5, retryBackoff: "10m" },
+          { id: "tick", skill: "tick", cron: "0 0 1 1 *", catchUp: "none" },
+        ],
+      },
       env: { SUNDIAL_API_TOKEN: TOKEN },
     });
     const w = ws;
@@ -110,10 +116,26 @@ describe("controls across restarts", () => {
     const { body } = await api<{ run: { id: number } }>("POST", "/jobs/flaky/run", {});
     const id = body.run.id;
     await waitFor(() => w.runs("flaky").find((run) => run.id === id && run.status === "retrying"), { what: "the run to wait for its retry" });
+
+    // The only run slot is taken by the retry-waiting run: this one waits for it.
+    const queued = await api<{ run: { id: number; status: string } }>("POST", "/jobs/tick/run", {});
+    expect(queued.body.run.status).toBe("queued");
+    expect((await api("POST", `/runs/${queued.body.run.id}/cancel`)).status).toBe(202);
+    expect(w.runs("tick")).toMatchObject([{ id: queued.body.run.id, status: "cancelled", started_at: null }]);
+
     expect((await api("POST", `/runs/${id}/cancel`)).status).toBe(202);
     const run = await waitFor(() => w.runs("flaky").find((r) => r.id === id && r.status === "cancelled"), { what: "the cancelled row" });
     expect(run.attempt).toBe(1);
     expect(run.finished_at).not.toBeNull();
+
+    // Neither is picked up again: not by the freed slot, not by a restart.
+    await daemon.stop("SIGTERM");
+    await w.start();
+    await new Promise((done) => setTimeout(done, 1500));
+    expect(w.runs().map((r) => [r.id, r.status])).toEqual([
+      [id, "cancelled"],
+      [queued.body.run.id, "cancelled"],
+    ]);
   });
 
   it("redelivers only the failed Discord target after a restart, on the same row, with onDelivered once", { timeout: 120_000 }, async () => {
