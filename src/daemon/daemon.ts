@@ -14,6 +14,10 @@ import { hostname } from "node:os";
 import type { Problem } from "../errors.ts";
 import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
+import { apiRoutes } from "../http/api.ts";
+import { resolveToken } from "../http/token.ts";
+import { createControls, type DaemonControls } from "../control/controls.ts";
+import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
 import { watchConfiguration } from "./watch.ts";
@@ -21,6 +25,8 @@ import { watchConfiguration } from "./watch.ts";
 export interface DaemonHandle {
   url: string;
   scheduler: Scheduler;
+  /** What the API, the dashboard and Discord call. */
+  controls: DaemonControls;
   /** Stops firing, drains runs within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -59,7 +65,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0);
   const runner = app.runner(() => loaded);
-  scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
+  let controls: DaemonControls | null = null;
+  scheduler = new Scheduler({
+    store,
+    runner,
+    log: app.log,
+    owner: app.owner,
+    maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns,
+    events: metrics,
+    isPaused: (job) => controls?.isPaused(job) ?? false,
+  });
+  // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
+  controls = await createControls({ store, scheduler, owner: app.owner, current: () => loaded, changes: app.changes, log: app.log });
+  const operator = controls;
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
@@ -123,6 +141,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const { host, port } = httpAddress(app.env);
   const startedAt = Date.now();
   const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
+  const token = resolveToken(app.env, app.paths.dataDir);
   const status = await startStatusServer({
     host,
     port,
@@ -138,7 +157,9 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         now: Date.now,
       }),
+    routes: [(http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log }))],
   });
+  writeDaemonFile(app.paths.dataDir, status.url);
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
@@ -149,6 +170,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   return {
     url: status.url,
     scheduler,
+    controls: operator,
     stop() {
       stopping ??= (async () => {
         watcher.close();
@@ -157,6 +179,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
+        removeDaemonFile(app.paths.dataDir);
+        operator.close();
         await status.close();
         app.close();
         lock.release();
