@@ -182,7 +182,7 @@ describe("controls across restarts", () => {
       // One delivery of the output (an embed with the title, then the text), sent once.
       expect(discord.messages).toHaveLength(2);
       expect(discord.messages.filter((m) => m.content.includes("hello operators"))).toHaveLength(1);
-      expect(readdirSync(join(w.dataDir, "out"))).toHaveLength(1);
+      expect(readdirSync(join(w.dataDir, "deliveries", "out"))).toHaveLength(1);
       expect(w.runs("post")).toHaveLength(1);
       expect(w.query<{ value: string }>("SELECT value FROM job_state WHERE job = 'post' AND key = 'delivered'").map((row) => JSON.parse(row.value))).toEqual([1]);
 
