@@ -51,13 +51,11 @@ export async function seed(store: RunStore, now: number): Promise<Seeded> {
     await run(store, "daily-digest", "data-digest", now - d * day, { status: "succeeded" }, [["gather", 20, 900, null], ["digest", 900, 2400, null]], 0.012 + (d % 5) * 0.004);
     if (d > 2) await run(store, "blog", "blog-autopilot", now - d * day + 3600_000, { status: "succeeded" }, [["plan", 10, 500, null]], 0.05 + (d % 7) * 0.01);
   }
-  await run(store, "blog", "blog-autopilot", now - 2 * day + 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 800, "529 overloaded"]], 0.01);
-  await run(store, "blog", "blog-autopilot", now - 5 * 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 900, "529 overloaded"]], 0.01);
   const parallelRun = await run(
     store,
     "blog",
     "blog-autopilot",
-    now - 3 * 3600_000,
+    now - 30 * 3600_000,
     { status: "succeeded" },
     [
       ["fetch-transcripts", 0, 1200, null],
@@ -70,6 +68,8 @@ export async function seed(store: RunStore, now: number): Promise<Seeded> {
     0.21,
   );
   await store.addDelivery(parallelRun, { to: "discord", url: "https://discord.com/channels/1/2/3" });
+  await run(store, "blog", "blog-autopilot", now - 26 * 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 800, "529 overloaded"]], 0.01);
+  await run(store, "blog", "blog-autopilot", now - 5 * 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 900, "529 overloaded"]], 0.01);
   const hostileRun = await run(store, "daily-digest", "data-digest", now - 2 * 3600_000, { status: "failed", error: HOSTILE, reason: HOSTILE }, [["summarise", 10, 900, HOSTILE]], 0.02);
   await store.addDelivery(hostileRun, { to: "discord", url: "javascript:alert(1)" });
   const runningRun = await run(store, "daily-digest", "data-digest", now - 20 * SEC, null, [["gather", 100, 4000, null]]);
@@ -88,7 +88,8 @@ export async function startDashboard(options: { jobs?: JobSpec[]; seedRuns?: boo
   const temp = tempStore();
   const now = Date.now();
   const seeded = options.seedRuns === false ? { parallelRun: 0, hostileRun: 0, runningRun: 0 } : await seed(temp.store, now);
-  const controls = storeControls(temp.store, join(temp.dir, "sundial.db"), options.jobs ?? JOBS);
+  // Manual runs stay running until the test calls controls.finishPending().
+  const controls = storeControls(temp.store, join(temp.dir, "sundial.db"), options.jobs ?? JOBS, { runMs: null });
   const root = new Hono();
   root.get("/healthz", (c) => c.json({ status: "ok" }));
   root.route("/", dashboardRoutes({ controls, token: TOKEN, health: async () => ({ status: "ok", scheduler: "alive", ledger: "writable", jobs: (options.jobs ?? JOBS).length }) }));

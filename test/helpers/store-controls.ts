@@ -23,18 +23,29 @@ export interface JobSpec {
 
 export interface StoreControls extends Controls {
   calls: { method: string; args: unknown[] }[];
+  /** Finishes the manual runs still running (when `runMs` is null they wait for this). */
+  finishPending(): Promise<void>;
   close(): void;
 }
 
 const FINAL = new Set(["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"]);
 
-export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], options: { now?: () => number; runMs?: number } = {}): StoreControls {
+export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], options: { now?: () => number; runMs?: number | null } = {}): StoreControls {
   const now = options.now ?? Date.now;
   const reader = new Database(dbFile, { readonly: true, fileMustExist: true });
   const paused = new Map<string, string | null>();
   const listeners = new Set<(event: ControlEvent) => void>();
   const calls: StoreControls["calls"] = [];
   const emit = (event: ControlEvent) => listeners.forEach((l) => l(event));
+  const pending = new Set<number>();
+  async function finish(runId: number) {
+    if (!pending.delete(runId)) return;
+    await store.startStep(runId, "work", now());
+    await store.finishStep(runId, "work", { ok: true }, now());
+    await store.finishRun(runId, { status: "succeeded" }, now());
+    const finished = await store.getRun(runId);
+    if (finished) emit({ type: "run", run: finished });
+  }
 
   async function view(spec: JobSpec): Promise<JobView> {
     const [lastRun] = await store.listRuns({ job: spec.id, limit: 1 });
@@ -65,6 +76,9 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
 
   return {
     calls,
+    async finishPending() {
+      for (const id of [...pending]) await finish(id);
+    },
     close: () => reader.close(),
     listJobs: () => Promise.all(jobs.map(view)),
     async getJob(id) {
@@ -103,15 +117,8 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
       const runId = claim.runId;
       const started = (await store.getRun(runId)) as RunRecord;
       emit({ type: "run", run: started });
-      setTimeout(() => {
-        void (async () => {
-          await store.startStep(runId, "work", now());
-          await store.finishStep(runId, "work", { ok: true }, now());
-          await store.finishRun(runId, { status: "succeeded" }, now());
-          const finished = await store.getRun(runId);
-          if (finished) emit({ type: "run", run: finished });
-        })();
-      }, options.runMs ?? 300);
+      pending.add(runId);
+      if (options.runMs !== null) setTimeout(() => void finish(runId), options.runMs ?? 300);
       return started;
     },
     async pause(job, reason) {

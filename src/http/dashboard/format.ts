@@ -60,8 +60,9 @@ const TONE: Record<string, string> = {
   disabled: "quiet",
 };
 
-export function badge(status: string): SafeHtml {
-  return html`<span class="badge ${TONE[status] ?? "quiet"}">${status.replace("_", " ")}</span>`;
+/** A coloured pill for a status; `label` replaces the status's own words. */
+export function badge(status: string, label?: string): SafeHtml {
+  return html`<span class="badge ${TONE[status] ?? "quiet"}">${label ?? status.replace("_", " ")}</span>`;
 }
 
 /** A time element with the full ISO instant as its tooltip. */

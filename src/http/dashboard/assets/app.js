@@ -39,10 +39,15 @@
   }
 
   var source = new EventSource("/events");
+  var lost = false;
   source.addEventListener("open", function () {
     if (dot) { dot.classList.add("on"); dot.title = "Live: this page updates itself"; }
+    // Back after a lost connection: events may have been missed, so catch up once.
+    if (lost) schedule();
+    lost = false;
   });
   source.addEventListener("error", function () {
+    lost = true;
     if (dot) dot.classList.remove("on");
     // No stream here (an older daemon, or signed out): the page still works, reload by hand.
     if (source.readyState === EventSource.CLOSED) source.close();

@@ -60,7 +60,7 @@ async function healthOf(probe: () => Promise<unknown>): Promise<SafeHtml> {
   if (!value || typeof value !== "object") return html`<p>${String(value)}</p>`;
   const { status, ...rest } = value as Record<string, unknown>;
   const tone = status === "ok" ? "succeeded" : status === "degraded" ? "retrying" : "failed";
-  return html`<p>${badge(tone)} ${String(status ?? "unknown")}</p><dl class="kv">${Object.entries(rest).map(
+  return html`<p class="big">${badge(tone, String(status ?? "unknown"))}</p><dl class="kv">${Object.entries(rest).map(
     ([k, v]) => html`<dt>${k}</dt><dd>${typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>`,
   )}</dl>`;
 }
