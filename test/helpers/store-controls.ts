@@ -48,12 +48,13 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
   }
 
   async function view(spec: JobSpec): Promise<JobView> {
-    const [lastRun] = await store.listRuns({ job: spec.id, limit: 1 });
+    const [lastRun] = toRecords(reader.prepare(`SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1`).all(spec.id) as Row[]);
     let nextRuns: string[] = [];
     if (spec.enabled) {
-      const cron = new Cron(spec.cron, { timezone: spec.timezone, paused: true });
+      const key = `${spec.cron}\u0000${spec.timezone}`;
+      const cron = crons.get(key) ?? new Cron(spec.cron, { timezone: spec.timezone, paused: true });
+      crons.set(key, cron);
       nextRuns = cron.nextRuns(3, new Date(now())).map((d) => d.toISOString());
-      cron.stop();
     }
     return {
       id: spec.id,
@@ -73,6 +74,36 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
     if (!found) throw new ControlError("not_found", `no job "${id}"`);
     return found;
   };
+
+  type Row = Record<string, unknown>;
+  const iso = (ms: unknown) => (typeof ms === "number" ? new Date(ms).toISOString() : null);
+  /** The store's own row mapping, repeated here because the store port has no `before` yet. */
+  function toRecords(rows: Row[]): RunRecord[] {
+    const deliveries = new Map<number, { to: string; url: string | null }[]>();
+    if (rows.length) {
+      const found = reader.prepare(`SELECT run_id, target, url FROM deliveries WHERE run_id IN (${rows.map(() => "?").join(",")}) ORDER BY run_id, seq`).all(...rows.map((r) => r.id)) as { run_id: number; target: string; url: string | null }[];
+      for (const d of found) deliveries.set(d.run_id, [...(deliveries.get(d.run_id) ?? []), { to: d.target, url: d.url }]);
+    }
+    return rows.map((row) => ({
+      id: row.id as number,
+      job: row.job as string,
+      skill: row.skill as string,
+      trigger: row.trigger as RunRecord["trigger"],
+      status: row.status as RunRecord["status"],
+      reason: (row.reason as string | null) ?? null,
+      scheduledFor: iso(row.scheduled_for) as string,
+      startedAt: iso(row.started_at),
+      finishedAt: iso(row.finished_at),
+      attempt: row.attempt as number,
+      error: (row.error as string | null) ?? null,
+      usage: { inputTokens: row.input_tokens as number, outputTokens: row.output_tokens as number, cacheWriteTokens: row.cache_write_tokens as number, cacheReadTokens: row.cache_read_tokens as number },
+      costUsd: (row.cost_usd as number | null) ?? null,
+      deliveries: deliveries.get(row.id as number) ?? [],
+      resumeOf: (row.resume_of as number | null) ?? null,
+      dryRun: row.dry_run === 1,
+    }));
+  }
+  const crons = new Map<string, Cron>();
 
   return {
     calls,
@@ -96,15 +127,9 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
       if (query.job) add("job = ?", query.job);
       if (query.status) add("status = ?", query.status);
       if (query.before !== undefined) add("id < ?", query.before);
-      const ids = reader.prepare(`SELECT id FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`).pluck().all(...args, limit + 1) as number[];
-      const runs: RunRecord[] = [];
-      for (const id of ids.slice(0, limit)) {
-        const detail = await store.getRun(id);
-        if (!detail) continue;
-        const { steps: _steps, ...run } = detail;
-        runs.push(run);
-      }
-      return { runs, next: ids.length > limit ? (runs.at(-1)?.id ?? null) : null };
+      const rows = reader.prepare(`SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`).all(...args, limit + 1) as Row[];
+      const runs = toRecords(rows.slice(0, limit));
+      return { runs, next: rows.length > limit ? (runs.at(-1)?.id ?? null) : null };
     },
     getRun: (id) => store.getRun(id),
     async trigger(job, request) {

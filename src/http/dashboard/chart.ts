@@ -16,14 +16,24 @@ const W = 720;
 const H = 200;
 const PAD = { left: 48, right: 8, top: 10, bottom: 24 };
 const PALETTE = 8;
+/** Jobs drawn on their own; the rest share one "other jobs" colour, so 100 jobs stay readable (and light). */
+const SHOWN = 7;
+const OTHER = "other jobs";
 
 export function costChart(rows: DailyCost[], days: string[]): SafeHtml {
-  const jobs = [...new Set(rows.filter((r) => r.costUsd > 0).map((r) => r.job))].sort();
-  if (!jobs.length) return html`<p class="muted">No cost recorded in the last ${days.length} days.</p>`;
+  const inRange = new Set(days);
+  const totalsByJob = new Map<string, number>();
+  for (const row of rows) if (inRange.has(row.day) && row.costUsd > 0) totalsByJob.set(row.job, (totalsByJob.get(row.job) ?? 0) + row.costUsd);
+  const ranked = [...totalsByJob].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([job]) => job);
+  if (!ranked.length) return html`<p class="muted">No cost recorded in the last ${days.length} days.</p>`;
+  const shown = new Set(ranked.length > SHOWN + 1 ? ranked.slice(0, SHOWN) : ranked);
+  const jobs = [...shown, ...(shown.size < ranked.length ? [OTHER] : [])];
   const byDay = new Map<string, Map<string, number>>();
   for (const row of rows) {
+    if (!inRange.has(row.day)) continue;
+    const job = shown.has(row.job) ? row.job : OTHER;
     const day = byDay.get(row.day) ?? new Map<string, number>();
-    day.set(row.job, (day.get(row.job) ?? 0) + row.costUsd);
+    day.set(job, (day.get(job) ?? 0) + row.costUsd);
     byDay.set(row.day, day);
   }
   const totals = days.map((d) => [...(byDay.get(d)?.values() ?? [])].reduce((a, b) => a + b, 0));

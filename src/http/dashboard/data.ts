@@ -20,7 +20,7 @@ export interface RecentRuns {
   complete: boolean;
 }
 
-export async function recentRuns(controls: Controls, since: number, maxRuns = 20_000): Promise<RecentRuns> {
+export async function recentRuns(controls: Controls, since: number, maxRuns = 5_000): Promise<RecentRuns> {
   const runs: RunRecord[] = [];
   let before: number | undefined;
   for (;;) {

@@ -20,17 +20,25 @@ export function duration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+// Building an Intl.DateTimeFormat costs far more than using one: one per zone, kept.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let found = formatters.get(timeZone);
+  if (!found) {
+    found = new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    formatters.set(timeZone, found);
+  }
+  return found;
+}
+
 /** "2026-12-03 14:05" in a time zone (UTC unless given), the zone's own wall clock. */
 export function when(iso: string | null | undefined, timeZone = "UTC"): string {
   if (!iso) return "—";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
+  if (timeZone === "UTC" && iso.endsWith("Z")) return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
   try {
-    const parts = Object.fromEntries(
-      new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" })
-        .formatToParts(date)
-        .map((p) => [p.type, p.value]),
-    );
+    const parts = Object.fromEntries(formatter(timeZone).formatToParts(date).map((p) => [p.type, p.value]));
     return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
   } catch {
     return iso;

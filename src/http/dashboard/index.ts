@@ -53,6 +53,17 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     const value = readCookie(c.req.header("cookie"), SESSION_COOKIE);
     return value !== null && safeEqual(value, session);
   };
+  // The runs page's job filter only needs ids; listing every job (next fires, last run) on each
+  // page would cost more than the page's own query, and ids seconds old are fine there.
+  let jobIdCache: { at: number; ids: Promise<string[]> } | null = null;
+  const jobIds = () => {
+    if (!jobIdCache || now() - jobIdCache.at > 10_000) {
+      const ids = deps.controls.listJobs().then((jobs) => jobs.map((j) => j.id));
+      ids.catch(() => (jobIdCache = null));
+      jobIdCache = { at: now(), ids };
+    }
+    return jobIdCache.ids;
+  };
   const isHttps = (c: Context) => new URL(c.req.url).protocol === "https:";
   const fromHere = (c: Context) => sameOrigin({ origin: c.req.header("origin"), referer: c.req.header("referer"), host: c.req.header("host") });
 
@@ -149,7 +160,7 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     const { job, status, before } = c.req.query();
     if (status && !STATUSES.includes(status)) return c.text(`Unknown status "${status}"; use one of ${STATUSES.join(", ")}.`, 400);
     if (before !== undefined && before !== "" && !/^\d{1,15}$/.test(before)) return c.text("before must be a run id (a positive whole number).", 400);
-    return runsPage(deps.controls, { ...(job ? { job } : {}), ...(status ? { status } : {}), ...(before ? { before: Number(before) } : {}) });
+    return runsPage(deps.controls, { ...(job ? { job } : {}), ...(status ? { status } : {}), ...(before ? { before: Number(before) } : {}) }, jobIds);
   });
   view("/runs/:id", (c) => `Run #${c.req.param("id")}`, async (c) => {
     const id = c.req.param("id") as string;

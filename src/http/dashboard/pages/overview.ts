@@ -39,7 +39,7 @@ ${jobs.some((j) => j.enabled) ? "" : setupTodo(jobs)}
 <section><h2>Due next</h2>${dueNext(jobs, now)}</section>
 <section><h2>Failures</h2>
 ${streaks.length
-    ? html`<ul class="streaks">${streaks.map(([job, n]) => html`<li><a href="/jobs/${encodeURIComponent(job)}">${job}</a>: ${badge("failed")} ${n} in a row</li>`)}</ul>`
+    ? html`<ul class="streaks">${streaks.sort((a, b) => b[1] - a[1]).slice(0, 10).map(([job, n]) => html`<li><a href="/jobs/${encodeURIComponent(job)}">${job}</a>: ${badge("failed")} ${n} in a row</li>`)}${streaks.length > 10 ? html`<li class="muted">and ${streaks.length - 10} more jobs</li>` : ""}</ul>`
     : html`<p class="muted">No job is failing.</p>`}
 ${failures.length
     ? html`<table><thead><tr><th>Run</th><th>Job</th><th>When</th><th>Error</th></tr></thead><tbody>${failures.map(

@@ -26,18 +26,19 @@ export interface RunsFilter {
   before?: number;
 }
 
-export async function runsPage(controls: Controls, filter: RunsFilter): Promise<SafeHtml> {
-  const [page, jobs] = await Promise.all([controls.listRuns({ ...filter, limit: PAGE_SIZE }), controls.listJobs()]);
+/** `jobIds` fills the job filter (the caller may cache it: a list seconds old is fine there). */
+export async function runsPage(controls: Controls, filter: RunsFilter, jobIds: () => Promise<string[]>): Promise<SafeHtml> {
+  const [page, ids] = await Promise.all([controls.listRuns({ ...filter, limit: PAGE_SIZE }), jobIds()]);
   const query = (extra: Record<string, string | number | undefined>) => {
     const params = new URLSearchParams();
     for (const [k, v] of Object.entries({ job: filter.job, status: filter.status, ...extra })) if (v !== undefined && v !== "") params.set(k, String(v));
     const text = params.toString();
     return text ? `/runs?${text}` : "/runs";
   };
-  const jobIds = [...new Set([...jobs.map((j) => j.id), ...(filter.job ? [filter.job] : [])])];
+  const jobs = [...new Set([...ids, ...(filter.job ? [filter.job] : [])])];
   return html`<h1>Runs</h1>
 <form method="get" action="/runs" class="filters">
-<label>Job <select name="job"><option value="">all jobs</option>${jobIds.map((id) => html`<option value="${id}"${id === filter.job ? html` selected` : ""}>${id}</option>`)}</select></label>
+<label>Job <select name="job"><option value="">all jobs</option>${jobs.map((id) => html`<option value="${id}"${id === filter.job ? html` selected` : ""}>${id}</option>`)}</select></label>
 <label>Status <select name="status"><option value="">any status</option>${STATUSES.map((s) => html`<option value="${s}"${s === filter.status ? html` selected` : ""}>${s.replace("_", " ")}</option>`)}</select></label>
 <button class="btn">Filter</button>
 </form>
