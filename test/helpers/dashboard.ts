@@ -45,7 +45,7 @@ export interface Seeded {
   runningRun: number;
 }
 
-export async function seed(store: RunStore, now: number): Promise<Seeded> {
+export async function seed(store: RunStore, now: number, hostile = true): Promise<Seeded> {
   const day = 86_400_000;
   for (let d = 20; d >= 1; d--) {
     await run(store, "daily-digest", "data-digest", now - d * day, { status: "succeeded" }, [["gather", 20, 900, null], ["digest", 900, 2400, null]], 0.012 + (d % 5) * 0.004);
@@ -70,8 +70,8 @@ export async function seed(store: RunStore, now: number): Promise<Seeded> {
   await store.addDelivery(parallelRun, { to: "discord", url: "https://discord.com/channels/1/2/3" });
   await run(store, "blog", "blog-autopilot", now - 26 * 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 800, "529 overloaded"]], 0.01);
   await run(store, "blog", "blog-autopilot", now - 5 * 3600_000, { status: "failed", error: "Claude: 529 overloaded_error (after 3 attempts)" }, [["plan", 10, 900, "529 overloaded"]], 0.01);
-  const hostileRun = await run(store, "daily-digest", "data-digest", now - 2 * 3600_000, { status: "failed", error: HOSTILE, reason: HOSTILE }, [["summarise", 10, 900, HOSTILE]], 0.02);
-  await store.addDelivery(hostileRun, { to: "discord", url: "javascript:alert(1)" });
+  const hostileRun = hostile ? await run(store, "daily-digest", "data-digest", now - 2 * 3600_000, { status: "failed", error: HOSTILE, reason: HOSTILE }, [["summarise", 10, 900, HOSTILE]], 0.02) : 0;
+  if (hostile) await store.addDelivery(hostileRun, { to: "discord", url: "javascript:alert(1)" });
   const runningRun = await run(store, "daily-digest", "data-digest", now - 20 * SEC, null, [["gather", 100, 4000, null]]);
   return { parallelRun, hostileRun, runningRun };
 }
@@ -84,10 +84,10 @@ export interface DashboardServer {
 }
 
 /** The dashboard mounted at `/` of a parent app (as the daemon mounts it), on 127.0.0.1. */
-export async function startDashboard(options: { jobs?: JobSpec[]; seedRuns?: boolean } = {}): Promise<DashboardServer> {
+export async function startDashboard(options: { jobs?: JobSpec[]; seedRuns?: boolean; hostile?: boolean } = {}): Promise<DashboardServer> {
   const temp = tempStore();
   const now = Date.now();
-  const seeded = options.seedRuns === false ? { parallelRun: 0, hostileRun: 0, runningRun: 0 } : await seed(temp.store, now);
+  const seeded = options.seedRuns === false ? { parallelRun: 0, hostileRun: 0, runningRun: 0 } : await seed(temp.store, now, options.hostile ?? true);
   // Manual runs stay running until the test calls controls.finishPending().
   const controls = storeControls(temp.store, join(temp.dir, "sundial.db"), options.jobs ?? JOBS, { runMs: null });
   const root = new Hono();

@@ -12,7 +12,7 @@ export interface DailyCost {
   costUsd: number;
 }
 
-const W = 720;
+const W = 960;
 const H = 200;
 const PAD = { left: 48, right: 8, top: 10, bottom: 24 };
 const PALETTE = 8;

@@ -33,7 +33,7 @@ ${jobs.some((j) => j.enabled) ? "" : setupTodo(jobs)}
 <section class="cards">
   <div class="card"><h2>Health</h2>${health}</div>
   <div class="card"><h2>Last 24 hours</h2><p class="big">${day.length} <small>runs</small></p>
-    <p>${badge("succeeded")} ${count(["succeeded"])} ${badge("failed")} ${count(["failed", "timed_out"])} ${badge("skipped")} ${count(["skipped", "missed"])}</p></div>
+    <p>${badge("succeeded")} ${count(["succeeded"])} ${badge("failed")} ${count(["failed", "timed_out"])} ${badge("skipped")} ${count(["skipped", "missed"])}${count(["queued", "running", "retrying"]) ? html` ${badge("running")} ${count(["queued", "running", "retrying"])}` : ""}</p></div>
   <div class="card"><h2>Spend</h2><p class="big">${money(spendToday)} <small>today (UTC)</small></p><p>${money(spendMonth)} this month</p></div>
 </section>
 <section><h2>Due next</h2>${dueNext(jobs, now)}</section>
