@@ -12,12 +12,17 @@ const SHOTS = join(import.meta.dirname, "..", "..", ".tmp", "screenshots");
 let dashboard: DashboardServer;
 let browser: Browser;
 const dialogs: string[] = [];
+/** Console errors of every signed-in page: a CSP violation by our own markup would show here. */
+const consoleErrors: string[] = [];
 
 async function signedInPage(): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   page.on("dialog", (dialog) => {
     dialogs.push(dialog.message());
     void dialog.dismiss();
+  });
+  page.on("console", (message) => {
+    if (message.type() === "error") consoleErrors.push(message.text());
   });
   await page.goto(`${dashboard.url}/`);
   await page.fill("#token", TOKEN);
@@ -155,6 +160,22 @@ describe("dashboard in Chromium", () => {
     await page.close();
   });
 
+  it("works with JavaScript off: sign in, read the jobs, pause and resume with plain forms", async () => {
+    const context = await browser.newContext({ javaScriptEnabled: false, viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    await page.goto(`${dashboard.url}/jobs`);
+    await page.fill("#token", TOKEN);
+    await page.click("button:has-text('Sign in')");
+    await page.waitForURL(`${dashboard.url}/jobs`);
+    expect(await page.locator('tr[data-job="blog"]').textContent()).toContain("at 06:30 every day");
+    await page.locator('tr[data-job="blog"] button:has-text("Pause")').click();
+    expect(await page.locator('tr[data-job="blog"] .badge.warn').textContent()).toBe("paused");
+    await page.locator('tr[data-job="blog"] button:has-text("Resume")').click();
+    expect(await page.locator('tr[data-job="blog"]').textContent()).toContain("active");
+    expect(await page.locator("#live.on").count()).toBe(0);
+    await context.close();
+  });
+
   it("refuses a cross-origin POST with 403 and sends a strict CSP", async () => {
     const page = await signedInPage();
     const cookie = (await page.context().cookies()).find((c) => c.name === "sundial_session")!;
@@ -176,6 +197,7 @@ describe("dashboard in Chromium", () => {
     expect(headers["content-security-policy"]).toBe("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("same-origin");
+    expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
     await page.close();
   });
 });
