@@ -83,7 +83,7 @@ ${job.enabled ? jobActions(job, jobPath(job.id)) : ""}
 <dt>Next fires</dt><dd>${nextFires(job, now, 5)}</dd>
 <dt>Last result</dt><dd>${lastResult(job)}</dd>
 <dt>Failure streak</dt><dd>${streak ? html`<span class="badge bad">${streak} failed in a row</span>` : "none"}</dd>
-<dt>Cost of these runs</dt><dd>${money(spent)}</dd>
+<dt>Cost of the last ${page.runs.length} runs</dt><dd>${money(spent)}</dd>
 </dl>
 <h2>Recent runs</h2>
 ${runsTable(page.runs)}
