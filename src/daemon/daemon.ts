@@ -15,6 +15,7 @@ import type { Problem } from "../errors.ts";
 import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
 import { apiRoutes } from "../http/api.ts";
+import { dashboardRoutes } from "../http/dashboard/index.ts";
 import { resolveToken } from "../http/token.ts";
 import { createControls, type DaemonControls } from "../control/controls.ts";
 import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
@@ -142,12 +143,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const startedAt = Date.now();
   const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
   const token = resolveToken(app.env, app.paths.dataDir);
-  const status = await startStatusServer({
-    host,
-    port,
-    metrics,
-    health: () =>
-      healthOf({
+  const health = () =>
+    healthOf({
         scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
         // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
         ledger: ledgerProbe,
@@ -156,8 +153,17 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         overdue: (at) => scheduler.overdue(at),
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         now: Date.now,
-      }),
-    routes: [(http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log }))],
+      });
+  const status = await startStatusServer({
+    host,
+    port,
+    metrics,
+    health,
+    routes: [
+      (http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log })),
+      // The dashboard claims only its own paths (/, /jobs, /runs, /login, /assets, /events).
+      (http) => http.route("/", dashboardRoutes({ controls: operator, token, health })),
+    ],
   });
   writeDaemonFile(app.paths.dataDir, status.url);
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
