@@ -1,5 +1,5 @@
 /**
- * @module bench/dashboard — 8. the dashboard over 1,000,000 runs: server time of the runs page
+ * @module bench/dashboard — 9. the dashboard over 1,000,000 runs: server time of the runs page
  * (newest, filtered by job and by status, a page deep in the history through `before`) and of a
  * run's page, rendered by the dashboard's hono app in process (no socket: the figure is the
  * server's own time); and the overview's weight, HTML + CSS + JS bytes, with no framework.
@@ -77,7 +77,7 @@ export async function dashboard(options: BenchOptions): Promise<Section> {
         pass: t.median < TARGET_MS,
       });
       return {
-        id: 8,
+        id: 9,
         title: "Dashboard (1,000,000 runs)",
         method:
           `The ledger of benchmark 6 (${count(RUNS)} runs over ${fill.jobs} jobs). Each page is requested from the dashboard's hono app in process, signed in, ` +
