@@ -107,6 +107,16 @@ describe("the daemon's dashboard in Chromium", { timeout: 60_000 }, () => {
     await page.close();
   });
 
+  it("shows the daemon's health checks on the overview, one line each", async () => {
+    const page = await signIn();
+    await page.goto(`${daemon.url}/`);
+    const health = (await page.textContent(".card:has(h2:text('Health'))")) ?? "";
+    for (const check of ["scheduler", "ledger", "config", "jobs", "overdue", "discord", "nodes"]) expect(health).toContain(check);
+    expect(health).not.toContain("{");
+    await page.screenshot({ path: join(SHOTS, "daemon-overview.png"), fullPage: true });
+    await page.close();
+  });
+
   it("refuses a state-changing request from another origin", async () => {
     const response = await fetch(`${daemon.url}/jobs/hostile/pause`, { method: "POST", headers: { origin: "http://evil.example.test", "content-type": "application/x-www-form-urlencoded" }, body: "reason=x", redirect: "manual" });
     expect(response.status).toBe(403);

@@ -58,11 +58,16 @@ async function healthOf(probe: () => Promise<unknown>): Promise<SafeHtml> {
     return html`<p>${badge("failed")} ${error instanceof Error ? error.message : String(error)}</p>`;
   }
   if (!value || typeof value !== "object") return html`<p>${String(value)}</p>`;
-  const { status, ...rest } = value as Record<string, unknown>;
-  const tone = status === "ok" ? "succeeded" : status === "degraded" ? "retrying" : "failed";
-  return html`<p class="big">${badge(tone, String(status ?? "unknown"))}</p><dl class="kv">${Object.entries(rest).map(
-    ([k, v]) => html`<dt>${k}</dt><dd>${typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>`,
-  )}</dl>`;
+  const { status, checks, ...rest } = value as Record<string, unknown>;
+  const tone = (state: unknown) => (state === "ok" ? "succeeded" : state === "degraded" ? "retrying" : state === "not configured" ? "skipped" : "failed");
+  // The daemon's body: one line per check (its status and what it says); anything else as it is.
+  const rows =
+    checks && typeof checks === "object"
+      ? Object.entries(checks as Record<string, { status?: unknown; message?: unknown }>).map(
+          ([name, check]) => html`<dt>${name}</dt><dd>${badge(tone(check.status), String(check.status ?? "?"))}${check.message ? html` <span class="muted">${String(check.message)}</span>` : ""}</dd>`,
+        )
+      : Object.entries(rest).map(([k, v]) => html`<dt>${k}</dt><dd>${typeof v === "object" ? JSON.stringify(v) : String(v)}</dd>`);
+  return html`<p class="big">${badge(tone(status), String(status ?? "unknown"))}</p><dl class="kv">${rows}</dl>`;
 }
 
 function dueNext(jobs: JobView[], now: number): SafeHtml {
