@@ -59,7 +59,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const leases = keepLeases(store, app.owner, lease, app.log);
 
   let scheduler: Scheduler | null = null;
-  const metrics = createMetrics(() => scheduler?.running ?? 0);
+  const metrics = createMetrics(() => scheduler?.running ?? 0, () => store.listSpend({}));
   const runner = app.runner(() => loaded);
   scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
   const updateJobGauge = () => {
