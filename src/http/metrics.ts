@@ -54,37 +54,58 @@ function registerProcessMetrics(registry: Registry): void {
  * and run pruning (counters that only go up, as long as the ledger is kept).
  */
 function registerSpendMetrics(registry: Registry, spend: () => Promise<SpendRow[]>): void {
-  const tokens = new Counter({ name: "sundial_tokens_total", help: "Claude tokens, by job, model and kind (input, output, cache_write, cache_read)", labelNames: ["job", "model", "kind"], registers: [registry] });
+  // Both metrics read one query per scrape (whichever collects first starts it; kept for a second).
+  let cached: { at: number; totals: Promise<SpendRow[]> } | null = null;
+  const totals = () => {
+    if (!cached || performance.now() - cached.at > 1000) cached = { at: performance.now(), totals: spend().then(totalsByJobAndModel) };
+    return cached.totals;
+  };
   new Counter({
     name: "sundial_cost_usd_total",
     help: "What Claude cost in US dollars, by job and model",
     labelNames: ["job", "model"],
     registers: [registry],
     async collect() {
-      const totals = new Map<string, SpendRow>();
-      for (const row of await spend()) {
-        const key = JSON.stringify([row.job, row.model]);
-        const total = totals.get(key);
-        if (!total) totals.set(key, { ...row, usage: { ...row.usage } });
-        else {
-          total.costUsd += row.costUsd;
-          total.usage.inputTokens += row.usage.inputTokens;
-          total.usage.outputTokens += row.usage.outputTokens;
-          total.usage.cacheWriteTokens += row.usage.cacheWriteTokens;
-          total.usage.cacheReadTokens += row.usage.cacheReadTokens;
-        }
-      }
+      const rows = await totals();
       this.reset();
-      tokens.reset();
-      for (const { job, model, costUsd, usage } of totals.values()) {
-        this.inc({ job, model }, costUsd);
-        tokens.inc({ job, model, kind: "input" }, usage.inputTokens);
-        tokens.inc({ job, model, kind: "output" }, usage.outputTokens);
-        tokens.inc({ job, model, kind: "cache_write" }, usage.cacheWriteTokens);
-        tokens.inc({ job, model, kind: "cache_read" }, usage.cacheReadTokens);
+      for (const { job, model, costUsd } of rows) this.inc({ job, model }, costUsd);
+    },
+  });
+  new Counter({
+    name: "sundial_tokens_total",
+    help: "Claude tokens, by job, model and kind (input, output, cache_write, cache_read)",
+    labelNames: ["job", "model", "kind"],
+    registers: [registry],
+    async collect() {
+      const rows = await totals();
+      this.reset();
+      for (const { job, model, usage } of rows) {
+        this.inc({ job, model, kind: "input" }, usage.inputTokens);
+        this.inc({ job, model, kind: "output" }, usage.outputTokens);
+        this.inc({ job, model, kind: "cache_write" }, usage.cacheWriteTokens);
+        this.inc({ job, model, kind: "cache_read" }, usage.cacheReadTokens);
       }
     },
   });
+}
+
+function totalsByJobAndModel(rows: SpendRow[]): SpendRow[] {
+  const totals = new Map<string, SpendRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.job, row.model]);
+    const total = totals.get(key);
+    if (!total) {
+      totals.set(key, { ...row, usage: { ...row.usage } });
+      continue;
+    }
+    total.costUsd += row.costUsd;
+    total.calls += row.calls;
+    total.usage.inputTokens += row.usage.inputTokens;
+    total.usage.outputTokens += row.usage.outputTokens;
+    total.usage.cacheWriteTokens += row.usage.cacheWriteTokens;
+    total.usage.cacheReadTokens += row.usage.cacheReadTokens;
+  }
+  return [...totals.values()];
 }
 
 export function createMetrics(runningNow: () => number = () => 0, spend?: () => Promise<SpendRow[]>) {
