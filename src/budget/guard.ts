@@ -83,7 +83,14 @@ function holdFor(id: number | null, call: CallEstimate, options: GuardOptions): 
       if (done) return;
       done = true;
       const at = now();
-      await store.settleSpend(id ?? -1, { runId, job, model, usage, costUsd: costUsd ?? call.maxCostUsd ?? 0, now: at });
+      try {
+        await store.settleSpend(id ?? -1, { runId, job, model, usage, costUsd: costUsd ?? call.maxCostUsd ?? 0, now: at });
+      } catch (error) {
+        // The answer is paid for and must reach the skill (failing here would retry the call and pay
+        // twice); the reservation then stands, over-counting, until the run ends.
+        log.error({ err: errorMessage(error), job, run: runId }, "the call's spend could not be recorded in the ledger");
+        return;
+      }
       for (const cap of caps) {
         if (cap.period === "run") continue;
         await checkLevels(options, cap, at).catch((error: unknown) => log.error({ err: errorMessage(error) }, "budget alert could not be sent"));

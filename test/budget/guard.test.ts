@@ -57,12 +57,12 @@ function setup(options: { jobBudget?: Budget; topBudget?: Budget; store?: RunSto
     budget: () => options.topBudget,
   });
   const theJob = job({ id: "j", cron: "0 0 1 1 *", retries: 3, retryBackoffMs: 10, ...(options.jobBudget ? { budget: options.jobBudget } : {}) });
-  async function execute(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>) {
+  async function execute(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>, dryRun = false) {
     const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
     const now = Date.now();
     const [claim] = await (store as RunStore).claimRuns([{ job: "j", skill: "test", scheduledFor: now, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, now);
     const runId = claim?.runId as number;
-    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: now, attempt: 1, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: now, attempt: 1, dryRun, resumeOf: null, shutdown: new AbortController().signal });
     return { outcome, run: await (store as RunStore).getRun(runId) };
   }
   return { store, dir, alerts, execute };
@@ -139,6 +139,18 @@ describe("budget guard", () => {
     const outcomes = await Promise.all([a.execute(ask(1000)), b.execute(ask(1000))]);
     expect(outcomes.map((o) => o.outcome.status).sort()).toEqual(["failed", "succeeded"]);
     expect(outcomes.find((o) => o.outcome.status === "failed")?.outcome.error).toMatch(/\$0\.01\d\d reserved by calls in flight/);
+    expect(emulator.requests).toHaveLength(1);
+  });
+
+  it("counts dry runs: they spend real money", async () => {
+    emulator.responder = () => "x".repeat(2000);
+    const { execute, store } = setup({ jobBudget: { perDay: 0.008 } });
+    const dry = await execute(ask(600), true);
+    expect(dry.outcome.status).toBe("skipped");
+    expect((await store.listSpend({}))[0]?.costUsd).toBeGreaterThan(0.005);
+    // $0.005 spent leaves less than the next call's ~$0.0064 bound.
+    const next = await execute(ask(600), true);
+    expect(next.outcome.error).toMatch(/^budget perDay of job j/);
     expect(emulator.requests).toHaveLength(1);
   });
 
