@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, waitFor, type Workspace } from "../helpers/workspace.ts";
+import { openSqliteStore } from "../../src/ledger/sqlite.ts";
 import { startAnthropicEmulator, type AnthropicEmulator } from "../emulators/anthropic.ts";
 
 const API_KEY = "fake-anthropic-budget-daemon-0123456789";
@@ -95,5 +96,27 @@ describe("budgets in the daemon", () => {
     expect(metrics).toContain(`sundial_tokens_total{job="spender",model="claude-sonnet-5-5",kind="output"} ${outputTokens}`);
     expect(metrics).toContain("# TYPE sundial_cost_usd_total counter");
     await again.stop();
+  }, 60_000);
+
+  it("drops the reservations of a run whose process died, at start-up, so they do not hold the budget", async () => {
+    ws = createWorkspace({
+      skills: { ask: SKILL },
+      schedules: { budget: { perDay: 0.0125 }, jobs: [{ id: "spender", skill: "ask", cron: "* * * * * *", deliver: [{ to: "stdout" }] }] },
+      env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: emulator.url },
+    });
+    // A process killed mid-call left its run `running` (lease long expired) and its call's reservation.
+    const store = openSqliteStore(ws.dbFile);
+    const long = Date.now() - 3_600_000;
+    const [claim] = await store.claimRuns([{ job: "spender", skill: "ask", scheduledFor: long, trigger: "manual", overlap: "allow" }], { pid: 999_999, instance: "killed" }, long);
+    const held = await store.reserveSpend({ runId: claim?.runId as number, job: "spender", amountUsd: 0.012, now: Date.now(), caps: [] });
+    store.close();
+    expect(held.reserved).toBe(true);
+
+    const daemon = await ws.start();
+    // With the $0.012 still reserved, no call (bound ~$0.0064) would fit in $0.0125.
+    await waitFor(() => ws?.runs("spender").some((run) => run.trigger === "schedule" && run.status === "succeeded"), { what: "a run that could call Claude", timeoutMs: 30_000 });
+    expect(ws.query("SELECT * FROM spend_reservations WHERE run_id = ?", claim?.runId)).toEqual([]);
+    expect(emulator.requests.length).toBeGreaterThanOrEqual(1);
+    await daemon.stop();
   }, 60_000);
 });
