@@ -141,7 +141,7 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX spend_by_day ON spend(day);
   CREATE TABLE run_spend (
-    run_id INTEGER PRIMARY KEY,
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
     cost_usd REAL NOT NULL DEFAULT 0
   );
   CREATE TABLE spend_reservations (

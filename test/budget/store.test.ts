@@ -27,6 +27,9 @@ describe("spend in the ledger", () => {
     await store.settleSpend(-1, { runId, job: "j", model: "m", usage, costUsd: 0.25, now: DAY });
     await store.finishRun(runId, { status: "succeeded" }, DAY);
     expect(await store.prune(DAY + 1)).toBe(1);
+    // The run's own spend (for perRun) goes with the run; the day's spend stays.
+    const perRun: SpendCap = { scope: "job", period: "run", limitUsd: 1 };
+    expect(await store.spendUse(perRun, "j", DAY, runId)).toEqual({ spentUsd: 0, reservedUsd: 0 });
     const month: SpendCap = { scope: "job", period: "month", limitUsd: 1 };
     expect(await store.spendUse(month, "j", Date.UTC(2026, 11, 31))).toEqual({ spentUsd: 0.25, reservedUsd: 0 });
     expect(await store.spendUse(month, "j", Date.UTC(2027, 0, 1))).toEqual({ spentUsd: 0, reservedUsd: 0 });
