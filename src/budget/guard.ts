@@ -36,6 +36,8 @@ export interface BudgetHold {
 export interface BudgetGuard {
   /** Reserves the call's largest cost, or throws a `BudgetError` naming the cap; the call must not be made then. */
   reserve(call: CallEstimate): Promise<BudgetHold>;
+  /** Settles once the budget alerts started by settled calls are sent (they never hold up the skill's call). */
+  flush(): Promise<void>;
 }
 
 export interface GuardOptions {
@@ -51,17 +53,26 @@ export interface GuardOptions {
 
 export function createBudgetGuard(options: GuardOptions): BudgetGuard {
   const { store, runId, job, caps, now, log } = options;
+  const alerting = new Set<Promise<void>>();
+  const holdFor = (id: number | null, call: CallEstimate) =>
+    createHold(id, call, options, (sending) => {
+      alerting.add(sending);
+      void sending.finally(() => alerting.delete(sending));
+    });
   return {
+    async flush() {
+      while (alerting.size) await Promise.all(alerting);
+    },
     async reserve(call) {
       const at = now();
       if (call.maxCostUsd === null) {
         if (caps.length) throw new BudgetError(`budget ${capTitle(caps[0] as SpendCap, job)}: model "${call.model}" has no known price, so what this call could cost cannot be bounded; the call was not made. Use a model listed in src/integrations/claude/pricing.ts`);
         // No cap to keep: the spend is still recorded when the answer comes.
-        return holdFor(null, call, options);
+        return holdFor(null, call);
       }
-      if (!caps.length) return holdFor(null, call, options);
+      if (!caps.length) return holdFor(null, call);
       const result = await store.reserveSpend({ runId, job, amountUsd: call.maxCostUsd, now: at, caps });
-      if (result.reserved) return holdFor(result.id, call, options);
+      if (result.reserved) return holdFor(result.id, call);
       const { cap, spentUsd, reservedUsd } = result;
       if (cap.period !== "run") await announce(options, cap, at, 100).catch((error: unknown) => log.error({ err: errorMessage(error) }, "budget alert could not be sent"));
       const left = Math.max(0, cap.limitUsd - spentUsd - reservedUsd);
@@ -75,7 +86,7 @@ export function createBudgetGuard(options: GuardOptions): BudgetGuard {
   };
 }
 
-function holdFor(id: number | null, call: CallEstimate, options: GuardOptions): BudgetHold {
+function createHold(id: number | null, call: CallEstimate, options: GuardOptions, track: (sending: Promise<void>) => void): BudgetHold {
   const { store, runId, job, now, caps, log } = options;
   let done = false;
   return {
@@ -91,9 +102,14 @@ function holdFor(id: number | null, call: CallEstimate, options: GuardOptions): 
         log.error({ err: errorMessage(error), job, run: runId }, "the call's spend could not be recorded in the ledger");
         return;
       }
-      for (const cap of caps) {
-        if (cap.period === "run") continue;
-        await checkLevels(options, cap, at).catch((error: unknown) => log.error({ err: errorMessage(error) }, "budget alert could not be sent"));
+      // Alerts go out beside the skill's work: a slow alert target does not hold up the answer.
+      const levels = caps.filter((cap) => cap.period !== "run");
+      if (levels.length) {
+        track(
+          (async () => {
+            for (const cap of levels) await checkLevels(options, cap, at);
+          })().catch((error: unknown) => log.error({ err: errorMessage(error) }, "budget alert could not be sent")),
+        );
       }
     },
     async release() {

@@ -202,6 +202,7 @@ export function createRunner(deps: RunnerDeps) {
     }
     // Calls cut off mid-flight (timeout, shutdown) leave reservations: they end with the run.
     await store.releaseRunReservations(runId).catch((error: unknown) => log.warn({ err: errorMessage(error) }, "budget reservations of the run not released; the next start-up drops them"));
+    await budget.flush();
     if (!lost) {
       try {
         await store.finishRun(runId, outcome, now(), epoch, meter.takeAll());

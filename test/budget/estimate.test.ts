@@ -23,7 +23,7 @@ describe("a call's largest cost", () => {
   it("is at least what the answer cost, for plain, unicode and cached prompts", async () => {
     const seen: { bound: CallEstimate; usage: Usage; cost: number | null }[] = [];
     // A guard that records what the client reserved, and the answer's usage, per call.
-    const guard: BudgetGuard = {
+    const guard: Pick<BudgetGuard, "reserve"> = {
       async reserve(bound) {
         return { settle: async (_model, usage, cost) => void seen.push({ bound, usage, cost }), release: async () => {} };
       },

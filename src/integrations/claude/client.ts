@@ -29,7 +29,7 @@ export interface ClaudeClientOptions {
   log: Logger;
   onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
   /** Reserves each call's largest cost before it is sent (and refuses it past a budget); settles it after. */
-  budget?: BudgetGuard;
+  budget?: Pick<BudgetGuard, "reserve">;
 }
 
 /** The parts of a Messages API answer Sundial relies on, checked at the edge. */
@@ -126,7 +126,7 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
 }
 
 /** The call's largest cost reserved against the run's budgets before anything is sent. */
-function reserve(budget: BudgetGuard, params: MessageCreateParamsNonStreaming, system: string | undefined): Promise<BudgetHold> {
+function reserve(budget: Pick<BudgetGuard, "reserve">, params: MessageCreateParamsNonStreaming, system: string | undefined): Promise<BudgetHold> {
   const cachedBytes = system ? utf8Bytes(system) : 0;
   const call = { model: params.model, cachedBytes, otherBytes: utf8Bytes(JSON.stringify({ ...params, system: undefined })), messages: params.messages.length, maxTokens: params.max_tokens };
   const cost = maxCallCost(call);
