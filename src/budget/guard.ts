@@ -115,7 +115,9 @@ function createHold(id: number | null, call: CallEstimate, options: GuardOptions
     async release() {
       if (done) return;
       done = true;
-      if (id !== null) await store.releaseSpend(id);
+      // A failed release only over-counts until the run ends (its reservations go then): never worth
+      // hiding the call's own error behind.
+      if (id !== null) await store.releaseSpend(id).catch((error: unknown) => log.warn({ err: errorMessage(error), job, run: runId }, "a budget reservation was not released; it goes when the run ends"));
     },
   };
 }
