@@ -117,6 +117,7 @@ export function createApp(options: AppOptions = {}): App {
         integrations: async (request) => createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
+        budget: () => current().configuration.settings.budget,
         scrub,
         onStep: runnerOptions.onStep,
       });

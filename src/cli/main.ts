@@ -13,6 +13,7 @@ import { listCommand, runsCommand, showCommand } from "./inspect.ts";
 import { checkCommand } from "./check.ts";
 import { newCommand } from "./new.ts";
 import { cancelCommand, pauseCommand, redeliverCommand, resumeCommand, triggerCommand } from "./controls.ts";
+import { costsCommand } from "./costs.ts";
 
 const program = new Command("sundial")
   .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
@@ -53,6 +54,14 @@ program
   .argument("<run-id>", "the run's number")
   .option("--json", "one JSON document on stdout")
   .action(async (id: string, options: { json?: boolean }) => showCommand(createApp({ logLevel: "warn" }), id, options));
+
+program
+  .command("costs")
+  .description("what Claude cost, from the ledger's spend table (UTC days), by job, day or model")
+  .option("--since <duration>", 'how far back, like "7d" or "24h" (whole UTC days)', "30d")
+  .addOption(new Option("--by <what>", "group by").choices(["job", "day", "model"]).default("job"))
+  .option("--json", "one JSON document on stdout")
+  .action(async (options: { since: string; by: string; json?: boolean }) => costsCommand(createApp({ logLevel: "warn" }), options));
 
 program
   .command("check")

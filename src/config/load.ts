@@ -10,7 +10,8 @@ import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
 import { jsonErrorOffset } from "./json-position.ts";
-import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type Budget, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+import { DEFAULT_MODEL, priceOf } from "../integrations/claude/pricing.ts";
 
 /** The reason of a job switched off by `"enabled": false` (every other reason is a problem). */
 export const DISABLED_IN_FILE = "disabled in schedules.json";
@@ -41,6 +42,8 @@ export interface ResolvedJob {
   catchUp: "none" | "latest" | "all";
   catchUpWindowMs: number;
   jitterMs: number;
+  /** The job's own spending caps (the top-level budget is `Settings.budget`). */
+  budget?: Budget;
 }
 
 export interface Settings {
@@ -48,6 +51,8 @@ export interface Settings {
   retentionMs: number;
   shutdownGraceMs: number;
   alerts: DeliveryTarget[];
+  /** The top-level budget: all jobs together. */
+  budget?: Budget;
 }
 
 export interface Configuration {
@@ -188,9 +193,20 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     catchUp: policy("catchUp") ?? "latest",
     catchUpWindowMs: parseDuration(policy("catchUpWindow") ?? "24h"),
     jitterMs: parseDuration(policy("jitter") ?? "0s"),
+    ...(job.budget ? { budget: job.budget } : {}),
   };
   const problems: Problem[] = [];
   const at = (path: string) => `jobs[${index}]${path}`;
+  // A budget needs a price to bound each call by: found now by `check`, not when the run fails.
+  const model = job.model ?? env.SUNDIAL_MODEL ?? DEFAULT_MODEL;
+  if ((job.budget || schedules.budget) && !priceOf(model)) {
+    problems.push({
+      file,
+      path: at(job.model ? ".model" : ""),
+      message: `model "${model}" has no known price, so its budget cannot be kept`,
+      fix: `use a model listed in src/integrations/claude/pricing.ts (${job.model ? "jobs[].model" : "SUNDIAL_MODEL"}), or remove the budget`,
+    });
+  }
   const broken = skills.problems.find((problem) => problem.skill === job.skill);
   if (!skill && broken) {
     problems.push({ file, path: at(".skill"), message: `skill "${job.skill}" failed to load (${broken.file})`, fix: "fix the skill file (its error is reported with it)" });
@@ -255,6 +271,7 @@ export function resolveConfiguration(file: string, schedules: ReadSchedulesFile,
     retentionMs: parseDuration(schedules.retention),
     shutdownGraceMs: parseDuration(schedules.shutdownGrace),
     alerts: schedules.alerts as DeliveryTarget[],
+    ...(schedules.budget ? { budget: schedules.budget } : {}),
   };
   schedules.alerts.forEach((target, a) => {
     const adapter = adapters.get(target.to);

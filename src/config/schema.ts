@@ -66,6 +66,17 @@ export const deliveryTargetSchema = z.discriminatedUnion("to", [
   }),
 ]);
 
+const dollars = z.number().positive().finite();
+/** Spending caps in US dollars, from the costs the ledger records (UTC days and months); see src/budget/. */
+export const budgetSchema = z
+  .strictObject({
+    perRun: dollars.optional().describe("at most this much per run (a slot's whole chain: retries and resume)"),
+    perDay: dollars.optional().describe("at most this much per UTC day"),
+    perMonth: dollars.optional().describe("at most this much per UTC month"),
+  })
+  .refine((b) => b.perRun !== undefined || b.perDay !== undefined || b.perMonth !== undefined, { message: 'give at least one of "perRun", "perDay", "perMonth" (US dollars)' })
+  .describe("spending caps in US dollars; a Claude call that could go past one is not made");
+
 const policies = {
   timeout: timerDuration.optional().describe("a run is aborted and recorded timed_out after this long"),
   retries: z.int().min(0).max(20).optional().describe("further attempts after a failure"),
@@ -85,6 +96,7 @@ export const jobSchema = z.strictObject({
   params: z.record(z.string(), z.unknown()).default({}),
   deliver: z.array(deliveryTargetSchema).default([]),
   model: z.string().min(1).optional().describe("Claude model for this job; defaults to SUNDIAL_MODEL"),
+  budget: budgetSchema.optional().describe("this job's spending caps (the top-level budget applies too)"),
   ...policies,
 });
 
@@ -96,6 +108,7 @@ const fileShape = {
   retention: duration.default("90d").describe("finished runs older than this are deleted"),
   shutdownGrace: timerDuration.default("30s").describe("how long running runs may finish after SIGTERM"),
   alerts: z.array(deliveryTargetSchema).default([]),
+  budget: budgetSchema.optional().describe("spending caps of all jobs together"),
 };
 
 /** The whole file, jobs included: what `schedules.schema.json` is generated from. */
@@ -146,3 +159,4 @@ export function jobIssues(jobs: readonly unknown[]): JobIssue[] {
 
 export type SchedulesFile = z.output<typeof schedulesSchema>;
 export type JobConfig = z.output<typeof jobSchema>;
+export type Budget = z.output<typeof budgetSchema>;

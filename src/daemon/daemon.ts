@@ -60,11 +60,13 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const gone = (owner: Owner) => owner.pid === process.pid || !pidAlive(owner.pid);
   const lease = leaseMs(app.env);
   const orphans = await store.interruptExpired(app.owner, Date.now(), "the process running it stopped (crash, kill or power loss)", gone);
+  // Budget reservations of calls whose run died with its process: nothing holds them any more.
+  await store.releaseStaleReservations();
   for (const orphan of orphans) app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
   const leases = keepLeases(store, app.owner, lease, app.log);
 
   let scheduler: Scheduler | null = null;
-  const metrics = createMetrics(() => scheduler?.running ?? 0);
+  const metrics = createMetrics(() => scheduler?.running ?? 0, () => store.listSpend({}));
   const runner = app.runner(() => loaded);
   let controls: DaemonControls | null = null;
   scheduler = new Scheduler({
@@ -96,6 +98,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
       // By lease alone: a pid seen from here may belong to another pid namespace (a container).
       const found = await store.interruptExpired(app.owner, Date.now(), "its holder stopped renewing its lease (killed, or frozen past SUNDIAL_LEASE)");
       for (const orphan of found) app.log.warn({ job: orphan.job, run: orphan.id, ownerPid: orphan.ownerPid }, "run's lease expired; marked interrupted");
+      if (found.length) await store.releaseStaleReservations();
       const records = (await Promise.all(found.map((orphan) => store.getRun(orphan.id)))).filter((run) => run !== null);
       if (records.length) await scheduler.resume(records);
     } catch (error) {

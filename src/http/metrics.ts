@@ -7,6 +7,7 @@ import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { SpendRow } from "../ledger/store.ts";
 
 const PROCESS_PREFIX = "sundial_process_";
 
@@ -47,7 +48,67 @@ function registerProcessMetrics(registry: Registry): void {
   });
 }
 
-export function createMetrics(runningNow: () => number = () => 0) {
+/**
+ * `sundial_cost_usd_total{job,model}` and `sundial_tokens_total{job,model,kind}`, read from the
+ * ledger's spend table at each scrape: the same numbers as `sundial costs`, kept across restarts
+ * and run pruning (counters that only go up, as long as the ledger is kept).
+ */
+function registerSpendMetrics(registry: Registry, spend: () => Promise<SpendRow[]>): void {
+  // Both metrics read one query per scrape (whichever collects first starts it; kept for a second).
+  let cached: { at: number; totals: Promise<SpendRow[]> } | null = null;
+  const totals = () => {
+    if (!cached || performance.now() - cached.at > 1000) cached = { at: performance.now(), totals: spend().then(totalsByJobAndModel) };
+    return cached.totals;
+  };
+  new Counter({
+    name: "sundial_cost_usd_total",
+    help: "What Claude cost in US dollars, by job and model",
+    labelNames: ["job", "model"],
+    registers: [registry],
+    async collect() {
+      const rows = await totals();
+      this.reset();
+      for (const { job, model, costUsd } of rows) this.inc({ job, model }, costUsd);
+    },
+  });
+  new Counter({
+    name: "sundial_tokens_total",
+    help: "Claude tokens, by job, model and kind (input, output, cache_write, cache_read)",
+    labelNames: ["job", "model", "kind"],
+    registers: [registry],
+    async collect() {
+      const rows = await totals();
+      this.reset();
+      for (const { job, model, usage } of rows) {
+        this.inc({ job, model, kind: "input" }, usage.inputTokens);
+        this.inc({ job, model, kind: "output" }, usage.outputTokens);
+        this.inc({ job, model, kind: "cache_write" }, usage.cacheWriteTokens);
+        this.inc({ job, model, kind: "cache_read" }, usage.cacheReadTokens);
+      }
+    },
+  });
+}
+
+function totalsByJobAndModel(rows: SpendRow[]): SpendRow[] {
+  const totals = new Map<string, SpendRow>();
+  for (const row of rows) {
+    const key = JSON.stringify([row.job, row.model]);
+    const total = totals.get(key);
+    if (!total) {
+      totals.set(key, { ...row, usage: { ...row.usage } });
+      continue;
+    }
+    total.costUsd += row.costUsd;
+    total.calls += row.calls;
+    total.usage.inputTokens += row.usage.inputTokens;
+    total.usage.outputTokens += row.usage.outputTokens;
+    total.usage.cacheWriteTokens += row.usage.cacheWriteTokens;
+    total.usage.cacheReadTokens += row.usage.cacheReadTokens;
+  }
+  return [...totals.values()];
+}
+
+export function createMetrics(runningNow: () => number = () => 0, spend?: () => Promise<SpendRow[]>) {
   const registry = new Registry();
   registerProcessMetrics(registry);
   const fires = new Counter({ name: "sundial_fires_total", help: "Runs started by the scheduler", labelNames: ["job"], registers: [registry] });
@@ -74,6 +135,7 @@ export function createMetrics(runningNow: () => number = () => 0) {
     },
   });
   const jobs = new Gauge({ name: "sundial_jobs", help: "Jobs by state", labelNames: ["state"], registers: [registry] });
+  if (spend) registerSpendMetrics(registry, spend);
   return {
     registry,
     jobs,

@@ -57,7 +57,7 @@ function stateCache(request: IntegrationRequest): HttpCache {
 export function createIntegrations(request: IntegrationRequest): Integrations {
   const { env, signal, log } = request;
   // Each client is made for this run on its first call (same options as if made up front).
-  const claude = once(async () => (await sdkModules.claude()).createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage }));
+  const claude = once(async () => (await sdkModules.claude()).createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage, budget: request.budget }));
   const youtube = once(async () => (await sdkModules.youtube()).createYouTube({ env, signal, log }));
   const feeds = once(async () => (await sdkModules.feeds()).createFeedFetcher({ env, signal, log, cache: stateCache(request) }));
   const github = once(async () => (await sdkModules.github()).createGitHubSource({ env, signal, log }));

@@ -137,6 +137,38 @@ export const MIGRATIONS: string[] = [
   CREATE UNIQUE INDEX deliveries_by_step ON deliveries(run_id, step_id) WHERE step_id IS NOT NULL;
   CREATE INDEX runs_by_job_status ON runs(job, status, id);
   `,
+  // 4: spend and budgets (src/budget/). Spend per job, UTC day and model lives apart from `runs`, so
+  // pruning runs keeps month totals; run_spend is a run's settled spend (perRun caps, with resume_of
+  // chains); reservations are calls in flight; budget_alerts makes each budget alert a one-off.
+  `
+  CREATE TABLE spend (
+    job TEXT NOT NULL,
+    day TEXT NOT NULL,
+    model TEXT NOT NULL,
+    calls INTEGER NOT NULL DEFAULT 0,
+    input_tokens INTEGER NOT NULL DEFAULT 0,
+    output_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+    cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+    cost_usd REAL NOT NULL DEFAULT 0,
+    PRIMARY KEY (job, day, model)
+  ) WITHOUT ROWID;
+  CREATE INDEX spend_by_day ON spend(day);
+  CREATE TABLE run_spend (
+    run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+    cost_usd REAL NOT NULL DEFAULT 0
+  );
+  CREATE TABLE spend_reservations (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    job TEXT NOT NULL,
+    amount_usd REAL NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE INDEX spend_reservations_by_run ON spend_reservations(run_id);
+  CREATE INDEX spend_reservations_by_job ON spend_reservations(job);
+  CREATE TABLE budget_alerts (key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -10,6 +10,7 @@ import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult,
 import { stripControls } from "../util/terminal-text.ts";
 import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
+import { sqliteSpendMethods } from "./sqlite-spend.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
@@ -232,6 +233,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   });
 
   const store: RunStore = {
+    ...sqliteSpendMethods(db),
     async claimRuns(claims, owner, now, capacity = Number.POSITIVE_INFINITY) {
       return claimAll.immediate(claims, owner, now, capacity);
     },

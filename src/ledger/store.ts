@@ -124,6 +124,69 @@ export interface DeliveryWrite {
   error?: string | null;
 }
 
+/**
+ * Spend and budgets (see src/budget/). Spend is kept per job, UTC day (`YYYY-MM-DD`) and model in
+ * its own table, apart from `runs`: pruning runs never lowers what a day or month has spent. A
+ * Claude call is first *reserved* (its largest possible cost, as a row of its own), then *settled*
+ * (the reservation goes, the real cost is added) or *released* (nothing was spent). Reservations
+ * count as spent while they stand, so concurrent runs, in this process or another, cannot together
+ * go past a cap: check and insert happen in one write transaction (one statement, or SERIALIZABLE /
+ * an advisory lock, in a networked store).
+ */
+export interface SpendCap {
+  /** `all`: every job together (the top-level budget); `job`: the job of the reservation. */
+  scope: "all" | "job";
+  /** `run`: the run's whole chain (this row and the rows it resumes, `resumeOf`, with their retries). */
+  period: "run" | "day" | "month";
+  limitUsd: number;
+}
+
+export interface SpendReservationRequest {
+  runId: number;
+  job: string;
+  /** The call's largest possible cost in dollars. */
+  amountUsd: number;
+  /** Epoch ms; picks the UTC day and month the caps of period `day` and `month` are measured in. */
+  now: number;
+  caps: SpendCap[];
+}
+
+export type SpendReservation =
+  | { reserved: true; id: number }
+  /** The first cap (in the order given) that `amountUsd` would pass, and what it had spent and reserved. */
+  | { reserved: false; cap: SpendCap; spentUsd: number; reservedUsd: number };
+
+export interface SpendSettlement {
+  runId: number;
+  job: string;
+  model: string;
+  usage: Usage;
+  costUsd: number;
+  /** Epoch ms of the answer: the UTC day the spend is counted in. */
+  now: number;
+}
+
+/** What a cap has used so far: settled spend plus open reservations. */
+export interface SpendUse {
+  spentUsd: number;
+  reservedUsd: number;
+}
+
+export interface SpendQuery {
+  /** First UTC day counted, `YYYY-MM-DD` (inclusive); all days when absent. */
+  sinceDay?: string;
+}
+
+/** One row of the spend table: a job's spend on one model on one UTC day. */
+export interface SpendRow {
+  job: string;
+  day: string;
+  model: string;
+  calls: number;
+  usage: Usage;
+  costUsd: number;
+}
+
 export interface RunStore {
   /**
    * Inserts one row per claim in a single transaction, applying each job's overlap policy against
@@ -202,6 +265,32 @@ export interface RunStore {
    * caches not refreshed since `before`; returns how many entries.
    */
   pruneState(configuredJobs: string[], before: number): Promise<number>;
+  /**
+   * Reserves `amountUsd` for a Claude call if, for every cap, settled spend plus open reservations
+   * plus `amountUsd` stays within `limitUsd`; else reserves nothing and names the first cap that
+   * would be passed. Check and insert are atomic across processes.
+   */
+  reserveSpend(request: SpendReservationRequest): Promise<SpendReservation>;
+  /** In one transaction: deletes reservation `id` (if still there) and adds the real cost to the job's day/model row and to the run's spend. */
+  settleSpend(id: number, settlement: SpendSettlement): Promise<void>;
+  /** Deletes reservation `id` (a call that was not answered); nothing is spent. */
+  releaseSpend(id: number): Promise<void>;
+  /** Deletes every reservation of a run (it ended); returns how many. */
+  releaseRunReservations(runId: number): Promise<number>;
+  /** Deletes reservations of runs no longer active (queued/running/retrying), e.g. after a crash; returns how many. */
+  releaseStaleReservations(): Promise<number>;
+  /** What `cap` has used for `job` at `now` (settled plus reserved); `runId` is needed for period `run`. */
+  spendUse(cap: SpendCap, job: string, now: number, runId?: number): Promise<SpendUse>;
+  /** Spend rows, oldest day first (read-only commands use it; also for `/metrics`). */
+  listSpend(query: SpendQuery): Promise<SpendRow[]>;
+  /**
+   * Records that the budget alert `key` (scope, budget, period and level, e.g.
+   * `job:daily-blog|perDay|2026-12-03|100`) was sent; true the first time only, so each alert is
+   * sent once, also across processes and restarts.
+   */
+  claimBudgetAlert(key: string, now: number): Promise<boolean>;
+  /** True when `claimBudgetAlert(key)` was done. */
+  hasBudgetAlert(key: string): Promise<boolean>;
   /** A cheap write, for the health check. */
   ping(now: number): Promise<void>;
   close(): void;

@@ -44,7 +44,7 @@ function recoveryMessage(job: ResolvedJob, runId: number): Output {
   return { title: `Sundial: job ${job.id} recovered`, markdown: `Run #${runId} of ${job.id} succeeded after earlier failures.`, key: `recovered-${runId}` };
 }
 
-async function broadcast(deps: AlertDeps, job: ResolvedJob, runId: number, output: Output): Promise<void> {
+export async function broadcast(deps: AlertDeps, job: Pick<ResolvedJob, "id">, runId: number, output: Output): Promise<void> {
   for (const target of deps.alerts()) {
     const adapter = deps.adapters.get(target.to);
     if (!adapter) continue;

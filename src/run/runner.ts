@@ -16,6 +16,9 @@ import { backoffMs } from "../integrations/http.ts";
 import { createContext, UsageMeter, type Integrations } from "./context.ts";
 import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
+import type { Budget } from "../config/schema.ts";
+import { capsOf } from "../budget/caps.ts";
+import { budgetSkipReason, createBudgetGuard, type BudgetGuard } from "../budget/guard.ts";
 
 export interface IntegrationRequest {
   env: Env;
@@ -27,6 +30,8 @@ export interface IntegrationRequest {
   stateSnapshot: Map<string, unknown>;
   dryRun: boolean;
   onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
+  /** The run's budget guard: every Claude call reserves its largest cost through it first. */
+  budget?: BudgetGuard;
 }
 
 export interface RunnerDeps {
@@ -44,6 +49,8 @@ export interface RunnerDeps {
   /** Removes secrets from text that leaves the process (alerts); see util/redact.ts. */
   scrub?: (text: string) => string;
   onStep?: (runId: number, event: { id: string; status: string; ms?: number }) => void;
+  /** The top-level budget of schedules.json (all jobs together), read at each run's start. */
+  budget?: () => Budget | undefined;
 }
 
 export interface RunRequest {
@@ -67,6 +74,9 @@ export interface RunRequest {
 
 const cancelledOutcome = (signal: AbortSignal): RunOutcome => ({ status: "cancelled", reason: errorMessage(signal.reason) });
 
+/** A job whose day or month budget is spent: its slot is recorded skipped and no work starts. */
+class BudgetSkip extends Error {}
+
 class TimeoutError extends Error {
   override readonly name = "TimeoutError";
 }
@@ -85,7 +95,7 @@ export function createRunner(deps: RunnerDeps) {
   const { store, now } = deps;
   const currentStep = new AsyncLocalStorage<string>();
 
-  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null, meter: UsageMeter): Promise<RunOutcome> {
+  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null, meter: UsageMeter, budget: BudgetGuard): Promise<RunOutcome> {
     const { job, runId, epoch } = request;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
@@ -99,6 +109,7 @@ export function createRunner(deps: RunnerDeps) {
       store,
       stateSnapshot,
       dryRun: request.dryRun,
+      budget,
       // Written with the step's result (or with the final row), never as a write nobody awaits.
       onUsage: ({ usage, costUsd }) => meter.add(currentStep.getStore() ?? null, { usage, costUsd }),
     });
@@ -152,7 +163,12 @@ export function createRunner(deps: RunnerDeps) {
     let outcome: RunOutcome;
     let lost: unknown = null;
     const meter = new UsageMeter();
+    // Budgets: dry and manual runs spend real money, so they count like any other.
+    const guardOptions = { store, runId, job: job.id, caps: capsOf(job.budget, deps.budget?.()), now, log, alerts: deps };
+    const budget = createBudgetGuard(guardOptions);
     try {
+      const skipped = guardOptions.caps.length ? await budgetSkipReason(guardOptions) : null;
+      if (skipped) throw new BudgetSkip(skipped);
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
       const stateSnapshot = await store.loadState(job.id);
       const lastSuccessAt = await store.lastSuccessAt(job.id);
@@ -164,7 +180,7 @@ export function createRunner(deps: RunnerDeps) {
         }
         if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now(), epoch);
         try {
-          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt, meter);
+          outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt, meter, budget);
           break;
         } catch (error) {
           if (isLeaseLost(error)) throw error;
@@ -185,10 +201,17 @@ export function createRunner(deps: RunnerDeps) {
         }
       }
     } catch (error) {
-      // The ledger itself failed mid-run; still try to record the run as failed.
-      if (isLeaseLost(error)) lost = error;
-      outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
+      if (error instanceof BudgetSkip) {
+        outcome = { status: "skipped", reason: error.message };
+      } else {
+        // The ledger itself failed mid-run; still try to record the run as failed.
+        if (isLeaseLost(error)) lost = error;
+        outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
+      }
     }
+    // Calls cut off mid-flight (timeout, shutdown) leave reservations: they end with the run.
+    await store.releaseRunReservations(runId).catch((error: unknown) => log.warn({ err: errorMessage(error) }, "budget reservations of the run not released; the next start-up drops them"));
+    await budget.flush();
     if (!lost) {
       try {
         await store.finishRun(runId, outcome, now(), epoch, meter.takeAll());

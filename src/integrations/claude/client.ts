@@ -10,10 +10,11 @@ import { z } from "zod";
 import { parseDuration } from "../../config/duration.ts";
 import { NonRetryableError, ServiceError, errorMessage } from "../../errors.ts";
 import type { ClaudeClient, ClaudeRequest, ClaudeStructuredRequest, Env, Usage } from "../../types.ts";
-import { costOf } from "./pricing.ts";
+import { DEFAULT_MODEL, costOf } from "./pricing.ts";
+import { maxCallCost, utf8Bytes } from "../../budget/estimate.ts";
+import type { BudgetGuard, BudgetHold } from "../../budget/guard.ts";
 
-/** The current Sonnet in the SDK's model list (`claude-sonnet-4-5` is deprecated there). */
-export const DEFAULT_MODEL = "claude-sonnet-5-5";
+export { DEFAULT_MODEL };
 const SERVICE = "Claude";
 const DEFAULT_MAX_TOKENS = 4096;
 const DEFAULT_TIMEOUT = "5m";
@@ -27,6 +28,8 @@ export interface ClaudeClientOptions {
   signal: AbortSignal;
   log: Logger;
   onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
+  /** Reserves each call's largest cost before it is sent (and refuses it past a budget); settles it after. */
+  budget?: Pick<BudgetGuard, "reserve">;
 }
 
 /** The parts of a Messages API answer Sundial relies on, checked at the edge. */
@@ -69,18 +72,25 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
       messages,
       ...extra,
     };
+    const sdk = client();
+    const hold = options.budget ? await reserve(options.budget, params, request.system) : null;
     let raw: unknown;
     try {
-      raw = await client().messages.create(params, { signal, timeout });
+      raw = await sdk.messages.create(params, { signal, timeout });
     } catch (error) {
+      await hold?.release();
       throw toServiceError(error, signal, request.timeout ?? DEFAULT_TIMEOUT, apiKey);
     }
     const parsed = AnswerSchema.safeParse(raw);
-    if (!parsed.success) throw new ServiceError(SERVICE, `unexpected answer: ${issuesOf(parsed.error)}`, undefined, true);
+    if (!parsed.success) {
+      await hold?.release();
+      throw new ServiceError(SERVICE, `unexpected answer: ${issuesOf(parsed.error)}`, undefined, true);
+    }
     const answer = parsed.data;
     const billed = answer.model ?? model;
     const usage = usageOf(answer);
     const costUsd = costOf(billed, usage);
+    await hold?.settle(billed, usage, costUsd);
     log.debug({ model: billed, usage, costUsd }, "claude call");
     options.onUsage({ model: billed, usage, costUsd });
     checkStop(answer, maxTokens);
@@ -113,6 +123,14 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
       }
     },
   };
+}
+
+/** The call's largest cost reserved against the run's budgets before anything is sent. */
+function reserve(budget: Pick<BudgetGuard, "reserve">, params: MessageCreateParamsNonStreaming, system: string | undefined): Promise<BudgetHold> {
+  const cachedBytes = system ? utf8Bytes(system) : 0;
+  const call = { model: params.model, cachedBytes, otherBytes: utf8Bytes(JSON.stringify({ ...params, system: undefined })), messages: params.messages.length, maxTokens: params.max_tokens };
+  const cost = maxCallCost(call);
+  return budget.reserve({ model: params.model, maxCostUsd: cost.usd, inputTokens: cost.inputTokens, maxTokens: params.max_tokens });
 }
 
 /**

@@ -4,6 +4,12 @@
  */
 import type { Usage } from "../../types.ts";
 
+/**
+ * The current Sonnet in the SDK's model list (`claude-sonnet-4-5` is deprecated there). Kept here,
+ * beside its price, so `check` can find a budgeted job's price without importing the SDK.
+ */
+export const DEFAULT_MODEL = "claude-sonnet-5-5";
+
 /** USD per million tokens. `cacheWrite` is the 5-minute write, the only cache TTL Sundial asks for. */
 export interface ModelPrice {
   input: number;
