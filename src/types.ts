@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { z } from "zod";
+import type { DeliveryTarget } from "./deliver/index.ts";
 
 /** Environment variables as Sundial sees them (injected, never read from a module-level global). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -119,11 +120,8 @@ export interface SkillDefinition<S extends z.ZodType = z.ZodType> {
 
 // ─── Deliveries ──────────────────────────────────────────────────────────────────────────────────
 
-export type DeliveryTarget =
-  | { to: "stdout" }
-  | { to: "file"; path: string }
-  | { to: "discord"; channel?: string; webhookEnv?: string }
-  | { to: "github-pr"; repo: string; base: string; dir: string; labels: string[]; draft: boolean; branchPrefix?: string };
+/** One entry of a job's `deliver` (or of `alerts`): derived from the targets' definitions in `src/deliver/`. */
+export type { DeliveryTarget };
 
 /** Proof that a delivery happened: what it reached and where a person can see it. */
 export interface Receipt {
@@ -151,7 +149,7 @@ export interface DeliveryContext {
 }
 
 /** One delivery adapter (unstorage's driver shape): a plain object made by a typed factory. */
-export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
+export interface DeliveryAdapter<T extends { to: string } = DeliveryTarget> {
   readonly name: T["to"];
   /**
    * Outputs delivered concurrently (`ctx.deliver` from parallel branches) go through this adapter
@@ -160,8 +158,6 @@ export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
   readonly oneAtATime?: boolean;
   /** Loads what `deliver` needs (its SDK) ahead of the first delivery, so a run does not wait for it. */
   prepare?(): Promise<void>;
-  /** Environment variables the target needs; `check` reports the missing ones. */
-  requiredEnv(target: T): string[];
   deliver(output: Output, target: T, ctx: DeliveryContext): Promise<Receipt>;
   /** What `deliver` would send, as text, for `--dry-run`. Sends nothing. */
   preview(output: Output, target: T, ctx: DeliveryContext): Promise<string>;

@@ -5,7 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
-import type { DeliveryAdapter, DeliveryTarget, Env } from "../types.ts";
+import type { DeliveryTarget, Env } from "../types.ts";
+import { requiredEnvOf } from "../deliver/index.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
@@ -168,7 +169,7 @@ export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledRe
   return !job.enabled && job.disabledReason !== DISABLED_IN_FILE;
 }
 
-function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): { job: ResolvedJob; problems: Problem[] } {
+function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env): { job: ResolvedJob; problems: Problem[] } {
   const policy = <K extends keyof SchedulesFile["defaults"]>(key: K) => job[key] ?? schedules.defaults[key];
   const skill = skills.skills.get(job.skill);
   const resolved: ResolvedJob = {
@@ -179,7 +180,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     enabled: job.enabled,
     disabledReason: job.enabled ? null : DISABLED_IN_FILE,
     params: job.params,
-    deliver: job.deliver as DeliveryTarget[],
+    deliver: job.deliver,
     model: job.model,
     timeoutMs: parseDuration(policy("timeout") ?? skill?.definition.timeout ?? "10m"),
     retries: policy("retries") ?? skill?.definition.retries ?? 2,
@@ -206,11 +207,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     const needed = new Set<string>();
     const skillEnv = skill?.definition.env;
     for (const name of typeof skillEnv === "function" ? skillEnv(resolved.params) : (skillEnv ?? [])) needed.add(name);
-    resolved.deliver.forEach((target, d) => {
-      const adapter = adapters.get(target.to);
-      if (!adapter) problems.push({ file, path: at(`.deliver[${d}].to`), message: `no delivery adapter "${target.to}"` });
-      else for (const name of adapter.requiredEnv(target)) needed.add(name);
-    });
+    for (const target of resolved.deliver) for (const name of requiredEnvOf(target)) needed.add(name);
     for (const name of needed) {
       if (!env[name]) problems.push({ file, path: at(""), message: `needs the environment variable ${name}, which is not set`, fix: `set ${name} in .env or the environment (see .env.example)`, kind: "env" });
     }
@@ -227,26 +224,26 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
  * For a file that failed validation: the skill, params and environment problems of the jobs that
  * are valid on their own, so one `check` reports everything instead of in rounds.
  */
-export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Problem[] {
+export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: SkillSet, env: Env): Problem[] {
   const rawJobs = (raw as { jobs?: unknown } | null)?.jobs;
   if (!Array.isArray(rawJobs)) return [];
   const fallback = schedulesSchema.parse({});
   const entries = checkJobs(file, rawJobs);
-  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env, adapters).problems));
+  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env).problems));
 }
 
 /**
  * Resolves schedules whose settings are valid against the loaded skills and the environment;
  * rejected jobs are kept, disabled, with their problems.
  */
-export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Configuration {
+export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env): Configuration {
   const problems: Problem[] = [...skills.problems];
   const jobs = schedules.jobs.map((entry, index) => {
     if ("rejected" in entry) {
       problems.push(...entry.rejected);
       return rejectedJob(index, entry, schedules);
     }
-    const result = resolveJob(file, index, entry, schedules, skills, env, adapters);
+    const result = resolveJob(file, index, entry, schedules, skills, env);
     problems.push(...result.problems);
     return result.job;
   });
@@ -254,11 +251,10 @@ export function resolveConfiguration(file: string, schedules: ReadSchedulesFile,
     maxConcurrentRuns: schedules.maxConcurrentRuns,
     retentionMs: parseDuration(schedules.retention),
     shutdownGraceMs: parseDuration(schedules.shutdownGrace),
-    alerts: schedules.alerts as DeliveryTarget[],
+    alerts: schedules.alerts,
   };
   schedules.alerts.forEach((target, a) => {
-    const adapter = adapters.get(target.to);
-    for (const name of adapter?.requiredEnv(target as DeliveryTarget) ?? []) {
+    for (const name of requiredEnvOf(target)) {
       if (!env[name]) problems.push({ file, path: `alerts[${a}]`, message: `alerts need the environment variable ${name}, which is not set`, fix: `set ${name} or remove this alert target`, kind: "env" });
     }
   });

@@ -4,6 +4,7 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
+import { alertTargetNames, deliveryTargetSchema, notForAlerts } from "../deliver/index.ts";
 import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
 /** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
@@ -46,25 +47,8 @@ const timezone = z.string().refine(isValidTimezone, { error: (issue) => `unknown
 // Patterns are checked by `jobIssues` below.
 const cron = z.string().min(1);
 
-const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected the NAME of an environment variable, like DIGEST_WEBHOOK" });
-
-export const deliveryTargetSchema = z.discriminatedUnion("to", [
-  z.strictObject({ to: z.literal("stdout") }),
-  z.strictObject({ to: z.literal("file"), path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced") }),
-  z
-    .strictObject({ to: z.literal("discord"), channel: snowflake.optional(), webhookEnv: envName.optional() })
-    .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), { message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither' }),
-  z.strictObject({
-    to: z.literal("github-pr"),
-    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),
-    base: z.string().min(1).default("main"),
-    dir: z.string().min(1).default("content/posts"),
-    labels: z.array(z.string().min(1)).default([]),
-    draft: z.boolean().default(false),
-    branchPrefix: z.string().regex(/^[\w.-]+$/).optional(),
-  }),
-]);
+// Each target's schema is its definition's (src/deliver/); the union is the registry's.
+export { deliveryTargetSchema };
 
 const policies = {
   timeout: timerDuration.optional().describe("a run is aborted and recorded timed_out after this long"),
@@ -108,7 +92,8 @@ export const schedulesSchema = z.strictObject({ ...fileShape, jobs: z.array(jobS
  */
 export const fileSettingsSchema = z.strictObject({ ...fileShape, jobs: z.array(z.unknown()).default([]) }).superRefine((file, ctx) => {
   file.alerts.forEach((target, index) => {
-    if (target.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
+    const refused = notForAlerts(target);
+    if (refused) ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: `${refused}; use ${alertTargetNames.join(", ")}` });
   });
 });
 
