@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import type { z } from "zod";
 import type { DeliveryTarget } from "./deliver/index.ts";
+import type { SourceSpec } from "./integrations/sources/index.ts";
 
 /** Environment variables as Sundial sees them (injected, never read from a module-level global). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -220,20 +221,8 @@ export interface FeedItem {
   source: string;
 }
 
-/** What every http source may add: limits and credentials . */
-export interface FeedOptions {
-  /** Items read from the feed, first in the document first; default 100. */
-  maxItems?: number;
-  /** Bytes a body may have; default 5 MB. A larger body fails the source and says so. */
-  maxBytes?: number;
-  /** Request headers whose values come from environment variables (`{"Authorization": "FEED_TOKEN"}`); those values are secrets. */
-  headersEnv?: Record<string, string>;
-}
-
-export type SourceSpec =
-  | ({ type: "rss" | "atom"; url: string; name?: string } & FeedOptions)
-  | ({ type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> } & FeedOptions)
-  | { type: "github"; repo: string; name?: string };
+/** One source of a digest (`{"type": "rss", "url": …}`…): derived from the kinds' definitions in `src/integrations/sources/`. */
+export type { SourceSpec };
 
 export interface Sources {
   youtube: {
