@@ -242,9 +242,14 @@ export interface ImageGenerator {
 
 // ─── The ledger's store port ─────────────────────────────────────────────────────────────────────
 
-export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted" | "cancelled";
+/**
+ * Every status a run can have: the one definition the type, the ledger's SQL `CHECK` and the CLI's
+ * `--status` choices are derived from. A new status also needs a migration that rebuilds the runs
+ * table (as migration 2 did): a ledger keeps the CHECK it was created with.
+ */
+export const RUN_STATUSES = ["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
-export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
 export interface RunRecord {
   id: number;
