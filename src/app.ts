@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
 import { leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
-import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
+import { defaultSettings, jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { ledgerExists } from "./ledger/sqlite-open.ts";
@@ -104,7 +104,7 @@ export function createApp(options: AppOptions = {}): App {
       if ("problems" in read) {
         const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env);
         const problems = [...read.problems, ...jobProblems, ...skillSet.problems];
-        return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems, fileValid: false } };
+        return { skills: skillSet.skills, configuration: { settings: defaultSettings(), jobs: [], problems, fileValid: false } };
       }
       return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env) };
     },

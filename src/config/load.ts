@@ -10,6 +10,7 @@ import { requiredEnvOf } from "../deliver/index.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
+import { resolvePolicies, type ResolvedPolicies } from "./policies.ts";
 import { jsonErrorOffset } from "./json-position.ts";
 import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
 
@@ -25,23 +26,18 @@ export type JobEntry = JobConfig | RejectedJob;
 /** `schedules.json` as read: its settings valid, each job valid or rejected on its own. */
 export type ReadSchedulesFile = Omit<SchedulesFile, "jobs"> & { jobs: JobEntry[] };
 
-export interface ResolvedJob {
+export interface ResolvedJob extends ResolvedPolicies {
   id: string;
   skill: string;
   cron: string;
   timezone: string;
   enabled: boolean;
   disabledReason: string | null;
+  /** Why a disabled job is off: `"enabled": false` in the file, or a problem (see `disabledReason`). */
+  disabledBy?: "file" | "problem";
   params: unknown;
   deliver: DeliveryTarget[];
   model: string | undefined;
-  timeoutMs: number;
-  retries: number;
-  retryBackoffMs: number;
-  overlap: "skip" | "queue" | "allow";
-  catchUp: "none" | "latest" | "all";
-  catchUpWindowMs: number;
-  jitterMs: number;
 }
 
 export interface Settings {
@@ -147,6 +143,7 @@ function rejectedJob(index: number, entry: RejectedJob, schedules: Pick<Schedule
     timezone: text(raw.timezone, schedules.timezone),
     enabled: false,
     disabledReason: reasonOf(entry.rejected),
+    disabledBy: "problem",
     params: raw.params ?? {},
     deliver: [],
     model: undefined,
@@ -165,12 +162,11 @@ function reasonOf(problems: Problem[]): string {
 }
 
 /** True for a job that is off because something is wrong with it (not `"enabled": false`). */
-export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledReason">): boolean {
-  return !job.enabled && job.disabledReason !== DISABLED_IN_FILE;
+export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledBy">): boolean {
+  return !job.enabled && job.disabledBy !== "file";
 }
 
 function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env): { job: ResolvedJob; problems: Problem[] } {
-  const policy = <K extends keyof SchedulesFile["defaults"]>(key: K) => job[key] ?? schedules.defaults[key];
   const skill = skills.skills.get(job.skill);
   const resolved: ResolvedJob = {
     id: job.id,
@@ -179,16 +175,11 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     timezone: job.timezone ?? schedules.timezone,
     enabled: job.enabled,
     disabledReason: job.enabled ? null : DISABLED_IN_FILE,
+    ...(job.enabled ? {} : { disabledBy: "file" as const }),
     params: job.params,
     deliver: job.deliver,
     model: job.model,
-    timeoutMs: parseDuration(policy("timeout") ?? skill?.definition.timeout ?? "10m"),
-    retries: policy("retries") ?? skill?.definition.retries ?? 2,
-    retryBackoffMs: parseDuration(policy("retryBackoff") ?? "30s"),
-    overlap: policy("overlap") ?? "skip",
-    catchUp: policy("catchUp") ?? "latest",
-    catchUpWindowMs: parseDuration(policy("catchUpWindow") ?? "24h"),
-    jitterMs: parseDuration(policy("jitter") ?? "0s"),
+    ...resolvePolicies([job, schedules.defaults], skill?.definition),
   };
   const problems: Problem[] = [];
   const at = (path: string) => `jobs[${index}]${path}`;
@@ -216,6 +207,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
   if (problems.length && resolved.enabled) {
     resolved.enabled = false;
     resolved.disabledReason = reasonOf(problems);
+    resolved.disabledBy = "problem";
   }
   return { job: resolved, problems: job.enabled ? problems : [] };
 }
@@ -230,6 +222,15 @@ export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: Ski
   const fallback = schedulesSchema.parse({});
   const entries = checkJobs(file, rawJobs);
   return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env).problems));
+}
+
+function settingsOf(schedules: Omit<SchedulesFile, "jobs">): Settings {
+  return { maxConcurrentRuns: schedules.maxConcurrentRuns, retentionMs: parseDuration(schedules.retention), shutdownGraceMs: parseDuration(schedules.shutdownGrace), alerts: schedules.alerts };
+}
+
+/** The settings of a file that says nothing (the schema's defaults): what runs while the file is invalid. */
+export function defaultSettings(): Settings {
+  return settingsOf(schedulesSchema.parse({}));
 }
 
 /**
@@ -247,12 +248,7 @@ export function resolveConfiguration(file: string, schedules: ReadSchedulesFile,
     problems.push(...result.problems);
     return result.job;
   });
-  const settings: Settings = {
-    maxConcurrentRuns: schedules.maxConcurrentRuns,
-    retentionMs: parseDuration(schedules.retention),
-    shutdownGraceMs: parseDuration(schedules.shutdownGrace),
-    alerts: schedules.alerts,
-  };
+  const settings = settingsOf(schedules);
   schedules.alerts.forEach((target, a) => {
     for (const name of requiredEnvOf(target)) {
       if (!env[name]) problems.push({ file, path: `alerts[${a}]`, message: `alerts need the environment variable ${name}, which is not set`, fix: `set ${name} or remove this alert target`, kind: "env" });

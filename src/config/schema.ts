@@ -59,6 +59,8 @@ const policies = {
   catchUpWindow: duration.optional().describe("missed slots older than this become missed rows"),
   jitter: timerDuration.optional().describe("each fire is delayed by a random time up to this"),
 };
+/** The policies a job (or the file's `defaults`) may set; their defaults are in `./policies.ts`. */
+export const policySchema = z.strictObject(policies);
 
 export const jobSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lowercase letters, digits and hyphens, like daily-blog" }).max(64),
@@ -75,7 +77,7 @@ export const jobSchema = z.strictObject({
 const fileShape = {
   $schema: z.string().optional(),
   timezone: timezone.default("UTC"),
-  defaults: z.strictObject(policies).default({}),
+  defaults: policySchema.default({}),
   maxConcurrentRuns: z.int().min(1).max(10_000).default(16).describe("runs at once across all jobs"),
   retention: duration.default("90d").describe("finished runs older than this are deleted"),
   shutdownGrace: timerDuration.default("30s").describe("how long running runs may finish after SIGTERM"),
