@@ -9,6 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliveryTargetSchema, requiredEnvOf } from "../../src/deliver/index.ts";
 import { TRUNCATED_MARK, webhookDefinition, webhookDelivery, type WebhookTarget } from "../../src/deliver/webhook.ts";
 import { isRetryable, ServiceError } from "../../src/errors.ts";
+import { resolveConfiguration } from "../../src/config/load.ts";
+import { schedulesSchema } from "../../src/config/schema.ts";
+import { defineSkill } from "../../src/skill/define.ts";
+import type { SkillSet } from "../../src/skill/load.ts";
+import { z } from "zod";
 import { describeDeliveryContract, deliveryContext, sampleOutput } from "./contract.ts";
 
 interface Received {
@@ -74,6 +79,14 @@ describe("webhook delivery", () => {
     expect(parsed).toEqual({ to: "webhook", urlEnv: "HOOK_URL", headersEnv: { Authorization: "HOOK_TOKEN" }, maxBytes: 256 * 1024, retries: 3 });
     expect(requiredEnvOf(parsed)).toEqual(["HOOK_URL", "HOOK_TOKEN"]);
     expect(deliveryTargetSchema.safeParse({ to: "webhook", urlEnv: "https://hooks.example.com/x" }).success).toBe(false);
+    // `check`: a job delivering to it is disabled until its variables are set, and alerts may use it.
+    const file = { alerts: [{ to: "webhook", urlEnv: "ALERT_URL" }], jobs: [{ id: "a", skill: "plain", cron: "@daily", deliver: [parsed] }] };
+    const skills: SkillSet = { skills: new Map([["plain", { name: "plain", file: "/x/plain.ts", definition: defineSkill({ name: "plain", description: "", params: z.object({}), run: () => undefined }) }]]), problems: [] };
+    const configuration = resolveConfiguration("schedules.json", schedulesSchema.parse(file), skills, { HOOK_URL: "https://hooks.example.com/x" });
+    expect(configuration.problems.map((problem) => [problem.path, problem.message])).toEqual([
+      ["jobs[0]", "needs the environment variable HOOK_TOKEN, which is not set"],
+      ["alerts[0]", "alerts need the environment variable ALERT_URL, which is not set"],
+    ]);
   });
 
   it("POSTs {title, summary, markdown, links} as JSON with the headers named in headersEnv", async () => {
