@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
 import { leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
-import { jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
+import { defaultSettings, jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { ledgerExists } from "./ledger/sqlite-open.ts";
@@ -56,17 +56,25 @@ export interface AppOptions {
   logLevel?: string;
 }
 
-/** Every string value of a `webhookEnv` key, wherever it sits in schedules.json (valid or not). */
-function webhookEnvNames(value: unknown, depth = 0): string[] {
+/**
+ * Every variable named by a key ending in `Env` (`webhookEnv`, `urlEnv`, and each value of
+ * `headersEnv`), wherever it sits in schedules.json (valid or not): targets and sources name their
+ * secrets so, whatever the variables are called.
+ */
+function secretEnvNames(value: unknown, depth = 0): string[] {
   if (typeof value !== "object" || value === null || depth > 8) return [];
-  return Object.entries(value).flatMap(([key, inner]) => (key === "webhookEnv" && typeof inner === "string" ? [inner] : webhookEnvNames(inner, depth + 1)));
+  return Object.entries(value).flatMap(([key, inner]) => {
+    if (/Env$/.test(key) && typeof inner === "string") return [inner];
+    if (/Env$/.test(key) && typeof inner === "object" && inner !== null && !Array.isArray(inner)) return Object.values(inner).filter((name): name is string => typeof name === "string");
+    return secretEnvNames(inner, depth + 1);
+  });
 }
 
 export function createApp(options: AppOptions = {}): App {
   const cwd = options.cwd ?? process.cwd();
   const env = options.env ?? loadEnv(cwd);
   const paths = pathsFrom(env, cwd);
-  // Grows with the `webhookEnv` names of schedules.json at each load: those values are secrets whatever their names.
+  // Grows with the `…Env` names of schedules.json at each load: those values are secrets whatever their names.
   const scrub = createGrowingScrubber(env);
   const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
@@ -97,13 +105,13 @@ export function createApp(options: AppOptions = {}): App {
       const relativePath = relative(cwd, paths.schedules);
       const shown = relativePath && !relativePath.startsWith("..") ? relativePath : paths.schedules;
       const read = readSchedules(paths.schedules, shown);
-      scrub.addSecretNames(webhookEnvNames("schedules" in read ? read.schedules : read.raw));
+      scrub.addSecretNames(secretEnvNames("schedules" in read ? read.schedules : read.raw));
       if ("problems" in read) {
-        const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env, adapters);
+        const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env);
         const problems = [...read.problems, ...jobProblems, ...skillSet.problems];
-        return { skills: skillSet.skills, configuration: { settings: { maxConcurrentRuns: 16, retentionMs: 90 * 86_400_000, shutdownGraceMs: 30_000, alerts: [] }, jobs: [], problems, fileValid: false } };
+        return { skills: skillSet.skills, configuration: { settings: defaultSettings(), jobs: [], problems, fileValid: false } };
       }
-      return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env, adapters) };
+      return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env) };
     },
     preload: loadAllSdks,
     runner(current, runnerOptions = {}) {

@@ -9,4 +9,6 @@ export { z } from "zod";
 export { escapeDiscordText } from "./util/discord-escape.ts";
 export { stripUrlUserinfo } from "./util/redact.ts";
 export { createPromptFence, type PromptFence } from "./util/prompt-fence.ts";
+// The sources `ctx.sources.fetch` reads, for skills' params, and the environment each needs.
+export { requiredSourceEnv, sourceSpecSchema } from "./integrations/sources/index.ts";
 export type * from "./types.ts";

@@ -4,6 +4,8 @@
  */
 import type { Logger } from "pino";
 import type { z } from "zod";
+import type { DeliveryTarget } from "./deliver/index.ts";
+import type { SourceSpec } from "./integrations/sources/index.ts";
 
 /** Environment variables as Sundial sees them (injected, never read from a module-level global). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -119,11 +121,8 @@ export interface SkillDefinition<S extends z.ZodType = z.ZodType> {
 
 // ─── Deliveries ──────────────────────────────────────────────────────────────────────────────────
 
-export type DeliveryTarget =
-  | { to: "stdout" }
-  | { to: "file"; path: string }
-  | { to: "discord"; channel?: string; webhookEnv?: string }
-  | { to: "github-pr"; repo: string; base: string; dir: string; labels: string[]; draft: boolean; branchPrefix?: string };
+/** One entry of a job's `deliver` (or of `alerts`): derived from the targets' definitions in `src/deliver/`. */
+export type { DeliveryTarget };
 
 /** Proof that a delivery happened: what it reached and where a person can see it. */
 export interface Receipt {
@@ -151,7 +150,7 @@ export interface DeliveryContext {
 }
 
 /** One delivery adapter (unstorage's driver shape): a plain object made by a typed factory. */
-export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
+export interface DeliveryAdapter<T extends { to: string } = DeliveryTarget> {
   readonly name: T["to"];
   /**
    * Outputs delivered concurrently (`ctx.deliver` from parallel branches) go through this adapter
@@ -160,8 +159,6 @@ export interface DeliveryAdapter<T extends DeliveryTarget = DeliveryTarget> {
   readonly oneAtATime?: boolean;
   /** Loads what `deliver` needs (its SDK) ahead of the first delivery, so a run does not wait for it. */
   prepare?(): Promise<void>;
-  /** Environment variables the target needs; `check` reports the missing ones. */
-  requiredEnv(target: T): string[];
   deliver(output: Output, target: T, ctx: DeliveryContext): Promise<Receipt>;
   /** What `deliver` would send, as text, for `--dry-run`. Sends nothing. */
   preview(output: Output, target: T, ctx: DeliveryContext): Promise<string>;
@@ -224,20 +221,8 @@ export interface FeedItem {
   source: string;
 }
 
-/** What every http source may add: limits and credentials . */
-export interface FeedOptions {
-  /** Items read from the feed, first in the document first; default 100. */
-  maxItems?: number;
-  /** Bytes a body may have; default 5 MB. A larger body fails the source and says so. */
-  maxBytes?: number;
-  /** Request headers whose values come from environment variables (`{"Authorization": "FEED_TOKEN"}`); those values are secrets. */
-  headersEnv?: Record<string, string>;
-}
-
-export type SourceSpec =
-  | ({ type: "rss" | "atom"; url: string; name?: string } & FeedOptions)
-  | ({ type: "json"; url: string; name?: string; itemsPath?: string; fields?: Partial<Record<"id" | "title" | "url" | "summary" | "publishedAt", string>> } & FeedOptions)
-  | { type: "github"; repo: string; name?: string };
+/** One source of a digest (`{"type": "rss", "url": …}`…): derived from the kinds' definitions in `src/integrations/sources/`. */
+export type { SourceSpec };
 
 export interface Sources {
   youtube: {
@@ -257,9 +242,16 @@ export interface ImageGenerator {
 
 // ─── The ledger's store port ─────────────────────────────────────────────────────────────────────
 
-export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted" | "cancelled";
+/**
+ * Every status a run can have: the one definition the type, the ledger's SQL `CHECK` and the CLI's
+ * `--status` choices are derived from. A new status also needs a migration that rebuilds the runs
+ * table (as migration 2 did): a ledger keeps the CHECK it was created with.
+ */
+export const RUN_STATUSES = ["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** The statuses a run ends in (every status but the three active ones). */
+export const FINAL_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => status !== "queued" && status !== "running" && status !== "retrying");
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
-export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
 /** One delivery of one output to one target: `pending` when an earlier target of that output failed first. */
 export interface DeliveryRecord {

@@ -4,7 +4,7 @@ import type { App } from "../app.ts";
 import type { JobPause } from "../ledger/store.ts";
 import type { RunRecord } from "../types.ts";
 import { formatProblem, UsageError } from "../errors.ts";
-import { DISABLED_IN_FILE } from "../config/load.ts";
+import { disabledByProblem } from "../config/load.ts";
 import { Calendar } from "../schedule/calendar.ts";
 import { formatDuration } from "../config/duration.ts";
 import { cronProblem, isValidTimezone } from "../config/schema.ts";
@@ -59,7 +59,7 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
   }
   if (options.json) return printJson({ jobs, problems: loaded.configuration.problems });
   for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs["))) process.stderr.write(`problem: ${formatProblem(problem)}\n`);
-  if (jobs.some((job) => !job.enabled && job.disabledReason !== DISABLED_IN_FILE)) process.stderr.write("some jobs are disabled by a problem: `sundial check` (or `list --json`) gives each reason in full\n");
+  if (loaded.configuration.jobs.some(disabledByProblem)) process.stderr.write("some jobs are disabled by a problem: `sundial check` (or `list --json`) gives each reason in full\n");
   if (!jobs.length) {
     process.stdout.write("no jobs in schedules.json\n");
     return;

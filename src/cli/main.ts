@@ -5,6 +5,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { createApp } from "../app.ts";
 import { errorMessage, UsageError } from "../errors.ts";
+import { RUN_STATUSES } from "../types.ts";
 import { LockHeldError } from "../daemon/lock.ts";
 import { LedgerOpenError } from "../ledger/sqlite-open.ts";
 import { startCommand } from "./start.ts";
@@ -43,7 +44,7 @@ program
   .command("runs")
   .description("the run ledger, newest first")
   .option("--job <id>", "only this job")
-  .addOption(new Option("--status <status>", "only this status").choices(["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"]))
+  .addOption(new Option("--status <status>", "only this status").choices(RUN_STATUSES))
   .option("--limit <n>", "how many", "20")
   .option("--json", "one JSON document on stdout")
   .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) => runsCommand(createApp({ logLevel: "warn" }), options));

@@ -8,16 +8,18 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { App, Loaded } from "../app.ts";
 import type { ResolvedJob } from "../config/load.ts";
-import { parseJson, zodProblems } from "../config/load.ts";
+import { disabledByProblem, parseJson, zodProblems } from "../config/load.ts";
+import { AD_HOC_POLICY_DEFAULTS, resolvePolicies } from "../config/policies.ts";
 import { formatProblem, UsageError } from "../errors.ts";
-import { formatDuration, parseDuration } from "../config/duration.ts";
+import { formatDuration } from "../config/duration.ts";
 import { leaseMs } from "../config/env.ts";
 import { keepLeases } from "../run/lease.ts";
 
 const SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
 import { stripControls } from "../util/terminal-text.ts";
 
-function adHocJob(skill: string): ResolvedJob {
+/** A run of a skill with no job: its params' defaults, stdout, and the ad-hoc policies (the skill's timeout and retries win). */
+function adHocJob(skill: string, definition: { timeout?: string; retries?: number }): ResolvedJob {
   return {
     id: skill,
     skill,
@@ -28,21 +30,14 @@ function adHocJob(skill: string): ResolvedJob {
     params: {},
     deliver: [{ to: "stdout" }],
     model: undefined,
-    timeoutMs: 0,
-    retries: 0,
-    retryBackoffMs: 1000,
-    overlap: "allow",
-    catchUp: "none",
-    catchUpWindowMs: 0,
-    jitterMs: 0,
+    ...resolvePolicies([], definition, AD_HOC_POLICY_DEFAULTS),
   };
 }
 
 function pickJob(loaded: Loaded, target: string): ResolvedJob {
   const job = loaded.configuration.jobs.find((j) => j.id === target);
   if (job) {
-    const broken = job.disabledReason && job.disabledReason !== "disabled in schedules.json";
-    if (broken) throw new UsageError(`job "${target}" cannot run: ${job.disabledReason}`);
+    if (disabledByProblem(job)) throw new UsageError(`job "${target}" cannot run: ${job.disabledReason}`);
     return job;
   }
   const skill = loaded.skills.get(target);
@@ -50,10 +45,7 @@ function pickJob(loaded: Loaded, target: string): ResolvedJob {
     const jobs = loaded.configuration.jobs.map((j) => j.id).join(", ") || "none";
     throw new UsageError(`no job or skill named "${target}" (jobs: ${jobs}; skills: ${[...loaded.skills.keys()].join(", ") || "none"})`);
   }
-  const adHoc = adHocJob(target);
-  adHoc.timeoutMs = parseDuration(skill.definition.timeout ?? "10m");
-  adHoc.retries = skill.definition.retries ?? 0;
-  return adHoc;
+  return adHocJob(target, skill.definition);
 }
 
 export async function runCommand(app: App, target: string, options: { dryRun?: boolean; params?: string }): Promise<void> {

@@ -5,10 +5,12 @@
  */
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
-import type { DeliveryAdapter, DeliveryTarget, Env } from "../types.ts";
+import type { DeliveryTarget, Env } from "../types.ts";
+import { requiredEnvOf } from "../deliver/index.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "./duration.ts";
+import { resolvePolicies, type ResolvedPolicies } from "./policies.ts";
 import { jsonErrorOffset } from "./json-position.ts";
 import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type Budget, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
 import { DEFAULT_MODEL, priceOf } from "../integrations/claude/pricing.ts";
@@ -25,23 +27,18 @@ export type JobEntry = JobConfig | RejectedJob;
 /** `schedules.json` as read: its settings valid, each job valid or rejected on its own. */
 export type ReadSchedulesFile = Omit<SchedulesFile, "jobs"> & { jobs: JobEntry[] };
 
-export interface ResolvedJob {
+export interface ResolvedJob extends ResolvedPolicies {
   id: string;
   skill: string;
   cron: string;
   timezone: string;
   enabled: boolean;
   disabledReason: string | null;
+  /** Why a disabled job is off: `"enabled": false` in the file, or a problem (see `disabledReason`). */
+  disabledBy?: "file" | "problem";
   params: unknown;
   deliver: DeliveryTarget[];
   model: string | undefined;
-  timeoutMs: number;
-  retries: number;
-  retryBackoffMs: number;
-  overlap: "skip" | "queue" | "allow";
-  catchUp: "none" | "latest" | "all";
-  catchUpWindowMs: number;
-  jitterMs: number;
   /** The job's own spending caps (the top-level budget is `Settings.budget`). */
   budget?: Budget;
 }
@@ -151,6 +148,7 @@ function rejectedJob(index: number, entry: RejectedJob, schedules: Pick<Schedule
     timezone: text(raw.timezone, schedules.timezone),
     enabled: false,
     disabledReason: reasonOf(entry.rejected),
+    disabledBy: "problem",
     params: raw.params ?? {},
     deliver: [],
     model: undefined,
@@ -169,12 +167,11 @@ function reasonOf(problems: Problem[]): string {
 }
 
 /** True for a job that is off because something is wrong with it (not `"enabled": false`). */
-export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledReason">): boolean {
-  return !job.enabled && job.disabledReason !== DISABLED_IN_FILE;
+export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledBy">): boolean {
+  return !job.enabled && job.disabledBy !== "file";
 }
 
-function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): { job: ResolvedJob; problems: Problem[] } {
-  const policy = <K extends keyof SchedulesFile["defaults"]>(key: K) => job[key] ?? schedules.defaults[key];
+function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env): { job: ResolvedJob; problems: Problem[] } {
   const skill = skills.skills.get(job.skill);
   const resolved: ResolvedJob = {
     id: job.id,
@@ -183,16 +180,11 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     timezone: job.timezone ?? schedules.timezone,
     enabled: job.enabled,
     disabledReason: job.enabled ? null : DISABLED_IN_FILE,
+    ...(job.enabled ? {} : { disabledBy: "file" as const }),
     params: job.params,
-    deliver: job.deliver as DeliveryTarget[],
+    deliver: job.deliver,
     model: job.model,
-    timeoutMs: parseDuration(policy("timeout") ?? skill?.definition.timeout ?? "10m"),
-    retries: policy("retries") ?? skill?.definition.retries ?? 2,
-    retryBackoffMs: parseDuration(policy("retryBackoff") ?? "30s"),
-    overlap: policy("overlap") ?? "skip",
-    catchUp: policy("catchUp") ?? "latest",
-    catchUpWindowMs: parseDuration(policy("catchUpWindow") ?? "24h"),
-    jitterMs: parseDuration(policy("jitter") ?? "0s"),
+    ...resolvePolicies([job, schedules.defaults], skill?.definition),
     ...(job.budget ? { budget: job.budget } : {}),
   };
   const problems: Problem[] = [];
@@ -222,11 +214,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     const needed = new Set<string>();
     const skillEnv = skill?.definition.env;
     for (const name of typeof skillEnv === "function" ? skillEnv(resolved.params) : (skillEnv ?? [])) needed.add(name);
-    resolved.deliver.forEach((target, d) => {
-      const adapter = adapters.get(target.to);
-      if (!adapter) problems.push({ file, path: at(`.deliver[${d}].to`), message: `no delivery adapter "${target.to}"` });
-      else for (const name of adapter.requiredEnv(target)) needed.add(name);
-    });
+    for (const target of resolved.deliver) for (const name of requiredEnvOf(target)) needed.add(name);
     for (const name of needed) {
       if (!env[name]) problems.push({ file, path: at(""), message: `needs the environment variable ${name}, which is not set`, fix: `set ${name} in .env or the environment (see .env.example)`, kind: "env" });
     }
@@ -235,6 +223,7 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
   if (problems.length && resolved.enabled) {
     resolved.enabled = false;
     resolved.disabledReason = reasonOf(problems);
+    resolved.disabledBy = "problem";
   }
   return { job: resolved, problems: job.enabled ? problems : [] };
 }
@@ -243,39 +232,47 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
  * For a file that failed validation: the skill, params and environment problems of the jobs that
  * are valid on their own, so one `check` reports everything instead of in rounds.
  */
-export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Problem[] {
+export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: SkillSet, env: Env): Problem[] {
   const rawJobs = (raw as { jobs?: unknown } | null)?.jobs;
   if (!Array.isArray(rawJobs)) return [];
   const fallback = schedulesSchema.parse({});
   const entries = checkJobs(file, rawJobs);
-  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env, adapters).problems));
+  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env).problems));
+}
+
+function settingsOf(schedules: Omit<SchedulesFile, "jobs">): Settings {
+  return {
+    maxConcurrentRuns: schedules.maxConcurrentRuns,
+    retentionMs: parseDuration(schedules.retention),
+    shutdownGraceMs: parseDuration(schedules.shutdownGrace),
+    alerts: schedules.alerts,
+    ...(schedules.budget ? { budget: schedules.budget } : {}),
+  };
+}
+
+/** The settings of a file that says nothing (the schema's defaults): what runs while the file is invalid. */
+export function defaultSettings(): Settings {
+  return settingsOf(schedulesSchema.parse({}));
 }
 
 /**
  * Resolves schedules whose settings are valid against the loaded skills and the environment;
  * rejected jobs are kept, disabled, with their problems.
  */
-export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env, adapters: Map<string, DeliveryAdapter>): Configuration {
+export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env): Configuration {
   const problems: Problem[] = [...skills.problems];
   const jobs = schedules.jobs.map((entry, index) => {
     if ("rejected" in entry) {
       problems.push(...entry.rejected);
       return rejectedJob(index, entry, schedules);
     }
-    const result = resolveJob(file, index, entry, schedules, skills, env, adapters);
+    const result = resolveJob(file, index, entry, schedules, skills, env);
     problems.push(...result.problems);
     return result.job;
   });
-  const settings: Settings = {
-    maxConcurrentRuns: schedules.maxConcurrentRuns,
-    retentionMs: parseDuration(schedules.retention),
-    shutdownGraceMs: parseDuration(schedules.shutdownGrace),
-    alerts: schedules.alerts as DeliveryTarget[],
-    ...(schedules.budget ? { budget: schedules.budget } : {}),
-  };
+  const settings = settingsOf(schedules);
   schedules.alerts.forEach((target, a) => {
-    const adapter = adapters.get(target.to);
-    for (const name of adapter?.requiredEnv(target as DeliveryTarget) ?? []) {
+    for (const name of requiredEnvOf(target)) {
       if (!env[name]) problems.push({ file, path: `alerts[${a}]`, message: `alerts need the environment variable ${name}, which is not set`, fix: `set ${name} or remove this alert target`, kind: "env" });
     }
   });

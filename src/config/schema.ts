@@ -4,6 +4,7 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
+import { alertTargetNames, deliveryTargetSchema, notForAlerts } from "../deliver/index.ts";
 import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
 
 /** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
@@ -46,25 +47,8 @@ const timezone = z.string().refine(isValidTimezone, { error: (issue) => `unknown
 // Patterns are checked by `jobIssues` below.
 const cron = z.string().min(1);
 
-const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
-const envName = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected the NAME of an environment variable, like DIGEST_WEBHOOK" });
-
-export const deliveryTargetSchema = z.discriminatedUnion("to", [
-  z.strictObject({ to: z.literal("stdout") }),
-  z.strictObject({ to: z.literal("file"), path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced") }),
-  z
-    .strictObject({ to: z.literal("discord"), channel: snowflake.optional(), webhookEnv: envName.optional() })
-    .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), { message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither' }),
-  z.strictObject({
-    to: z.literal("github-pr"),
-    repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),
-    base: z.string().min(1).default("main"),
-    dir: z.string().min(1).default("content/posts"),
-    labels: z.array(z.string().min(1)).default([]),
-    draft: z.boolean().default(false),
-    branchPrefix: z.string().regex(/^[\w.-]+$/).optional(),
-  }),
-]);
+// Each target's schema is its definition's (src/deliver/); the union is the registry's.
+export { deliveryTargetSchema };
 
 const dollars = z.number().positive().finite();
 /** Spending caps in US dollars, from the costs the ledger records (UTC days and months); see src/budget/. */
@@ -86,6 +70,8 @@ const policies = {
   catchUpWindow: duration.optional().describe("missed slots older than this become missed rows"),
   jitter: timerDuration.optional().describe("each fire is delayed by a random time up to this"),
 };
+/** The policies a job (or the file's `defaults`) may set; their defaults are in `./policies.ts`. */
+export const policySchema = z.strictObject(policies);
 
 export const jobSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lowercase letters, digits and hyphens, like daily-blog" }).max(64),
@@ -103,7 +89,7 @@ export const jobSchema = z.strictObject({
 const fileShape = {
   $schema: z.string().optional(),
   timezone: timezone.default("UTC"),
-  defaults: z.strictObject(policies).default({}),
+  defaults: policySchema.default({}),
   maxConcurrentRuns: z.int().min(1).max(10_000).default(16).describe("runs at once across all jobs"),
   retention: duration.default("90d").describe("finished runs older than this are deleted"),
   shutdownGrace: timerDuration.default("30s").describe("how long running runs may finish after SIGTERM"),
@@ -121,7 +107,8 @@ export const schedulesSchema = z.strictObject({ ...fileShape, jobs: z.array(jobS
  */
 export const fileSettingsSchema = z.strictObject({ ...fileShape, jobs: z.array(z.unknown()).default([]) }).superRefine((file, ctx) => {
   file.alerts.forEach((target, index) => {
-    if (target.to === "github-pr") ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: "alerts cannot open pull requests; use discord, file or stdout" });
+    const refused = notForAlerts(target);
+    if (refused) ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: `${refused}; use ${alertTargetNames.join(", ")}` });
   });
 });
 

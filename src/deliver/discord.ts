@@ -5,11 +5,17 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { errorMessage, ServiceError } from "../errors.ts";
-import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Env, Output, Receipt } from "../types.ts";
+import type { DeliveryAdapter, DeliveryContext, Env, Output, Receipt } from "../types.ts";
+import { envNameSchema } from "../config/fields.ts";
+import { defineDelivery } from "./define.ts";
 import { buildDiscordMessages, renderDiscordPreview, type DiscordMessagePlan } from "./discord-messages.ts";
 
 export const DISCORD = "discord";
-export type DiscordTarget = Extract<DeliveryTarget, { to: "discord" }>;
+const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
+const schema = z
+  .strictObject({ to: z.literal(DISCORD), channel: snowflake.optional(), webhookEnv: envNameSchema.optional() })
+  .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), { message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither' });
+export type DiscordTarget = z.output<typeof schema>;
 
 export interface DiscordDeliveryOptions {
   /** Per-request timeout; default 15 s. */
@@ -116,9 +122,6 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
     oneAtATime: true,
     async prepare() {
       await loadSdk();
-    },
-    requiredEnv(target) {
-      return [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])];
     },
 
     async preview(output, target, ctx) {
@@ -242,3 +245,10 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
   const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
   return fail(`cannot reach the API: ${typeof code === "string" ? code : errorMessage(error)}`, undefined, true);
 }
+
+export const discordDefinition = defineDelivery({
+  name: DISCORD,
+  schema,
+  requiredEnv: (target) => [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])],
+  create: () => discordDelivery(),
+});

@@ -6,13 +6,17 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Output } from "../types.ts";
+import { z } from "zod";
+import type { DeliveryAdapter, DeliveryContext, Output } from "../types.ts";
 import { NonRetryableError } from "../errors.ts";
+import { defineDelivery } from "./define.ts";
 import { renderMarkdown } from "./render.ts";
 
 export const FILE = "file";
 /** The folder of the data directory that file deliveries write in, and never leave. */
 export const DELIVERIES_DIR = "deliveries";
+
+const schema = z.strictObject({ to: z.literal(FILE), path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced") });
 
 export function fileDeliveryPath(template: string, output: Output, ctx: Pick<DeliveryContext, "job" | "dataDir">, now = new Date()): string {
   const stamp = now.toISOString();
@@ -32,11 +36,10 @@ export function fileDeliveryPath(template: string, output: Output, ctx: Pick<Del
   return target;
 }
 
-export function fileDelivery(): DeliveryAdapter<Extract<DeliveryTarget, { to: "file" }>> {
+export function fileDelivery(): DeliveryAdapter<z.output<typeof schema>> {
   return {
     name: FILE,
     oneAtATime: true,
-    requiredEnv: () => [],
     async deliver(output, target, ctx) {
       ctx.signal.throwIfAborted();
       const path = fileDeliveryPath(target.path, output, ctx);
@@ -54,3 +57,5 @@ export function fileDelivery(): DeliveryAdapter<Extract<DeliveryTarget, { to: "f
     },
   };
 }
+
+export const fileDefinition = defineDelivery({ name: FILE, schema, requiredEnv: () => [], create: () => fileDelivery() });

@@ -8,13 +8,23 @@ import { z } from "zod";
 import { NonRetryableError, ServiceError } from "../errors.ts";
 import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
 import { confinePath, slugify } from "../integrations/github/safe-path.ts";
-import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Output, Receipt } from "../types.ts";
+import type { DeliveryAdapter, DeliveryContext, Output, Receipt } from "../types.ts";
+import { defineDelivery } from "./define.ts";
 
 export const GITHUB_PR = "github-pr";
 /** GitHub refuses a pull request body longer than this many characters. */
 export const PR_BODY_LIMIT = 65_536;
 
-type GitHubPrTarget = Extract<DeliveryTarget, { to: "github-pr" }>;
+const schema = z.strictObject({
+  to: z.literal(GITHUB_PR),
+  repo: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { message: 'expected "owner/name"' }),
+  base: z.string().min(1).default("main"),
+  dir: z.string().min(1).default("content/posts"),
+  labels: z.array(z.string().min(1)).default([]),
+  draft: z.boolean().default(false),
+  branchPrefix: z.string().regex(/^[\w.-]+$/).optional(),
+});
+type GitHubPrTarget = z.output<typeof schema>;
 
 interface PullRequestPlan {
   owner: string;
@@ -50,7 +60,6 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
   };
   return {
     name: GITHUB_PR,
-    requiredEnv: () => ["GITHUB_TOKEN"],
     async deliver(output, target, ctx) {
       ctx.signal.throwIfAborted();
       const plan = planPullRequest(output, target, ctx);
@@ -220,3 +229,11 @@ function mediaType(bytes: Uint8Array): string {
   if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
   return "application/octet-stream";
 }
+
+export const githubPrDefinition = defineDelivery({
+  name: GITHUB_PR,
+  schema,
+  notForAlerts: "alerts cannot open pull requests",
+  requiredEnv: () => ["GITHUB_TOKEN"],
+  create: () => githubPrDelivery(),
+});

@@ -1,14 +1,17 @@
 /** @module stdout — delivers an output by printing it as markdown on standard output. */
-import type { DeliveryAdapter, DeliveryTarget } from "../types.ts";
+import { z } from "zod";
+import type { DeliveryAdapter } from "../types.ts";
+import { defineDelivery } from "./define.ts";
 import { renderMarkdown } from "./render.ts";
 
 export const STDOUT = "stdout";
 
-export function stdoutDelivery(write: (text: string) => void = (text) => process.stdout.write(text)): DeliveryAdapter<Extract<DeliveryTarget, { to: "stdout" }>> {
+const schema = z.strictObject({ to: z.literal(STDOUT) });
+
+export function stdoutDelivery(write: (text: string) => void = (text) => process.stdout.write(text)): DeliveryAdapter<z.output<typeof schema>> {
   return {
     name: STDOUT,
     oneAtATime: true,
-    requiredEnv: () => [],
     async deliver(output, _target, ctx) {
       ctx.signal.throwIfAborted();
       write(renderMarkdown(output, ctx.earlier));
@@ -19,3 +22,5 @@ export function stdoutDelivery(write: (text: string) => void = (text) => process
     },
   };
 }
+
+export const stdoutDefinition = defineDelivery({ name: STDOUT, schema, requiredEnv: () => [], create: (options) => stdoutDelivery(options.write) });

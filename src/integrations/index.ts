@@ -7,33 +7,23 @@
  */
 import type { IntegrationRequest } from "../run/runner.ts";
 import type { Integrations } from "../run/context.ts";
-import type { ClaudeRequest, ClaudeStructuredRequest, FeedItem, SourceSpec } from "../types.ts";
+import type { ClaudeRequest, ClaudeStructuredRequest } from "../types.ts";
 import type { CachedFeed, HttpCache } from "./feeds/feeds.ts";
+import { once } from "./lazy.ts";
 import { createLeonardo } from "./leonardo/leonardo.ts";
+import { createSourceFetch, preloadSources } from "./sources/index.ts";
 
 const CACHE_PREFIX = "http-cache:";
 
-/** `make()` at most once, on the first call; a failure is not kept, so the next call tries again. */
-function once<T>(make: () => Promise<T>): () => Promise<T> {
-  let made: Promise<T> | undefined;
-  return () =>
-    (made ??= make().catch((error: unknown) => {
-      made = undefined;
-      throw error;
-    }));
-}
-
-/** The modules that import an SDK (or a parser), each imported once per process when first needed. */
+/** The modules that import an SDK (or a parser), each imported once per process when first needed (sources: their definitions). */
 const sdkModules = {
   claude: once(() => import("./claude/client.ts")),
-  feeds: once(() => import("./feeds/feeds.ts")),
-  github: once(() => import("./github/source.ts")),
   youtube: once(() => import("./youtube/youtube.ts")),
 };
 
 /** Imports every SDK now, for a process that wants them loaded before a run starts (`sundial run`). */
 export async function loadAllSdks(): Promise<void> {
-  await Promise.all(Object.values(sdkModules).map((load) => load()));
+  await Promise.all([...Object.values(sdkModules).map((load) => load()), preloadSources()]);
 }
 
 /** Conditional-request validators kept in the job's state, so an unchanged feed costs nothing. */
@@ -59,8 +49,6 @@ export function createIntegrations(request: IntegrationRequest): Integrations {
   // Each client is made for this run on its first call (same options as if made up front).
   const claude = once(async () => (await sdkModules.claude()).createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage, budget: request.budget }));
   const youtube = once(async () => (await sdkModules.youtube()).createYouTube({ env, signal, log }));
-  const feeds = once(async () => (await sdkModules.feeds()).createFeedFetcher({ env, signal, log, cache: stateCache(request) }));
-  const github = once(async () => (await sdkModules.github()).createGitHubSource({ env, signal, log }));
   return {
     claude: {
       async text(claudeRequest: ClaudeRequest) {
@@ -76,9 +64,7 @@ export function createIntegrations(request: IntegrationRequest): Integrations {
         channelVideos: async (channelId) => (await youtube()).channelVideos(channelId),
         transcript: async (videoId, lang) => (await youtube()).transcript(videoId, lang),
       },
-      async fetch(source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }): Promise<FeedItem[]> {
-        return source.type === "github" ? (await github())(source, options) : (await feeds())(source, options?.signal ? { signal: options.signal } : {});
-      },
+      fetch: createSourceFetch({ env, signal, log, cache: stateCache(request) }),
     },
   };
 }

@@ -3,6 +3,10 @@
  * is what makes "one row per slot" true even when two processes race: the second insert is ignored.
  */
 import type Database from "better-sqlite3";
+import { RUN_STATUSES } from "../types.ts";
+
+/** `'a','b'` for an SQL `IN (…)` of fixed words (never user input). */
+const sqlWords = (words: readonly string[]) => words.map((word) => `'${word}'`).join(",");
 
 export const MIGRATIONS: string[] = [
   `
@@ -88,7 +92,7 @@ export const MIGRATIONS: string[] = [
     job TEXT NOT NULL,
     skill TEXT NOT NULL,
     trigger TEXT NOT NULL CHECK (trigger IN ('schedule','catchup','manual','retry','resume')),
-    status TEXT NOT NULL CHECK (status IN ('queued','running','retrying','succeeded','failed','timed_out','skipped','missed','interrupted','cancelled')),
+    status TEXT NOT NULL CHECK (status IN (${sqlWords(RUN_STATUSES)})),
     reason TEXT,
     scheduled_for INTEGER NOT NULL,
     started_at INTEGER,

@@ -17,7 +17,7 @@ import { join } from "node:path";
 
 const hello = defineSkill({ name: "hello", description: "d", params: z.object({}), run: () => ({ title: "t", markdown: "m" }) });
 const skills = { skills: new Map([["hello", { name: "hello", file: "/x/skills/hello.ts", definition: hello }]]), problems: [] };
-const resolve = (raw: unknown, env: Env = {}) => resolveConfiguration("schedules.json", schedulesSchema.parse(raw), skills, env, createDeliveryAdapters());
+const resolve = (raw: unknown, env: Env = {}) => resolveConfiguration("schedules.json", schedulesSchema.parse(raw), skills, env);
 const job = (extra: Record<string, unknown> = {}) => ({ id: "a", skill: "hello", cron: "@daily", ...extra });
 
 function read(raw: unknown) {

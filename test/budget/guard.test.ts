@@ -31,7 +31,7 @@ afterEach(() => {
 
 /** Alerts as the alert targets receive them (an adapter of the delivery port, recording). */
 function recordingAdapter(sent: Output[]): DeliveryAdapter {
-  return { name: "stdout", requiredEnv: () => [], deliver: async (output) => (sent.push(output), { to: "stdout" }), preview: async () => "" };
+  return { name: "stdout", deliver: async (output) => (sent.push(output), { to: "stdout" }), preview: async () => "" };
 }
 
 function setup(options: { jobBudget?: Budget; topBudget?: Budget; store?: RunStore; dir?: string } = {}) {

@@ -8,7 +8,6 @@ import type { Env } from "../../src/types.ts";
 import type { SkillSet } from "../../src/skill/load.ts";
 import { resolveConfiguration, type Configuration } from "../../src/config/load.ts";
 import { schedulesSchema } from "../../src/config/schema.ts";
-import { createDeliveryAdapters } from "../../src/deliver/index.ts";
 import { defineSkill } from "../../src/skill/define.ts";
 import { formatProblem } from "../../src/errors.ts";
 
@@ -36,7 +35,7 @@ const skillSet = (): SkillSet => ({
 });
 
 function resolve(raw: unknown, env: Env = {}): Configuration {
-  return resolveConfiguration(FILE, schedulesSchema.parse(raw), skillSet(), env, createDeliveryAdapters());
+  return resolveConfiguration(FILE, schedulesSchema.parse(raw), skillSet(), env);
 }
 
 const job = (id: string, extra: Record<string, unknown> = {}) => ({ id, skill: "hello", cron: "0 9 * * *", ...extra });
@@ -108,7 +107,7 @@ describe("resolveConfiguration", () => {
   it("keeps the problems of skill files it was given", () => {
     const skills = skillSet();
     skills.problems.push({ file: "skills/broken.ts", path: "", message: "skill failed to load: boom" });
-    const configuration = resolveConfiguration(FILE, schedulesSchema.parse({ jobs: [] }), skills, {}, createDeliveryAdapters());
+    const configuration = resolveConfiguration(FILE, schedulesSchema.parse({ jobs: [] }), skills, {});
     expect(configuration.problems.map(formatProblem)).toEqual(["skills/broken.ts: skill failed to load: boom"]);
   });
 });

@@ -98,7 +98,7 @@ describe("the status server", () => {
     expect(okBody.status).toBe("ok");
     expect(Object.keys(okBody.checks).sort()).toEqual(["config", "discord", "jobs", "ledger", "nodes", "overdue", "scheduler"]);
 
-    const broken = configuration([{ id: "a", enabled: true, disabledReason: null }, { id: "b", enabled: false, disabledReason: "jobs[1].cron: invalid cron pattern" }, { id: "c", enabled: false, disabledReason: "disabled in schedules.json" }]);
+    const broken = configuration([{ id: "a", enabled: true, disabledReason: null }, { id: "b", enabled: false, disabledReason: "jobs[1].cron: invalid cron pattern", disabledBy: "problem" }, { id: "c", enabled: false, disabledReason: "disabled in schedules.json", disabledBy: "file" }]);
     const degraded = await serve(sources({ configuration: () => broken }));
     const degradedResponse = await fetch(`${degraded.url}/healthz`);
     expect(degradedResponse.status).toBe(200);

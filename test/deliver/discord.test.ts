@@ -3,7 +3,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { discordDelivery, type DiscordTarget } from "../../src/deliver/discord.ts";
+import { discordDefinition, discordDelivery, type DiscordTarget } from "../../src/deliver/discord.ts";
 import { buildDiscordMessages, DISCORD_LIMITS, embedSize, packEmbeds, splitMarkdown } from "../../src/deliver/discord-messages.ts";
 import { ServiceError } from "../../src/errors.ts";
 import type { Env, Output } from "../../src/types.ts";
@@ -224,8 +224,8 @@ describe("discord delivery", () => {
   });
 
   it("names the environment each target needs and previews every message without sending", async () => {
-    expect(adapter.requiredEnv(channel)).toEqual(["DISCORD_TOKEN"]);
-    expect(adapter.requiredEnv(webhook)).toEqual(["DIGEST_WEBHOOK"]);
+    expect(discordDefinition.requiredEnv(channel)).toEqual(["DISCORD_TOKEN"]);
+    expect(discordDefinition.requiredEnv(webhook)).toEqual(["DIGEST_WEBHOOK"]);
     const before = emulator.requests.length;
     const text = await adapter.preview(output("Body line.\n\n@everyone"), webhook, ctx({ earlier: [{ to: "github-pr", url: "https://github.com/o/r/pull/1" }] }));
     expect(text).toContain("webhook from DIGEST_WEBHOOK: 2 messages");

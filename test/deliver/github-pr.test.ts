@@ -2,7 +2,7 @@ import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { githubPrDelivery, PR_BODY_LIMIT } from "../../src/deliver/github-pr.ts";
+import { githubPrDefinition, githubPrDelivery, PR_BODY_LIMIT } from "../../src/deliver/github-pr.ts";
 import { NonRetryableError, ServiceError } from "../../src/errors.ts";
 import { confinePath, slugify } from "../../src/integrations/github/safe-path.ts";
 import type { DeliveryTarget, Output } from "../../src/types.ts";
@@ -244,7 +244,7 @@ describe("github-pr delivery", () => {
   });
 
   it("refuses to start without a token, and says which variable is missing", async () => {
-    expect(adapter.requiredEnv(target)).toEqual(["GITHUB_TOKEN"]);
+    expect(githubPrDefinition.requiredEnv(target)).toEqual(["GITHUB_TOKEN"]);
     await expect(adapter.deliver(article, target, ctx(undefined, ""))).rejects.toThrow(/GITHUB_TOKEN is not set/);
     expect(emulator.requests).toHaveLength(0);
   });

@@ -7,7 +7,9 @@
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
 import { errorMessage, ServiceError } from "../../errors.ts";
-import type { Env, FeedItem, SourceSpec } from "../../types.ts";
+import type { Env, FeedItem } from "../../types.ts";
+import type { FeedSourceSpec } from "../sources/feed.ts";
+import type { JsonSourceSpec } from "../sources/json.ts";
 import { registerSecret } from "../../log.ts";
 import { fetchWithRetry, safeUrl } from "../http.ts";
 import { BODY_LIMITS, formatBytes, readBodyLimited } from "../http-body.ts";
@@ -27,7 +29,7 @@ export interface HttpCache {
   set(key: string, value: CachedFeed): void;
 }
 
-export type FeedSource = Exclude<SourceSpec, { type: "github" }>;
+export type FeedSource = FeedSourceSpec | JsonSourceSpec;
 
 export interface FeedFetcherOptions {
   /** Where `headersEnv` values are read from. */

@@ -3,10 +3,11 @@
  * each field read by its mapped path; JSON Feed 1.1 and plain `[{id, title, url…}]` need no mapping.
  */
 import { z } from "zod";
-import type { FeedItem, SourceSpec } from "../../types.ts";
+import type { FeedItem } from "../../types.ts";
+import type { JsonSourceSpec } from "../sources/json.ts";
 import { decodeEntities, DEFAULT_MAX_ITEMS, fallbackId, htmlToText, resolveUrl, toFeedItem, type FeedOrigin } from "./parse-xml.ts";
 
-export type JsonFeedSpec = Pick<Extract<SourceSpec, { type: "json" }>, "itemsPath" | "fields">;
+export type JsonFeedSpec = Pick<JsonSourceSpec, "itemsPath" | "fields">;
 type FieldName = "id" | "title" | "url" | "summary" | "publishedAt";
 
 /** Where each field is looked for when `fields` does not say; the first present one wins. */
