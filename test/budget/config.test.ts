@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { readSchedules, resolveConfiguration } from "../../src/config/load.ts";
 import { schedulesSchema } from "../../src/config/schema.ts";
-import { createDeliveryAdapters } from "../../src/deliver/index.ts";
 import { defineSkill } from "../../src/skill/define.ts";
 import { formatProblem } from "../../src/errors.ts";
 import type { Env } from "../../src/types.ts";
