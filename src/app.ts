@@ -112,6 +112,7 @@ export function createApp(options: AppOptions = {}): App {
         integrations: async (request) => createIntegrations(request),
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
+        graceMs: () => current().configuration.settings.shutdownGraceMs,
         scrub,
         onStep: runnerOptions.onStep,
       });
