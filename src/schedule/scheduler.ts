@@ -213,8 +213,11 @@ export class Scheduler {
         const job = top.job;
         const next = this.calendar.next(job.cron, job.timezone, top.slot);
         if (next === null || next > now) {
-          // The common case: one slot due, fired as is; its successor is already known.
-          claims.push(...planSlots([top.slot], now, job).fire.map((fire) => ({ job, ...fire })));
+          // The common case: one slot due, fired as is; its successor is already known. When it is
+          // late (a clock step, a blocked loop) the catch-up policy may make it a missed row instead.
+          const plan = planSlots([top.slot], now, job);
+          await this.recordMissed(job, plan.missed);
+          claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
           this.scheduleAt(job, next);
           continue;
         }
