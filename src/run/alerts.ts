@@ -1,11 +1,13 @@
 /**
  * @module alerts — tells the `alerts` targets when a job fails: once per failure streak, not on
- * every failed run, and once more when the job recovers.
+ * every failed run, and once more when the job recovers; and when schedules fire late (the
+ * scheduler's watchdog), once per job until it fires on time again.
  */
 import type { Logger } from "pino";
 import type { DeliveryAdapter, DeliveryTarget, Env, Output } from "../types.ts";
 import type { ResolvedJob } from "../config/load.ts";
 import type { RunOutcome, RunStore } from "../ledger/store.ts";
+import type { LateFire } from "../schedule/scheduler.ts";
 import { createScrubber } from "../util/redact.ts";
 import { stripControls } from "../util/terminal-text.ts";
 
@@ -44,13 +46,48 @@ function recoveryMessage(job: ResolvedJob, runId: number): Output {
   return { title: `Sundial: job ${job.id} recovered`, markdown: `Run #${runId} of ${job.id} succeeded after earlier failures.`, key: `recovered-${runId}` };
 }
 
-async function broadcast(deps: AlertDeps, job: ResolvedJob, runId: number, output: Output): Promise<void> {
+async function broadcast(deps: Omit<AlertDeps, "store">, job: Pick<ResolvedJob, "id">, runId: number, output: Output): Promise<void> {
   for (const target of deps.alerts()) {
     const adapter = deps.adapters.get(target.to);
     if (!adapter) continue;
     const signal = AbortSignal.timeout(60_000);
     await adapter.deliver(output, target, { job: job.id, runId, env: deps.env, dataDir: deps.dataDir, signal, log: deps.log, earlier: [] });
   }
+}
+
+const minutes = (ms: number) => `${Math.max(1, Math.round(ms / 60_000))} min`;
+
+function lateLine(fire: LateFire): string {
+  const when = `due ${new Date(fire.dueAt).toISOString()}, noticed ${minutes(fire.noticedAt - fire.dueAt)} late`;
+  const what =
+    fire.handled === "waiting"
+      ? "still not handled: the scheduler is stuck (see the logs; a restart catches up)"
+      : fire.handled === "fired"
+        ? `run now (catchUp: ${fire.catchUp})`
+        : `recorded as missed (catchUp: ${fire.catchUp})`;
+  return `- \`${fire.job}\`: ${when}; ${what}.`;
+}
+
+/** Jobs whose fire came more than a minute late: one message for the lot. */
+export function lateMessage(late: LateFire[]): Output {
+  const first = late[0] as LateFire;
+  const title = late.length === 1 ? `Sundial: job ${first.job} fired late` : `Sundial: ${late.length} jobs fired late`;
+  return {
+    title,
+    summary: `${late.map((fire) => fire.job).join(", ")}: more than a minute past due.`,
+    markdown: [
+      late.map(lateLine).join("\n"),
+      "A timer that did not fire, the clock being set, a suspended machine or a blocked event loop makes a schedule late. `/healthz` reports it under `checks.overdue`.",
+      "These jobs are not announced again until they fire on time.",
+    ].join("\n\n"),
+    key: `late-${first.job}-${first.dueAt}`,
+  };
+}
+
+/** Tells the alert targets about late fires (the scheduler passes each job once per episode). */
+export async function sendLateAlert(deps: Omit<AlertDeps, "store">, late: LateFire[]): Promise<void> {
+  if (!late.length) return;
+  await broadcast(deps, { id: (late[0] as LateFire).job }, 0, lateMessage(late));
 }
 
 export async function sendAlert(deps: AlertDeps, job: ResolvedJob, runId: number, outcome: RunOutcome): Promise<void> {

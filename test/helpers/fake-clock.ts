@@ -36,6 +36,11 @@ export class FakeClock implements Clock {
     await settle();
   }
 
+  /** Every timer set so far never fires (a stuck timer: lost, or starved by a blocked loop). */
+  dropTimers(): void {
+    this.timers = [];
+  }
+
   /**
    * Jumps the wall clock without firing timers (a sleep or a suspended VM: every timer whose time
    * passed is due at once when time next advances).
