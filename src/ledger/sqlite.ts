@@ -72,7 +72,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     epoch: db.prepare(`SELECT epoch FROM runs WHERE id = ?`),
     renew: db.prepare(`UPDATE runs SET lease_expires_at = ? WHERE owner_instance = ? AND status IN ${ACTIVE}`),
     held: db.prepare(`SELECT id, job, owner_pid AS ownerPid, owner_instance AS ownerInstance, lease_expires_at AS leaseExpiresAt, epoch FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> ?`),
-    interrupt: db.prepare(`UPDATE runs SET status = 'interrupted', reason = ?, finished_at = ?, lease_expires_at = NULL WHERE id = ? AND epoch = ? AND status IN ${ACTIVE}`),
+    interrupt: db.prepare(`UPDATE runs SET status = 'interrupted', reason = ?, finished_at = ?, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = ? AND epoch = ? AND status IN ${ACTIVE}`),
     lastSlot: db.prepare(`SELECT MAX(scheduled_for) AS at FROM runs WHERE job = ? AND trigger IN ('schedule','catchup')`),
     cursor: db.prepare(`SELECT first_seen FROM job_cursor WHERE job = ?`),
     insertCursor: db.prepare(`INSERT OR IGNORE INTO job_cursor (job, first_seen) VALUES (?, ?)`),
