@@ -17,6 +17,7 @@ import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger } from "./log.ts";
 import { createGrowingScrubber, type Scrub } from "./util/redact.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
+import { createChangeFeed, observeStore, type ChangeFeed } from "./control/changes.ts";
 
 export interface App {
   cwd: string;
@@ -26,6 +27,8 @@ export interface App {
   scrub: Scrub;
   owner: Owner;
   adapters: Map<string, DeliveryAdapter>;
+  /** Names each run whose state `store()` changed (for the API's events and the dashboard). */
+  changes: ChangeFeed;
   store(): RunStore;
   /** The ledger opened read-only, or null when there is none yet (nothing is created). */
   readStore(): RunStore | null;
@@ -69,6 +72,7 @@ export function createApp(options: AppOptions = {}): App {
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
   let reader: RunStore | null = null;
+  const changes = createChangeFeed();
 
   const app: App = {
     cwd,
@@ -78,8 +82,9 @@ export function createApp(options: AppOptions = {}): App {
     scrub,
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
+    changes,
     store() {
-      store ??= openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) });
+      store ??= observeStore(openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }), changes);
       return store;
     },
     readStore() {

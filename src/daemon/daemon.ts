@@ -14,6 +14,11 @@ import { hostname } from "node:os";
 import type { Problem } from "../errors.ts";
 import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
+import { apiRoutes } from "../http/api.ts";
+import { dashboardRoutes } from "../http/dashboard/index.ts";
+import { resolveToken } from "../http/token.ts";
+import { createControls, type DaemonControls } from "../control/controls.ts";
+import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { sendLateAlert } from "../run/alerts.ts";
 import { errorMessage } from "../errors.ts";
@@ -23,6 +28,8 @@ import { watchConfiguration } from "./watch.ts";
 export interface DaemonHandle {
   url: string;
   scheduler: Scheduler;
+  /** What the API, the dashboard and Discord call. */
+  controls: DaemonControls;
   /** Stops firing, drains runs within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -67,7 +74,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     onOutcome: metrics.onOutcome,
     onLate: (late: Parameters<typeof sendLateAlert>[1]) => void sendLateAlert(alertDeps, late).catch((error: unknown) => app.log.error({ err: errorMessage(error) }, "late-schedule alert could not be sent")),
   };
-  scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events });
+  let controls: DaemonControls | null = null;
+  scheduler = new Scheduler({
+    store,
+    runner,
+    log: app.log,
+    owner: app.owner,
+    maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns,
+    events,
+    isPaused: (job) => controls?.isPaused(job) ?? false,
+  });
+  // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
+  controls = await createControls({ store, scheduler, owner: app.owner, current: () => loaded, changes: app.changes, log: app.log });
+  const operator = controls;
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
@@ -134,12 +153,9 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const { host, port } = httpAddress(app.env);
   const startedAt = Date.now();
   const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
-  const status = await startStatusServer({
-    host,
-    port,
-    metrics,
-    health: () =>
-      healthOf({
+  const token = resolveToken(app.env, app.paths.dataDir);
+  const health = () =>
+    healthOf({
         scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
         // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
         ledger: ledgerProbe,
@@ -149,8 +165,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         late: (at) => scheduler.lateFires(at),
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         now: Date.now,
-      }),
+      });
+  const status = await startStatusServer({
+    host,
+    port,
+    metrics,
+    health,
+    routes: [
+      (http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log })),
+      // The dashboard claims only its own paths (/, /jobs, /runs, /login, /assets, /events).
+      (http) => http.route("/", dashboardRoutes({ controls: operator, token, health })),
+    ],
   });
+  writeDaemonFile(app.paths.dataDir, status.url);
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
@@ -161,6 +188,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   return {
     url: status.url,
     scheduler,
+    controls: operator,
     stop() {
       stopping ??= (async () => {
         watcher.close();
@@ -170,6 +198,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
+        removeDaemonFile(app.paths.dataDir);
+        operator.close();
         await status.close();
         app.close();
         lock.release();
