@@ -4,7 +4,7 @@
  * scheduler's watchdog), once per job until it fires on time again.
  */
 import type { Logger } from "pino";
-import type { DeliveryAdapter, DeliveryTarget, Env, Output } from "../types.ts";
+import type { DeliveryAdapter, DeliveryTarget, Env, Output, RunRecord } from "../types.ts";
 import type { ResolvedJob } from "../config/load.ts";
 import type { RunOutcome, RunStore } from "../ledger/store.ts";
 import type { LateFire } from "../schedule/scheduler.ts";
@@ -30,15 +30,41 @@ function codeBlock(text: string): string {
   return `${fence}\n${text}\n${fence}`;
 }
 
-function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, scrub: (text: string) => string): Output {
+type Deliveries = Pick<RunRecord, "deliveries" | "delivery">;
+const deliveryFailed = (run: Deliveries | null): run is Deliveries => run !== null && (run.delivery === "partial" || run.delivery === "failed");
+
+/** Each target with its own outcome; the errors (text from outside) in one code block. */
+function deliveryReport(runId: number, run: Deliveries, scrub: (text: string) => string): string[] {
+  const lines = run.deliveries.map((d) => {
+    if (d.status === "succeeded") return `- ${d.to}: delivered${d.url ? ` ${scrub(stripControls(d.url))}` : ""}`;
+    return d.status === "failed" ? `- ${d.to}: **failed**` : `- ${d.to}: not delivered (an earlier target of the output failed)`;
+  });
+  const errors = run.deliveries.filter((d) => d.status === "failed").map((d) => `${d.to}: ${scrub(stripControls(d.error ?? "unknown"))}`);
+  const made = run.deliveries.filter((d) => d.status === "succeeded").length;
+  return [`**Delivery: ${run.delivery}** (${made} of ${run.deliveries.length} delivered)`, lines.join("\n"), ...(errors.length ? ["**Delivery errors:**", codeBlock(errors.join("\n"))] : []), `Send the failed ones again: \`npx sundial redeliver ${runId}\``];
+}
+
+function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, scrub: (text: string) => string, run: Deliveries | null): Output {
   // The error is text from outside (a service's answer, a skill's message): secrets out, escapes out, shown as code.
   const error = scrub(stripControls(outcome.error ?? "unknown"));
-  const what = outcome.status === "timed_out" ? "timed out" : "failed";
+  // Work done but not (all) delivered is said as such: the output exists, a target refused it.
+  const what = outcome.status === "timed_out" ? "timed out" : deliveryFailed(run) ? "could not deliver" : "failed";
+  const delivery = deliveryFailed(run) ? deliveryReport(runId, run, scrub) : [];
   return {
     title: `Sundial: job ${job.id} ${what}`,
-    summary: `Run #${runId} of ${job.id} (${job.skill}) ${what}.`,
-    markdown: ["**Error:**", codeBlock(error), `Details: \`npx sundial show ${runId}\``, "Further failures of this job are not announced until it succeeds again."].join("\n\n"),
+    summary: `Run #${runId} of ${job.id} (${job.skill}) ${what}${deliveryFailed(run) ? ` (delivery ${run.delivery})` : ""}.`,
+    markdown: ["**Error:**", codeBlock(error), ...delivery, `Details: \`npx sundial show ${runId}\``, "Further failures of this job are not announced until it succeeds again."].join("\n\n"),
     key: `alert-${runId}`,
+  };
+}
+
+/** A run that succeeded while a delivery failed (a skill that caught `ctx.deliver`'s error): not "ok". */
+function undeliveredMessage(job: ResolvedJob, runId: number, run: Deliveries, scrub: (text: string) => string): Output {
+  return {
+    title: `Sundial: job ${job.id} succeeded, but delivery ${run.delivery === "failed" ? "failed" : "was partial"}`,
+    summary: `Run #${runId} of ${job.id} (${job.skill}) did its work; delivery ${run.delivery}.`,
+    markdown: [...deliveryReport(runId, run, scrub), `Details: \`npx sundial show ${runId}\``].join("\n\n"),
+    key: `undelivered-${runId}`,
   };
 }
 
@@ -97,9 +123,17 @@ export async function sendAlert(deps: AlertDeps, job: ResolvedJob, runId: number
       deps.log.info({ job: job.id, run: runId }, "failure streak already announced; alert not repeated");
       return;
     }
-    await broadcast(deps, job, runId, failureMessage(job, runId, outcome, deps.scrub ?? createScrubber(deps.env)));
+    const run = await store.getRun(runId);
+    await broadcast(deps, job, runId, failureMessage(job, runId, outcome, deps.scrub ?? createScrubber(deps.env), run));
     await store.markAlerted(runId, deps.now());
   } else if (outcome.status === "succeeded") {
+    const run = await store.getRun(runId);
+    if (deliveryFailed(run)) {
+      // Announced once while it lasts: not when the job's previous run had its delivery fail too.
+      const before = (await store.listRuns({ job: job.id, limit: 20 })).find((r) => r.id < runId && !r.dryRun && (r.status === "succeeded" || r.status === "failed" || r.status === "timed_out"));
+      if (!deliveryFailed(before ?? null)) await broadcast(deps, job, runId, undeliveredMessage(job, runId, run, deps.scrub ?? createScrubber(deps.env)));
+      return;
+    }
     const previous = await store.previousOutcome(job.id, runId);
     if ((previous === "failed" || previous === "timed_out") && !(await store.shouldAlert(job.id, runId))) {
       await broadcast(deps, job, runId, recoveryMessage(job, runId));
