@@ -126,6 +126,7 @@ export function createApp(options: AppOptions = {}): App {
         writePreview: (text) => process.stdout.write(text),
         alerts: () => current().configuration.settings.alerts,
         budget: () => current().configuration.settings.budget,
+        graceMs: () => current().configuration.settings.shutdownGraceMs,
         scrub,
         onStep: runnerOptions.onStep,
       });

@@ -75,7 +75,8 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
 function runLine(run: RunRecord): string[] {
   const lag = run.startedAt ? formatDuration(Date.parse(run.startedAt) - Date.parse(run.scheduledFor)) : "";
   const took = run.startedAt && run.finishedAt ? formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt)) : "";
-  return [`#${run.id}`, run.job, run.trigger, run.status, run.scheduledFor, lag, took, formatCost(run.costUsd), run.reason ?? run.error ?? ""];
+  // "none" stays blank: most rows (skipped, missed) deliver nothing and need no word for it.
+  return [`#${run.id}`, run.job, run.trigger, run.status, run.delivery === "none" ? "" : run.delivery, run.scheduledFor, lag, took, formatCost(run.costUsd), run.reason ?? run.error ?? ""];
 }
 
 export async function runsCommand(app: App, options: { job?: string; status?: string; limit: string; json?: boolean }): Promise<void> {
@@ -91,7 +92,7 @@ export async function runsCommand(app: App, options: { job?: string; status?: st
     process.stdout.write("no runs recorded yet\n");
     return;
   }
-  process.stdout.write(app.scrub(table(["run", "job", "trigger", "status", "scheduled for", "lag", "took", "cost", "reason / error"], runs.map(runLine))));
+  process.stdout.write(app.scrub(table(["run", "job", "trigger", "status", "delivery", "scheduled for", "lag", "took", "cost", "reason / error"], runs.map(runLine))));
 }
 
 export async function showCommand(app: App, id: string, options: { json?: boolean }): Promise<void> {

@@ -20,6 +20,8 @@ import { resolveToken } from "../http/token.ts";
 import { createControls, type DaemonControls } from "../control/controls.ts";
 import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
+import { sendLateAlert } from "../run/alerts.ts";
+import { errorMessage } from "../errors.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
 import { watchConfiguration } from "./watch.ts";
 
@@ -68,6 +70,12 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0, () => store.listSpend({}));
   const runner = app.runner(() => loaded);
+  const alertDeps = { env: app.env, dataDir: app.paths.dataDir, log: app.log, now: Date.now, adapters: app.adapters, alerts: () => loaded.configuration.settings.alerts, scrub: app.scrub };
+  const events = {
+    onFire: metrics.onFire,
+    onOutcome: metrics.onOutcome,
+    onLate: (late: Parameters<typeof sendLateAlert>[1]) => void sendLateAlert(alertDeps, late).catch((error: unknown) => app.log.error({ err: errorMessage(error) }, "late-schedule alert could not be sent")),
+  };
   let controls: DaemonControls | null = null;
   scheduler = new Scheduler({
     store,
@@ -75,7 +83,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     log: app.log,
     owner: app.owner,
     maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns,
-    events: metrics,
+    events,
     isPaused: (job) => controls?.isPaused(job) ?? false,
   });
   // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
@@ -108,6 +116,9 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     }
   };
   const orphanTimer = setInterval(() => void checkOrphans(), Math.max(100, Math.floor(lease / 3))).unref();
+  // The watchdog: a timer apart from the scheduler's own, so a timer of the scheduler's that never
+  // fires (or a tick stuck on the ledger) is noticed, handled and announced.
+  const watchdogTimer = setInterval(() => scheduler.checkOverdue(), 15_000).unref();
 
   let rejected: { at: number; problems: Problem[] } | null = null;
   const watcher = watchConfiguration(
@@ -154,6 +165,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         configuration: () => loaded.configuration,
         rejected: () => rejected,
         overdue: (at) => scheduler.overdue(at),
+        late: (at) => scheduler.lateFires(at),
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         now: Date.now,
       });
@@ -185,6 +197,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         watcher.close();
         clearInterval(pruneTimer);
         clearInterval(orphanTimer);
+        clearInterval(watchdogTimer);
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();

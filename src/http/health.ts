@@ -24,6 +24,8 @@ export interface HealthSources {
   rejected(): { at: number; problems: Problem[] } | null;
   /** Enabled jobs whose next fire is past due by more than the scheduler's longest sleep. */
   overdue(now: number): { job: string; dueAt: number }[];
+  /** Fires that came more than a minute late, noticed recently (handled, but someone should look). */
+  late?(now: number): { job: string; dueAt: number; noticedAt: number; handled: string }[];
   node: { pid: number; instance: string; hostname: string; startedAt: number };
   discord?(): Check;
   now(): number;
@@ -61,12 +63,18 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
     ledger = { status: "down", message: `the ledger is not working: ${error instanceof Error ? error.message : String(error)}` };
   }
   const overdue = sources.overdue(now).map((o) => ({ job: o.job, dueAt: new Date(o.dueAt).toISOString() }));
+  const late = (sources.late?.(now) ?? []).map((l) => ({ job: l.job, dueAt: new Date(l.dueAt).toISOString(), noticedAt: new Date(l.noticedAt).toISOString(), handled: l.handled }));
   const checks: HealthBody["checks"] = {
     scheduler: scheduler.alive ? { status: "ok", running: scheduler.running } : { status: "down", message: "the scheduler loop is stopped", running: scheduler.running },
     ledger,
     config: configCheck(sources),
     jobs: jobsCheck(sources.configuration()),
-    overdue: { status: overdue.length ? "degraded" : "ok", jobs: overdue },
+    overdue: {
+      status: overdue.length || late.length ? "degraded" : "ok",
+      jobs: overdue,
+      late,
+      ...(overdue.length || late.length ? { message: "a schedule is or was more than a minute overdue (a stuck timer, a clock step, a suspended machine, a blocked event loop); see `late` for what became of each" } : {}),
+    },
     discord: sources.discord?.() ?? { status: "not configured" },
     nodes: { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
   };

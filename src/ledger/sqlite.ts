@@ -112,7 +112,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     markRunning: db.prepare(`UPDATE runs SET status = 'running', attempt = @attempt, started_at = COALESCE(started_at, @now), reason = NULL, lease_expires_at = @lease
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     markRetrying: db.prepare(`UPDATE runs SET status = 'retrying', attempt = @attempt, error = @error WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
-    finishRun: db.prepare(`UPDATE runs SET status = @status, reason = @reason, error = @error, finished_at = @now, lease_expires_at = NULL
+    // The final row moves the epoch on: whatever the run's holder still writes after it (a skill that
+    // ignored its signal and was given up) is refused.
+    finishRun: db.prepare(`UPDATE runs SET status = @status, reason = @reason, error = @error, finished_at = @now, lease_expires_at = NULL, epoch = epoch + 1
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
     previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),

@@ -202,7 +202,10 @@ export interface RunStore {
   /** The writes below that take an `epoch` refuse with `LeaseLostError` when the run's epoch moved on. */
   markRunning(runId: number, attempt: number, now: number, epoch?: number): Promise<void>;
   markRetrying(runId: number, attempt: number, error: string, epoch?: number): Promise<void>;
-  /** The final row; `usage` (spent outside any step) is added in the same transaction. Retried until it lands. */
+  /**
+   * The final row; `usage` (spent outside any step) is added in the same transaction. Retried until
+   * it lands. It moves the run's epoch on, so a write its holder makes after it is refused.
+   */
   finishRun(runId: number, outcome: RunOutcome, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
   /** Rows still active for a job (running, retrying or queued), oldest first. */
   activeRuns(job: string): Promise<ActiveRun[]>;

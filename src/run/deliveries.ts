@@ -47,6 +47,8 @@ export function createDeliverer(request: DeliveryRequest) {
   const { job, runId, dryRun } = request;
   const inTurn = createQueues();
   const byKey = new Map<string, Promise<Receipt[]>>();
+  /** Every output handed over, also those whose delivery failed (the run had output; it was not "nothing"). */
+  const handed = new Set<string>();
 
   async function recordUndelivered(key: string, failed: number, error: string): Promise<void> {
     for (const [d, target] of job.deliver.entries()) {
@@ -99,6 +101,7 @@ export function createDeliverer(request: DeliveryRequest) {
       if (!delivery) {
         delivery = deliverNow(output, key, label);
         byKey.set(key, delivery);
+        handed.add(key);
         delivery.catch(() => byKey.delete(key));
       }
       return delivery;
@@ -109,7 +112,7 @@ export function createDeliverer(request: DeliveryRequest) {
     },
     /** How many distinct outputs were handed over so far. */
     get count(): number {
-      return byKey.size;
+      return handed.size;
     },
   };
 }

@@ -51,6 +51,12 @@ export interface RunnerDeps {
   onStep?: (runId: number, event: { id: string; status: string; ms?: number }) => void;
   /** The top-level budget of schedules.json (all jobs together), read at each run's start. */
   budget?: () => Budget | undefined;
+  /**
+   * How long a timed-out run may take to stop after its signal fired (the shutdown grace) before it
+   * is given up: recorded `timed_out`, its place freed and its epoch moved on so that whatever the
+   * skill still writes is refused. Default 0: given up at once.
+   */
+  graceMs?: () => number;
 }
 
 export interface RunRequest {
@@ -81,13 +87,31 @@ class TimeoutError extends Error {
   override readonly name = "TimeoutError";
 }
 
-/** Rejects as soon as `signal` aborts, even if `work` ignores the signal. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
+/**
+ * Settles with `work`, unless `signal` aborts first: then `work` gets `graceMs()` more to stop (a
+ * skill that honours its signal ends its step and writes what it must), and is given up after that
+ * whatever it does (a skill that ignores its signal must not hold its run, its slot or its job).
+ * After an abort it rejects with the abort's reason even if `work` still returned something.
+ */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal, graceMs: () => number = () => 0): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+    let giveUp: ReturnType<typeof setTimeout> | undefined;
+    const onAbort = () => {
+      const grace = graceMs();
+      if (grace <= 0) reject(signal.reason);
+      else giveUp = setTimeout(() => reject(signal.reason), grace);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work
+      .then(
+        (value) => (signal.aborted ? reject(signal.reason) : resolve(value)),
+        (error: unknown) => reject(signal.aborted && !isLeaseLost(error) ? signal.reason : error),
+      )
+      .finally(() => {
+        signal.removeEventListener("abort", onAbort);
+        clearTimeout(giveUp);
+      });
   });
 }
 
@@ -100,6 +124,8 @@ export function createRunner(deps: RunnerDeps) {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
     const signal = AbortSignal.any(request.cancel ? [controller.signal, request.shutdown, request.cancel] : [controller.signal, request.shutdown]);
+    // The shutdown's grace was given before it aborted; a timeout or a cancel gets the grace now.
+    const grace = () => (request.shutdown.aborted ? 0 : (deps.graceMs?.() ?? 0));
     const log = deps.log.child({ job: job.id, run: runId, attempt });
     const integrations = await deps.integrations({
       env: deps.env,
@@ -134,14 +160,14 @@ export function createRunner(deps: RunnerDeps) {
       onStep: deps.onStep && ((event) => deps.onStep?.(runId, event)),
     });
     try {
-      const result = await raceAbort(Promise.resolve().then(() => request.skill.definition.run(ctx)), signal);
+      const result = await raceAbort(Promise.resolve().then(() => request.skill.definition.run(ctx)), signal, grace);
       if (isSkip(result)) return { status: "skipped", reason: result.reason };
       const outputs: Output[] = result === undefined ? [] : Array.isArray(result) ? result : [result];
       // Returned outputs go one after another, in the order the skill gave them.
       for (const [index, output] of outputs.entries()) {
-        await raceAbort(deliverer.deliver(output, output.key ?? String(index), `output ${index + 1} of ${outputs.length}`), signal);
+        await raceAbort(deliverer.deliver(output, output.key ?? String(index), `output ${index + 1} of ${outputs.length}`), signal, grace);
       }
-      await raceAbort(deliverer.idle(), signal);
+      await raceAbort(deliverer.idle(), signal, grace);
       if (deliverer.count === 0) return { status: "skipped", reason: "the skill returned no output" };
       if (request.dryRun) return { status: "skipped", reason: `dry run: ${deliverer.count} output(s) previewed, nothing delivered` };
       return { status: "succeeded" };

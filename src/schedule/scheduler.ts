@@ -12,7 +12,7 @@ import type { RunRecord, RunStatus } from "../types.ts";
 import { errorMessage } from "../errors.ts";
 import { Calendar } from "./calendar.ts";
 import { MinHeap } from "./heap.ts";
-import { planSlots } from "./plan.ts";
+import { ON_TIME_MS, planSlots } from "./plan.ts";
 
 export interface Clock {
   now(): number;
@@ -29,8 +29,25 @@ export const systemClock: Clock = {
 /** The timer never sleeps longer than this, so a clock jump or a wake from sleep is noticed soon. */
 const MAX_SLEEP_MS = 30_000;
 
+/**
+ * A job whose fire came more than a minute late (a stuck timer, a clock step, a blocked event loop,
+ * a suspended machine): what became of the slot, or `waiting` while the scheduler is stuck.
+ */
+export interface LateFire {
+  job: string;
+  dueAt: number;
+  noticedAt: number;
+  handled: "fired" | "missed" | "waiting";
+  catchUp: ResolvedJob["catchUp"];
+}
+
+/** How long a late fire keeps `/healthz` degraded after it was noticed (someone should look). */
+export const LATE_REPORTED_MS = 15 * 60_000;
+
 export interface SchedulerEvents {
   onFire?(job: string, lagMs: number): void;
+  /** Late fires not announced before: each job once, until it fires on time again. */
+  onLate?(late: LateFire[]): void;
   onOutcome?(job: string, status: RunStatus, durationMs: number): void;
   onTick?(): void;
 }
@@ -87,6 +104,11 @@ export class Scheduler {
   /** Manual runs queued behind their job (overlap: queue) with what they were asked to run with. */
   private readonly queuedManual = new Map<number, Omit<Waiting, "runId">>();
   private readonly shutdown = new AbortController();
+  /** Jobs whose lateness was announced; a job leaves when it fires on time again. */
+  private readonly announcedLate = new Set<string>();
+  private recentLate: LateFire[] = [];
+  /** Slots taken from the heap by the tick under way, not yet claimed (a tick stuck on the ledger holds them). */
+  private tickDue: { job: string; dueAt: number }[] = [];
   maxConcurrentRuns: number;
 
   constructor(private readonly deps: SchedulerDeps) {
@@ -178,7 +200,48 @@ export class Scheduler {
    */
   overdue(now = this.clock.now(), graceMs = 2 * MAX_SLEEP_MS): { job: string; dueAt: number }[] {
     if (this.stopped) return [];
-    return [...this.entries.values()].filter((entry) => now - entry.at > graceMs).map((entry) => ({ job: entry.job.id, dueAt: entry.at }));
+    const stuck = this.tickDue.filter((due) => now - due.dueAt > graceMs);
+    const waiting = [...this.entries.values()].filter((entry) => now - entry.at > graceMs && !stuck.some((due) => due.job === entry.job.id));
+    return [...stuck, ...waiting.map((entry) => ({ job: entry.job.id, dueAt: entry.at }))];
+  }
+
+  /**
+   * The watchdog's look, on a timer of its own (the daemon's, not this scheduler's): jobs more than a
+   * minute overdue are handled now by a tick (fired or recorded missed as their catch-up policy
+   * says, and announced through `onLate`); when a tick is already under way and has not reached them
+   * (stuck on the ledger), they are announced as waiting. Returns the jobs that were overdue.
+   */
+  checkOverdue(now = this.clock.now()): { job: string; dueAt: number }[] {
+    const overdue = this.overdue(now, ON_TIME_MS);
+    if (!overdue.length) return overdue;
+    if (this.ticking) {
+      this.noteLate(overdue.map(({ job, dueAt }) => ({ job, dueAt, noticedAt: now, handled: "waiting", catchUp: this.jobs.get(job)?.catchUp ?? "latest" })));
+    } else {
+      this.deps.log.warn({ jobs: overdue.map((o) => o.job) }, "schedules overdue (the scheduler's timer did not fire); handling them now");
+      if (this.timer !== null) this.clock.clearTimeout(this.timer);
+      this.timer = null;
+      void this.tick();
+    }
+    return overdue;
+  }
+
+  /** Late fires noticed within LATE_REPORTED_MS, for `/healthz`. */
+  lateFires(now = this.clock.now()): LateFire[] {
+    this.recentLate = this.recentLate.filter((late) => now - late.noticedAt <= LATE_REPORTED_MS);
+    return [...this.recentLate];
+  }
+
+  private noteLate(late: LateFire[]): void {
+    if (!late.length) return;
+    for (const fire of late) {
+      // One entry per job: the newest news about it.
+      this.recentLate = this.recentLate.filter((known) => known.job !== fire.job);
+      this.recentLate.push(fire);
+    }
+    const fresh = late.filter((fire) => !this.announcedLate.has(fire.job));
+    for (const fire of fresh) this.announcedLate.add(fire.job);
+    for (const fire of late) this.deps.log.warn({ job: fire.job, dueAt: new Date(fire.dueAt).toISOString(), lateMs: fire.noticedAt - fire.dueAt, handled: fire.handled }, "schedule fired late");
+    if (fresh.length) this.deps.events?.onLate?.(fresh);
   }
 
   get alive(): boolean {
@@ -228,14 +291,26 @@ export class Scheduler {
       this.deps.events?.onTick?.();
       const now = this.clock.now();
       const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
+      const late: LateFire[] = [];
       for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
         this.heap.pop();
         if (this.entries.get(top.job.id) !== top) continue;
         const job = top.job;
+        this.tickDue.push({ job: job.id, dueAt: top.at });
+        const lateBy = now - top.at;
+        const before = claims.length;
+        const noteLateness = () => {
+          if (lateBy > ON_TIME_MS) late.push({ job: job.id, dueAt: top.at, noticedAt: now, handled: claims.length > before ? "fired" : "missed", catchUp: job.catchUp });
+          else this.announcedLate.delete(job.id);
+        };
         const next = this.calendar.next(job.cron, job.timezone, top.slot);
         if (next === null || next > now) {
-          // The common case: one slot due, fired as is; its successor is already known.
-          claims.push(...planSlots([top.slot], now, job).fire.map((fire) => ({ job, ...fire })));
+          // The common case: one slot due, fired as is; its successor is already known. When it is
+          // late (a clock step, a blocked loop) the catch-up policy may make it a missed row instead.
+          const plan = planSlots([top.slot], now, job);
+          await this.recordMissed(job, plan.missed);
+          claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
+          noteLateness();
           this.scheduleAt(job, next);
           continue;
         }
@@ -244,13 +319,16 @@ export class Scheduler {
         const plan = planSlots([top.slot, ...later], now, job);
         await this.recordMissed(job, plan.missed);
         claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
+        noteLateness();
         this.schedule(job, now);
       }
+      this.noteLate(late);
       await this.dispatch(claims);
     } catch (error) {
       this.deps.log.error({ err: errorMessage(error) }, "scheduler tick failed; retrying on the next tick");
     } finally {
       this.ticking = false;
+      this.tickDue = [];
       this.arm();
     }
   }

@@ -108,11 +108,11 @@ describe("sundial runs", () => {
     const result = await results.table!;
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
-    expect(lines[0]).toMatch(/^run\s+job\s+trigger\s+status\s+scheduled for/);
-    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 4))).toEqual([
-      ["#3", "alpha", "schedule", "skipped"],
-      ["#2", "beta", "schedule", "failed"],
-      ["#1", "alpha", "schedule", "succeeded"],
+    expect(lines[0]).toMatch(/^run\s+job\s+trigger\s+status\s+delivery\s+scheduled for/);
+    expect(lines.slice(1).map((line) => line.split(/\s+/).slice(0, 5))).toEqual([
+      ["#3", "alpha", "schedule", "skipped", "2026-03-01T09:02:00.000Z"],
+      ["#2", "beta", "schedule", "failed", "2026-03-01T09:01:00.000Z"],
+      ["#1", "alpha", "schedule", "succeeded", "delivered"],
     ]);
   });
 

@@ -36,9 +36,27 @@ export class FakeClock implements Clock {
     await settle();
   }
 
-  /** Jumps the wall clock without firing timers (a sleep, or the clock being set). */
+  /** Every timer set so far never fires (a stuck timer: lost, or starved by a blocked loop). */
+  dropTimers(): void {
+    this.timers = [];
+  }
+
+  /**
+   * Jumps the wall clock without firing timers (a sleep or a suspended VM: every timer whose time
+   * passed is due at once when time next advances).
+   */
   jump(ms: number): void {
     this.time += ms;
+  }
+
+  /**
+   * The wall clock is set by `ms` (an NTP step, an operator's `date -s`), forwards or backwards,
+   * while timers keep the delays they had left: Node's timers run on the monotonic clock, so a timer
+   * due in 10 s still fires 10 s later whatever the wall clock now says.
+   */
+  setWallClock(ms: number): void {
+    this.time += ms;
+    for (const timer of this.timers) timer.at += ms;
   }
 }
 
