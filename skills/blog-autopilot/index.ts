@@ -83,8 +83,10 @@ export default defineSkill({
     const writing = { system: systemPrompt(profile && learned ? { profile, fence: learned.fence, maxRelated: params.relatedPosts } : null, linkMoments), linkMoments };
     if (learned) ctx.log.info({ repo: learned.repo, learned: profile !== null, format: shape.format, layout: shape.layout, dateInFilename: shape.dateInFilename }, "writing in the blog's shape");
 
-    const imagesWanted = params.heroImage && ctx.images.available;
-    const noImageService = params.heroImage && !ctx.images.available;
+    // A blog whose posts carry no image gets none (nor pays for one).
+    const blogHasImages = profile === null || profile.keys.image !== null;
+    const imagesWanted = params.heroImage && blogHasImages && ctx.images.available;
+    const noImageService = params.heroImage && blogHasImages && !ctx.images.available;
     if (noImageService) ctx.log.warn("LEONARDO_API_KEY is not set: the articles go without a hero image");
     // Each article is delivered as soon as it is written (its pull request, then its Discord
     // message), outside the concurrency limit, so the run lasts as long as its slowest video.

@@ -57,7 +57,6 @@ const KEY_CANDIDATES = {
   draft: ["draft"],
   image: ["heroImage", "image", "cover", "featured_image", "featuredImage", "featureImage", "thumbnail", "banner", "hero"],
 } as const;
-const OWN_KEYS = new Set(["title", ...Object.values(KEY_CANDIDATES).flat()]);
 const EXCERPT_CHARS = 700;
 
 /** A post file of the blog's folder: its path relative to the folder, slug, and whether it is a bundle. */
@@ -185,9 +184,10 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const bundleImageName = sharedStem && (stems.get(sharedStem) ?? 0) >= 2 ? sharedStem : null;
 
   const constants: Record<string, unknown> = {};
+  const own = new Set(["title", ...Object.values(keys).filter((key): key is string => key !== null)]);
   if (parsed.length >= 2) {
     for (const key of newest.post.keys) {
-      if (OWN_KEYS.has(key)) continue;
+      if (own.has(key)) continue;
       const value = newest.post.data[key];
       if (value === null || (typeof value === "object" && !Array.isArray(value))) continue;
       const json = JSON.stringify(value);

@@ -58,18 +58,19 @@ const code = (text: string) => `\`${text.replace(/[`\r\n]/g, "'")}\``;
 
 const layoutName = (shape: Shape) => {
   const name = shape.dateInFilename ? "YYYY-MM-DD-slug" : "slug";
-  return shape.layout === "bundle" ? `${name}/index.${shape.extension} bundles with the image inside` : `${name}.${shape.extension}`;
+  return shape.layout === "bundle" ? `${code(`${name}/index.${shape.extension}`)} bundles with the image inside` : code(`${name}.${shape.extension}`);
 };
 
 /** For the pull request: what was learned of the blog, and what this article took from it. */
 export function learnedSummary(blog: { profile: BlogProfile | null; repo: string; dir: string }, shape: Shape, paths: ArticlePaths, reused: readonly string[], linked: readonly KnownPost[]): string {
   const { profile } = blog;
   if (!profile) return `Learned from ${blog.repo}: no posts with front matter in \`${blog.dir}\`, so this article has the default shape (YAML front matter, \`slug.md\`).`;
+  const inDir = (path: string) => `${blog.dir.replace(/\/+$/, "")}/${path}`;
   const keys = shape.order.length ? shape.order : Object.values(profile.keys).filter((key): key is string => Boolean(key));
   const lines = [
     `Learned from ${blog.repo} (${profile.learnedFrom.length} post${profile.learnedFrom.length === 1 ? "" : "s"} in \`${blog.dir}\`, newest ${code(profile.learnedFrom[0] ?? "")}):`,
     `- front matter: ${shape.format.toUpperCase()}, keys ${keys.map(code).join(", ")}; dates like \`${formatExample(shape)}\``,
-    `- layout: \`${layoutName(shape)}\` → \`${paths.markdown}\`${paths.image ? ` and \`${paths.image}\`` : ""}`,
+    `- layout: ${layoutName(shape)} → ${code(inDir(paths.markdown))}${paths.image ? ` and ${code(inDir(paths.image))}` : ""}`,
     `- tags: ${reused.length} existing tag${reused.length === 1 ? "" : "s"} reused${reused.length ? ` (${reused.map(code).join(", ")})` : ""}`,
     `- related posts linked: ${linked.length ? linked.map((post) => code(post.path)).join(", ") : "none"}`,
   ];
