@@ -108,8 +108,3 @@ function renderToml(fields: readonly FrontMatterField[]): string {
   const rest = Object.keys(tables).length ? `\n${stringifyToml(tables).trim()}\n` : "";
   return `+++\n${lines.join("\n")}\n${rest}+++\n`;
 }
-
-/** Parses a rendered block again: the check that what we write is what the blog will read. */
-export function reparse(block: string): Record<string, unknown> | null {
-  return parsePost(`${block}\n`)?.data ?? null;
-}

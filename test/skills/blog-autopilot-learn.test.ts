@@ -211,6 +211,22 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     expect(pull.body).toContain("no posts with front matter");
   });
 
+  it("timestamps: a param turns links to moments on for a blog that has none, or off for one that has them", async () => {
+    const on = await runOn(JEKYLL, { timestamps: true });
+    expect(on.seen.systems[0]).toContain("[t=SECONDS]");
+    expect(on.seen.prompts[0]).toMatch(/\[t=0\] [^]*\[t=30\] [^]*\[t=60\] /);
+    await github.close();
+    github = await startGitHubEmulator();
+    const off = await runOn(ASTRO, { timestamps: false });
+    expect(off.seen.systems[0]).not.toContain("[t=SECONDS]");
+    expect(off.seen.prompts[0]).not.toMatch(/\[t=\d+\]/);
+    // Without either, a blog whose posts link no moment gets no marks.
+    await github.close();
+    github = await startGitHubEmulator();
+    const plain = await runOn(HUGO);
+    expect(plain.seen.prompts[0]).not.toMatch(/\[t=\d+\]/);
+  });
+
   it.each(LAYOUTS.map((layout) => [layout.name, layout] as const))("%s: every reused tag is one the blog has", async (_name, layout) => {
     const { seen } = await runOn(layout);
     const output = seen.delivered[0] as Output;
