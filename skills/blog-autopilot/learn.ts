@@ -167,7 +167,9 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const postFiles = files.map((path) => postFileOf(relative(path))).filter((file) => file !== null);
   const layout: FileLayout = (most(count(postFiles.map((file) => (file.bundle ? "bundle" : "flat")))) ?? "flat") as FileLayout;
   const dateInFilename = postFiles.filter((file) => file.dated).length * 2 > postFiles.length;
-  const extension = most(count(postFiles.map((file) => file.extension))) ?? "md";
+  // MDX reads `{` and `<` as code: an article is plain Markdown, which MDX collections accept as .md.
+  const learnedExtension = most(count(postFiles.map((file) => file.extension))) ?? "md";
+  const extension = learnedExtension === "mdx" ? "md" : learnedExtension;
 
   const styles: Record<string, ValueStyle> = {};
   for (const [key, raw] of Object.entries(newest.post.raw)) {

@@ -54,6 +54,12 @@ describe("front matter", () => {
     expect(postFileOf("cover.png")).toBeNull();
   });
 
+  it("writes plain .md into an MDX collection, whose parser would read the article's braces as code", () => {
+    const post = (slug: string) => ({ path: `src/content/blog/${slug}.mdx`, text: `---\ntitle: ${slug}\npubDate: 2026-01-0${slug.length % 9}\n---\n\nText.\n` });
+    const posts = [post("one"), post("three")];
+    expect(learnBlog("src/content/blog", posts.map((p) => p.path), posts)?.extension).toBe("md");
+  });
+
   it("learns nothing (the default shape) from a folder without posts with front matter", () => {
     expect(learnBlog("content/posts", ["content/posts/a.md"], [{ path: "content/posts/a.md", text: "# No front matter\n" }])).toBeNull();
   });
