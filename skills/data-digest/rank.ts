@@ -48,12 +48,19 @@ export function rankLocally(items: readonly DigestItem[], focus: string | undefi
     .map(({ item }) => item);
 }
 
+/** Items the model is asked to rank at most (more when `maxItems` is large). */
+const MAX_RANKED = 150;
+
 export const RankingSchema = z.object({
   ids: z.array(z.string()).describe('Item ids exactly as given ("r1"…), the best fit to the focus first; leave out only items that do not fit at all'),
 });
 
 /** Asks Claude to order `items` by fit to the focus; the reply's unknown or repeated ids are dropped. */
-export async function rankWithClaude(claude: ClaudeClient, items: readonly DigestItem[], request: { focus: string; audience: string; keep: number; maxTokens: number }): Promise<DigestItem[]> {
+export async function rankWithClaude(claude: ClaudeClient, all: readonly DigestItem[], request: { focus: string; audience: string; keep: number; maxTokens: number }): Promise<DigestItem[]> {
+  // The model ranks the best local candidates only: a bounded prompt however many items are new.
+  const local = rankLocally(all, request.focus);
+  const items = local.slice(0, Math.max(request.keep * 3, MAX_RANKED));
+  const beyond = local.slice(items.length);
   const fence = createPromptFence();
   const list = items.map((item, index) => `[r${index + 1}] ${item.title.replace(/\s+/g, " ").trim().slice(0, 200)} (${item.sources.join(", ")})`).join("\n");
   const answer = await claude.structured({
@@ -76,5 +83,5 @@ export async function rankWithClaude(claude: ClaudeClient, items: readonly Diges
     const item = byRef.get(id.trim());
     if (item && !ranked.includes(item)) ranked.push(item);
   }
-  return [...ranked, ...rankLocally(items.filter((item) => !ranked.includes(item)), request.focus)];
+  return [...ranked, ...items.filter((item) => !ranked.includes(item)), ...beyond];
 }
