@@ -154,6 +154,12 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
     draft: keyOf(KEY_CANDIDATES.draft) ?? null,
     image: keyOf(KEY_CANDIDATES.image) ?? null,
   };
+  // Themes such as Hugo's PaperMod nest the image (`cover: { image: "x.png" }`): kept as `cover.image`.
+  const imageOf = (post: ParsedPost): unknown => {
+    const value = keys.image ? post.data[keys.image] : undefined;
+    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>).image : value;
+  };
+  const nestedImage = keys.image !== null && parsed.some(({ post }) => typeof (post.data[keys.image as string] as { image?: unknown } | undefined)?.image === "string");
   const dateOf = (post: ParsedPost, fileDate: string | null) => {
     const value = keys.date ? post.data[keys.date] : undefined;
     const ms = typeof value === "string" || value instanceof Date ? Date.parse(String(value instanceof Date ? value.toISOString() : value)) : Number.NaN;
@@ -178,7 +184,7 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const dateRaw = keys.date ? newest.post.raw[keys.date] : undefined;
   const dateStyle = dateRaw ? dateStyleOf(dateRaw).style : "date";
 
-  const imageValues = keys.image ? parsed.map(({ post }) => post.data[keys.image as string]).filter((value): value is string => typeof value === "string" && value !== "") : [];
+  const imageValues = parsed.map(({ post }) => imageOf(post)).filter((value): value is string => typeof value === "string" && value !== "");
   const imageRef = imageValues.length ? (most(count(imageValues.map((value) => (value.startsWith("/") || /^https?:/.test(value) ? "absolute" : value.startsWith("./") ? "dot" : "bare")))) ?? null) : null;
   const bundleImages = layout === "bundle" ? files.filter((path) => /\.(png|jpe?g|webp|gif|avif)$/i.test(path) && relative(path).split("/").length === 2) : [];
   const stems = count(bundleImages.map((path) => (path.split("/").at(-1) as string).replace(/\.[^.]+$/, "")));
@@ -187,6 +193,7 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
 
   const constants: Record<string, unknown> = {};
   const own = new Set(["title", ...Object.values(keys).filter((key): key is string => key !== null)]);
+  if (nestedImage) keys.image = `${keys.image}.image`;
   if (parsed.length >= 2) {
     for (const key of newest.post.keys) {
       if (own.has(key)) continue;

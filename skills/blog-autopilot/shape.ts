@@ -128,7 +128,11 @@ export function frontMatterFields(shape: Shape, own: OwnValues, extra: Record<st
   if (keys.date) values.set(keys.date, formatDate(own.date, shape.dateStyle));
   if (keys.description) values.set(keys.description, own.description);
   if (keys.tags) values.set(keys.tags, [...own.tags]);
-  if (own.image) values.set(keys.image ?? "image", own.image);
+  if (own.image) {
+    // `cover.image`: the image inside the blog's own table.
+    const [outer = "image", inner] = (keys.image ?? "image").split(".");
+    values.set(outer, inner ? { [inner]: own.image } : own.image);
+  }
   if (shape.sourceKey) values.set(shape.sourceKey, own.source);
   if (keys.draft) values.set(keys.draft, true);
   const ours = new Set(values.keys());

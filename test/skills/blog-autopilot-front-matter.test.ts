@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { parsePost, renderFrontMatter } from "../../skills/blog-autopilot/front-matter.ts";
 import { dateStyleOf, formatDate, learnBlog, postFileOf } from "../../skills/blog-autopilot/learn.ts";
+import { frontMatterFields, resolveShape } from "../../skills/blog-autopilot/shape.ts";
 
 const hostile = 'Yes: "no"\n+++\n---\nlayout = "evil"';
 
@@ -58,6 +59,20 @@ describe("front matter", () => {
     const post = (slug: string) => ({ path: `src/content/blog/${slug}.mdx`, text: `---\ntitle: ${slug}\npubDate: 2026-01-0${slug.length % 9}\n---\n\nText.\n` });
     const posts = [post("one"), post("three")];
     expect(learnBlog("src/content/blog", posts.map((p) => p.path), posts)?.extension).toBe("md");
+  });
+
+  it("keeps a nested image (Hugo PaperMod's cover.image) nested, in YAML and TOML", () => {
+    const yamlPost = (slug: string, day: number) => ({ path: `content/posts/${slug}/index.md`, text: `---\ntitle: ${slug}\ndate: 2026-01-0${day}\ncover:\n  image: cover.jpg\n  alt: A picture\ntags: [a]\n---\n\nText.\n` });
+    const posts = [yamlPost("one", 1), yamlPost("two", 2)];
+    const profile = learnBlog("content/posts", posts.map((p) => p.path), posts);
+    expect(profile?.keys.image).toBe("cover.image");
+    const shape = resolveShape(profile, "content/posts", {});
+    const own = { title: "New", date: "2026-12-03T06:00:00.000Z", description: "d", tags: ["a"], image: "cover.png", source: "s" };
+    for (const format of ["yaml", "toml"] as const) {
+      const parsed = parsePost(`${renderFrontMatter(format, frontMatterFields({ ...shape, format }, own, {}, []))}\nBody\n`);
+      expect(parsed?.data.cover).toEqual({ image: "cover.png" });
+      expect(parsed?.data).not.toHaveProperty("image");
+    }
   });
 
   it("learns nothing (the default shape) from a folder without posts with front matter", () => {
