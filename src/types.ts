@@ -232,6 +232,32 @@ export interface Sources {
   };
   /** Fetches one source; conditional requests make an unchanged feed cost nothing. `signal` aborts this fetch (its requests are closed). */
   fetch(source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }): Promise<FeedItem[]>;
+  /**
+   * The repositories this job's `github-pr` deliveries open pull requests on, read-only, in the
+   * order of `deliver` (empty when it has none). Optional: hosts and test contexts may leave it out.
+   */
+  targetRepositories?: () => TargetRepository[];
+}
+
+/** A file of a repository's tree: its path from the repository's root, its blob sha and size. */
+export interface RepositoryFile {
+  path: string;
+  sha: string;
+  size: number;
+}
+
+/** Read-only view of a `github-pr` delivery's repository (same token, same API URL). */
+export interface TargetRepository {
+  /** "owner/name", the base branch and the folder outputs are written under, as the delivery says. */
+  readonly repo: string;
+  readonly base: string;
+  readonly dir: string;
+  /** The base branch's head commit sha. */
+  head(): Promise<string>;
+  /** Every file under `under` (default `dir`) in that commit's tree. */
+  files(commit: string, under?: string): Promise<RepositoryFile[]>;
+  /** One file's text (UTF-8). */
+  text(file: RepositoryFile): Promise<string>;
 }
 
 export interface ImageGenerator {

@@ -6,6 +6,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createPromptFence, NonRetryableError, z } from "sundial";
 import type { Video } from "sundial";
+import type { BlogProfile } from "./learn.ts";
+import { RELATED_PREFIX } from "./learned-use.ts";
 import { sanitizeArticleMarkdown } from "./sanitize.ts";
 
 export const articleSchema = z.object({
@@ -93,6 +95,46 @@ export function articlePrompt(input: PromptInput, template = readPrompt("article
     "article.md",
   );
 }
+
+export interface BlogContext {
+  profile: BlogProfile;
+  /** The fence token kept with the profile: the same while the blog is, so the system prompt stays cached. */
+  fence: string;
+  maxRelated: number;
+}
+
+const RELATED_RULE = (max: number) =>
+  max === 0
+    ? "Do not link to these posts."
+    : `Where one of these posts truly relates to a point of the article (same subject, not just a shared tag), you may link it from the sentence where it helps the reader, as [words](${RELATED_PREFIX}<slug>) with the post's slug from the list. At most ${max} such links, each to a different post; none when nothing truly relates. Never link a slug that is not in the list.`;
+
+/**
+ * The standing instructions: `system.md`, then (when the blog was learned) what it looks like,
+ * fenced as material. Depends only on the blog and the params, so one run's prompts share a cache.
+ */
+export function systemPrompt(blog: BlogContext | null, linkMoments: boolean, template = readPrompt("system.md"), blogTemplate = readPrompt("blog.md")): string {
+  const timestamps = linkMoments ? `\n\n${TIMESTAMP_RULE}\n` : "";
+  if (!blog) return linkMoments ? `${template.trimEnd()}${timestamps}` : template;
+  const fence = createPromptFence(blog.fence);
+  const { profile } = blog;
+  const excerpts = profile.excerpts.map((excerpt, index) => fence.wrap(`excerpt ${index + 1}`, `${excerpt.title}\n\n${excerpt.text}`)).join("\n") || "(none)";
+  const posts = profile.posts.slice(0, 60).map((post) => `${post.slug}: ${oneLine(post.title).slice(0, 120)}${post.tags.length ? ` (${post.tags.slice(0, 6).join(", ")})` : ""}`);
+  const section = fillTemplate(
+    blogTemplate,
+    {
+      fence: blog.fence,
+      excerpts,
+      tags: fence.wrap("tags", profile.tags.slice(0, 80).join(", ") || "(none)"),
+      posts: fence.wrap("posts", posts.join("\n") || "(none)"),
+      related: RELATED_RULE(blog.maxRelated),
+    },
+    "blog.md",
+  );
+  return `${template.trimEnd()}\n\n${section.trim()}\n${timestamps}`;
+}
+
+export const TIMESTAMP_RULE =
+  "# Moments in the video\n\nThe transcript carries times as [t=SECONDS] markers. Where a section covers a moment the reader may want to watch, you may link it once near the section's start, as [watch this part](VIDEO_URL&t=SECONDSs) using the exact video URL you were given and a time taken from a marker. Never invent a time.";
 
 export function imagePrompt(article: Pick<Article, "title" | "description">, template = readPrompt("image.md")): string {
   // Leonardo refuses very long prompts; the template's own text comes first and is kept whole.

@@ -2,13 +2,17 @@
  * @module blog-autopilot — new videos of YouTube channels → their transcripts → an article Claude
  * writes from each (in the author's voice) → an optional hero image → one output per article: a
  * markdown file with front matter and its image, normally one pull request each and a Discord
- * message linking it. A video is marked seen only once its article is delivered.
+ * message linking it. A video is marked seen only once its article is delivered. The blog's own
+ * shape (front matter, layout, tags, style) is learned from the pull requests' repository first.
  */
 import { defineSkill, isRetryable, NonRetryableError, skip } from "sundial";
 import type { Receipt, SkillContext, Video } from "sundial";
+import { systemPrompt } from "./article.ts";
+import { learnedBlog } from "./blog-repo.ts";
 import { articleOutput, chooseSlug } from "./output.ts";
 import { blogParams, type BlogParams } from "./params.ts";
 import { transcriptOf, workOnVideo, type VideoResult } from "./pipeline.ts";
+import { resolveShape } from "./shape.ts";
 import { createBlogState, type BlogState } from "./state.ts";
 import { fetchFeeds, selectNewVideos } from "./videos.ts";
 
@@ -71,8 +75,18 @@ export default defineSkill({
     if (videos.length === 0) return skip("no new videos");
     ctx.log.info({ videos: videos.map((video) => video.id) }, `${videos.length} new video(s) to write about`);
 
-    const imagesWanted = params.heroImage && ctx.images.available;
-    const noImageService = params.heroImage && !ctx.images.available;
+    // Learned before any article is written: the prompts and the files follow the blog.
+    const learned = await learnedBlog(ctx, params.learnFromRepo);
+    const profile = learned?.profile ?? null;
+    const shape = resolveShape(profile, learned?.dir ?? "", params);
+    const linkMoments = params.timestamps ?? profile?.linksTimestamps ?? false;
+    const writing = { system: systemPrompt(profile && learned ? { profile, fence: learned.fence, maxRelated: params.relatedPosts } : null, linkMoments), linkMoments };
+    if (learned) ctx.log.info({ repo: learned.repo, learned: profile !== null, format: shape.format, layout: shape.layout, dateInFilename: shape.dateInFilename }, "writing in the blog's shape");
+
+    // A blog whose posts carry no image gets none (nor pays for one).
+    const blogHasImages = profile === null || profile.keys.image !== null;
+    const imagesWanted = params.heroImage && blogHasImages && ctx.images.available;
+    const noImageService = params.heroImage && blogHasImages && !ctx.images.available;
     if (noImageService) ctx.log.warn("LEONARDO_API_KEY is not set: the articles go without a hero image");
     // Each article is delivered as soon as it is written (its pull request, then its Discord
     // message), outside the concurrency limit, so the run lasts as long as its slowest video.
@@ -89,6 +103,8 @@ export default defineSkill({
           scheduledFor: ctx.run.scheduledFor,
           image: image && "bytes" in image ? image : null,
           frontMatter: params.frontMatter,
+          shape,
+          ...(learned ? { blog: { profile, repo: learned.repo, dir: learned.dir, maxRelated: params.relatedPosts } } : {}),
           ...(missing ? { note: `No hero image: ${missing}.` } : {}),
           onDelivered: (receipts: Receipt[]) => {
             const url = receipts.find((receipt) => receipt.to === "github-pr")?.url ?? receipts.find((receipt) => receipt.url)?.url;
@@ -107,7 +123,7 @@ export default defineSkill({
     const started = await ctx.parallel(
       videos,
       async (video) => {
-        const written = await settle(video, workOnVideo(ctx, video, memory, imagesWanted));
+        const written = await settle(video, workOnVideo(ctx, video, memory, imagesWanted, writing));
         // Returned inside an object so the concurrency slot is freed while the delivery runs.
         return { delivered: "error" in written ? Promise.resolve(written) : settle(video, publish(written.result)) };
       },

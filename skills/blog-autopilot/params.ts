@@ -30,6 +30,26 @@ export const blogParams = z.object({
     .record(z.string(), z.unknown())
     .default({})
     .describe("extra front-matter fields the blog expects (author, layout, categories…); they cannot replace title, date, description, tags, image or source"),
+  learnFromRepo: z
+    .boolean()
+    .default(true)
+    .describe("learn the blog's front matter, file layout, tags and style from the repository of the job's github-pr delivery"),
+  layout: z
+    .enum(["hugo-bundle", "jekyll", "flat"])
+    .optional()
+    .describe("overrides the learned layout: hugo-bundle (slug/index.md, image inside), jekyll (_posts style YYYY-MM-DD-slug.md), flat (slug.md)"),
+  dateInFilename: z.boolean().optional().describe("overrides whether file (or bundle folder) names start with the date, YYYY-MM-DD-"),
+  frontMatterFormat: z.enum(["yaml", "toml"]).optional().describe("overrides the learned front matter format: yaml (---) or toml (+++)"),
+  postUrl: z
+    .string()
+    .regex(/^(\/|https?:\/\/)[^\s()<>"'`]*\{slug\}[^\s()<>"'`]*$/, { message: 'must start with / or https:// and contain {slug}, like "/blog/{slug}/"' })
+    .optional()
+    .describe("how the blog's post URLs look, for links to related posts: {slug}, {year}, {month}, {day}; learned from the layout when absent"),
+  relatedPosts: z.int().min(0).max(3).default(3).describe("at most this many existing posts linked from an article, only where they truly relate"),
+  timestamps: z
+    .boolean()
+    .optional()
+    .describe("let sections link to the moment in the video (&t=123s); by default only when the blog's posts already do"),
   concurrency: z.int().min(1).max(16).default(4).describe("videos worked on at once"),
   maxTokens: z.int().min(1024).max(64_000).default(16_000).describe("max_tokens for each article (thinking counts toward it)"),
 });

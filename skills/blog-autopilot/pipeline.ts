@@ -4,12 +4,16 @@
  * `article:<id>`, `image:<id>`), so a retried or resumed run redoes none of them.
  */
 import type { SkillContext, Video } from "sundial";
-import { articlePrompt, articleSchema, imagePrompt, readPrompt, tidyArticle, type Article } from "./article.ts";
+import { articlePrompt, articleSchema, imagePrompt, tidyArticle, type Article } from "./article.ts";
 import { imageExtension, type ImageExtension } from "./output.ts";
 import type { BlogParams } from "./params.ts";
 import type { BlogState } from "./state.ts";
 
-export type TranscriptResult = { ok: true; text: string; segments: number } | { ok: false; reason: string };
+/** `times`: [character offset in `text`, seconds into the video] about every 30 s, for links to moments. */
+export type TranscriptResult = { ok: true; text: string; segments: number; times?: [number, number][] } | { ok: false; reason: string };
+
+/** Seconds between two time marks kept with a transcript. */
+const MARK_EVERY_S = 30;
 export type HeroImage = { bytes: Uint8Array; extension: ImageExtension } | { missing: string };
 
 export type VideoResult =
@@ -22,8 +26,16 @@ type Ctx = SkillContext<BlogParams>;
 async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult> {
   try {
     const segments = await ctx.sources.youtube.transcript(video.id, ctx.params.lang);
-    const text = segments.map((segment) => segment.text).join(" ").replace(/\s+/g, " ").trim();
-    return { ok: true, text, segments: segments.length };
+    let text = "";
+    const times: [number, number][] = [];
+    for (const segment of segments) {
+      const words = segment.text.replace(/\s+/g, " ").trim();
+      if (!words) continue;
+      const last = times.at(-1);
+      if (Number.isFinite(segment.start) && (!last || segment.start - last[1] >= MARK_EVERY_S)) times.push([text ? text.length + 1 : 0, Math.floor(segment.start)]);
+      text = text ? `${text} ${words}` : words;
+    }
+    return { ok: true, text, segments: segments.length, ...(times.length > 1 ? { times } : {}) };
   } catch (error) {
     // "sundial" does not export the class (a skill imports nothing else of Sundial): the name is the contract.
     if ((error as Error | undefined)?.name === "NoTranscriptError") return { ok: false, reason: `no captions: ${(error as Error).message}` };
@@ -31,7 +43,20 @@ async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult
   }
 }
 
-async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: BlogState): Promise<Article> {
+/** The transcript with `[t=SECONDS]` markers at its time marks, for an article that may link moments. */
+export function timedTranscript(text: string, times: readonly [number, number][] | undefined): string {
+  if (!times?.length) return text;
+  let out = "";
+  let from = 0;
+  for (const [offset, seconds] of times) {
+    if (offset < from || offset > text.length) continue;
+    out += `${text.slice(from, offset)}[t=${seconds}] `;
+    from = offset;
+  }
+  return out + text.slice(from);
+}
+
+async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: BlogState, blog: BlogWriting): Promise<Article> {
   const draft = memory.draft(video.id);
   if (draft) {
     ctx.log.info({ video: video.id }, "reusing the article an earlier run wrote for this video (not delivered yet)");
@@ -39,7 +64,7 @@ async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: 
   }
   const { voice, audience, maxTranscriptChars, maxTokens } = ctx.params;
   const answer = await ctx.claude.structured({
-    system: readPrompt("system.md"),
+    system: blog.system,
     prompt: articlePrompt({ video, transcript, voice, audience, maxTranscriptChars }),
     schema: articleSchema,
     name: "blog_article",
@@ -71,7 +96,13 @@ export function transcriptOf(ctx: Ctx, video: Video): Promise<TranscriptResult> 
 }
 
 /** Transcript → article → image for one video; a video that cannot make an article is skipped for good. */
-export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, imagesWanted: boolean): Promise<VideoResult> {
+/** What every article of the run shares: the system prompt (with the learned blog) and whether moments are linked. */
+export interface BlogWriting {
+  system: string;
+  linkMoments: boolean;
+}
+
+export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, imagesWanted: boolean, blog: BlogWriting): Promise<VideoResult> {
   const skipFor = async (reason: string): Promise<VideoResult> => {
     ctx.log.info({ video: video.id, title: video.title, reason }, "video skipped");
     await memory.markSkipped(video.id, reason);
@@ -83,7 +114,8 @@ export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, ima
   if (transcript.text.length < minTranscriptChars) {
     return skipFor(`transcript too short: ${transcript.text.length} characters, the minimum is ${minTranscriptChars}`);
   }
-  const article = await ctx.step(`article:${video.id}`, () => writeArticle(ctx, video, transcript.text, memory));
+  const text = blog.linkMoments ? timedTranscript(transcript.text, transcript.times) : transcript.text;
+  const article = await ctx.step(`article:${video.id}`, () => writeArticle(ctx, video, text, memory, blog));
   const image = imagesWanted ? await ctx.step(`image:${video.id}`, () => heroImage(ctx, article)) : null;
   return { kind: "article", video, article, image };
 }

@@ -5,10 +5,12 @@
  * Prompts: ./prompts/system.md (the editor's voice) and ./prompts/digest.md (the request).
  */
 import { defineSkill, NonRetryableError, skip, type FeedItem, type Output } from "sundial";
+import { asDigestItem } from "./merge.ts";
 import { gatherSources, githubSince, type SourceFailure } from "./gather.ts";
-import { DataDigestParams, durationMs, requiredEnv } from "./params.ts";
+import { DataDigestParams, DEFAULT_FOCUS, durationMs, requiredEnv } from "./params.ts";
 import { plainText, renderPlainList, renderPlan, type DigestFacts } from "./render.ts";
-import { markDigested, readDigested, selectNewItems } from "./select.ts";
+import { rankLocally, rankWithClaude } from "./rank.ts";
+import { cut, freshStories, markDigested, readDigested } from "./select.ts";
 import { askForDigest, refOf } from "./synthesize.ts";
 
 /** State key: item id → when it went into a delivered digest. */
@@ -39,9 +41,15 @@ export default defineSkill({
     }
 
     // A step, so a retried or resumed run digests exactly the items it chose the first time.
-    const selection = await ctx.step("select", () =>
-      selectNewItems(gathered.items, readDigested(ctx.state.get(DIGESTED)), { now: Date.parse(ctx.run.scheduledFor), maxItems: params.maxItems }),
-    );
+    // Ranking by focus happens before maxItems cuts: Claude ranks when it writes the digest and more are new than fit.
+    const selection = await ctx.step("select", async () => {
+      const fresh = freshStories(gathered.items, readDigested(ctx.state.get(DIGESTED)), { now: Date.parse(ctx.run.scheduledFor) });
+      const focus = params.focus === DEFAULT_FOCUS ? undefined : params.focus;
+      if (params.synthesize && focus && fresh.length > params.maxItems) {
+        return cut(await rankWithClaude(ctx.claude, fresh, { focus, audience: params.audience, keep: params.maxItems, maxTokens: params.maxTokens }), params.maxItems);
+      }
+      return cut(rankLocally(fresh, focus), params.maxItems);
+    });
     const { items } = selection;
     ctx.log.info({ gathered: gathered.items.length, new: items.length, held: selection.held, unreadable: failures.map((f) => f.name) }, "digest items selected");
     if (items.length === 0) return skip(failures.length ? `nothing new; could not read: ${failuresText(failures)}` : "nothing new");
@@ -51,7 +59,7 @@ export default defineSkill({
     const output: Output = {
       key: `digest-${ctx.run.scheduledFor}`,
       title: `${params.title} — ${date}`,
-      summary: `${plural(items.length, "new item")} from ${plural(new Set(items.map((item) => item.source)).size, "source")}`,
+      summary: `${plural(items.length, "new item")} from ${plural(new Set(items.flatMap((item) => asDigestItem(item).sources)).size, "source")}`,
       markdown: "",
       async onDelivered() {
         // Only now: a digest that failed to arrive leaves its items new for the next run.

@@ -5,6 +5,7 @@
  */
 import { escapeDiscordText, stripUrlUserinfo, type FeedItem } from "sundial";
 import type { SourceFailure } from "./gather.ts";
+import { asDigestItem } from "./merge.ts";
 import type { DigestPlan } from "./synthesize.ts";
 
 export interface DigestFacts {
@@ -46,9 +47,14 @@ export function plainText(text: string, max: number): string {
   return escapeDiscordText(oneLine(text, max));
 }
 
+/** Every source that carried the item (a story merged from several names them all). */
+export function sourcesOf(item: FeedItem): string {
+  return asDigestItem(item).sources.map((source) => escapeMarkdown(oneLine(source, 80))).join(", ");
+}
+
 export function itemLine(item: FeedItem, why?: string): string {
   const comment = why ? plainText(why, WHY_CHARS) : "";
-  return `- ${linkTo(item)} (${escapeMarkdown(oneLine(item.source, 80))})${comment ? ` — ${comment}` : ""}`;
+  return `- ${linkTo(item)} (${sourcesOf(item)})${comment ? ` — ${comment}` : ""}`;
 }
 
 export function footer(facts: DigestFacts): string {
@@ -86,14 +92,18 @@ export function renderPlan(plan: DigestPlan, items: ReadonlyMap<string, FeedItem
   return [...sections, footer(facts)].filter(Boolean).join("\n\n");
 }
 
-/** Without Claude: the items grouped by source, sources in the order their newest item came. */
+/** Without Claude: the items grouped by (first) source, sources in the order their first item comes; a story from several sources names the others. */
 export function renderPlainList(items: readonly FeedItem[], facts: DigestFacts): string {
   const bySource = new Map<string, FeedItem[]>();
   for (const item of items) bySource.set(item.source, [...(bySource.get(item.source) ?? []), item]);
   const sections = [...bySource].map(([source, list]) =>
     section(
       source,
-      list.map((item) => `- ${linkTo(item)}${item.publishedAt ? ` · ${item.publishedAt.slice(0, 10)}` : ""}`),
+      list.map((item) => {
+        const others = asDigestItem(item).sources.slice(1);
+        const also = others.length ? ` · also in ${others.map((other) => escapeMarkdown(oneLine(other, 80))).join(", ")}` : "";
+        return `- ${linkTo(item)}${item.publishedAt ? ` · ${item.publishedAt.slice(0, 10)}` : ""}${also}`;
+      }),
     ),
   );
   return [...sections, footer(facts)].filter(Boolean).join("\n\n");

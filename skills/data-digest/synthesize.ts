@@ -5,6 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createPromptFence, z, type ClaudeClient, type FeedItem } from "sundial";
+import { asDigestItem } from "./merge.ts";
 
 export const DigestPlanSchema = z.object({
   title: z.string().describe("A short headline for this digest, naming its most important news; plain text"),
@@ -50,10 +51,15 @@ function oneLine(text: string, max: number): string {
   return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
 }
 
+function sourcesLabel(item: FeedItem): string {
+  const sources = asDigestItem(item).sources;
+  return sources.length > 1 ? `sources: ${sources.join(", ")}` : `source: ${item.source}`;
+}
+
 export function describeItems(items: readonly FeedItem[]): string {
   return items
     .map((item, index) => {
-      const facts = [`source: ${item.source}`, item.publishedAt ? `published: ${item.publishedAt}` : "", item.url ? `url: ${item.url}` : ""].filter(Boolean);
+      const facts = [`${sourcesLabel(item)}`, item.publishedAt ? `published: ${item.publishedAt}` : "", item.url ? `url: ${item.url}` : ""].filter(Boolean);
       const summary = item.summary ? `\n  ${oneLine(item.summary, SUMMARY_CHARS)}` : "";
       return `[${refOf(index)}] ${oneLine(item.title, 300)}\n  ${facts.join(" · ")}${summary}`;
     })

@@ -7,7 +7,7 @@
  */
 import type { IntegrationRequest } from "../run/runner.ts";
 import type { Integrations } from "../run/context.ts";
-import type { ClaudeRequest, ClaudeStructuredRequest } from "../types.ts";
+import type { ClaudeRequest, ClaudeStructuredRequest, TargetRepository } from "../types.ts";
 import type { CachedFeed, HttpCache } from "./feeds/feeds.ts";
 import { once } from "./lazy.ts";
 import { createLeonardo } from "./leonardo/leonardo.ts";
@@ -18,6 +18,7 @@ const CACHE_PREFIX = "http-cache:";
 /** The modules that import an SDK (or a parser), each imported once per process when first needed (sources: their definitions). */
 const sdkModules = {
   claude: once(() => import("./claude/client.ts")),
+  repoReader: once(() => import("./github/repo-reader.ts")),
   youtube: once(() => import("./youtube/youtube.ts")),
 };
 
@@ -44,6 +45,19 @@ function stateCache(request: IntegrationRequest): HttpCache {
   };
 }
 
+/** A reader whose module (and Octokit) is imported on its first call. */
+function lazyRepoReader(target: { repo: string; base: string; dir: string }, options: { env: IntegrationRequest["env"]; signal: AbortSignal; log: IntegrationRequest["log"] }): TargetRepository {
+  const reader = once(async () => (await sdkModules.repoReader()).createRepoReader(target, options));
+  return {
+    repo: target.repo,
+    base: target.base,
+    dir: target.dir,
+    head: async () => (await reader()).head(),
+    files: async (commit, under) => (await reader()).files(commit, under),
+    text: async (file) => (await reader()).text(file),
+  };
+}
+
 export function createIntegrations(request: IntegrationRequest): Integrations {
   const { env, signal, log } = request;
   // Each client is made for this run on its first call (same options as if made up front).
@@ -63,6 +77,10 @@ export function createIntegrations(request: IntegrationRequest): Integrations {
       youtube: {
         channelVideos: async (channelId) => (await youtube()).channelVideos(channelId),
         transcript: async (videoId, lang) => (await youtube()).transcript(videoId, lang),
+      },
+      targetRepositories: () => {
+        const targets = request.job.deliver.flatMap((target) => (target.to === "github-pr" ? [target] : []));
+        return targets.map((target) => lazyRepoReader(target, { env, signal, log }));
       },
       fetch: createSourceFetch({ env, signal, log, cache: stateCache(request) }),
     },

@@ -3,7 +3,8 @@
  * trees, commits), pull requests, labels and releases, with token auth, GitHub's error bodies,
  * percent-encoded ref paths, ref names checked as git check-ref-format does, request recording and
  * fault injection (status, retry-after, delay, malformed body, the 403 secondary rate limit). Trees
- * are kept flat (path → blob), which is all the REST surface shows.
+ * are kept flat (path → blob), which is all the REST surface shows; trees and blobs can be read back
+ * (GET git/trees/{sha}?recursive=1, GET git/blobs/{sha}) as a repository reader does.
  */
 import { createHash } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -188,6 +189,27 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
       const tree = [...entries].map(([path, blob]) => ({ path, mode: "100644", type: "blob", sha: blob, size: blobs.get(blob)?.length, url: `${repoApi}/git/blobs/${blob}` }));
       return reply(201, { sha, url: `${repoApi}/git/trees/${sha}`, tree, truncated: false });
     },
+    /** A tree as GET git/trees shows it: with `recursive`, every blob by its full path; else the top level (folders as trees). */
+    getTree(sha: string, query: Record<string, string>): Reply {
+      const entries = trees.get(sha);
+      if (!entries) return notFound();
+      const blobEntry = (path: string, blob: string) => ({ path, mode: "100644", type: "blob", sha: blob, size: blobs.get(blob)?.length, url: `${repoApi}/git/blobs/${blob}` });
+      if (query.recursive !== undefined && query.recursive !== "" && query.recursive !== "0" && query.recursive !== "false") {
+        return reply(200, { sha, url: `${repoApi}/git/trees/${sha}`, tree: [...entries].sort(([a], [b]) => a.localeCompare(b)).map(([path, blob]) => blobEntry(path, blob)), truncated: false });
+      }
+      const top = new Map<string, object>();
+      for (const [path, blob] of entries) {
+        const [first = "", ...rest] = path.split("/");
+        if (rest.length === 0) top.set(first, blobEntry(first, blob));
+        else if (!top.has(first)) top.set(first, { path: first, mode: "040000", type: "tree", sha: gitSha("tree", `${sha}/${first}`), url: `${repoApi}/git/trees/${sha}` });
+      }
+      return reply(200, { sha, url: `${repoApi}/git/trees/${sha}`, tree: [...top.values()], truncated: false });
+    },
+    getBlob(sha: string): Reply {
+      const bytes = blobs.get(sha);
+      if (!bytes) return notFound();
+      return reply(200, { sha, node_id: `B_${sha.slice(0, 12)}`, size: bytes.length, url: `${repoApi}/git/blobs/${sha}`, content: bytes.toString("base64").replace(/(.{60})/g, "$1\n"), encoding: "base64" });
+    },
     getCommit: (sha: string) => (commits.has(sha) ? reply(200, commitJson(commits.get(sha) as EmulatedCommit)) : notFound()),
     createCommit(body: Body): Reply {
       const parents = Array.isArray(body.parents) ? body.parents.map(String) : [];
@@ -259,6 +281,8 @@ const ROUTES: [string, RegExp, Handler][] = [
   ["POST", /^git\/refs$/, (repo, _, req) => repo.createRef(asBody(req))],
   ["POST", /^git\/blobs$/, (repo, _, req) => repo.createBlob(asBody(req))],
   ["POST", /^git\/trees$/, (repo, _, req) => repo.createTree(asBody(req))],
+  ["GET", /^git\/trees\/([0-9a-f]{40})$/, (repo, [sha], req) => repo.getTree(sha as string, req.query)],
+  ["GET", /^git\/blobs\/([0-9a-f]{40})$/, (repo, [sha]) => repo.getBlob(sha as string)],
   ["GET", /^git\/commits\/([0-9a-f]{40})$/, (repo, [sha]) => repo.getCommit(sha as string)],
   ["POST", /^git\/commits$/, (repo, _, req) => repo.createCommit(asBody(req))],
   ["GET", /^pulls$/, (repo, _, req) => repo.listPulls(req.query)],

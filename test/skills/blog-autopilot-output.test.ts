@@ -204,6 +204,8 @@ describe("params", () => {
       audience: expect.any(String),
       heroImage: true,
       frontMatter: {},
+      learnFromRepo: true,
+      relatedPosts: 3,
       concurrency: 4,
       maxTokens: 16_000,
     });

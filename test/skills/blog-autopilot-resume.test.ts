@@ -24,8 +24,9 @@ describe("blog-autopilot killed between writing and delivering", () => {
       })]));
     const repo = e.github.repos.get(REPO) as NonNullable<ReturnType<typeof e.github.repos.get>>;
     // Each article is delivered as soon as it is written, so the three deliveries overlap: the
-    // first GitHub request of each hangs long enough for the kill to land while they all wait.
-    e.github.failNext(ids.length, { delayMs: 20_000 });
+    // first GitHub write of each (its blob upload; the run's earlier reads learn the blog) hangs
+    // long enough for the kill to land while they all wait.
+    e.github.failNext(ids.length, { delayMs: 20_000, method: "POST" });
 
     const first = await w.start();
     const victim = await waitFor(
