@@ -10,3 +10,6 @@ export { escapeDiscordText } from "./util/discord-escape.ts";
 export { stripUrlUserinfo } from "./util/redact.ts";
 export { createPromptFence, type PromptFence } from "./util/prompt-fence.ts";
 export type * from "./types.ts";
+// Helpers skills share with Sundial itself (see each module's JSDoc).
+export { slugify, type SlugOptions } from "./util/slug.ts";
+export { imageType, type ImageType } from "./util/image-type.ts";

@@ -3,9 +3,10 @@
  * Claude writes from it, and its hero image, each a memoized step (`transcript:<id>`,
  * `article:<id>`, `image:<id>`), so a retried or resumed run redoes none of them.
  */
+import { imageType } from "sundial";
 import type { SkillContext, Video } from "sundial";
 import { articlePrompt, articleSchema, imagePrompt, readPrompt, tidyArticle, type Article } from "./article.ts";
-import { imageExtension, type ImageExtension } from "./output.ts";
+import type { ImageExtension } from "./output.ts";
 import type { BlogParams } from "./params.ts";
 import type { BlogState } from "./state.ts";
 
@@ -54,9 +55,10 @@ async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: 
 /** A hero image, or why there is none: an image is a nicety, its failure never costs the article. */
 async function heroImage(ctx: Ctx, article: Article): Promise<HeroImage> {
   try {
-    const { png } = await ctx.images.generate(imagePrompt(article));
-    const extension = imageExtension(png);
-    if (extension) return { bytes: png, extension };
+    // The bytes decide the type, whatever the service (or a stand-in for it) says it sent.
+    const { bytes } = await ctx.images.generate(imagePrompt(article));
+    const type = imageType(bytes);
+    if (type) return { bytes, extension: type.extension };
     return { missing: "the image service answered with bytes that are not PNG, JPEG, GIF or WebP" };
   } catch (error) {
     if (ctx.signal.aborted) throw error;

@@ -7,10 +7,10 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { App, Loaded } from "../app.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import { parseJson, zodProblems } from "../config/load.ts";
 import { formatProblem, UsageError } from "../errors.ts";
-import { formatDuration, parseDuration } from "../config/duration.ts";
+import { formatDuration, parseDuration } from "../util/duration.ts";
 import { leaseMs } from "../config/env.ts";
 import { keepLeases } from "../run/lease.ts";
 

@@ -8,55 +8,15 @@ import type { z } from "zod";
 import type { DeliveryAdapter, DeliveryTarget, Env } from "../types.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../util/duration.ts";
 import { jsonErrorOffset } from "./json-position.ts";
 import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+import type { Configuration, JobEntry, ReadSchedulesFile, RejectedJob, ResolvedJob, Settings } from "./types.ts";
+
+export type { Configuration, JobEntry, ReadSchedulesFile, RejectedJob, ResolvedJob, Settings } from "./types.ts";
 
 /** The reason of a job switched off by `"enabled": false` (every other reason is a problem). */
 export const DISABLED_IN_FILE = "disabled in schedules.json";
-
-/** A job that failed the job schema: kept (disabled, with its problems) so it is shown, not dropped. */
-export interface RejectedJob {
-  rejected: Problem[];
-  raw: unknown;
-}
-export type JobEntry = JobConfig | RejectedJob;
-/** `schedules.json` as read: its settings valid, each job valid or rejected on its own. */
-export type ReadSchedulesFile = Omit<SchedulesFile, "jobs"> & { jobs: JobEntry[] };
-
-export interface ResolvedJob {
-  id: string;
-  skill: string;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  disabledReason: string | null;
-  params: unknown;
-  deliver: DeliveryTarget[];
-  model: string | undefined;
-  timeoutMs: number;
-  retries: number;
-  retryBackoffMs: number;
-  overlap: "skip" | "queue" | "allow";
-  catchUp: "none" | "latest" | "all";
-  catchUpWindowMs: number;
-  jitterMs: number;
-}
-
-export interface Settings {
-  maxConcurrentRuns: number;
-  retentionMs: number;
-  shutdownGraceMs: number;
-  alerts: DeliveryTarget[];
-}
-
-export interface Configuration {
-  settings: Settings;
-  jobs: ResolvedJob[];
-  problems: Problem[];
-  /** False when the file itself could not be used (unreadable, invalid JSON or schema errors). */
-  fileValid: boolean;
-}
 
 /** `jobs[0].deliver[1].channel` from a zod issue path. */
 export function jsonPath(path: readonly PropertyKey[]): string {

@@ -4,7 +4,7 @@
  */
 import { Cron } from "croner";
 import { z } from "zod";
-import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
+import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "../util/duration.ts";
 
 /** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
 export const durationSchema = z.string().trim().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });

@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { errorMessage, ServiceError } from "../errors.ts";
+import { raceAbort } from "../util/abort.ts";
 import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Env, Output, Receipt } from "../types.ts";
 import { buildDiscordMessages, renderDiscordPreview, type DiscordMessagePlan } from "./discord-messages.ts";
 
@@ -87,15 +88,6 @@ function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Desti
   return { where, post: route, info: route, token: null, query, secrets: [value, token], credentialVar: target.webhookEnv };
 }
 
-/** Resolves with `promise` or rejects as soon as `signal` aborts (the SDK's rate-limit sleeps ignore it). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
-}
-
 /**
  * One nonce per message of this exact output from this job: with `enforce_nonce`, Discord answers a
  * repeated post (a retried run) within its dedupe window with the message it already has.
@@ -176,7 +168,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
             const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
             const files = message.files.map((file) => ({ name: file.name, data: file.data }));
             const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
-            const parsed = MessageSchema.safeParse(await untilAborted(request, ctx.signal));
+            const parsed = MessageSchema.safeParse(await raceAbort(request, ctx.signal));
             if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
             return { id: parsed.data.id, channel_id: parsed.data.channel_id };
           };
@@ -204,7 +196,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
 
 /** The guild of the channel or webhook (null for a DM); a refusal fails the delivery before anything is posted. */
 async function guildOf(rest: InstanceType<RestModule["REST"]>, destination: Destination, auth: boolean, signal: AbortSignal): Promise<string | null> {
-  const parsed = GuildSchema.safeParse(await untilAborted(rest.get(destination.info, { auth, signal }), signal));
+  const parsed = GuildSchema.safeParse(await raceAbort(rest.get(destination.info, { auth, signal }), signal));
   // An odd answer only makes the link use "@me".
   return parsed.success ? (parsed.data.guild_id ?? null) : null;
 }

@@ -7,7 +7,9 @@
 import { z } from "zod";
 import { NonRetryableError, ServiceError } from "../errors.ts";
 import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
-import { confinePath, slugify } from "../integrations/github/safe-path.ts";
+import { confinePath } from "../integrations/github/safe-path.ts";
+import { slugify } from "../util/slug.ts";
+import { imageType } from "../util/image-type.ts";
 import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Output, Receipt } from "../types.ts";
 
 export const GITHUB_PR = "github-pr";
@@ -213,10 +215,5 @@ function isBranchName(branch: string): boolean {
 }
 
 function mediaType(bytes: Uint8Array): string {
-  const starts = (...values: number[]) => values.every((value, index) => bytes[index] === value);
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return "image/png";
-  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
-  if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
-  return "application/octet-stream";
+  return imageType(bytes)?.mediaType ?? "application/octet-stream";
 }

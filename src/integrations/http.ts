@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceError } from "../errors.ts";
+import { backoffMs, retryAfterMs } from "../util/backoff.ts";
 import { readTextPrefix } from "./http-body.ts";
 import { fetchFollowing, type NetworkPolicy } from "./http-redirects.ts";
 
@@ -26,21 +27,6 @@ export interface FetchRetryOptions {
 }
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
-
-/** Milliseconds to wait as the server asked (`retry-after` in seconds or as a date), or null. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | null {
-  const value = headers.get("retry-after");
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
-
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
 
 export async function fetchWithRetry(service: string, url: string, init: RequestInit = {}, options: FetchRetryOptions = {}): Promise<Response> {
   const { retries = 3, baseDelayMs = 500, maxDelayMs = 60_000, timeoutMs = 30_000, signal } = options;

@@ -5,8 +5,7 @@
  * whose skills never call Claude never loads @anthropic-ai/sdk (~300 modules with its tracing
  * dependency), and building a run's integrations costs next to nothing.
  */
-import type { IntegrationRequest } from "../run/runner.ts";
-import type { Integrations } from "../run/context.ts";
+import type { IntegrationRequest, Integrations } from "../ports/integrations.ts";
 import type { ClaudeRequest, ClaudeStructuredRequest, FeedItem, SourceSpec } from "../types.ts";
 import type { CachedFeed, HttpCache } from "./feeds/feeds.ts";
 import { createLeonardo } from "./leonardo/leonardo.ts";

@@ -4,7 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { DeliveryAdapter, DeliveryTarget, Env, Output } from "../types.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { RunOutcome, RunStore } from "../ledger/store.ts";
 import { createScrubber } from "../util/redact.ts";
 import { stripControls } from "../util/terminal-text.ts";

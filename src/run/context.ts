@@ -6,10 +6,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { ClaudeClient, ImageGenerator, JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext, Sources } from "../types.ts";
+import type { JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext } from "../types.ts";
 import type { RunStore, StepUsage } from "../ledger/store.ts";
-import { decodeValue, encodeValue } from "../ledger/json.ts";
+import { decodeValue, encodeValue } from "../util/json.ts";
 import { errorMessage } from "../errors.ts";
+import type { Integrations } from "../ports/integrations.ts";
 
 /**
  * What Claude cost, per step (and outside any step, under `null`), kept in memory until the step's
@@ -53,11 +54,7 @@ export class UsageMeter {
   }
 }
 
-export interface Integrations {
-  claude: ClaudeClient;
-  sources: Sources;
-  images: ImageGenerator;
-}
+export type { Integrations } from "../ports/integrations.ts";
 
 export interface ContextOptions {
   store: RunStore;

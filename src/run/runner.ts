@@ -6,28 +6,20 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { DeliveryAdapter, DeliveryTarget, Env, Output, Usage } from "../types.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { DeliveryAdapter, DeliveryTarget, Env, Output } from "../types.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import { isLeaseLost, type RunOutcome, type RunStore } from "../ledger/store.ts";
 import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
-import { backoffMs } from "../integrations/http.ts";
-import { createContext, UsageMeter, type Integrations } from "./context.ts";
+import { backoffMs } from "../util/backoff.ts";
+import { raceAbort } from "../util/abort.ts";
+import { createContext, UsageMeter } from "./context.ts";
+import type { IntegrationRequest, Integrations } from "../ports/integrations.ts";
+
+export type { IntegrationRequest } from "../ports/integrations.ts";
 import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
-
-export interface IntegrationRequest {
-  env: Env;
-  job: ResolvedJob;
-  signal: AbortSignal;
-  log: Logger;
-  store: RunStore;
-  /** The job's state for this run; integrations may keep caches in it (not written in dry runs). */
-  stateSnapshot: Map<string, unknown>;
-  dryRun: boolean;
-  onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
-}
 
 export interface RunnerDeps {
   store: RunStore;
@@ -65,16 +57,6 @@ export interface RunRequest {
 
 class TimeoutError extends Error {
   override readonly name = "TimeoutError";
-}
-
-/** Rejects as soon as `signal` aborts, even if `work` ignores the signal. */
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 export function createRunner(deps: RunnerDeps) {

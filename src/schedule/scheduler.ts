@@ -4,7 +4,7 @@
  * transaction before anything starts, so a restart or a second process can never run it twice.
  */
 import type { Logger } from "pino";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import { WAITING_FOR_CAPACITY, type ClaimResult, type Owner, type RunClaim, type RunStore } from "../ledger/store.ts";
 import type { Runner } from "../run/runner.ts";

@@ -3,7 +3,11 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Video } from "../../src/types.ts";
 import { articlePrompt, fillTemplate, imagePrompt, readPrompt, shortenTranscript, tidyArticle, tidyMarkdown } from "../../skills/blog-autopilot/article.ts";
-import { articleOutput, chooseSlug, frontMatter, imageExtension, sanitiseSlug } from "../../skills/blog-autopilot/output.ts";
+import { articleOutput, chooseSlug, frontMatter } from "../../skills/blog-autopilot/output.ts";
+import { imageType, slugify } from "../../src/index.ts";
+
+const imageExtension = (bytes: Uint8Array) => imageType(bytes)?.extension ?? null;
+const sanitiseSlug = (text: string) => slugify(text, { fallback: "" });
 import { blogParams } from "../../skills/blog-autopilot/params.ts";
 import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 import { createPromptFence } from "../../src/index.ts";

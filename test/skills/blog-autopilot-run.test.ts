@@ -84,7 +84,7 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
       generate: async () => {
         w.imageCalls++;
         if (w.images === "broken") throw new ServiceError("Leonardo", "generation g1 failed (status FAILED)");
-        return { png: ONE_PIXEL_PNG };
+        return { bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" };
       },
     },
     deliver: async (output) => {

@@ -147,7 +147,7 @@ function fakeContext(params: unknown, options: { fetch: (source: SourceSpec, opt
         return options.fetch(source, opts);
       },
     },
-    images: { available: false, generate: async () => ({ png: new Uint8Array() }) },
+    images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) },
     dryRun: false,
   } as unknown as SkillContext<never>;
   return { ctx, steps, claudeCalls, fetches, state };

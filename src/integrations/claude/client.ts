@@ -7,7 +7,7 @@ import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema
 import type { ContentBlockParam, MessageCreateParamsNonStreaming, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { parseDuration } from "../../config/duration.ts";
+import { parseDuration } from "../../util/duration.ts";
 import { NonRetryableError, ServiceError, errorMessage } from "../../errors.ts";
 import type { ClaudeClient, ClaudeRequest, ClaudeStructuredRequest, Env, Usage } from "../../types.ts";
 import { costOf } from "./pricing.ts";

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import { NonRetryableError, ServiceError } from "../../errors.ts";
 import type { Env } from "../../types.ts";
-import { backoffMs } from "../http.ts";
+import { backoffMs } from "../../util/backoff.ts";
 
 export const GITHUB = "GitHub";
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";

@@ -2,9 +2,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { formatDuration } from "../../config/duration.ts";
+import { formatDuration } from "../../util/duration.ts";
 import { NonRetryableError, ServiceError } from "../../errors.ts";
-import type { Env, ImageGenerator } from "../../types.ts";
+import type { Env, GeneratedImage, ImageGenerator } from "../../types.ts";
+import { imageType } from "../../util/image-type.ts";
 import { fetchWithRetry } from "../http.ts";
 import { BODY_LIMITS, readBodyLimited } from "../http-body.ts";
 
@@ -15,8 +16,6 @@ const DEFAULT_MODEL_ID = "b24e16ff-06e3-43eb-8d33-4416c2d75876";
 const DEFAULT_SIZE = { width: 1344, height: 768 };
 /** Polls slow down by doubling, but never wait longer than this between two looks. */
 const MAX_POLL_GAP_MS = 15_000;
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 /** Where Leonardo serves generated images; the API's own host and LEONARDO_IMAGE_HOSTS are added. */
 const CDN_HOST = "cdn.leonardo.ai";
 
@@ -91,7 +90,7 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     }
   }
 
-  async function download(url: string): Promise<Uint8Array> {
+  async function download(url: string): Promise<GeneratedImage> {
     // The URL comes from an answer: only Leonardo's own hosts are fetched, never an address it names.
     const target = new URL(url);
     if (!imageHosts.has(target.host.toLowerCase()) || (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)) {
@@ -100,10 +99,11 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     // The image lives on a CDN: the key is not sent there.
     const response = await fetchWithRetry(SERVICE, url, {}, http);
     const bytes = await readBodyLimited(response, { maxBytes: maxImageBytes, service: SERVICE, what: `the image at ${target.pathname}` });
-    if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) {
+    const type = imageType(bytes);
+    if (type?.extension !== "png" && type?.extension !== "jpg") {
       throw new ServiceError(SERVICE, `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`);
     }
-    return bytes;
+    return { bytes, ...type, url };
   }
 
   return {
@@ -118,7 +118,7 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
         const generationId = created.sdGenerationJob.generationId;
         log.info({ generationId, width, height }, "Leonardo generation started");
         const url = await waitForImage(generationId, key);
-        return { png: await download(url), url };
+        return await download(url);
       } catch (error) {
         // An abort while sleeping surfaces as a bare AbortError: report the run's own reason instead.
         throw signal.aborted ? signal.reason : redact(error, key);
@@ -130,10 +130,6 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
 /** Leonardo wants multiples of 8 between 32 and 1536. */
 function dimension(value: number): number {
   return Math.min(1536, Math.max(32, Math.round(value / 8) * 8));
-}
-
-function startsWith(bytes: Uint8Array, signature: number[]): boolean {
-  return signature.every((byte, index) => bytes[index] === byte);
 }
 
 /** A server that echoes the request (some proxies do) must not carry the key into a message. */
