@@ -3,7 +3,17 @@
  * `import { defineSkill, skip, z } from "sundial"`. Re-exports only.
  */
 export { defineSkill, skip } from "./skill/define.ts";
-export { isRetryable, NonRetryableError, ServiceError } from "./errors.ts";
+export {
+  errorCode,
+  isRetryable,
+  isSundialError,
+  MissingCredentialError,
+  NonRetryableError,
+  ServiceError,
+  SundialError,
+  type ServiceErrorOptions,
+  type SundialErrorCode,
+} from "./errors.ts";
 export { z } from "zod";
 // For skills that put outside text where readers see it (see each module).
 export { escapeDiscordText } from "./util/discord-escape.ts";

@@ -3,7 +3,7 @@
  * Claude writes from it, and its hero image, each a memoized step (`transcript:<id>`,
  * `article:<id>`, `image:<id>`), so a retried or resumed run redoes none of them.
  */
-import { imageType } from "sundial";
+import { errorCode, imageType } from "sundial";
 import type { SkillContext, Video } from "sundial";
 import { articlePrompt, articleSchema, imagePrompt, readPrompt, tidyArticle, type Article } from "./article.ts";
 import type { ImageExtension } from "./output.ts";
@@ -27,7 +27,7 @@ async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult
     return { ok: true, text, segments: segments.length };
   } catch (error) {
     // "sundial" does not export the class (a skill imports nothing else of Sundial): the name is the contract.
-    if ((error as Error | undefined)?.name === "NoTranscriptError") return { ok: false, reason: `no captions: ${(error as Error).message}` };
+    if (errorCode(error) === "no_transcript") return { ok: false, reason: `no captions: ${(error as Error).message}` };
     throw error;
   }
 }

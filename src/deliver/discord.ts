@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { errorMessage, ServiceError } from "../errors.ts";
+import { errorMessage, MissingCredentialError, ServiceError } from "../errors.ts";
 import { raceAbort } from "../util/abort.ts";
 import type { DeliveryAdapter, DeliveryContext, DeliveryTarget, Env, Output, Receipt } from "../types.ts";
 import { buildDiscordMessages, renderDiscordPreview, type DiscordMessagePlan } from "./discord-messages.ts";
@@ -58,21 +58,21 @@ interface Progress {
 }
 
 function configError(message: string): ServiceError {
-  return new ServiceError("Discord", message, undefined, false);
+  return new ServiceError({ service: "Discord", message });
 }
 
 function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Destination {
   if (target.channel && target.webhookEnv) throw configError("a discord target takes either channel or webhookEnv, not both");
   if (target.channel) {
     const token = env.DISCORD_TOKEN;
-    if (!token) throw configError(`DISCORD_TOKEN is not set; it is needed to post to channel ${target.channel}`);
+    if (!token) throw new MissingCredentialError({ service: "Discord", variable: "DISCORD_TOKEN", why: `it is needed to post to channel ${target.channel}` });
     const id = encodeURIComponent(target.channel);
     return { where: `channel ${target.channel}`, post: routes.channelMessages(id), info: routes.channel(id), token, secrets: [token], credentialVar: "DISCORD_TOKEN" };
   }
   if (!target.webhookEnv) throw configError("a discord target needs channel (with DISCORD_TOKEN) or webhookEnv");
   const where = `webhook from ${target.webhookEnv}`;
   const value = env[target.webhookEnv];
-  if (!value) throw configError(`${target.webhookEnv} is not set; it should hold the webhook URL`);
+  if (!value) throw new MissingCredentialError({ service: "Discord", variable: target.webhookEnv, why: "it should hold the webhook URL" });
   let url: URL | null = null;
   try {
     url = new URL(value);
@@ -207,7 +207,7 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
   const partial = progress.sent ? `; ${progress.sent} of ${progress.total} messages were posted` : "";
   const fail = (message: string, status: number | undefined, retryable: boolean): ServiceError => {
     const text = destination.secrets.reduce((acc, secret) => acc.split(secret).join("[redacted]"), `${message} (${destination.where}${partial})`);
-    return new ServiceError("Discord", text, status, retryable);
+    return new ServiceError({ service: "Discord", message: text, status, retryable });
   };
   if (error instanceof ServiceError) return error;
   if (error instanceof sdk.RateLimitError) {

@@ -5,7 +5,7 @@
  * branch: then their commits stay, Sundial only comments, and the pull request counts as delivered.
  */
 import { z } from "zod";
-import { NonRetryableError, ServiceError } from "../errors.ts";
+import { MissingCredentialError, NonRetryableError, ServiceError } from "../errors.ts";
 import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
 import { confinePath } from "../integrations/github/safe-path.ts";
 import { slugify } from "../util/slug.ts";
@@ -57,7 +57,7 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       ctx.signal.throwIfAborted();
       const plan = planPullRequest(output, target, ctx);
       const token = ctx.env.GITHUB_TOKEN;
-      if (!token) throw new NonRetryableError(`${GITHUB}: GITHUB_TOKEN is not set; a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}`);
+      if (!token) throw new MissingCredentialError({ service: GITHUB, variable: "GITHUB_TOKEN", why: `a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}` });
       const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };

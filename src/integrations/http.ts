@@ -42,7 +42,7 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       if (signal?.aborted) throw signal.reason;
       if (error instanceof ServiceError) throw error;
       const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-      if (attempt >= retries) throw new ServiceError(service, `${cause} (${safeUrl(url)})`, undefined, true);
+      if (attempt >= retries) throw new ServiceError({ service, message: `${cause} (${safeUrl(url)})`, retryable: true });
       await sleep(backoffMs(attempt, baseDelayMs, maxDelayMs), undefined, { signal });
       continue;
     }
@@ -54,7 +54,7 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       continue;
     }
     const retryable = RETRYABLE_STATUS.has(response.status);
-    throw new ServiceError(service, `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`, response.status, retryable);
+    throw new ServiceError({ service, message: `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`, status: response.status, retryable });
   }
 }
 

@@ -1,7 +1,7 @@
 /** Leonardo integration against the loopback emulator: create, poll until done, download; faults and secrets. */
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NonRetryableError, ServiceError, isRetryable } from "../../src/errors.ts";
+import { MissingCredentialError, ServiceError, errorCode, isRetryable } from "../../src/errors.ts";
 import { createLeonardo, type LeonardoOptions } from "../../src/integrations/leonardo/leonardo.ts";
 import { ONE_PIXEL_PNG, startLeonardoEmulator, type LeonardoEmulator } from "../emulators/leonardo.ts";
 
@@ -127,7 +127,9 @@ describe("Leonardo", () => {
     expect(images.available).toBe(false);
     expect(leonardo().available).toBe(true);
     const error = await images.generate("x").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NonRetryableError);
+    expect(error).toBeInstanceOf(MissingCredentialError);
+    expect(errorCode(error)).toBe("missing_credential");
+    expect(isRetryable(error)).toBe(false);
     expect((error as Error).message).toMatch(/^Leonardo: LEONARDO_API_KEY is not set/);
     expect(emulator.requests).toHaveLength(0);
   });

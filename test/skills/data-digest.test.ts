@@ -163,7 +163,7 @@ describe("gatherSources", () => {
     ];
     const { ctx, steps, fetches } = fakeContext({}, {
       fetch: async (source) => {
-        if (source.type === "atom") throw new ServiceError("Feed b.example", "HTTP 404 from https://b.example/atom.xml: Not Found", 404);
+        if (source.type === "atom") throw new ServiceError({ service: "Feed b.example", message: "HTTP 404 from https://b.example/atom.xml: Not Found", status: 404 });
         if (source.name === "Slow") return new Promise<FeedItem[]>(() => undefined);
         return [item(sourceLabel(source))];
       },
@@ -235,9 +235,9 @@ describe("a data-digest run (fake context)", () => {
   });
 
   it("fails when every source fails (at once when no retry can help), and names them", async () => {
-    const run = fakeContext(params(), { fetch: async (s) => Promise.reject(new ServiceError(`Feed ${s.name}`, "HTTP 404 from x")) });
+    const run = fakeContext(params(), { fetch: async (s) => Promise.reject(new ServiceError({ service: `Feed ${s.name}`, message: "HTTP 404 from x" })) });
     await expect(Promise.resolve(skill.run(run.ctx))).rejects.toMatchObject({ name: "NonRetryableError", message: "no source could be read: A (HTTP 404 from x); B (HTTP 404 from x)" });
-    const flaky = fakeContext(params(), { fetch: async () => Promise.reject(new ServiceError("Feed", "HTTP 503", 503, true)) });
+    const flaky = fakeContext(params(), { fetch: async () => Promise.reject(new ServiceError({ service: "Feed", message: "HTTP 503", status: 503, retryable: true })) });
     await expect(Promise.resolve(skill.run(flaky.ctx))).rejects.toMatchObject({ name: "Error" });
   });
 

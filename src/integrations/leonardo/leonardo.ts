@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { formatDuration } from "../../util/duration.ts";
-import { NonRetryableError, ServiceError } from "../../errors.ts";
+import { MissingCredentialError, ServiceError } from "../../errors.ts";
 import type { Env, GeneratedImage, ImageGenerator } from "../../types.ts";
 import { imageType } from "../../util/image-type.ts";
 import { fetchWithRetry } from "../http.ts";
@@ -59,12 +59,12 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ServiceError(SERVICE, `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, response.status);
+      throw new ServiceError({ service: SERVICE, message: `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, status: response.status });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ServiceError(SERVICE, `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, response.status);
+      throw new ServiceError({ service: SERVICE, message: `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, status: response.status });
     }
     return parsed.data;
   }
@@ -75,17 +75,17 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     for (let poll = 1; ; poll++) {
       const remaining = started + maxWaitMs - Date.now();
       if (remaining <= 0) {
-        throw new ServiceError(SERVICE, `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, undefined, true);
+        throw new ServiceError({ service: SERVICE, message: `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, retryable: true });
       }
       await sleep(Math.min(gap, remaining), undefined, { signal });
       gap = Math.min(gap * 2, Math.max(MAX_POLL_GAP_MS, pollIntervalMs));
       const { generations_by_pk: generation } = await callApi(`GET /generations/${generationId}`, `/generations/${encodeURIComponent(generationId)}`, { method: "GET" }, generationSchema, apiKey);
-      if (!generation) throw new ServiceError(SERVICE, `generation ${generationId} does not exist`);
+      if (!generation) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} does not exist` });
       log.debug({ generationId, status: generation.status, poll }, "Leonardo generation polled");
-      if (generation.status === "FAILED") throw new ServiceError(SERVICE, `generation ${generationId} failed (status FAILED)`);
+      if (generation.status === "FAILED") throw new ServiceError({ service: SERVICE, message: `generation ${generationId} failed (status FAILED)` });
       if (generation.status !== "COMPLETE") continue;
       const image = generation.generated_images[0];
-      if (!image) throw new ServiceError(SERVICE, `generation ${generationId} is COMPLETE but has no image`);
+      if (!image) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} is COMPLETE but has no image` });
       return image.url;
     }
   }
@@ -94,14 +94,14 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     // The URL comes from an answer: only Leonardo's own hosts are fetched, never an address it names.
     const target = new URL(url);
     if (!imageHosts.has(target.host.toLowerCase()) || (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)) {
-      throw new ServiceError(SERVICE, `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there`);
+      throw new ServiceError({ service: SERVICE, message: `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there` });
     }
     // The image lives on a CDN: the key is not sent there.
     const response = await fetchWithRetry(SERVICE, url, {}, http);
     const bytes = await readBodyLimited(response, { maxBytes: maxImageBytes, service: SERVICE, what: `the image at ${target.pathname}` });
     const type = imageType(bytes);
     if (type?.extension !== "png" && type?.extension !== "jpg") {
-      throw new ServiceError(SERVICE, `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`);
+      throw new ServiceError({ service: SERVICE, message: `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)` });
     }
     return { bytes, ...type, url };
   }
@@ -109,7 +109,7 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   return {
     available: key !== undefined,
     async generate(prompt, size = {}) {
-      if (!key) throw new NonRetryableError(`${SERVICE}: LEONARDO_API_KEY is not set, so no image can be generated; set it or turn hero images off`);
+      if (!key) throw new MissingCredentialError({ service: SERVICE, variable: "LEONARDO_API_KEY", why: "no image can be generated without it; set it or turn hero images off" });
       const width = dimension(size.width ?? DEFAULT_SIZE.width);
       const height = dimension(size.height ?? DEFAULT_SIZE.height);
       try {
