@@ -25,7 +25,8 @@ describe("Sundial's errors", () => {
   });
 
   it("are recognised by their brand, also from another instance of the module (a skill's)", async () => {
-    const other = (await import("../../src/errors.ts?another-instance")) as typeof import("../../src/errors.ts");
+    const copy = "../../src/errors.ts?another-instance"; // a second module instance, as a skill may have
+    const other = (await import(/* @vite-ignore */ copy)) as typeof import("../../src/errors.ts");
     const foreign = new other.NonRetryableError("from elsewhere", { code: "no_transcript" });
     expect(foreign).not.toBeInstanceOf(SundialError);
     expect(isSundialError(foreign)).toBe(true);
