@@ -9,7 +9,7 @@ import tseslint from "typescript-eslint";
  *   core     schedule/, run/                         — ports, foundation, util
  *   ports    ports/, ledger/store.ts                  — foundation, util (types only)
  *   found.   config/, skill/, ledger/, types.ts, errors.ts, log.ts — util
- *   util     util/                                    — nothing of Sundial but types.ts
+ *   util     util/                                    — nothing of Sundial but types.ts, errors.ts
  * A rule per layer names the folders it must not reach (relative import paths).
  */
 const WIRING = "daemon|cli|http|control";
@@ -19,7 +19,7 @@ const forbid = (folders, layer) => ({
   message: `${layer} must not import this layer above it (see the layers in AGENTS.md): pass what it needs through a port (src/ports/, src/ledger/store.ts) or move the helper to src/util/.`,
 });
 const layers = [
-  { files: ["src/util/**/*.ts"], patterns: [{ regex: "^\\.\\./(?!types\\.ts$)", message: "src/util/ is the bottom layer: it imports only other util modules (and types from src/types.ts)." }] },
+  { files: ["src/util/**/*.ts"], patterns: [{ regex: "^\\.\\./(?!(types|errors)\\.ts$)", message: "src/util/ is the bottom layer: it imports only other util modules, src/types.ts and src/errors.ts." }] },
   { files: ["src/config/**/*.ts", "src/skill/**/*.ts", "src/ledger/**/*.ts", "src/ports/**/*.ts"], patterns: [forbid(`schedule|run|integrations|deliver|${WIRING}`, "A foundation module (config, skill, ledger, ports)")] },
   { files: ["src/schedule/**/*.ts", "src/run/**/*.ts"], patterns: [forbid(`integrations|deliver|${WIRING}`, "The core (schedule, run)")] },
   { files: ["src/integrations/**/*.ts", "src/deliver/**/*.ts"], patterns: [forbid(`schedule|run|ledger|${WIRING}`, "An adapter (integrations, deliver)")] },

@@ -23,3 +23,5 @@ export type * from "./types.ts";
 // Helpers skills share with Sundial itself (see each module's JSDoc).
 export { slugify, type SlugOptions } from "./util/slug.ts";
 export { imageType, type ImageType } from "./util/image-type.ts";
+export { clip, fillTemplate, oneLine, type FillTemplateOptions } from "./util/text.ts";
+export { formatDuration, parseDuration } from "./util/duration.ts";

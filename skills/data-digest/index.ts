@@ -4,9 +4,9 @@
  * job's deliveries, normally Discord. Nothing new: a skipped run and no Claude call.
  * Prompts: ./prompts/system.md (the editor's voice) and ./prompts/digest.md (the request).
  */
-import { defineSkill, NonRetryableError, skip, type FeedItem, type Output } from "sundial";
+import { defineSkill, NonRetryableError, parseDuration, skip, type FeedItem, type Output } from "sundial";
 import { gatherSources, githubSince, type SourceFailure } from "./gather.ts";
-import { DataDigestParams, durationMs, requiredEnv } from "./params.ts";
+import { DataDigestParams, requiredEnv } from "./params.ts";
 import { plainText, renderPlainList, renderPlan, type DigestFacts } from "./render.ts";
 import { markDigested, readDigested, selectNewItems } from "./select.ts";
 import { askForDigest, refOf } from "./synthesize.ts";
@@ -31,7 +31,7 @@ export default defineSkill({
   env: requiredEnv,
   async run(ctx) {
     const { params } = ctx;
-    const gathered = await gatherSources(ctx, params.sources, { timeoutMs: durationMs(params.sourceTimeout), since: githubSince(ctx.run.lastSuccessAt) });
+    const gathered = await gatherSources(ctx, params.sources, { timeoutMs: parseDuration(params.sourceTimeout), since: githubSince(ctx.run.lastSuccessAt) });
     const { failures } = gathered;
     if (failures.length === params.sources.length) {
       const message = `no source could be read: ${failuresText(failures)}`;

@@ -54,13 +54,6 @@ export const DataDigestParams = z.strictObject({
 });
 export type DataDigestParams = z.output<typeof DataDigestParams>;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-export function durationMs(text: string): number {
-  const [, amount = "0", unit = "s"] = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text) ?? [];
-  return Math.round(Number(amount) * (UNIT_MS[unit] ?? 1000));
-}
-
 /** What `check` must find set: Claude's key only when Claude is asked, GitHub's token for repositories. */
 export function requiredEnv(params: DataDigestParams): string[] {
   const headerVariables = params.sources.flatMap((source) => (source.type === "github" ? [] : Object.values(source.headersEnv ?? {})));

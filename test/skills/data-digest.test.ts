@@ -10,7 +10,8 @@ import skill from "../../skills/data-digest/index.ts";
 import { githubSince, gatherSources, sourceLabel } from "../../skills/data-digest/gather.ts";
 import { escapeMarkdown, renderPlainList, renderPlan } from "../../skills/data-digest/render.ts";
 import { markDigested, readDigested, RETENTION_MS, selectNewItems } from "../../skills/data-digest/select.ts";
-import { describeItems, fillTemplate, readPrompt, type DigestPlan } from "../../skills/data-digest/synthesize.ts";
+import { describeItems, readPrompt, type DigestPlan } from "../../skills/data-digest/synthesize.ts";
+import { fillTemplate } from "../../src/index.ts";
 import { ServiceError } from "../../src/errors.ts";
 
 const NOW = Date.parse("2025-03-10T12:00:00Z");
@@ -104,7 +105,10 @@ describe("rendering", () => {
     expect(template).toMatch(/^Write this digest\./);
     expect(template).toContain("{{items}}");
     expect(readPrompt("system.md")).toMatch(/^You are the editor/);
-    expect(fillTemplate("{{ focus }} / {{items}} / {{unknown}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe("AI / [i1] {{focus}} / {{unknown}}");
+    expect(fillTemplate("{{ focus }} / {{items}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe("AI / [i1] {{focus}}");
+    // One rule for an unknown placeholder in every skill: an error naming it (or, when asked, kept as written).
+    expect(() => fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { name: "prompts/digest.md" })).toThrow(/prompts\/digest\.md uses \{\{unknown\}\}, which is not one of \{\{focus\}\}/);
+    expect(fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { unknown: "keep" })).toBe("AI / {{unknown}}");
   });
 
   it("describes items to the model by short id, with source, date, URL and a trimmed summary", () => {
