@@ -271,7 +271,6 @@ export interface GeneratedImage {
 
 export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "failed" | "timed_out" | "skipped" | "missed" | "interrupted" | "cancelled";
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
-export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
 export interface RunRecord {
   id: number;

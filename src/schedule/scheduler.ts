@@ -138,19 +138,6 @@ export class Scheduler {
     }
   }
 
-  /** Next fire times of a job (for `list` and the status server). */
-  nextRuns(job: Pick<ResolvedJob, "cron" | "timezone">, count: number, from = this.clock.now()): string[] {
-    const out: string[] = [];
-    let cursor = from;
-    while (out.length < count) {
-      const next = this.calendar.next(job.cron, job.timezone, cursor);
-      if (next === null) break;
-      out.push(new Date(next).toISOString());
-      cursor = next;
-    }
-    return out;
-  }
-
   /**
    * Jobs whose next fire is more than `graceMs` past due (the timer never sleeps longer than 30 s,
    * so this means the loop is stuck or failing), for the health check.

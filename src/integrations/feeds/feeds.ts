@@ -95,12 +95,6 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
   };
 }
 
-/** A cache that lives as long as the fetcher's owner; fine for one run or a test. */
-export function createMemoryHttpCache(): HttpCache & { entries: Map<string, CachedFeed> } {
-  const entries = new Map<string, CachedFeed>();
-  return { entries, get: (key) => entries.get(key), set: (key, value) => void entries.set(key, value) };
-}
-
 /**
  * Everything that shapes the items, not just the URL: a renamed source or a new field mapping must
  * not be answered from items parsed under the old one. The query (which may hold a key) is hashed.
