@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    // `npm run test:types` (and `npm run typecheck`, which includes them) check what defineSkill infers.
+    typecheck: { include: ["test/types/**/*.test-d.ts"] },
   },
 });

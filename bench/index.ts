@@ -4,7 +4,7 @@
  * share the cores), beside croner and node-cron measured the same way, and writes BENCHMARKS.md.
  * Benchmarks report; they never fail: a missed target is a MISS in the report, exit code 0.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { capacity } from "./capacity.ts";
 import { precision } from "./precision.ts";
@@ -70,6 +70,7 @@ for (const bench of benchmarks) {
 sections.sort((a, b) => a.id - b.id);
 const report = renderReport({ machine, sections, quick, durationMs: Date.now() - started, loads, date: new Date(started), command: `npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}` });
 const file = only ? join(repoRoot, ".tmp", "BENCHMARKS.partial.md") : join(repoRoot, "BENCHMARKS.md");
-writeFileSync(file, report);
+// Figures measured by hand for design choices, kept here so code comments need not carry them.
+writeFileSync(file, `${report.trimEnd()}\n${readFileSync(join(repoRoot, "bench", "design-figures.md"), "utf8")}`);
 options.log(`wrote ${file} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 process.stdout.write(report);

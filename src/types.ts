@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import type { DeliveryTarget } from "./deliver/index.ts";
 import type { SourceSpec } from "./integrations/sources/index.ts";
+import type { ImageType } from "./util/image-type.ts";
 
 /** Environment variables as Sundial sees them (injected, never read from a module-level global). */
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -263,7 +264,18 @@ export interface TargetRepository {
 export interface ImageGenerator {
   /** False when no image service is configured; skills then run without images and say so. */
   readonly available: boolean;
-  generate(prompt: string, options?: { width?: number; height?: number }): Promise<{ png: Uint8Array; url?: string }>;
+  generate(prompt: string, options?: { width?: number; height?: number }): Promise<GeneratedImage>;
+}
+
+/** A generated image, named for what its bytes are (a service asked for PNG may answer JPEG). */
+export interface GeneratedImage {
+  bytes: Uint8Array;
+  /** From the bytes' signature, e.g. `"image/jpeg"`. */
+  mediaType: ImageType["mediaType"];
+  /** The file extension that goes with `mediaType`, without a dot, e.g. `"jpg"`. */
+  extension: ImageType["extension"];
+  /** Where the service served it. */
+  url?: string;
 }
 
 // ─── The ledger's store port ─────────────────────────────────────────────────────────────────────

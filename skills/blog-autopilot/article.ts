@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { createPromptFence, NonRetryableError, z } from "sundial";
+import { clip, createPromptFence, fillTemplate, NonRetryableError, oneLine, z } from "sundial";
 import type { Video } from "sundial";
 import type { BlogProfile } from "./learn.ts";
 import { RELATED_PREFIX } from "./learned-use.ts";
@@ -31,17 +31,6 @@ export function readPrompt(name: string, dir = PROMPTS_DIR): string {
   } catch (error) {
     throw new NonRetryableError(`blog-autopilot: cannot read prompts/${name} (${(error as Error).message})`);
   }
-}
-
-/** Fills `{{name}}` placeholders; a placeholder the template names but nobody gives is an error, not a silent blank. */
-export function fillTemplate(template: string, values: Record<string, string>, name: string): string {
-  return template.replace(/\{\{\s*([\w-]+)\s*\}\}/g, (_match, key: string) => {
-    const value = values[key];
-    if (value === undefined) {
-      throw new NonRetryableError(`blog-autopilot: prompts/${name} uses {{${key}}}, which is not one of ${Object.keys(values).map((k) => `{{${k}}}`).join(", ")}`);
-    }
-    return value;
-  });
 }
 
 /**
@@ -92,7 +81,7 @@ export function articlePrompt(input: PromptInput, template = readPrompt("article
       truncated: truncated ? " (shortened: a middle part is left out, as marked)" : "",
       transcript: fence.wrap("transcript", text),
     },
-    "article.md",
+    { name: "blog-autopilot: prompts/article.md" },
   );
 }
 
@@ -128,7 +117,7 @@ export function systemPrompt(blog: BlogContext | null, linkMoments: boolean, tem
       posts: fence.wrap("posts", posts.join("\n") || "(none)"),
       related: RELATED_RULE(blog.maxRelated),
     },
-    "blog.md",
+    { name: "blog.md" },
   );
   return `${template.trimEnd()}\n\n${section.trim()}\n${timestamps}`;
 }
@@ -138,15 +127,7 @@ export const TIMESTAMP_RULE =
 
 export function imagePrompt(article: Pick<Article, "title" | "description">, template = readPrompt("image.md")): string {
   // Leonardo refuses very long prompts; the template's own text comes first and is kept whole.
-  return fillTemplate(template, { title: article.title, description: article.description }, "image.md").replace(/\s+/g, " ").trim().slice(0, 1400);
-}
-
-const oneLine = (text: string) => text.replace(/\s+/g, " ").trim();
-
-function cutAtWord(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const space = text.lastIndexOf(" ", max - 1);
-  return `${text.slice(0, space > max / 2 ? space : max - 1).replace(/[\s,;:.-]+$/, "")}…`;
+  return fillTemplate(template, { title: article.title, description: article.description }, { name: "blog-autopilot: prompts/image.md" }).replace(/\s+/g, " ").trim().slice(0, 1400);
 }
 
 /** Tags as a blog wants them: lowercase, unique, at most eight. */
@@ -186,7 +167,7 @@ export function tidyArticle(article: Article, video: Video): Article {
   return {
     title: oneLine(article.title) || oneLine(video.title),
     slug: article.slug,
-    description: cutAtWord(oneLine(article.description), 300),
+    description: clip(oneLine(article.description), 300),
     tags: tidyTags(article.tags),
     markdown: tidyMarkdown(article.markdown, video),
   };

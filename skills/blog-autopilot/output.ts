@@ -3,7 +3,8 @@
  * matter and its hero image, laid out as the blog does (see shape.ts), a slug that is safe and not
  * already used, and for the reviewer the links it makes and what was learned of the blog.
  */
-import type { Output, Receipt, Video } from "sundial";
+import { slugify } from "sundial";
+import type { ImageType, Output, Receipt, Video } from "sundial";
 import { videoUrl, type Article } from "./article.ts";
 import { renderFrontMatter } from "./front-matter.ts";
 import type { BlogProfile } from "./learn.ts";
@@ -11,26 +12,11 @@ import { learnedSummary, resolveRelated, reuseTags } from "./learned-use.ts";
 import { externalLinks, sanitizeArticleMarkdown } from "./sanitize.ts";
 import { articlePaths, frontMatterFields, resolveShape, type Shape } from "./shape.ts";
 
+/** Slugs tried in turn: an empty one means "try the next". */
+const NO_FALLBACK = { fallback: "" };
+
 /** Fields the skill sets itself; `frontMatter` params cannot replace them. */
 export const OWN_FIELDS = ["title", "date", "description", "tags", "image", "source"] as const;
-
-/**
- * A lowercase ASCII slug (letters, digits, single hyphens) of at most `maxLength` characters, cut
- * at a hyphen when one is near; accents folded (é → e), anything else a hyphen. Empty when nothing is left.
- */
-export function sanitiseSlug(text: string, maxLength = 80): string {
-  const slug = text
-    .normalize("NFKD")
-    .replace(/\p{M}/gu, "")
-    .toLowerCase()
-    .replace(/ß/g, "ss")
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  if (slug.length <= maxLength) return slug;
-  const cut = slug.slice(0, maxLength);
-  const hyphen = cut.lastIndexOf("-");
-  return (hyphen >= maxLength / 2 ? cut.slice(0, hyphen) : cut).replace(/-+$/, "");
-}
 
 /**
  * The article's slug: the model's, else its title's, else the video id's; made unique against
@@ -38,23 +24,13 @@ export function sanitiseSlug(text: string, maxLength = 80): string {
  * a branch or a file.
  */
 export function chooseSlug(article: Pick<Article, "slug" | "title">, videoId: string, taken: ReadonlySet<string>): string {
-  const base = sanitiseSlug(article.slug) || sanitiseSlug(article.title) || `video-${sanitiseSlug(videoId) || "post"}`;
+  const base = slugify(article.slug, NO_FALLBACK) || slugify(article.title, NO_FALLBACK) || `video-${slugify(videoId)}`;
   if (!taken.has(base)) return base;
-  const suffix = sanitiseSlug(videoId) || "video";
-  return `${sanitiseSlug(base, 79 - suffix.length)}-${suffix}`;
+  const suffix = slugify(videoId, { fallback: "video" });
+  return `${slugify(base, { maxLength: 79 - suffix.length, fallback: "" })}-${suffix}`;
 }
 
-export type ImageExtension = "png" | "jpg" | "webp" | "gif";
-
-/** The file extension the image's bytes call for (Leonardo may answer JPEG where PNG was named); null when unknown. */
-export function imageExtension(bytes: Uint8Array): ImageExtension | null {
-  const starts = (...values: number[]) => values.every((value, index) => bytes[index] === value);
-  if (starts(0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a)) return "png";
-  if (starts(0xff, 0xd8, 0xff)) return "jpg";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "gif";
-  if (starts(0x52, 0x49, 0x46, 0x46) && [0x57, 0x45, 0x42, 0x50].every((value, index) => bytes[8 + index] === value)) return "webp";
-  return null;
-}
+export type ImageExtension = ImageType["extension"];
 
 export interface FrontMatterInput {
   article: Pick<Article, "title" | "description" | "tags">;

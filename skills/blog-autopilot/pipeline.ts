@@ -3,9 +3,10 @@
  * Claude writes from it, and its hero image, each a memoized step (`transcript:<id>`,
  * `article:<id>`, `image:<id>`), so a retried or resumed run redoes none of them.
  */
+import { errorCode, imageType } from "sundial";
 import type { SkillContext, Video } from "sundial";
 import { articlePrompt, articleSchema, imagePrompt, tidyArticle, type Article } from "./article.ts";
-import { imageExtension, type ImageExtension } from "./output.ts";
+import type { ImageExtension } from "./output.ts";
 import type { BlogParams } from "./params.ts";
 import type { BlogState } from "./state.ts";
 
@@ -38,7 +39,7 @@ async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult
     return { ok: true, text, segments: segments.length, ...(times.length > 1 ? { times } : {}) };
   } catch (error) {
     // "sundial" does not export the class (a skill imports nothing else of Sundial): the name is the contract.
-    if ((error as Error | undefined)?.name === "NoTranscriptError") return { ok: false, reason: `no captions: ${(error as Error).message}` };
+    if (errorCode(error) === "no_transcript") return { ok: false, reason: `no captions: ${(error as Error).message}` };
     throw error;
   }
 }
@@ -79,9 +80,10 @@ async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: 
 /** A hero image, or why there is none: an image is a nicety, its failure never costs the article. */
 async function heroImage(ctx: Ctx, article: Article): Promise<HeroImage> {
   try {
-    const { png } = await ctx.images.generate(imagePrompt(article));
-    const extension = imageExtension(png);
-    if (extension) return { bytes: png, extension };
+    // The bytes decide the type, whatever the service (or a stand-in for it) says it sent.
+    const { bytes } = await ctx.images.generate(imagePrompt(article));
+    const type = imageType(bytes);
+    if (type) return { bytes, extension: type.extension };
     return { missing: "the image service answered with bytes that are not PNG, JPEG, GIF or WebP" };
   } catch (error) {
     if (ctx.signal.aborted) throw error;

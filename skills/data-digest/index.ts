@@ -4,10 +4,10 @@
  * job's deliveries, normally Discord. Nothing new: a skipped run and no Claude call.
  * Prompts: ./prompts/system.md (the editor's voice) and ./prompts/digest.md (the request).
  */
-import { defineSkill, NonRetryableError, skip, type FeedItem, type Output } from "sundial";
+import { defineSkill, NonRetryableError, parseDuration, skip, type FeedItem, type Output } from "sundial";
 import { asDigestItem } from "./merge.ts";
 import { gatherSources, githubSince, type SourceFailure } from "./gather.ts";
-import { DataDigestParams, DEFAULT_FOCUS, durationMs, requiredEnv } from "./params.ts";
+import { DataDigestParams, DEFAULT_FOCUS, requiredEnv } from "./params.ts";
 import { plainText, renderPlainList, renderPlan, type DigestFacts } from "./render.ts";
 import { rankLocally, rankWithClaude } from "./rank.ts";
 import { cut, freshStories, markDigested, readDigested } from "./select.ts";
@@ -33,7 +33,7 @@ export default defineSkill({
   env: requiredEnv,
   async run(ctx) {
     const { params } = ctx;
-    const gathered = await gatherSources(ctx, params.sources, { timeoutMs: durationMs(params.sourceTimeout), since: githubSince(ctx.run.lastSuccessAt) });
+    const gathered = await gatherSources(ctx, params.sources, { timeoutMs: parseDuration(params.sourceTimeout), since: githubSince(ctx.run.lastSuccessAt) });
     const { failures } = gathered;
     if (failures.length === params.sources.length) {
       const message = `no source could be read: ${failuresText(failures)}`;

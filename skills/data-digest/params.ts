@@ -20,13 +20,6 @@ export const DataDigestParams = z.strictObject({
 });
 export type DataDigestParams = z.output<typeof DataDigestParams>;
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
-
-export function durationMs(text: string): number {
-  const [, amount = "0", unit = "s"] = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(text) ?? [];
-  return Math.round(Number(amount) * (UNIT_MS[unit] ?? 1000));
-}
-
 /** What `check` must find set: Claude's key only when Claude is asked, and what each source needs (as its kind says). */
 export function requiredEnv(params: DataDigestParams): string[] {
   return [...new Set([...(params.synthesize ? ["ANTHROPIC_API_KEY"] : []), ...params.sources.flatMap(requiredSourceEnv)])];

@@ -3,7 +3,7 @@
  * item's real URL: from Claude's plan (themes of item ids) or, without Claude, as a plain list
  * grouped by source. Each item is one line, so a split between messages never breaks a link.
  */
-import { escapeDiscordText, stripUrlUserinfo, type FeedItem } from "sundial";
+import { escapeDiscordText, oneLine, stripUrlUserinfo, type FeedItem } from "sundial";
 import type { SourceFailure } from "./gather.ts";
 import { asDigestItem } from "./merge.ts";
 import type { DigestPlan } from "./synthesize.ts";
@@ -16,11 +16,6 @@ export interface DigestFacts {
 
 const TITLE_CHARS = 200;
 const WHY_CHARS = 300;
-
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
-}
 
 /**
  * Markdown's inline markers escaped, so a title shows as written and cannot break its link. `#`

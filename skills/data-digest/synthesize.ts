@@ -4,7 +4,7 @@
  * id; links are rendered by us from the items themselves.
  */
 import { readFileSync } from "node:fs";
-import { createPromptFence, z, type ClaudeClient, type FeedItem } from "sundial";
+import { createPromptFence, fillTemplate, oneLine, z, type ClaudeClient, type FeedItem } from "sundial";
 import { asDigestItem } from "./merge.ts";
 
 export const DigestPlanSchema = z.object({
@@ -46,11 +46,6 @@ export function readPrompt(file: string): string {
 /** The id the model sees for the item at `index`: short, so it is copied back exactly. */
 export const refOf = (index: number): string => `i${index + 1}`;
 
-function oneLine(text: string, max: number): string {
-  const line = text.replace(/\s+/g, " ").trim();
-  return line.length > max ? `${line.slice(0, max - 1).trimEnd()}…` : line;
-}
-
 function sourcesLabel(item: FeedItem): string {
   const sources = asDigestItem(item).sources;
   return sources.length > 1 ? `sources: ${sources.join(", ")}` : `source: ${item.source}`;
@@ -66,23 +61,22 @@ export function describeItems(items: readonly FeedItem[]): string {
     .join("\n");
 }
 
-/** Fills `{{name}}` placeholders; an unknown one is left as written so the user sees it. */
-export function fillTemplate(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{\s*(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
-}
-
 /**
  * The request for `items`. The items are what the sources wrote (anyone can publish a feed), so
  * they are fenced with a per-call token they cannot close; the template names it as {{fence}}.
  */
 export function digestPrompt(items: readonly FeedItem[], request: Pick<DigestRequest, "focus" | "audience">, fence = createPromptFence()): string {
-  return fillTemplate(readPrompt("digest.md"), {
-    focus: request.focus,
-    audience: request.audience,
-    count: String(items.length),
-    fence: fence.token,
-    items: fence.wrap("items", describeItems(items)),
-  });
+  return fillTemplate(
+    readPrompt("digest.md"),
+    {
+      focus: request.focus,
+      audience: request.audience,
+      count: String(items.length),
+      fence: fence.token,
+      items: fence.wrap("items", describeItems(items)),
+    },
+    { name: "data-digest: prompts/digest.md" },
+  );
 }
 
 export async function askForDigest(claude: ClaudeClient, items: readonly FeedItem[], request: DigestRequest): Promise<DigestPlan> {

@@ -6,9 +6,11 @@ import type { App } from "../app.ts";
 import type { SpendRow } from "../ledger/store.ts";
 import type { Usage } from "../types.ts";
 import { UsageError } from "../errors.ts";
-import { parseDuration } from "../config/duration.ts";
+import { parseDuration } from "../util/duration.ts";
 import { utcDay } from "../budget/periods.ts";
-import { addUsage, ZERO_USAGE } from "../integrations/claude/pricing.ts";
+import { addUsage } from "../integrations/claude/pricing.ts";
+
+const ZERO_USAGE: Readonly<Usage> = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
 import { table } from "./format.ts";
 import { escapeJsonControls } from "../util/terminal-text.ts";
 

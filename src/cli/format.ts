@@ -1,6 +1,6 @@
 /** @module format — plain-text tables, costs and the step timeline that `show` prints. */
 import type { RunRecord, StepRecord } from "../types.ts";
-import { formatDuration } from "../config/duration.ts";
+import { formatDuration } from "../util/duration.ts";
 import { stripControlsOneLine } from "../util/terminal-text.ts";
 
 export function formatCost(cost: number | null): string {

@@ -6,7 +6,7 @@ import type { RunRecord } from "../types.ts";
 import { formatProblem, UsageError } from "../errors.ts";
 import { disabledByProblem } from "../config/load.ts";
 import { Calendar } from "../schedule/calendar.ts";
-import { formatDuration } from "../config/duration.ts";
+import { formatDuration } from "../util/duration.ts";
 import { cronProblem, isValidTimezone } from "../config/schema.ts";
 import { formatCost, table, timeline } from "./format.ts";
 import { escapeJsonControls, stripControls } from "../util/terminal-text.ts";

@@ -7,11 +7,11 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import type { App, Loaded } from "../app.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import { disabledByProblem, parseJson, zodProblems } from "../config/load.ts";
 import { AD_HOC_POLICY_DEFAULTS, resolvePolicies } from "../config/policies.ts";
 import { formatProblem, UsageError } from "../errors.ts";
-import { formatDuration } from "../config/duration.ts";
+import { formatDuration } from "../util/duration.ts";
 import { leaseMs } from "../config/env.ts";
 import { keepLeases } from "../run/lease.ts";
 

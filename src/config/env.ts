@@ -6,7 +6,7 @@ import { resolve } from "node:path";
 import { parse } from "dotenv";
 import { readFileSync } from "node:fs";
 import type { Env } from "../types.ts";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../util/duration.ts";
 
 export interface Paths {
   schedules: string;

@@ -5,60 +5,21 @@
  */
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
-import type { DeliveryTarget, Env } from "../types.ts";
+import type { Env } from "../types.ts";
 import { requiredEnvOf } from "../deliver/index.ts";
 import type { Problem } from "../errors.ts";
 import type { SkillSet } from "../skill/load.ts";
-import { parseDuration } from "./duration.ts";
-import { resolvePolicies, type ResolvedPolicies } from "./policies.ts";
+import { parseDuration } from "../util/duration.ts";
+import { resolvePolicies } from "./policies.ts";
 import { jsonErrorOffset } from "./json-position.ts";
-import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type Budget, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
 import { DEFAULT_MODEL, priceOf } from "../integrations/claude/pricing.ts";
+import type { Configuration, JobEntry, ReadSchedulesFile, RejectedJob, ResolvedJob, Settings } from "./types.ts";
+
+export type { Configuration, JobEntry, ReadSchedulesFile, RejectedJob, ResolvedJob, Settings } from "./types.ts";
 
 /** The reason of a job switched off by `"enabled": false` (every other reason is a problem). */
 export const DISABLED_IN_FILE = "disabled in schedules.json";
-
-/** A job that failed the job schema: kept (disabled, with its problems) so it is shown, not dropped. */
-export interface RejectedJob {
-  rejected: Problem[];
-  raw: unknown;
-}
-export type JobEntry = JobConfig | RejectedJob;
-/** `schedules.json` as read: its settings valid, each job valid or rejected on its own. */
-export type ReadSchedulesFile = Omit<SchedulesFile, "jobs"> & { jobs: JobEntry[] };
-
-export interface ResolvedJob extends ResolvedPolicies {
-  id: string;
-  skill: string;
-  cron: string;
-  timezone: string;
-  enabled: boolean;
-  disabledReason: string | null;
-  /** Why a disabled job is off: `"enabled": false` in the file, or a problem (see `disabledReason`). */
-  disabledBy?: "file" | "problem";
-  params: unknown;
-  deliver: DeliveryTarget[];
-  model: string | undefined;
-  /** The job's own spending caps (the top-level budget is `Settings.budget`). */
-  budget?: Budget;
-}
-
-export interface Settings {
-  maxConcurrentRuns: number;
-  retentionMs: number;
-  shutdownGraceMs: number;
-  alerts: DeliveryTarget[];
-  /** The top-level budget: all jobs together. */
-  budget?: Budget;
-}
-
-export interface Configuration {
-  settings: Settings;
-  jobs: ResolvedJob[];
-  problems: Problem[];
-  /** False when the file itself could not be used (unreadable, invalid JSON or schema errors). */
-  fileValid: boolean;
-}
 
 /** `jobs[0].deliver[1].channel` from a zod issue path. */
 export function jsonPath(path: readonly PropertyKey[]): string {

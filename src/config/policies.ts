@@ -5,7 +5,7 @@
  * name, no overlap refused, nothing to catch up), taken from the same list.
  */
 import type { z } from "zod";
-import { parseDuration } from "./duration.ts";
+import { parseDuration } from "../util/duration.ts";
 import type { policySchema } from "./schema.ts";
 
 /** Every policy, set: what schedules.json's `defaults` (and each job) may write. */

@@ -5,7 +5,7 @@
 import { Cron } from "croner";
 import { z } from "zod";
 import { alertTargetNames, deliveryTargetSchema, notForAlerts } from "../deliver/index.ts";
-import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "./duration.ts";
+import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "../util/duration.ts";
 
 /** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
 export const durationSchema = z.string().trim().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
@@ -16,7 +16,7 @@ const timerDuration = duration.refine((text) => !DURATION_PATTERN.test(text) || 
   abort: true,
 });
 
-// Answers memoized: creating an Intl.DateTimeFormat costs ~150 µs, 1.5 s for 10,000 jobs.
+// Answers memoized: creating an Intl.DateTimeFormat is slow enough to matter for 10,000 jobs (figures in BENCHMARKS.md, "Figures behind design choices").
 const knownZones = new Map<string, boolean>();
 
 export function isValidTimezone(zone: string): boolean {
@@ -120,8 +120,8 @@ export interface JobIssue {
 
 /**
  * What the job schema cannot see on its own: cron patterns croner rejects (checked once per
- * distinct pattern: building a croner object costs ~0.3 ms and 80 KB, too much to repeat for
- * 10,000 jobs sharing 500 patterns) and duplicate ids. Of two jobs with one id the later is the
+ * distinct pattern: building a croner object is too costly to repeat for 10,000 jobs sharing
+ * 500 patterns, see BENCHMARKS.md) and duplicate ids. Of two jobs with one id the later is the
  * one in error: the earlier keeps running (usually the job that was there; a copied job is added
  * below it), so a paste never stops a working job.
  */

@@ -4,7 +4,8 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { errorMessage, ServiceError } from "../errors.ts";
+import { errorMessage, MissingCredentialError, ServiceError } from "../errors.ts";
+import { raceAbort } from "../util/abort.ts";
 import type { DeliveryAdapter, DeliveryContext, Env, Output, Receipt } from "../types.ts";
 import { envNameSchema } from "../config/fields.ts";
 import { defineDelivery } from "./define.ts";
@@ -63,21 +64,21 @@ interface Progress {
 }
 
 function configError(message: string): ServiceError {
-  return new ServiceError("Discord", message, undefined, false);
+  return new ServiceError({ service: "Discord", message });
 }
 
 function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Destination {
   if (target.channel && target.webhookEnv) throw configError("a discord target takes either channel or webhookEnv, not both");
   if (target.channel) {
     const token = env.DISCORD_TOKEN;
-    if (!token) throw configError(`DISCORD_TOKEN is not set; it is needed to post to channel ${target.channel}`);
+    if (!token) throw new MissingCredentialError({ service: "Discord", variable: "DISCORD_TOKEN", why: `it is needed to post to channel ${target.channel}` });
     const id = encodeURIComponent(target.channel);
     return { where: `channel ${target.channel}`, post: routes.channelMessages(id), info: routes.channel(id), token, secrets: [token], credentialVar: "DISCORD_TOKEN" };
   }
   if (!target.webhookEnv) throw configError("a discord target needs channel (with DISCORD_TOKEN) or webhookEnv");
   const where = `webhook from ${target.webhookEnv}`;
   const value = env[target.webhookEnv];
-  if (!value) throw configError(`${target.webhookEnv} is not set; it should hold the webhook URL`);
+  if (!value) throw new MissingCredentialError({ service: "Discord", variable: target.webhookEnv, why: "it should hold the webhook URL" });
   let url: URL | null = null;
   try {
     url = new URL(value);
@@ -91,15 +92,6 @@ function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Desti
   if (thread) query.set("thread_id", thread);
   const route = routes.webhook(id, token);
   return { where, post: route, info: route, token: null, query, secrets: [value, token], credentialVar: target.webhookEnv };
-}
-
-/** Resolves with `promise` or rejects as soon as `signal` aborts (the SDK's rate-limit sleeps ignore it). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
-  });
 }
 
 /**
@@ -179,7 +171,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
             const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
             const files = message.files.map((file) => ({ name: file.name, data: file.data }));
             const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
-            const parsed = MessageSchema.safeParse(await untilAborted(request, ctx.signal));
+            const parsed = MessageSchema.safeParse(await raceAbort(request, ctx.signal));
             if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
             return { id: parsed.data.id, channel_id: parsed.data.channel_id };
           };
@@ -207,7 +199,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
 
 /** The guild of the channel or webhook (null for a DM); a refusal fails the delivery before anything is posted. */
 async function guildOf(rest: InstanceType<RestModule["REST"]>, destination: Destination, auth: boolean, signal: AbortSignal): Promise<string | null> {
-  const parsed = GuildSchema.safeParse(await untilAborted(rest.get(destination.info, { auth, signal }), signal));
+  const parsed = GuildSchema.safeParse(await raceAbort(rest.get(destination.info, { auth, signal }), signal));
   // An odd answer only makes the link use "@me".
   return parsed.success ? (parsed.data.guild_id ?? null) : null;
 }
@@ -218,7 +210,7 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
   const partial = progress.sent ? `; ${progress.sent} of ${progress.total} messages were posted` : "";
   const fail = (message: string, status: number | undefined, retryable: boolean): ServiceError => {
     const text = destination.secrets.reduce((acc, secret) => acc.split(secret).join("[redacted]"), `${message} (${destination.where}${partial})`);
-    return new ServiceError("Discord", text, status, retryable);
+    return new ServiceError({ service: "Discord", message: text, status, retryable });
   };
   if (error instanceof ServiceError) return error;
   if (error instanceof sdk.RateLimitError) {

@@ -5,9 +5,11 @@
  * branch: then their commits stay, Sundial only comments, and the pull request counts as delivered.
  */
 import { z } from "zod";
-import { NonRetryableError, ServiceError } from "../errors.ts";
+import { MissingCredentialError, NonRetryableError, ServiceError } from "../errors.ts";
 import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
-import { confinePath, slugify } from "../integrations/github/safe-path.ts";
+import { confinePath } from "../integrations/github/safe-path.ts";
+import { slugify } from "../util/slug.ts";
+import { imageType } from "../util/image-type.ts";
 import type { DeliveryAdapter, DeliveryContext, Output, Receipt } from "../types.ts";
 import { defineDelivery } from "./define.ts";
 
@@ -64,7 +66,7 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       ctx.signal.throwIfAborted();
       const plan = planPullRequest(output, target, ctx);
       const token = ctx.env.GITHUB_TOKEN;
-      if (!token) throw new NonRetryableError(`${GITHUB}: GITHUB_TOKEN is not set; a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}`);
+      if (!token) throw new MissingCredentialError({ service: GITHUB, variable: "GITHUB_TOKEN", why: `a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}` });
       const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
@@ -222,12 +224,7 @@ function isBranchName(branch: string): boolean {
 }
 
 function mediaType(bytes: Uint8Array): string {
-  const starts = (...values: number[]) => values.every((value, index) => bytes[index] === value);
-  if (starts(0x89, 0x50, 0x4e, 0x47)) return "image/png";
-  if (starts(0xff, 0xd8, 0xff)) return "image/jpeg";
-  if (starts(0x47, 0x49, 0x46, 0x38)) return "image/gif";
-  if (starts(0x52, 0x49, 0x46, 0x46) && Buffer.from(bytes.subarray(8, 12)).toString("latin1") === "WEBP") return "image/webp";
-  return "application/octet-stream";
+  return imageType(bytes)?.mediaType ?? "application/octet-stream";
 }
 
 export const githubPrDefinition = defineDelivery({

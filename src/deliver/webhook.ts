@@ -91,7 +91,7 @@ function requestOf(target: WebhookTarget, ctx: DeliveryContext): { url: string; 
 /** The service's error with the URL (a secret: webhook URLs carry their token) named by its variable. */
 function withoutUrl(error: ServiceError, url: string, urlEnv: string): ServiceError {
   const message = error.message.slice(`${error.service}: `.length).replaceAll(safeUrl(url), `the URL in ${urlEnv}`).replaceAll(url, `the URL in ${urlEnv}`);
-  return new ServiceError(WEBHOOK, message, error.status, error.retryable);
+  return new ServiceError({ service: WEBHOOK, message, status: error.status, retryable: error.retryable });
 }
 
 export function webhookDelivery(options: { baseDelayMs?: number } = {}): DeliveryAdapter<WebhookTarget> {

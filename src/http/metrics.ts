@@ -14,7 +14,7 @@ const PROCESS_PREFIX = "sundial_process_";
 /**
  * prom-client's default metrics (CPU, memory, heap, handles, GC…), each registered by its own
  * module, all but `eventLoopLag`: its event-loop delay sampler is a timer that wakes an idle daemon
- * twice a second even at a 500 ms resolution, ~0.2% of a core on a small VM (half the idle budget).
+ * twice a second even at a 500 ms resolution, half the idle budget on a small VM (BENCHMARKS.md).
  * The event loop is measured without a timer instead: its utilization and lag at each scrape
  * (below), and how late jobs start (`sundial_fire_lag_seconds`).
  */

@@ -35,7 +35,7 @@ export function formatBytes(bytes: number): string {
 
 /** Too much: not retryable, the next attempt would get the same body. */
 function tooLarge(limit: BodyLimit): ServiceError {
-  return new ServiceError(limit.service, `${limit.what} answered more than ${formatBytes(limit.maxBytes)}${limit.hint ? `; ${limit.hint}` : ""}`);
+  return new ServiceError({ service: limit.service, message: `${limit.what} answered more than ${formatBytes(limit.maxBytes)}${limit.hint ? `; ${limit.hint}` : ""}` });
 }
 
 /** The whole body, at most `limit.maxBytes` of it; throws (and closes the connection) past that. */

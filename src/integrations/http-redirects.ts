@@ -69,20 +69,20 @@ export async function fetchFollowing(doFetch: typeof fetch, service: string, url
     await response.body?.cancel().catch(() => undefined);
     const location = response.headers.get("location");
     const from = `${current.origin}${current.pathname}`;
-    if (!location) throw new ServiceError(service, `${from} answered ${response.status} without a location to go to`, response.status);
-    if (hop >= max) throw new ServiceError(service, `${first.origin}${first.pathname} redirected more than ${max} times; use the final address`);
+    if (!location) throw new ServiceError({ service, message: `${from} answered ${response.status} without a location to go to`, status: response.status });
+    if (hop >= max) throw new ServiceError({ service, message: `${first.origin}${first.pathname} redirected more than ${max} times; use the final address` });
     let next: URL;
     try {
       next = new URL(location, current);
     } catch {
-      throw new ServiceError(service, `${from} redirected to an invalid URL`);
+      throw new ServiceError({ service, message: `${from} redirected to an invalid URL` });
     }
     const to = `${next.origin}${next.pathname}`;
-    if (next.protocol !== "http:" && next.protocol !== "https:") throw new ServiceError(service, `${from} redirected to ${next.protocol} URL, which is not followed`);
-    if (current.protocol === "https:" && next.protocol === "http:") throw new ServiceError(service, `${from} redirected from https down to http (${to}); not followed`);
+    if (next.protocol !== "http:" && next.protocol !== "https:") throw new ServiceError({ service, message: `${from} redirected to ${next.protocol} URL, which is not followed` });
+    if (current.protocol === "https:" && next.protocol === "http:") throw new ServiceError({ service, message: `${from} redirected from https down to http (${to}); not followed` });
     allowPrivate ??= await leadsToPrivate(first.hostname, policy);
     if (!allowPrivate && (await leadsToPrivate(next.hostname, policy))) {
-      throw new ServiceError(service, `${from} redirected to ${to}, a private, loopback or link-local address; not followed (a public address may not point Sundial inside the network)`);
+      throw new ServiceError({ service, message: `${from} redirected to ${to}, a private, loopback or link-local address; not followed (a public address may not point Sundial inside the network)` });
     }
     request = redirected(request, response.status, next.origin !== current.origin);
     current = next;

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { ServiceError } from "../errors.ts";
+import { backoffMs, retryAfterMs } from "../util/backoff.ts";
 import { readTextPrefix } from "./http-body.ts";
 import { fetchFollowing, type NetworkPolicy } from "./http-redirects.ts";
 
@@ -27,21 +28,6 @@ export interface FetchRetryOptions {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-/** Milliseconds to wait as the server asked (`retry-after` in seconds or as a date), or null. */
-export function retryAfterMs(headers: Headers, now = Date.now()): number | null {
-  const value = headers.get("retry-after");
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? null : Math.max(0, date - now);
-}
-
-export function backoffMs(attempt: number, baseMs: number, maxMs: number): number {
-  const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
-  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
-}
-
 export async function fetchWithRetry(service: string, url: string, init: RequestInit = {}, options: FetchRetryOptions = {}): Promise<Response> {
   const { retries = 3, baseDelayMs = 500, maxDelayMs = 60_000, timeoutMs = 30_000, signal } = options;
   const doFetch = options.fetch ?? fetch;
@@ -56,7 +42,7 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       if (signal?.aborted) throw signal.reason;
       if (error instanceof ServiceError) throw error;
       const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-      if (attempt >= retries) throw new ServiceError(service, `${cause} (${safeUrl(url)})`, undefined, true);
+      if (attempt >= retries) throw new ServiceError({ service, message: `${cause} (${safeUrl(url)})`, retryable: true });
       await sleep(backoffMs(attempt, baseDelayMs, maxDelayMs), undefined, { signal });
       continue;
     }
@@ -68,7 +54,7 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       continue;
     }
     const retryable = RETRYABLE_STATUS.has(response.status);
-    throw new ServiceError(service, `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`, response.status, retryable);
+    throw new ServiceError({ service, message: `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`, status: response.status, retryable });
   }
 }
 

@@ -2,11 +2,10 @@
  * @module integrations — builds what a run's context offers (`claude`, `sources`, `images`) from
  * the environment, per run, so each call carries the run's signal, logger and usage accounting.
  * The module behind each service (and its SDK) is imported on the service's first use: a daemon
- * whose skills never call Claude never loads @anthropic-ai/sdk (~300 modules with its tracing
- * dependency), and building a run's integrations costs next to nothing.
+ * whose skills never call Claude never loads @anthropic-ai/sdk (hundreds of modules with its
+ * tracing dependency, see BENCHMARKS.md), and building a run's integrations costs next to nothing.
  */
-import type { IntegrationRequest } from "../run/runner.ts";
-import type { Integrations } from "../run/context.ts";
+import type { IntegrationRequest, Integrations } from "../ports/integrations.ts";
 import type { ClaudeRequest, ClaudeStructuredRequest, TargetRepository } from "../types.ts";
 import type { CachedFeed, HttpCache } from "./feeds/feeds.ts";
 import { once } from "./lazy.ts";

@@ -4,7 +4,7 @@
  */
 import type Database from "better-sqlite3";
 import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
-import { decodeValue, encodeValue } from "./json.ts";
+import { decodeValue, encodeValue } from "../util/json.ts";
 import { migrate } from "./sqlite-schema.ts";
 import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type JobPause, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";

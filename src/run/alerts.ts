@@ -5,7 +5,7 @@
  */
 import type { Logger } from "pino";
 import type { DeliveryAdapter, DeliveryTarget, Env, Output, RunRecord } from "../types.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { RunOutcome, RunStore } from "../ledger/store.ts";
 import type { LateFire } from "../schedule/scheduler.ts";
 import { createScrubber } from "../util/redact.ts";

@@ -6,10 +6,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import pLimit from "p-limit";
 import type { Logger } from "pino";
-import type { ClaudeClient, ImageGenerator, JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext, Sources } from "../types.ts";
+import type { JobState, Output, ParallelOptions, Receipt, RunInfo, SkillContext } from "../types.ts";
 import type { RunStore, StepUsage } from "../ledger/store.ts";
-import { decodeValue, encodeValue } from "../ledger/json.ts";
-import { errorMessage } from "../errors.ts";
+import { decodeValue, encodeValue } from "../util/json.ts";
+import { errorMessage, MisuseError } from "../errors.ts";
+import type { Integrations } from "../ports/integrations.ts";
 
 /**
  * What Claude cost, per step (and outside any step, under `null`), kept in memory until the step's
@@ -53,11 +54,7 @@ export class UsageMeter {
   }
 }
 
-export interface Integrations {
-  claude: ClaudeClient;
-  sources: Sources;
-  images: ImageGenerator;
-}
+export type { Integrations } from "../ports/integrations.ts";
 
 export interface ContextOptions {
   store: RunStore;
@@ -152,12 +149,14 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
     images: options.integrations.images,
     deliver(output: Output): Promise<Receipt[]> {
       if (typeof output?.key !== "string" || !output.key) {
-        return Promise.reject(new TypeError("ctx.deliver(output) needs output.key: a stable id (a video id, a date) so a resumed run does not deliver it twice"));
+        return Promise.reject(new MisuseError("ctx.deliver(output) needs output.key: a stable id (a video id, a date) so a resumed run does not deliver it twice"));
       }
       return options.deliver(output);
     },
     step<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
-      if (typeof id !== "string" || !id) throw new TypeError("ctx.step(id, fn) needs a non-empty string id");
+      // A mistake in the skill's code: failing the run at once says so; retries would only repeat it.
+      if (typeof id !== "string" || !id) throw new MisuseError("ctx.step(id, fn) needs a non-empty string id");
+      if (typeof fn !== "function") throw new MisuseError(`ctx.step(${JSON.stringify(id)}, fn) needs a function to run`);
       // The same id twice in one attempt shares one execution instead of racing two.
       const existing = running.get(id);
       if (existing) return existing as Promise<T>;

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { DeliveryAdapter, Env, Output, Receipt, SkillContext } from "../types.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { RunStore } from "../ledger/store.ts";
 import { scrubOutput } from "../util/redact.ts";
 import { errorMessage } from "../errors.ts";

@@ -6,33 +6,22 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { DeliveryAdapter, DeliveryTarget, Env, Output, Usage } from "../types.ts";
-import type { ResolvedJob } from "../config/load.ts";
+import type { DeliveryAdapter, DeliveryTarget, Env, Output } from "../types.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import { isLeaseLost, type RunOutcome, type RunStore } from "../ledger/store.ts";
 import { isSkip } from "../skill/define.ts";
 import { errorMessage, isRetryable } from "../errors.ts";
-import { backoffMs } from "../integrations/http.ts";
-import { createContext, UsageMeter, type Integrations } from "./context.ts";
+import { backoffMs } from "../util/backoff.ts";
+import { createContext, UsageMeter } from "./context.ts";
+import type { IntegrationRequest, Integrations } from "../ports/integrations.ts";
+
+export type { IntegrationRequest } from "../ports/integrations.ts";
 import { createDeliverer } from "./deliveries.ts";
 import { sendAlert } from "./alerts.ts";
 import type { Budget } from "../config/schema.ts";
 import { capsOf } from "../budget/caps.ts";
 import { budgetSkipReason, createBudgetGuard, type BudgetGuard } from "../budget/guard.ts";
-
-export interface IntegrationRequest {
-  env: Env;
-  job: ResolvedJob;
-  signal: AbortSignal;
-  log: Logger;
-  store: RunStore;
-  /** The job's state for this run; integrations may keep caches in it (not written in dry runs). */
-  stateSnapshot: Map<string, unknown>;
-  dryRun: boolean;
-  onUsage(record: { model: string; usage: Usage; costUsd: number | null }): void;
-  /** The run's budget guard: every Claude call reserves its largest cost through it first. */
-  budget?: BudgetGuard;
-}
 
 export interface RunnerDeps {
   store: RunStore;

@@ -1,7 +1,7 @@
 /**
  * @module calendar — when a cron pattern fires, in a time zone. One paused croner object per
- * distinct pattern, shared by every job and zone that uses it: croner keeps ~80 KB per object, so
- * 10,000 jobs with their own objects would cost close to 1 GB. Zones take a fixed-offset fast path
+ * distinct pattern, shared by every job and zone that uses it: a croner object is large, and
+ * 10,000 jobs with their own objects would cost close to 1 GB (BENCHMARKS.md). Zones take a fixed-offset fast path
  * while their UTC offset stays put (see `ZoneWindow`), croner's own time-zone search otherwise.
  */
 import { Cron } from "croner";
@@ -17,7 +17,7 @@ const NO_YEARS: number[] = [];
 const WINDOWS_PER_ZONE = 4;
 
 /**
- * croner 11 fills a 10,000-entry `year` table per pattern (most of its ~80 KB per object) and reads
+ * croner 11 fills a 10,000-entry `year` table per pattern (most of an object's size) and reads
  * it only when the year field is not `*`. Sharing one empty table then is safe and cuts an object
  * to a few KB; `test/schedule/calendar.test.ts` proves the fire times unchanged.
  */

@@ -4,7 +4,7 @@
  * transaction before anything starts, so a restart or a second process can never run it twice.
  */
 import type { Logger } from "pino";
-import type { ResolvedJob } from "../config/load.ts";
+import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
 import { WAITING_FOR_CAPACITY, type ClaimResult, type Owner, type RunClaim, type RunStore } from "../ledger/store.ts";
 import type { Runner } from "../run/runner.ts";
@@ -179,19 +179,6 @@ export class Scheduler {
     for (const waiting of this.waiting.splice(0)) {
       await this.deps.store.finishRun(waiting.runId, { status: "interrupted", reason: "shutdown before it could start" }, this.clock.now(), waiting.epoch);
     }
-  }
-
-  /** Next fire times of a job (for `list` and the status server). */
-  nextRuns(job: Pick<ResolvedJob, "cron" | "timezone">, count: number, from = this.clock.now()): string[] {
-    const out: string[] = [];
-    let cursor = from;
-    while (out.length < count) {
-      const next = this.calendar.next(job.cron, job.timezone, cursor);
-      if (next === null) break;
-      out.push(new Date(next).toISOString());
-      cursor = next;
-    }
-    return out;
   }
 
   /**
@@ -416,6 +403,19 @@ export class Scheduler {
     } catch (error) {
       this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
     }
+  }
+
+  /** The job's next `count` fire times (ISO), for views of the jobs (`list`, the API, the dashboard). */
+  nextRuns(job: Pick<ResolvedJob, "cron" | "timezone">, count: number, from = this.clock.now()): string[] {
+    const out: string[] = [];
+    let cursor = from;
+    while (out.length < count) {
+      const next = this.calendar.next(job.cron, job.timezone, cursor);
+      if (next === null) break;
+      out.push(new Date(next).toISOString());
+      cursor = next;
+    }
+    return out;
   }
 
   /**

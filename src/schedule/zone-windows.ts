@@ -23,7 +23,7 @@ export interface ZoneWindow {
   offset: number;
 }
 
-// Creating an Intl.DateTimeFormat costs ~150 µs and using one ~4 µs: one per zone, shared.
+// Creating an Intl.DateTimeFormat costs far more than using one (figures in BENCHMARKS.md, "Figures behind design choices"): one per zone, shared.
 const formatters = new Map<string, Intl.DateTimeFormat | null>();
 
 function formatterOf(zone: string): Intl.DateTimeFormat | null {

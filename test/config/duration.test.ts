@@ -1,6 +1,6 @@
 /** @module duration.test — duration strings in schedules.json ("90s", "10m") to milliseconds, and back for display. */
 import { describe, it, expect } from "vitest";
-import { DURATION_PATTERN, formatDuration, parseDuration } from "../../src/config/duration.ts";
+import { DURATION_PATTERN, formatDuration, parseDuration } from "../../src/util/duration.ts";
 import { durationSchema } from "../../src/config/schema.ts";
 
 describe("parseDuration", () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { defaultSettings, disabledByProblem, resolveConfiguration, type ResolvedJob } from "../../src/config/load.ts";
 import { AD_HOC_POLICY_DEFAULTS, POLICY_DEFAULTS, resolvePolicies } from "../../src/config/policies.ts";
-import { parseDuration } from "../../src/config/duration.ts";
+import { parseDuration } from "../../src/util/duration.ts";
 import { schedulesSchema } from "../../src/config/schema.ts";
 import { defineSkill } from "../../src/skill/define.ts";
 import type { SkillSet } from "../../src/skill/load.ts";

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cachedProbe, healthOf, type HealthSources } from "../../src/http/health.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
 import { DEFAULT_LIMITS, startStatusServer, type ServerLimits } from "../../src/http/server.ts";
-import type { Configuration } from "../../src/config/load.ts";
+import type { Configuration } from "../../src/config/types.ts";
 
 const configuration = (jobs: Partial<Configuration["jobs"][number]>[] = [], fileValid = true): Configuration => ({
   settings: { maxConcurrentRuns: 1, retentionMs: 1, shutdownGraceMs: 1, alerts: [] },

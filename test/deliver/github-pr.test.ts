@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { githubPrDefinition, githubPrDelivery, PR_BODY_LIMIT } from "../../src/deliver/github-pr.ts";
 import { NonRetryableError, ServiceError } from "../../src/errors.ts";
-import { confinePath, slugify } from "../../src/integrations/github/safe-path.ts";
+import { confinePath } from "../../src/integrations/github/safe-path.ts";
+import { slugify } from "../../src/util/slug.ts";
 import type { DeliveryTarget, Output } from "../../src/types.ts";
 import { startGitHubEmulator, type GitHubEmulator, type GitHubRepoState } from "../emulators/github.ts";
 import { deliveryContext, describeDeliveryContract } from "./contract.ts";
@@ -178,7 +179,7 @@ describe("github-pr delivery", () => {
     expect(slugify("Ça va? Ünïcødé — straße ＦＵＬＬ！")).toBe("ca-va-unicode-strasse-full");
     expect(slugify("．．/‥/../etc")).toBe("etc");
     expect(slugify("🙂 ☃")).toBe("post");
-    expect(slugify("one two three four five", 12)).toBe("one-two");
+    expect(slugify("one two three four five", { maxLength: 12 })).toBe("one-two");
   });
 
   it("applies labels and opens drafts as configured", async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pino from "pino";
 import { openSqliteStore } from "../../src/ledger/sqlite.ts";
-import type { ResolvedJob } from "../../src/config/load.ts";
+import type { ResolvedJob } from "../../src/config/types.ts";
 
 export function tempStore() {
   const dir = mkdtempSync(join(tmpdir(), "sundial-ledger-"));

@@ -4,7 +4,9 @@ import pino from "pino";
 import { z } from "zod";
 import { ServiceError } from "../../src/errors.ts";
 import { DEFAULT_MODEL, createClaudeClient } from "../../src/integrations/claude/client.ts";
-import { PRICES, ZERO_USAGE, addUsage, costOf } from "../../src/integrations/claude/pricing.ts";
+import { PRICES, addUsage, costOf } from "../../src/integrations/claude/pricing.ts";
+
+const ZERO_USAGE: Readonly<Usage> = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 });
 import type { Env, Usage } from "../../src/types.ts";
 import { startAnthropicEmulator, type AnthropicEmulator, type MessagesBody } from "../emulators/anthropic.ts";
 

@@ -6,7 +6,8 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { isRetryable } from "../../src/errors.ts";
-import { createFeedFetcher, createMemoryHttpCache, type FeedSource } from "../../src/integrations/feeds/feeds.ts";
+import { createFeedFetcher, type FeedSource } from "../../src/integrations/feeds/feeds.ts";
+import { createMemoryHttpCache } from "../helpers/http-cache.ts";
 import { createScrubber } from "../../src/log.ts";
 import { startFeedEmulator, type FeedEmulator } from "../emulators/feeds.ts";
 

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
 import { isRetryable } from "../../src/errors.ts";
-import { createFeedFetcher, createMemoryHttpCache, type FeedSource, type HttpCache } from "../../src/integrations/feeds/feeds.ts";
+import { createFeedFetcher, type FeedSource, type HttpCache } from "../../src/integrations/feeds/feeds.ts";
+import { createMemoryHttpCache } from "../helpers/http-cache.ts";
 import { startFeedEmulator, type FeedEmulator } from "../emulators/feeds.ts";
 
 const RSS = `<?xml version="1.0" encoding="UTF-8"?>

@@ -1,7 +1,7 @@
 /** Leonardo integration against the loopback emulator: create, poll until done, download; faults and secrets. */
 import pino from "pino";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NonRetryableError, ServiceError, isRetryable } from "../../src/errors.ts";
+import { MissingCredentialError, ServiceError, errorCode, isRetryable } from "../../src/errors.ts";
 import { createLeonardo, type LeonardoOptions } from "../../src/integrations/leonardo/leonardo.ts";
 import { ONE_PIXEL_PNG, startLeonardoEmulator, type LeonardoEmulator } from "../emulators/leonardo.ts";
 
@@ -32,7 +32,8 @@ beforeEach(() => {
 describe("Leonardo", () => {
   it("creates a generation, polls until COMPLETE and returns the PNG bytes", async () => {
     const image = await leonardo().generate("a brass sundial at dawn", { width: 1200, height: 630 });
-    expect(Buffer.from(image.png).equals(ONE_PIXEL_PNG)).toBe(true);
+    expect(Buffer.from(image.bytes).equals(ONE_PIXEL_PNG)).toBe(true);
+    expect(image).toMatchObject({ mediaType: "image/png", extension: "png" });
     const generation = emulator.generations.at(-1);
     expect(generation).toMatchObject({ prompt: "a brass sundial at dawn", width: 1200, height: 632, numImages: 1, polls: 3 });
     expect(generation?.modelId).toMatch(/^[0-9a-f-]{36}$/);
@@ -59,7 +60,7 @@ describe("Leonardo", () => {
     emulator.failNext(1, { status: 429, retryAfter: 1, path: "/api/rest/v1/generations" });
     const started = Date.now();
     const image = await leonardo().generate("rate limited");
-    expect(image.png.length).toBe(ONE_PIXEL_PNG.length);
+    expect(image.bytes.length).toBe(ONE_PIXEL_PNG.length);
     expect(Date.now() - started).toBeGreaterThanOrEqual(950);
     expect(emulator.requests.filter((r) => r.method === "POST")).toHaveLength(2);
   });
@@ -126,7 +127,9 @@ describe("Leonardo", () => {
     expect(images.available).toBe(false);
     expect(leonardo().available).toBe(true);
     const error = await images.generate("x").catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(NonRetryableError);
+    expect(error).toBeInstanceOf(MissingCredentialError);
+    expect(errorCode(error)).toBe("missing_credential");
+    expect(isRetryable(error)).toBe(false);
     expect((error as Error).message).toMatch(/^Leonardo: LEONARDO_API_KEY is not set/);
     expect(emulator.requests).toHaveLength(0);
   });
@@ -154,7 +157,7 @@ describe("Leonardo answers it must not trust", () => {
 
   it("fetches from a host added by LEONARDO_IMAGE_HOSTS", async () => {
     const image = await leonardo({ env: { LEONARDO_API_KEY: KEY, LEONARDO_API_URL: emulator.url.replace("127.0.0.1", "localhost"), LEONARDO_IMAGE_HOSTS: `cdn.leonardo.ai, ${new URL(emulator.url).host}` } }).generate("x");
-    expect(Buffer.from(image.png).equals(ONE_PIXEL_PNG)).toBe(true);
+    expect(Buffer.from(image.bytes).equals(ONE_PIXEL_PNG)).toBe(true);
   });
 
   it("stops downloading an image past 20 MB and closes the connection", async () => {

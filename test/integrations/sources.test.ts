@@ -5,7 +5,7 @@
  */
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMemoryHttpCache } from "../../src/integrations/feeds/feeds.ts";
+import { createMemoryHttpCache } from "../helpers/http-cache.ts";
 import { createSourceFetch, requiredSourceEnv, sourceDefinitions, sourceSpecSchema } from "../../src/integrations/sources/index.ts";
 import { startFeedEmulator, type FeedEmulator } from "../emulators/feeds.ts";
 

@@ -1,7 +1,7 @@
 /** YouTube integration against the loopback emulator: feeds, transcripts in both caption formats, faults. */
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { NonRetryableError, ServiceError, isRetryable } from "../../src/errors.ts";
+import { NonRetryableError, ServiceError, errorCode, isRetryable } from "../../src/errors.ts";
 import { createYouTube, NoTranscriptError } from "../../src/integrations/youtube/youtube.ts";
 import { startYouTubeEmulator, type YouTubeEmulator } from "../emulators/youtube.ts";
 
@@ -118,6 +118,8 @@ describe("transcript", () => {
     expect(error).toBeInstanceOf(NoTranscriptError);
     expect(error).toBeInstanceOf(NonRetryableError);
     expect((error as Error).name).toBe("NoTranscriptError");
+    expect(errorCode(error)).toBe("no_transcript");
+    expect((error as Error).cause).toBeInstanceOf(Error);
     expect(isRetryable(error)).toBe(false);
     expect((error as Error).message).toMatch(/noCaptions1.*disabled/);
     expect(paths()).toContain("GET /watch");

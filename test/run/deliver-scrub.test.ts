@@ -12,7 +12,7 @@ import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
 const TOKEN = 'ghp_"quoted\\secret0123456789';
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ png: new Uint8Array() }) } });
+const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());

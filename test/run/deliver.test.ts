@@ -32,7 +32,7 @@ function slowAdapter(name: "discord" | "github-pr", ms: number, events: Event[],
   } as DeliveryAdapter;
 }
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ png: new Uint8Array() }) } });
+const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());

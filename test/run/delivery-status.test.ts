@@ -13,7 +13,7 @@ import { fileDelivery } from "../../src/deliver/file.ts";
 import { NonRetryableError, z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ png: new Uint8Array() }) } });
+const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
 
 /** A chat channel that refuses every post, as Discord does for a bot without access. */
 const refusing: DeliveryAdapter = {

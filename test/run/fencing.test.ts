@@ -10,7 +10,7 @@ import type { Integrations } from "../../src/run/context.ts";
 import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ png: new Uint8Array() }) } });
+const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());

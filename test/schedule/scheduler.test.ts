@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { LoadedSkill } from "../../src/skill/load.ts";
 import type { RunRequest, Runner } from "../../src/run/runner.ts";
 import type { RunOutcome, RunStore } from "../../src/ledger/store.ts";
-import type { ResolvedJob } from "../../src/config/load.ts";
+import type { ResolvedJob } from "../../src/config/types.ts";
 import { Scheduler } from "../../src/schedule/scheduler.ts";
 import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";

@@ -91,7 +91,7 @@ function contextFor(layout: BlogLayout, seen: Seen, params: Partial<BlogParams> 
       ...integrations.sources,
       youtube: { channelVideos: async () => [VIDEO], transcript: async (id) => segments(id, "full") },
     },
-    images: { available: true, generate: async () => ({ png: ONE_PIXEL_PNG }) },
+    images: { available: true, generate: async () => ({ bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" }) },
     deliver: async (output) => {
       const receipt: Receipt = await adapter.deliver(output, target, { job: "blog", runId: 1, env, dataDir, signal, log, earlier: [] });
       seen.delivered.push(output);

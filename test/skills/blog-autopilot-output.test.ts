@@ -2,8 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import type { Video } from "../../src/types.ts";
-import { articlePrompt, fillTemplate, imagePrompt, readPrompt, shortenTranscript, tidyArticle, tidyMarkdown } from "../../skills/blog-autopilot/article.ts";
-import { articleOutput, chooseSlug, frontMatter, imageExtension, sanitiseSlug } from "../../skills/blog-autopilot/output.ts";
+import { articlePrompt, imagePrompt, readPrompt, shortenTranscript, tidyArticle, tidyMarkdown } from "../../skills/blog-autopilot/article.ts";
+import { articleOutput, chooseSlug, frontMatter } from "../../skills/blog-autopilot/output.ts";
+import { fillTemplate, imageType, slugify } from "../../src/index.ts";
+
+const imageExtension = (bytes: Uint8Array) => imageType(bytes)?.extension ?? null;
+const sanitiseSlug = (text: string) => slugify(text, { fallback: "" });
 import { blogParams } from "../../skills/blog-autopilot/params.ts";
 import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 import { createPromptFence } from "../../src/index.ts";
@@ -176,8 +180,8 @@ describe("prompts", () => {
   });
 
   it("name an unknown placeholder instead of sending it blank", () => {
-    expect(() => fillTemplate("Hi {{titel}}", { title: "x" }, "article.md")).toThrow(/prompts\/article\.md uses \{\{titel\}\}, which is not one of \{\{title\}\}/);
-    expect(fillTemplate("$& {{ title }} $1", { title: "$' a" }, "t")).toBe("$& $' a $1");
+    expect(() => fillTemplate("Hi {{titel}}", { title: "x" }, { name: "prompts/article.md" })).toThrow(/prompts\/article\.md uses \{\{titel\}\}, which is not one of \{\{title\}\}/);
+    expect(fillTemplate("$& {{ title }} $1", { title: "$' a" })).toBe("$& $' a $1");
   });
 
   it("shorten a huge transcript, keeping its beginning and its end and saying so", () => {

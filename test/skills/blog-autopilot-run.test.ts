@@ -73,7 +73,7 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
         channelVideos: async () => w.videos,
         transcript: async (id) => {
           const found = w.transcripts[id];
-          if (found === "none") throw Object.assign(new Error(`YouTube: no transcript for video ${id}: captions are disabled`), { name: "NoTranscriptError" });
+          if (found === "none") throw new NonRetryableError(`YouTube: no transcript for video ${id}: captions are disabled`, { code: "no_transcript" });
           return found ?? [];
         },
       },
@@ -83,8 +83,8 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
       available: w.images !== false,
       generate: async () => {
         w.imageCalls++;
-        if (w.images === "broken") throw new ServiceError("Leonardo", "generation g1 failed (status FAILED)");
-        return { png: ONE_PIXEL_PNG };
+        if (w.images === "broken") throw new ServiceError({ service: "Leonardo", message: "generation g1 failed (status FAILED)" });
+        return { bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" };
       },
     },
     deliver: async (output) => {
@@ -128,7 +128,7 @@ describe("blog-autopilot run", () => {
   it("takes at most maxVideos, newest first, and writes each article once even when its delivery failed", async () => {
     const videos = ["vidR0000001", "vidR0000002", "vidR0000003"].map((id, i) => clip(id, i));
     const w = world(videos, Object.fromEntries(videos.map((v) => [v.id, segments(v.id, "full")])));
-    w.deliveryFails = new ServiceError("GitHub", "502 Bad Gateway", 502, true);
+    w.deliveryFails = new ServiceError({ service: "GitHub", message: "502 Bad Gateway", status: 502, retryable: true });
     const failed = await run(w, { maxVideos: 2 }).then(() => null, (e: unknown) => e as Error);
     expect(failed?.message).toMatch(/2 of 2 videos failed: .*GitHub: 502 Bad Gateway/);
     expect(failed).not.toBeInstanceOf(NonRetryableError);
@@ -147,7 +147,7 @@ describe("blog-autopilot run", () => {
 
   it("delivers the good video at once, fails the run for a broken one, and skips it after repeated failures", async () => {
     const videos = [clip("vidR0000001", 1), clip("vidR0000002", 2)];
-    const broken = new ServiceError("Claude", "the answer was cut off at maxTokens (16000); raise maxTokens");
+    const broken = new ServiceError({ service: "Claude", message: "the answer was cut off at maxTokens (16000); raise maxTokens" });
     const w = world(videos, { vidR0000001: segments("vidR0000001", "full"), vidR0000002: segments("vidR0000002", "full") }, { claudeFails: { vidR0000002: broken } });
     for (let attempt = 1; attempt < MAX_FAILURES; attempt++) {
       const error = await run(w).then(() => null, (e: unknown) => e as Error);
@@ -165,7 +165,7 @@ describe("blog-autopilot run", () => {
   });
 
   it("does not count an outage against a video: when nothing worked the run fails, retryably, and no video is skipped", async () => {
-    const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { claudeFails: { vidR0000001: new ServiceError("Claude", "529 overloaded_error", 529, true) } });
+    const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { claudeFails: { vidR0000001: new ServiceError({ service: "Claude", message: "529 overloaded_error", status: 529, retryable: true }) } });
     for (let i = 0; i < MAX_FAILURES + 1; i++) {
       const error = await run(w).then(() => null, (e: unknown) => e as Error);
       expect(error?.message).toMatch(/1 of 1 videos failed: vidR0000001 .*529 overloaded_error/);

@@ -5,7 +5,8 @@
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gatherSources } from "../../skills/data-digest/gather.ts";
-import { createFeedFetcher, createMemoryHttpCache } from "../../src/integrations/feeds/feeds.ts";
+import { createFeedFetcher } from "../../src/integrations/feeds/feeds.ts";
+import { createMemoryHttpCache } from "../helpers/http-cache.ts";
 import { createGitHubSource } from "../../src/integrations/github/source.ts";
 import type { SkillContext, SourceSpec } from "../../src/types.ts";
 import { startFeedEmulator, type FeedEmulator } from "../emulators/feeds.ts";

@@ -10,7 +10,8 @@ import skill from "../../skills/data-digest/index.ts";
 import { githubSince, gatherSources, sourceLabel } from "../../skills/data-digest/gather.ts";
 import { escapeMarkdown, renderPlainList, renderPlan } from "../../skills/data-digest/render.ts";
 import { markDigested, readDigested, RETENTION_MS, selectNewItems } from "../../skills/data-digest/select.ts";
-import { describeItems, fillTemplate, readPrompt, type DigestPlan } from "../../skills/data-digest/synthesize.ts";
+import { describeItems, readPrompt, type DigestPlan } from "../../skills/data-digest/synthesize.ts";
+import { fillTemplate } from "../../src/index.ts";
 import { ServiceError } from "../../src/errors.ts";
 
 const NOW = Date.parse("2025-03-10T12:00:00Z");
@@ -104,7 +105,10 @@ describe("rendering", () => {
     expect(template).toMatch(/^Write this digest\./);
     expect(template).toContain("{{items}}");
     expect(readPrompt("system.md")).toMatch(/^You are the editor/);
-    expect(fillTemplate("{{ focus }} / {{items}} / {{unknown}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe("AI / [i1] {{focus}} / {{unknown}}");
+    expect(fillTemplate("{{ focus }} / {{items}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe("AI / [i1] {{focus}}");
+    // One rule for an unknown placeholder in every skill: an error naming it (or, when asked, kept as written).
+    expect(() => fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { name: "prompts/digest.md" })).toThrow(/prompts\/digest\.md uses \{\{unknown\}\}, which is not one of \{\{focus\}\}/);
+    expect(fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { unknown: "keep" })).toBe("AI / {{unknown}}");
   });
 
   it("describes items to the model by short id, with source, date, URL and a trimmed summary", () => {
@@ -147,7 +151,7 @@ function fakeContext(params: unknown, options: { fetch: (source: SourceSpec, opt
         return options.fetch(source, opts);
       },
     },
-    images: { available: false, generate: async () => ({ png: new Uint8Array() }) },
+    images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) },
     dryRun: false,
   } as unknown as SkillContext<never>;
   return { ctx, steps, claudeCalls, fetches, state };
@@ -163,7 +167,7 @@ describe("gatherSources", () => {
     ];
     const { ctx, steps, fetches } = fakeContext({}, {
       fetch: async (source) => {
-        if (source.type === "atom") throw new ServiceError("Feed b.example", "HTTP 404 from https://b.example/atom.xml: Not Found", 404);
+        if (source.type === "atom") throw new ServiceError({ service: "Feed b.example", message: "HTTP 404 from https://b.example/atom.xml: Not Found", status: 404 });
         if (source.name === "Slow") return new Promise<FeedItem[]>(() => undefined);
         return [item(sourceLabel(source))];
       },
@@ -235,9 +239,9 @@ describe("a data-digest run (fake context)", () => {
   });
 
   it("fails when every source fails (at once when no retry can help), and names them", async () => {
-    const run = fakeContext(params(), { fetch: async (s) => Promise.reject(new ServiceError(`Feed ${s.name}`, "HTTP 404 from x")) });
+    const run = fakeContext(params(), { fetch: async (s) => Promise.reject(new ServiceError({ service: `Feed ${s.name}`, message: "HTTP 404 from x" })) });
     await expect(Promise.resolve(skill.run(run.ctx))).rejects.toMatchObject({ name: "NonRetryableError", message: "no source could be read: A (HTTP 404 from x); B (HTTP 404 from x)" });
-    const flaky = fakeContext(params(), { fetch: async () => Promise.reject(new ServiceError("Feed", "HTTP 503", 503, true)) });
+    const flaky = fakeContext(params(), { fetch: async () => Promise.reject(new ServiceError({ service: "Feed", message: "HTTP 503", status: 503, retryable: true })) });
     await expect(Promise.resolve(skill.run(flaky.ctx))).rejects.toMatchObject({ name: "Error" });
   });
 

@@ -7,8 +7,8 @@ import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema
 import type { ContentBlockParam, MessageCreateParamsNonStreaming, MessageParam } from "@anthropic-ai/sdk/resources/messages";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { parseDuration } from "../../config/duration.ts";
-import { NonRetryableError, ServiceError, errorMessage } from "../../errors.ts";
+import { parseDuration } from "../../util/duration.ts";
+import { MissingCredentialError, NonRetryableError, ServiceError, errorMessage } from "../../errors.ts";
 import type { ClaudeClient, ClaudeRequest, ClaudeStructuredRequest, Env, Usage } from "../../types.ts";
 import { DEFAULT_MODEL, costOf } from "./pricing.ts";
 import { maxCallCost, utf8Bytes } from "../../budget/estimate.ts";
@@ -54,7 +54,7 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
 
   // Built on first use, so a run that never asks Claude needs no key.
   function client(): Anthropic {
-    if (!apiKey) throw new ServiceError(SERVICE, "ANTHROPIC_API_KEY is not set; add it to the environment or .env");
+    if (!apiKey) throw new MissingCredentialError({ service: SERVICE, variable: "ANTHROPIC_API_KEY", why: "add it to the environment or .env" });
     // logLevel is fixed so the ambient ANTHROPIC_LOG cannot turn on request logging behind our back.
     sdk ??= new Anthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL || null, maxRetries: SDK_RETRIES, logger: log, logLevel: "warn" });
     return sdk;
@@ -84,7 +84,7 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
     const parsed = AnswerSchema.safeParse(raw);
     if (!parsed.success) {
       await hold?.release();
-      throw new ServiceError(SERVICE, `unexpected answer: ${issuesOf(parsed.error)}`, undefined, true);
+      throw new ServiceError({ service: SERVICE, message: `unexpected answer: ${issuesOf(parsed.error)}`, retryable: true });
     }
     const answer = parsed.data;
     const billed = answer.model ?? model;
@@ -100,7 +100,7 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
   return {
     async text(request) {
       const text = textOf(await send(request, [{ role: "user", content: request.prompt }]));
-      if (!text.trim()) throw new ServiceError(SERVICE, "the answer had no text", undefined, true);
+      if (!text.trim()) throw new ServiceError({ service: SERVICE, message: "the answer had no text", retryable: true });
       return text;
     },
 
@@ -112,7 +112,7 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
         const result = validate(request.schema, textOf(answer));
         if (result.ok) return result.value;
         if (attempt >= 2) {
-          throw new ServiceError(SERVICE, `the answer for "${request.name}" did not match its schema after a second try: ${result.problem}`, undefined, true);
+          throw new ServiceError({ service: SERVICE, message: `the answer for "${request.name}" did not match its schema after a second try: ${result.problem}`, retryable: true });
         }
         log.warn({ name: request.name, problem: result.problem }, "claude answer did not match its schema; asking once more");
         // The whole answer goes back unchanged (thinking blocks must), then what was wrong with it.
@@ -181,11 +181,11 @@ function usageOf(answer: Answer): Usage {
 /** An answer that stopped early is never passed on as if it were whole. */
 function checkStop(answer: Answer, maxTokens: number): void {
   if (answer.stop_reason === "max_tokens") {
-    throw new ServiceError(SERVICE, `the answer was cut off at maxTokens (${maxTokens}); raise maxTokens`);
+    throw new ServiceError({ service: SERVICE, message: `the answer was cut off at maxTokens (${maxTokens}); raise maxTokens` });
   }
-  if (answer.stop_reason === "refusal") throw new ServiceError(SERVICE, "the model declined to answer (stop_reason refusal)");
+  if (answer.stop_reason === "refusal") throw new ServiceError({ service: SERVICE, message: "the model declined to answer (stop_reason refusal)" });
   if (answer.stop_reason === "model_context_window_exceeded") {
-    throw new ServiceError(SERVICE, "the prompt filled the model's context window; shorten it");
+    throw new ServiceError({ service: SERVICE, message: "the prompt filled the model's context window; shorten it" });
   }
 }
 
@@ -202,15 +202,15 @@ function toServiceError(error: unknown, signal: AbortSignal, timeout: string, se
   if (signal.aborted) return signal.reason;
   if (error instanceof ServiceError || error instanceof NonRetryableError) return error;
   const redact = (text: string) => (secret ? text.split(secret).join("[redacted]") : text).slice(0, 300);
-  if (error instanceof APIConnectionTimeoutError) return new ServiceError(SERVICE, `no answer within ${timeout}`, undefined, true);
+  if (error instanceof APIConnectionTimeoutError) return new ServiceError({ service: SERVICE, message: `no answer within ${timeout}`, retryable: true });
   if (error instanceof APIConnectionError) {
     const cause = (error.cause as { code?: string } | undefined)?.code ?? error.message;
-    return new ServiceError(SERVICE, redact(`connection failed (${cause})`), undefined, true);
+    return new ServiceError({ service: SERVICE, message: redact(`connection failed (${cause})`), retryable: true });
   }
   if (error instanceof APIError && typeof error.status === "number") {
     const status = error.status;
     const cause = [error.type, error.apiMessage].filter(Boolean).join(": ") || error.message;
-    return new ServiceError(SERVICE, redact(`${status} ${cause}`), status, RETRYABLE_STATUS.has(status) || status >= 500);
+    return new ServiceError({ service: SERVICE, message: redact(`${status} ${cause}`), status, retryable: RETRYABLE_STATUS.has(status) || status >= 500 });
   }
-  return new ServiceError(SERVICE, redact(`unreadable answer (${errorMessage(error)})`), undefined, true);
+  return new ServiceError({ service: SERVICE, message: redact(`unreadable answer (${errorMessage(error)})`), retryable: true });
 }

@@ -83,8 +83,6 @@ export function costOf(model: string, usage: Usage, table: Readonly<Record<strin
   return micro / 1_000_000;
 }
 
-export const ZERO_USAGE: Readonly<Usage> = Object.freeze({ inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 });
-
 export function addUsage(a: Usage, b: Usage): Usage {
   return {
     inputTokens: a.inputTokens + b.inputTokens,

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { Logger } from "pino";
-import { errorMessage, ServiceError } from "../../errors.ts";
+import { errorMessage, MissingCredentialError, ServiceError } from "../../errors.ts";
 import type { Env, FeedItem } from "../../types.ts";
 import type { FeedSourceSpec } from "../sources/feed.ts";
 import type { JsonSourceSpec } from "../sources/json.ts";
@@ -59,7 +59,7 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     const sourceName = source.name ?? url?.host ?? "(invalid url)";
     const service = `Feed ${sourceName}`;
     // Checked here because fetch would call a bad URL a network error, and network errors are retried.
-    if (!url) throw new ServiceError(service, "the url is not an http(s) URL; write the full address, like https://example.com/feed.xml");
+    if (!url) throw new ServiceError({ service, message: "the url is not an http(s) URL; write the full address, like https://example.com/feed.xml" });
     const key = cacheKey(source, url);
     const cached = cache.get(key);
     const headers: Record<string, string> = { accept: source.type === "json" ? ACCEPT.json : ACCEPT.xml, "user-agent": USER_AGENT };
@@ -71,7 +71,7 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
 
     const response = await fetchWithRetry(service, address, { headers }, { signal, retries, fetch: options.fetch, network: options.network });
     if (response.status === 304) {
-      if (!cached) throw new ServiceError(service, `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})`);
+      if (!cached) throw new ServiceError({ service, message: `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})` });
       log.debug({ source: sourceName, items: cached.items.length }, "feed unchanged (304)");
       return [...cached.items];
     }
@@ -84,7 +84,7 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     try {
       items = source.type === "json" ? parseJsonFeed(body, source, origin, source.maxItems) : parseXmlFeed(body, origin, source.maxItems);
     } catch (error) {
-      throw new ServiceError(service, `${errorMessage(error)} (${safeUrl(address)})`);
+      throw new ServiceError({ service, message: `${errorMessage(error)} (${safeUrl(address)})`, cause: error });
     }
     const entry: CachedFeed = { items };
     const etag = response.headers.get("etag");
@@ -95,12 +95,6 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     log.debug({ source: sourceName, items: items.length, conditional: Boolean(etag || lastModified) }, "feed fetched");
     return items;
   };
-}
-
-/** A cache that lives as long as the fetcher's owner; fine for one run or a test. */
-export function createMemoryHttpCache(): HttpCache & { entries: Map<string, CachedFeed> } {
-  const entries = new Map<string, CachedFeed>();
-  return { entries, get: (key) => entries.get(key), set: (key, value) => void entries.set(key, value) };
 }
 
 /**
@@ -128,7 +122,7 @@ function credentialHeaders(source: FeedSource, url: URL, env: Env, service: stri
   }
   for (const [name, variable] of Object.entries(source.headersEnv ?? {})) {
     const value = env[variable];
-    if (!value) throw new ServiceError(service, `headersEnv.${name} names ${variable}, which is not set; set it in the environment (or .env)`);
+    if (!value) throw new MissingCredentialError({ service, variable, namedBy: `headersEnv.${name}`, why: "set it in the environment (or .env)" });
     registerSecret(value);
     headers[name.toLowerCase()] = value;
   }
@@ -161,7 +155,7 @@ async function readBody(response: Response, limit: Parameters<typeof readBodyLim
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (error instanceof ServiceError) throw error;
-    throw new ServiceError(limit.service, `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, undefined, true);
+    throw new ServiceError({ service: limit.service, message: `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, retryable: true, cause: error });
   }
   const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
   const charset =

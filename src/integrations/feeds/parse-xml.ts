@@ -5,6 +5,7 @@
 import { createHash } from "node:crypto";
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import type { FeedItem } from "../../types.ts";
+import { clip } from "../../util/text.ts";
 
 /** Where the items came from: the feed's URL (to resolve relative links) and the item `source`. */
 export interface FeedOrigin {
@@ -222,14 +223,6 @@ function tagName(text: string, from: number): string {
   let end = from;
   while (end < text.length && end - from < 16 && /[A-Za-z0-9]/.test(text[end] as string)) end++;
   return text.slice(from, end).toLowerCase();
-}
-
-/** Cuts at a word boundary and says so with an ellipsis. */
-export function clip(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const cut = text.slice(0, max - 1);
-  const space = cut.lastIndexOf(" ");
-  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 }
 
 /** RFC 822, RFC 3339 or epoch (seconds or milliseconds) to ISO 8601 UTC; undefined when unreadable. */

@@ -10,7 +10,7 @@ import type { Logger } from "pino";
 import type { z } from "zod";
 import { NonRetryableError, ServiceError } from "../../errors.ts";
 import type { Env } from "../../types.ts";
-import { backoffMs } from "../http.ts";
+import { backoffMs } from "../../util/backoff.ts";
 
 export const GITHUB = "GitHub";
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
@@ -121,11 +121,11 @@ function rateLimitResetMs(headers: Record<string, string | number | undefined>):
 export function githubError(error: unknown, doing: string, secret?: string): ServiceError {
   if (error instanceof ServiceError) return error;
   const shape = (error ?? {}) as ErrorShape;
-  if (shape.name === "AbortError") return new ServiceError(GITHUB, `${doing}: aborted`, undefined, true);
+  if (shape.name === "AbortError") return new ServiceError({ service: GITHUB, message: `${doing}: aborted`, retryable: true });
   const status = typeof shape.status === "number" ? shape.status : undefined;
   const cause = shape.response ? describeBody(shape.response.data, shape.message) : `network error: ${shape.message ?? String(error)}`;
   const message = `${doing} failed: ${status && shape.response ? `HTTP ${status} ` : ""}${cause}`;
-  return new ServiceError(GITHUB, redact(message, secret), shape.response ? status : undefined, !shape.response || isTransient(shape));
+  return new ServiceError({ service: GITHUB, message: redact(message, secret), status: shape.response ? status : undefined, retryable: !shape.response || isTransient(shape) });
 }
 
 function describeBody(data: unknown, fallback: string | undefined): string {
@@ -169,7 +169,7 @@ export async function callGitHub<T>(
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
   const got = typeof data === "string" ? `text "${data.slice(0, 80)}"` : typeof data;
-  throw new ServiceError(GITHUB, redact(`${doing}: unexpected response (${got}; ${issue?.message ?? "invalid"}${where}); is GITHUB_API_URL a GitHub REST API?`, context.secret));
+  throw new ServiceError({ service: GITHUB, message: redact(`${doing}: unexpected response (${got}; ${issue?.message ?? "invalid"}${where}); is GITHUB_API_URL a GitHub REST API?`, context.secret) });
 }
 
 /** "owner/name" split into Octokit's parameters; anything else is a configuration error. */

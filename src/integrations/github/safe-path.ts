@@ -5,33 +5,12 @@
 import { posix } from "node:path";
 import { NonRetryableError } from "../../errors.ts";
 
-/** Letters NFKD does not decompose into ASCII, spelled the way people transliterate them. */
-const TRANSLITERATIONS: Record<string, string> = { ß: "ss", æ: "ae", ø: "o", œ: "oe", đ: "d", ð: "d", ł: "l", þ: "th", ı: "i" };
 const MAX_SEGMENT_BYTES = 255;
 /** Invisible or line-breaking characters: a name holding one is never what it looks like. */
 const INVISIBLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 /** Characters a Windows checkout cannot hold; refusing them keeps the repository usable everywhere. */
 const WINDOWS_FORBIDDEN = /[<>:"|?*]/;
 const WINDOWS_DEVICE = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
-
-/**
- * A lowercase ASCII slug of letters, digits and single hyphens, at most `maxLength` characters,
- * cut at a word boundary when one is near. Diacritics and compatibility forms (fullwidth letters,
- * ligatures) are folded to ASCII; anything else becomes a hyphen. Never empty: "post" at worst.
- */
-export function slugify(text: string, maxLength = 80): string {
-  const folded = text
-    .normalize("NFKD")
-    .replace(/\p{M}/gu, "")
-    .toLowerCase()
-    .replace(/[^ -~]/g, (char) => TRANSLITERATIONS[char] ?? "-");
-  const slug = folded.replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
-  const limit = Math.max(1, Math.floor(maxLength));
-  if (slug.length <= limit) return slug || "post";
-  const cut = slug.slice(0, limit);
-  const lastHyphen = cut.lastIndexOf("-");
-  return (lastHyphen >= limit / 2 ? cut.slice(0, lastHyphen) : cut).replace(/-+$/, "") || "post";
-}
 
 /**
  * The repository path (POSIX, no leading slash) of `path` inside `dir`. `./` and repeated slashes

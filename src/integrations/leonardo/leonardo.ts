@@ -2,9 +2,10 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { formatDuration } from "../../config/duration.ts";
-import { NonRetryableError, ServiceError } from "../../errors.ts";
-import type { Env, ImageGenerator } from "../../types.ts";
+import { formatDuration } from "../../util/duration.ts";
+import { MissingCredentialError, ServiceError } from "../../errors.ts";
+import type { Env, GeneratedImage, ImageGenerator } from "../../types.ts";
+import { imageType } from "../../util/image-type.ts";
 import { fetchWithRetry } from "../http.ts";
 import { BODY_LIMITS, readBodyLimited } from "../http-body.ts";
 
@@ -15,8 +16,6 @@ const DEFAULT_MODEL_ID = "b24e16ff-06e3-43eb-8d33-4416c2d75876";
 const DEFAULT_SIZE = { width: 1344, height: 768 };
 /** Polls slow down by doubling, but never wait longer than this between two looks. */
 const MAX_POLL_GAP_MS = 15_000;
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 /** Where Leonardo serves generated images; the API's own host and LEONARDO_IMAGE_HOSTS are added. */
 const CDN_HOST = "cdn.leonardo.ai";
 
@@ -60,12 +59,12 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ServiceError(SERVICE, `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, response.status);
+      throw new ServiceError({ service: SERVICE, message: `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, status: response.status });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ServiceError(SERVICE, `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, response.status);
+      throw new ServiceError({ service: SERVICE, message: `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, status: response.status });
     }
     return parsed.data;
   }
@@ -76,40 +75,41 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     for (let poll = 1; ; poll++) {
       const remaining = started + maxWaitMs - Date.now();
       if (remaining <= 0) {
-        throw new ServiceError(SERVICE, `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, undefined, true);
+        throw new ServiceError({ service: SERVICE, message: `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, retryable: true });
       }
       await sleep(Math.min(gap, remaining), undefined, { signal });
       gap = Math.min(gap * 2, Math.max(MAX_POLL_GAP_MS, pollIntervalMs));
       const { generations_by_pk: generation } = await callApi(`GET /generations/${generationId}`, `/generations/${encodeURIComponent(generationId)}`, { method: "GET" }, generationSchema, apiKey);
-      if (!generation) throw new ServiceError(SERVICE, `generation ${generationId} does not exist`);
+      if (!generation) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} does not exist` });
       log.debug({ generationId, status: generation.status, poll }, "Leonardo generation polled");
-      if (generation.status === "FAILED") throw new ServiceError(SERVICE, `generation ${generationId} failed (status FAILED)`);
+      if (generation.status === "FAILED") throw new ServiceError({ service: SERVICE, message: `generation ${generationId} failed (status FAILED)` });
       if (generation.status !== "COMPLETE") continue;
       const image = generation.generated_images[0];
-      if (!image) throw new ServiceError(SERVICE, `generation ${generationId} is COMPLETE but has no image`);
+      if (!image) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} is COMPLETE but has no image` });
       return image.url;
     }
   }
 
-  async function download(url: string): Promise<Uint8Array> {
+  async function download(url: string): Promise<GeneratedImage> {
     // The URL comes from an answer: only Leonardo's own hosts are fetched, never an address it names.
     const target = new URL(url);
     if (!imageHosts.has(target.host.toLowerCase()) || (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)) {
-      throw new ServiceError(SERVICE, `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there`);
+      throw new ServiceError({ service: SERVICE, message: `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there` });
     }
     // The image lives on a CDN: the key is not sent there.
     const response = await fetchWithRetry(SERVICE, url, {}, http);
     const bytes = await readBodyLimited(response, { maxBytes: maxImageBytes, service: SERVICE, what: `the image at ${target.pathname}` });
-    if (!startsWith(bytes, PNG_SIGNATURE) && !startsWith(bytes, JPEG_SIGNATURE)) {
-      throw new ServiceError(SERVICE, `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`);
+    const type = imageType(bytes);
+    if (type?.extension !== "png" && type?.extension !== "jpg") {
+      throw new ServiceError({ service: SERVICE, message: `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)` });
     }
-    return bytes;
+    return { bytes, ...type, url };
   }
 
   return {
     available: key !== undefined,
     async generate(prompt, size = {}) {
-      if (!key) throw new NonRetryableError(`${SERVICE}: LEONARDO_API_KEY is not set, so no image can be generated; set it or turn hero images off`);
+      if (!key) throw new MissingCredentialError({ service: SERVICE, variable: "LEONARDO_API_KEY", why: "no image can be generated without it; set it or turn hero images off" });
       const width = dimension(size.width ?? DEFAULT_SIZE.width);
       const height = dimension(size.height ?? DEFAULT_SIZE.height);
       try {
@@ -118,7 +118,7 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
         const generationId = created.sdGenerationJob.generationId;
         log.info({ generationId, width, height }, "Leonardo generation started");
         const url = await waitForImage(generationId, key);
-        return { png: await download(url), url };
+        return await download(url);
       } catch (error) {
         // An abort while sleeping surfaces as a bare AbortError: report the run's own reason instead.
         throw signal.aborted ? signal.reason : redact(error, key);
@@ -130,10 +130,6 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
 /** Leonardo wants multiples of 8 between 32 and 1536. */
 function dimension(value: number): number {
   return Math.min(1536, Math.max(32, Math.round(value / 8) * 8));
-}
-
-function startsWith(bytes: Uint8Array, signature: number[]): boolean {
-  return signature.every((byte, index) => bytes[index] === byte);
 }
 
 /** A server that echoes the request (some proxies do) must not carry the key into a message. */

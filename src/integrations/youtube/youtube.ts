@@ -30,13 +30,13 @@ const BOT_CHECK = [/confirm you(?:’|'|&#39;|\\u2019)re not a bot/i, /class="g-
 
 /** The video has no captions (disabled, none in the language asked for, or the video is gone). */
 export class NoTranscriptError extends NonRetryableError {
-  /** Not exported from "sundial": skills test the name. */
-  override name = "NoTranscriptError";
+  /** Not exported from "sundial" (this module loads youtube-transcript): skills test `errorCode(error) === "no_transcript"`. */
   constructor(
     readonly videoId: string,
     readonly reason: string,
+    cause?: unknown,
   ) {
-    super(`${SERVICE}: no transcript for video ${videoId}: ${reason}`);
+    super(`${SERVICE}: no transcript for video ${videoId}: ${reason}`, { code: "no_transcript", cause });
   }
 }
 
@@ -64,7 +64,7 @@ export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
         response = await fetchWithRetry(SERVICE, url, {}, { signal: options.signal, fetch: innerFetch, retries: options.retries });
       } catch (error) {
         if (error instanceof ServiceError && error.status === 404) {
-          throw new ServiceError(SERVICE, `channel ${channelId} not found (its feed answered 404); check the channel id`, 404);
+          throw new ServiceError({ service: SERVICE, message: `channel ${channelId} not found (its feed answered 404); check the channel id`, status: 404 });
         }
         throw error;
       }
@@ -90,7 +90,7 @@ export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
         .map((item) => ({ text: item.text.replace(/\s+/g, " ").trim(), start: seconds(item.offset * scale), duration: seconds(item.duration * scale) }))
         .filter((segment) => segment.text !== "");
       if (segments.length === 0) {
-        throw new ServiceError(SERVICE, `the caption track of video ${videoId} held no segments in a format youtube-transcript understands`);
+        throw new ServiceError({ service: SERVICE, message: `the caption track of video ${videoId} held no segments in a format youtube-transcript understands` });
       }
       return segments;
     },
@@ -117,7 +117,7 @@ function rewritingFetch(videoId: string, base: URL | null, inner: { fetch: typeo
     const body = new TextDecoder().decode(await readBodyLimited(response, { maxBytes: BODY_LIMITS.page, service: SERVICE, what }));
     if (original.pathname === "/watch" && (isConsentHost(response.url) || BOT_CHECK.some((pattern) => pattern.test(body)))) {
       // Retryable: the check is about this server's address at this time, not about the video.
-      throw new ServiceError(SERVICE, `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`, 429, true);
+      throw new ServiceError({ service: SERVICE, message: `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`, status: 429, retryable: true });
     }
     if (!page) onCaptions(body);
     return new Response(page ? body : linearCaptions(body), { status: response.status, statusText: response.statusText, headers: response.headers });
@@ -156,13 +156,13 @@ function transcriptError(error: unknown, videoId: string): Error {
   if (error instanceof ServiceError || error instanceof NonRetryableError) return error;
   const cause = errorMessage(error).replace(/^\[YoutubeTranscript\]\s*🚨?\s*/u, "");
   if (error instanceof YoutubeTranscriptDisabledError || error instanceof YoutubeTranscriptNotAvailableError) {
-    return new NoTranscriptError(videoId, `captions are disabled or not available (${cause})`);
+    return new NoTranscriptError(videoId, `captions are disabled or not available (${cause})`, error);
   }
-  if (error instanceof YoutubeTranscriptNotAvailableLanguageError) return new NoTranscriptError(videoId, cause);
-  if (error instanceof YoutubeTranscriptVideoUnavailableError) return new NoTranscriptError(videoId, `the video is unavailable (${cause})`);
-  if (error instanceof YoutubeTranscriptTooManyRequestError) return new ServiceError(SERVICE, `rate limited while fetching the transcript of ${videoId}: ${cause}`, 429, true);
-  if (error instanceof YoutubeTranscriptError) return new ServiceError(SERVICE, `transcript of video ${videoId}: ${cause}`);
-  return new ServiceError(SERVICE, `transcript of video ${videoId} failed: ${cause}`);
+  if (error instanceof YoutubeTranscriptNotAvailableLanguageError) return new NoTranscriptError(videoId, cause, error);
+  if (error instanceof YoutubeTranscriptVideoUnavailableError) return new NoTranscriptError(videoId, `the video is unavailable (${cause})`, error);
+  if (error instanceof YoutubeTranscriptTooManyRequestError) return new ServiceError({ service: SERVICE, message: `rate limited while fetching the transcript of ${videoId}: ${cause}`, status: 429, retryable: true, cause: error });
+  if (error instanceof YoutubeTranscriptError) return new ServiceError({ service: SERVICE, message: `transcript of video ${videoId}: ${cause}`, cause: error });
+  return new ServiceError({ service: SERVICE, message: `transcript of video ${videoId} failed: ${cause}`, cause: error });
 }
 
 // ─── The channel feed ────────────────────────────────────────────────────────────────────────────
@@ -190,13 +190,13 @@ const feedParser = (): XMLParser =>
 export function parseChannelFeed(xml: string, channelId: string): Video[] {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
-    throw new ServiceError(SERVICE, `feed of channel ${channelId} is not valid XML (line ${valid.err.line}: ${valid.err.msg})`);
+    throw new ServiceError({ service: SERVICE, message: `feed of channel ${channelId} is not valid XML (line ${valid.err.line}: ${valid.err.msg})` });
   }
   const parsed = feedSchema.safeParse(feedParser().parse(xml));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join(".")}: ${issue.message}` : "unexpected shape";
-    throw new ServiceError(SERVICE, `feed of channel ${channelId} is not a YouTube Atom feed (${where})`);
+    throw new ServiceError({ service: SERVICE, message: `feed of channel ${channelId} is not a YouTube Atom feed (${where})` });
   }
   const videos = parsed.data.feed.entry.map((entry): Video => {
     const id = entry["yt:videoId"];
