@@ -45,7 +45,7 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
     const delay = Math.min(options.maxBackoffMs ?? 300_000, base * 2 ** Math.min(failures - 1, 16));
     degrade(`${why}; retrying in ${Math.round(delay / 1000)} s`);
     log.warn({ retryInMs: delay }, `discord: ${why}`);
-    retryTimer = setTimeout(() => void connect(), delay);
+    retryTimer = setTimeout(() => void connect().catch((error: unknown) => scheduleRetry(`starting the Discord client failed: ${String(error)}`, false)), delay);
     retryTimer.unref();
   };
 
