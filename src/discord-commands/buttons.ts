@@ -16,9 +16,9 @@ export function parseButton(customId: string): ButtonAction | null {
 }
 
 /** The row of buttons for a failed run; a button whose id would pass 100 characters is left out. */
-export function alertButtons(run: { id: number; job: string }): APIActionRowComponent<APIButtonComponent>[] {
+export function alertButtons(run: { runId: number; job: string }): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = [
-    { type: ComponentType.Button, style: ButtonStyle.Secondary, label: "Show run", custom_id: `sundial:show:${run.id}` },
+    { type: ComponentType.Button, style: ButtonStyle.Secondary, label: "Show run", custom_id: `sundial:show:${run.runId}` },
     { type: ComponentType.Button, style: ButtonStyle.Primary, label: "Run again", custom_id: `sundial:again:${run.job}` },
     { type: ComponentType.Button, style: ButtonStyle.Danger, label: "Pause job", custom_id: `sundial:pause:${run.job}` },
   ];

@@ -37,6 +37,7 @@ function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, sc
     summary: `Run #${runId} of ${job.id} (${job.skill}) ${what}.`,
     markdown: ["**Error:**", codeBlock(error), `Details: \`npx sundial show ${runId}\``, "Further failures of this job are not announced until it succeeds again."].join("\n\n"),
     key: `alert-${runId}`,
+    alertFor: { runId, job: job.id },
   };
 }
 
