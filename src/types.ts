@@ -45,6 +45,11 @@ export interface Output {
    * the place to mark its inputs as done (`ctx.state.set`), so a failed delivery is tried again.
    */
   onDelivered?(receipts: Receipt[]): Promise<void> | void;
+  /**
+   * Set by Sundial on a failure alert (not by skills): a Discord message the bot posts to a channel
+   * for it gains the Show run / Run again / Pause job buttons when Discord commands are on.
+   */
+  alertFor?: { runId: number; job: string };
 }
 
 /** A run that decided there is nothing to do. Recorded as `skipped` with the reason. */

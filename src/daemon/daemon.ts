@@ -24,6 +24,9 @@ import { sendLateAlert } from "../run/alerts.ts";
 import { errorMessage } from "../errors.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
 import { watchConfiguration } from "./watch.ts";
+import { discordCommandSettings } from "../discord-commands/settings.ts";
+import { startDiscordGateway, type DiscordGateway } from "../discord-commands/gateway.ts";
+import type { Check } from "../http/health.ts";
 
 export interface DaemonHandle {
   url: string;
@@ -157,6 +160,17 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const startedAt = Date.now();
   const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
   const token = resolveToken(app.env, app.paths.dataDir);
+  // Discord commands: a bad variable is reported (health, log), never a reason not to run the schedule.
+  let gateway: DiscordGateway | null = null;
+  let discordCheck: (() => Check) | undefined;
+  let discordSettings = null;
+  try {
+    discordSettings = discordCommandSettings(app.env);
+  } catch (error) {
+    const message = (error as Error).message;
+    app.log.error(`Discord commands are off: ${message}`);
+    discordCheck = () => ({ status: "degraded", message });
+  }
   const health = () =>
     healthOf({
         scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
@@ -167,6 +181,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         overdue: (at) => scheduler.overdue(at),
         late: (at) => scheduler.lateFires(at),
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
+        discord: discordCheck,
         now: Date.now,
       });
   const status = await startStatusServer({
@@ -181,6 +196,11 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     ],
   });
   writeDaemonFile(app.paths.dataDir, status.url);
+  if (discordSettings) {
+    gateway = startDiscordGateway({ settings: discordSettings, controls: operator, health, log: app.log, baseUrl: status.url });
+    const started = gateway;
+    discordCheck = () => started.check();
+  }
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
@@ -201,6 +221,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
+        await gateway?.close();
         removeDaemonFile(app.paths.dataDir);
         operator.close();
         await status.close();

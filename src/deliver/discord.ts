@@ -9,6 +9,7 @@ import { raceAbort } from "../util/abort.ts";
 import type { DeliveryAdapter, DeliveryContext, Env, Output, Receipt } from "../types.ts";
 import { envNameSchema } from "../config/fields.ts";
 import { defineDelivery } from "./define.ts";
+import { alertButtons } from "../discord-commands/buttons.ts";
 import { buildDiscordMessages, renderDiscordPreview, type DiscordMessagePlan } from "./discord-messages.ts";
 
 export const DISCORD = "discord";
@@ -168,7 +169,10 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
           const post = async (): Promise<PostedMessage> => {
             // Bots: with the nonce enforced, a repeated post within Discord's few-minute window returns
             // the first message. Webhook execution takes no nonce, so there only the record below helps.
-            const body = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
+            let body: Record<string, unknown> = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
+            // Buttons only from the bot (Discord allows interactive components only on messages an
+            // application sends), on the last message of a failure alert, and only when the daemon answers them.
+            if (auth && output.alertFor && index === plan.messages.length - 1 && ctx.env.SUNDIAL_DISCORD_COMMANDS?.trim().toLowerCase() === "on") body = { ...body, components: alertButtons(output.alertFor) };
             const files = message.files.map((file) => ({ name: file.name, data: file.data }));
             const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
             const parsed = MessageSchema.safeParse(await raceAbort(request, ctx.signal));

@@ -55,6 +55,7 @@ function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, sc
     summary: `Run #${runId} of ${job.id} (${job.skill}) ${what}${deliveryFailed(run) ? ` (delivery ${run.delivery})` : ""}.`,
     markdown: ["**Error:**", codeBlock(error), ...delivery, `Details: \`npx sundial show ${runId}\``, "Further failures of this job are not announced until it succeeds again."].join("\n\n"),
     key: `alert-${runId}`,
+    alertFor: { runId, job: job.id },
   };
 }
 

@@ -99,6 +99,8 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
      * returns answers instead, so a test can fail the n-th post or kill a daemon while it posts.
      */
     beforePost: null as null | ((request: RecordedRequest) => Fault | undefined),
+    /** Tried before the built-in routes (the gateway emulator's REST side); true when it answered. */
+    extraRoute: null as null | ((request: RecordedRequest, response: ServerResponse) => boolean),
     /** The next `n` requests get this answer (or delay) instead. */
     failNext(n: number, fault: Fault): void {
       for (let i = 0; i < n; i++) faults.push(fault);
@@ -111,6 +113,7 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
 
   async function route(request: RecordedRequest, response: ServerResponse): Promise<void> {
     const path = request.path.split("?")[0] ?? "";
+    if (emulator.extraRoute?.(request, response)) return;
     const channel = /^\/api\/v10\/channels\/(\d+)(\/messages)?$/.exec(path);
     const hook = /^\/api\/v10\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
     if (channel) {
