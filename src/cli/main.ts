@@ -12,6 +12,7 @@ import { runCommand } from "./run.ts";
 import { listCommand, runsCommand, showCommand } from "./inspect.ts";
 import { checkCommand } from "./check.ts";
 import { newCommand } from "./new.ts";
+import { nodesCommand } from "./nodes.ts";
 
 const program = new Command("sundial")
   .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
@@ -52,6 +53,12 @@ program
   .argument("<run-id>", "the run's number")
   .option("--json", "one JSON document on stdout")
   .action(async (id: string, options: { json?: boolean }) => showCommand(createApp({ logLevel: "warn" }), id, options));
+
+program
+  .command("nodes")
+  .description("the daemons using this ledger (several share a PostgreSQL ledger), from their heartbeats")
+  .option("--json", "one JSON document on stdout")
+  .action(async (options: { json?: boolean }) => nodesCommand(createApp({ logLevel: "warn" }), options));
 
 program
   .command("check")

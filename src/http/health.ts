@@ -26,6 +26,8 @@ export interface HealthSources {
   overdue(now: number): { job: string; dueAt: number }[];
   node: { pid: number; instance: string; hostname: string; startedAt: number };
   discord?(): Check;
+  /** The daemons sharing the ledger (src/daemon/nodes.ts); else this one alone. */
+  nodes?(): Check;
   now(): number;
 }
 
@@ -68,7 +70,7 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
     jobs: jobsCheck(sources.configuration()),
     overdue: { status: overdue.length ? "degraded" : "ok", jobs: overdue },
     discord: sources.discord?.() ?? { status: "not configured" },
-    nodes: { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
+    nodes: sources.nodes?.() ?? { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
   };
   const statuses = Object.values(checks).map((check) => check.status);
   const status: HealthStatus = statuses.includes("down") ? "down" : statuses.includes("degraded") ? "degraded" : "ok";

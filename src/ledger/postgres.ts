@@ -11,7 +11,7 @@ import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.
 import { decodeValue, encodeValue } from "./json.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { withPgRetries } from "./postgres-retry.ts";
-import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { KEEP_FINISHED_RESULT_BYTES } from "./sqlite.ts";
 
@@ -191,22 +191,39 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
 
   const store: RunStore = {
+    shared: true,
     async claimRuns(claims, owner, now, capacity = Number.POSITIVE_INFINITY) {
-      if (!claims.length) return [];
-      return tx(async (client) => {
-        // The overlap policy reads the job's active runs: another daemon claiming the same job waits
-        // for this transaction (a per-job lock, taken in a fixed order so two batches never deadlock).
-        const jobs = [...new Set(claims.map((claim) => claim.job))].sort();
-        await client.query("SELECT pg_advisory_xact_lock(hashtextextended(job, 0)) FROM unnest($1::text[]) AS job ORDER BY job", [jobs]);
-        let left = capacity;
-        const results: ClaimResult[] = [];
-        for (const claim of claims) {
-          const result = await claimOne(client, claim, owner, now, left > 0);
+      // One short transaction per job, the jobs in a random order: daemons whose timers fire at the
+      // same instant race job by job, so due runs spread across them instead of the first batch
+      // taking them all. Within a job the overlap policy reads its active runs under a per-job
+      // advisory lock, so two daemons never both start a run of an overlap-"skip" job.
+      const groups = new Map<string, number[]>();
+      claims.forEach((claim, index) => groups.set(claim.job, [...(groups.get(claim.job) ?? []), index]));
+      const order = [...groups.values()];
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [order[i], order[j]] = [order[j] as number[], order[i] as number[]];
+      }
+      const results: ClaimResult[] = new Array(claims.length);
+      let left = capacity;
+      for (const indexes of order) {
+        const claimed = await tx(async (client) => {
+          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [claims[indexes[0] as number]?.job]);
+          const out: ClaimResult[] = [];
+          let room = left;
+          for (const index of indexes) {
+            const result = await claimOne(client, claims[index] as RunClaim, owner, now, room > 0);
+            if (result.status === "running") room--;
+            out.push(result);
+          }
+          return out;
+        });
+        claimed.forEach((result, k) => {
+          results[indexes[k] as number] = result;
           if (result.status === "running") left--;
-          results.push(result);
-        }
-        return results;
-      });
+        });
+      }
+      return results;
     },
     async recordUnrun(rows, now) {
       if (!rows.length) return 0;
@@ -392,6 +409,17 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         const caches = await changes(client, `DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < $1`, [before]);
         return orphaned + caches;
       });
+    },
+    async heartbeat(node) {
+      await pool.query(`INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`, [node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash]);
+      await pool.query(`DELETE FROM nodes WHERE heartbeat_at < $1`, [node.heartbeatAt - NODE_SILENT_DROP_MS]);
+    },
+    async listNodes(now) {
+      return all<NodeInfo>(pool, `SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at, instance`, [now - NODE_SILENT_DROP_MS]);
+    },
+    async removeNode(id) {
+      await pool.query(`DELETE FROM nodes WHERE instance = $1`, [id]);
     },
     async ping(now) {
       await pool.query("INSERT INTO health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at", [now]);

@@ -123,6 +123,18 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX runs_succeeded ON runs(job, id) WHERE status = 'succeeded' AND dry_run = 0;
   CREATE INDEX runs_lease ON runs(lease_expires_at) WHERE status IN ('queued','running','retrying');
   `,
+  // 3: the daemons using the ledger (`sundial nodes`, /healthz checks.nodes).
+  `
+  CREATE TABLE nodes (
+    instance TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    config_hash TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {
