@@ -13,6 +13,7 @@ import { listCommand, runsCommand, showCommand } from "./inspect.ts";
 import { checkCommand } from "./check.ts";
 import { newCommand } from "./new.ts";
 import { nodesCommand } from "./nodes.ts";
+import { migrateCommand } from "./migrate.ts";
 
 const program = new Command("sundial")
   .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
@@ -59,6 +60,12 @@ program
   .description("the daemons using this ledger (several share a PostgreSQL ledger), from their heartbeats")
   .option("--json", "one JSON document on stdout")
   .action(async (options: { json?: boolean }) => nodesCommand(createApp({ logLevel: "warn" }), options));
+
+program
+  .command("migrate")
+  .description("copy the SQLite ledger into PostgreSQL (runs keep their ids; rows already there are skipped, so it can be run again)")
+  .argument("[postgres-url]", "where to copy it (default: SUNDIAL_DATABASE_URL)")
+  .action(async (url: string | undefined) => migrateCommand(createApp({ logLevel: "warn" }), url));
 
 program
   .command("check")
