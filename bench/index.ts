@@ -13,6 +13,7 @@ import { idle } from "./idle.ts";
 import { ledgerScale } from "./ledger-scale.ts";
 import { blogSkillPresent, fanout, type FanoutResult } from "./fanout.ts";
 import { promptCache } from "./cache.ts";
+import { postgresLedger } from "./postgres.ts";
 import { describeMachine, load1 } from "./lib/machine.ts";
 import { repoRoot } from "./lib/workspace.ts";
 import { renderReport } from "./report.ts";
@@ -44,6 +45,7 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
     },
   },
   { id: 7, name: "prompt cache", run: (o) => promptCache(o, blogRuns) },
+  { id: 8, name: "postgres ledger", run: postgresLedger },
 ];
 
 const machine = describeMachine();
