@@ -11,6 +11,8 @@ import { precision } from "./precision.ts";
 import { throughput } from "./throughput.ts";
 import { idle } from "./idle.ts";
 import { ledgerScale } from "./ledger-scale.ts";
+import { apiScale } from "./api.ts";
+import { dashboard } from "./dashboard.ts";
 import { blogSkillPresent, fanout, type FanoutResult } from "./fanout.ts";
 import { promptCache } from "./cache.ts";
 import { postgresLedger } from "./postgres.ts";
@@ -34,6 +36,8 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
   { id: 3, name: "sustained throughput", run: throughput },
   { id: 4, name: "idle cost", run: idle },
   { id: 6, name: "ledger at scale", run: ledgerScale },
+  { id: 8, name: "operator API at scale", run: apiScale },
+  { id: 9, name: "dashboard", run: dashboard },
   {
     id: 5,
     name: "parallel fan-out",

@@ -18,6 +18,7 @@ import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger } from "./log.ts";
 import { createGrowingScrubber, type Scrub } from "./util/redact.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
+import { createChangeFeed, observeStore, type ChangeFeed } from "./control/changes.ts";
 
 export interface App {
   cwd: string;
@@ -27,6 +28,8 @@ export interface App {
   scrub: Scrub;
   owner: Owner;
   adapters: Map<string, DeliveryAdapter>;
+  /** Names each run whose state `store()` changed (for the API's events and the dashboard). */
+  changes: ChangeFeed;
   /**
    * The ledger for writing. With SUNDIAL_DATABASE_URL (PostgreSQL) it must have been opened by
    * `openStore()` first (connecting is asynchronous); SQLite opens here on first use.
@@ -79,6 +82,7 @@ export function createApp(options: AppOptions = {}): App {
   let store: RunStore | null = null;
   let reader: RunStore | null = null;
   let opening: Promise<RunStore> | null = null;
+  const changes = createChangeFeed();
 
   const app: App = {
     cwd,
@@ -88,17 +92,18 @@ export function createApp(options: AppOptions = {}): App {
     scrub,
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
+    changes,
     store() {
       if (store) return store;
       if (databaseUrl(env)) throw new Error("the PostgreSQL ledger is opened asynchronously: call app.openStore() before app.store()");
-      store = openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) });
+      store = observeStore(openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }), changes);
       return store;
     },
     async openStore() {
       if (store) return store;
       const url = databaseUrl(env);
       if (!url) return app.store();
-      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }).finally(() => (opening = null));
+      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }).then((opened) => observeStore(opened, changes)).finally(() => (opening = null));
       const opened = await opening;
       // Two callers racing: both get the one store.
       store ??= opened;

@@ -261,6 +261,17 @@ export type RunStatus = "queued" | "running" | "retrying" | "succeeded" | "faile
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
 export const FINAL_STATUSES: readonly RunStatus[] = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
+/** One delivery of one output to one target: `pending` when an earlier target of that output failed first. */
+export interface DeliveryRecord {
+  to: string;
+  url: string | null;
+  status: "succeeded" | "failed" | "pending";
+  error: string | null;
+}
+
+/** The run's deliveries at a glance: "work succeeded, a delivery failed" shows as `partial` or `failed`. */
+export type DeliverySummary = "none" | "delivered" | "partial" | "failed";
+
 export interface RunRecord {
   id: number;
   job: string;
@@ -276,7 +287,8 @@ export interface RunRecord {
   usage: Usage;
   /** Null when a model's price is unknown: never a wrong figure. */
   costUsd: number | null;
-  deliveries: { to: string; url: string | null }[];
+  deliveries: DeliveryRecord[];
+  delivery: DeliverySummary;
   resumeOf: number | null;
   dryRun: boolean;
 }

@@ -1,5 +1,7 @@
 /** @module inspect — `list`, `runs` and `show`: read-only views of the jobs and the run ledger. */
+import { existsSync } from "node:fs";
 import type { App } from "../app.ts";
+import type { JobPause } from "../ledger/store.ts";
 import type { RunRecord } from "../types.ts";
 import { formatProblem, UsageError } from "../errors.ts";
 import { DISABLED_IN_FILE } from "../config/load.ts";
@@ -32,6 +34,9 @@ export function shorten(text: string, width: number): string {
 
 export async function listCommand(app: App, options: { json?: boolean }): Promise<void> {
   const loaded = await app.load();
+  // Pauses live in the ledger, so `list` shows them without a daemon (and creates no ledger).
+  const pauses = existsSync(app.paths.database) ? await app.store().pauses() : new Map<string, JobPause>();
+  app.close();
   const calendar = new Calendar();
   const now = Date.now();
   const jobs = loaded.configuration.jobs.map((job) => {
@@ -45,7 +50,8 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
       nextRuns.push(new Date(next).toISOString());
       cursor = next;
     }
-    return { id: job.id, skill: job.skill, cron: job.cron, timezone: job.timezone, enabled: job.enabled, disabledReason: job.disabledReason, nextRuns };
+    const pause = pauses.get(job.id);
+    return { id: job.id, skill: job.skill, cron: job.cron, timezone: job.timezone, enabled: job.enabled, disabledReason: job.disabledReason, nextRuns, paused: Boolean(pause), pausedReason: pause?.reason ?? null };
   });
   if (!loaded.configuration.fileValid) {
     for (const problem of loaded.configuration.problems) process.stderr.write(`${formatProblem(problem)}\n`);
@@ -61,7 +67,7 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
   process.stdout.write(
     table(
       ["job", "skill", "schedule", "timezone", "state", "next runs"],
-      jobs.map((job) => [job.id, job.skill, job.cron, job.timezone, job.enabled ? "enabled" : `disabled: ${shorten(job.disabledReason ?? "", REASON_WIDTH)}`, job.nextRuns.join(", ")]),
+      jobs.map((job) => [job.id, job.skill, job.cron, job.timezone, !job.enabled ? `disabled: ${shorten(job.disabledReason ?? "", REASON_WIDTH)}` : job.paused ? `paused${job.pausedReason ? `: ${shorten(job.pausedReason, REASON_WIDTH)}` : ""}` : "enabled", job.nextRuns.join(", ")]),
     ),
   );
 }
@@ -105,7 +111,11 @@ export async function showCommand(app: App, id: string, options: { json?: boolea
     `usage      ${run.usage.inputTokens} in, ${run.usage.outputTokens} out, ${run.usage.cacheWriteTokens} cache write, ${run.usage.cacheReadTokens} cache read · ${formatCost(run.costUsd)}`,
   ];
   if (run.error) lines.push(`error      ${run.error}`);
-  for (const delivery of run.deliveries) lines.push(`delivered  ${delivery.to}${delivery.url ? ` ${delivery.url}` : ""}`);
+  if (run.deliveries.length) lines.push(`delivery   ${run.delivery}`);
+  for (const delivery of run.deliveries) {
+    const label = { succeeded: "delivered", failed: "failed   ", pending: "pending  " }[delivery.status];
+    lines.push(`${label}  ${delivery.to}${delivery.url ? ` ${delivery.url}` : ""}${delivery.error ? ` — ${delivery.error}` : ""}`);
+  }
   if (run.steps.length) lines.push("", ...timeline(run, run.steps));
   // Stored text from outside (errors, reasons, step ids) is printed without its terminal escapes.
   process.stdout.write(`${app.scrub(stripControls(lines.join("\n")))}\n`);

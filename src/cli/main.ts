@@ -14,6 +14,7 @@ import { checkCommand } from "./check.ts";
 import { newCommand } from "./new.ts";
 import { nodesCommand } from "./nodes.ts";
 import { migrateCommand } from "./migrate.ts";
+import { cancelCommand, pauseCommand, redeliverCommand, resumeCommand, triggerCommand } from "./controls.ts";
 
 const program = new Command("sundial")
   .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
@@ -77,6 +78,38 @@ program
   .description("write a working skill file to start from")
   .argument("<skill-name>", "lowercase letters, digits and hyphens")
   .action(async (name: string) => newCommand(createApp({ logLevel: "warn" }), name));
+
+// Controls ask the running daemon over its API (see README "Operating a running daemon").
+const quiet = () => createApp({ logLevel: "warn" });
+program
+  .command("pause")
+  .description("pause a job in the running daemon: its slots are recorded skipped until resumed")
+  .argument("<job>", "a job id")
+  .option("--reason <text>", "why (shown in list and the dashboard)")
+  .action(async (job: string, options: { reason?: string }) => pauseCommand(quiet(), job, options));
+program
+  .command("resume")
+  .description("resume a paused job")
+  .argument("<job>", "a job id")
+  .action(async (job: string) => resumeCommand(quiet(), job));
+program
+  .command("cancel")
+  .description("cancel a queued, waiting or running run of the daemon (it ends cancelled)")
+  .argument("<run-id>", "the run's number")
+  .action(async (id: string) => cancelCommand(quiet(), id));
+program
+  .command("redeliver")
+  .description("deliver again only the failed deliveries of a run")
+  .argument("<run-id>", "the run's number")
+  .action(async (id: string) => redeliverCommand(quiet(), id));
+program
+  .command("trigger")
+  .description("ask the daemon for a manual run of a job now; prints the run id")
+  .argument("<job>", "a job id")
+  .option("--dry-run", "deliver nothing, change no state")
+  .option("--params <json>", "params as JSON, merged over the job's")
+  .option("--wait", "follow the run to its end; exit 0 on success or skip, 1 on failure")
+  .action(async (job: string, options: { dryRun?: boolean; params?: string; wait?: boolean }) => triggerCommand(quiet(), job, options));
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,7 @@
 /**
  * @module migrate — `sundial migrate [<postgres-url>]`: copies the SQLite ledger of the data
  * directory into PostgreSQL (runs with their ids, steps, deliveries, job state, catch-up cursors,
- * alert streaks) in one transaction. Rows already there are skipped (a run by its id, or by its slot
+ * pauses, alert streaks) in one transaction. Rows already there are skipped (a run by its id, or by its slot
  * when a daemon already recorded that slot), so it can be run again; the id sequence is moved past
  * the copied ids.
  */
@@ -25,6 +25,7 @@ export interface MigrateCounts {
   deliveries: number;
   state: number;
   cursors: number;
+  pauses: number;
 }
 
 const placeholders = (count: number) => Array.from({ length: count }, (_, i) => `$${i + 1}`).join(", ");
@@ -35,7 +36,7 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const counts: MigrateCounts = { runs: { copied: 0, skipped: 0, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0 };
+  const counts: MigrateCounts = { runs: { copied: 0, skipped: 0, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0, pauses: 0 };
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
@@ -73,8 +74,17 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
     }
     for (const delivery of source.prepare(`SELECT * FROM deliveries ORDER BY run_id, seq`).iterate() as Iterable<Row>) {
       if (!present.has(delivery.run_id as number)) continue;
-      const result = await client.query(`INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, [delivery.run_id, delivery.seq, delivery.target, delivery.url, delivery.detail]);
+      // Ledgers from before per-target delivery rows have no step_id, status or error: all succeeded.
+      const result = await client.query(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, [
+        delivery.run_id, delivery.seq, delivery.target, delivery.url, delivery.detail, delivery.step_id ?? null, delivery.status ?? "succeeded", delivery.error ?? null,
+      ]);
       counts.deliveries += result.rowCount ?? 0;
+    }
+    if (has("job_pauses")) {
+      for (const pause of source.prepare(`SELECT * FROM job_pauses`).iterate() as Iterable<Row>) {
+        const result = await client.query(`INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [pause.job, pause.reason, pause.paused_at]);
+        counts.pauses += result.rowCount ?? 0;
+      }
     }
     for (const state of source.prepare(`SELECT * FROM job_state`).iterate() as Iterable<Row>) {
       const result = await client.query(`INSERT INTO job_state (job, key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [state.job, state.key, state.value, state.updated_at]);
@@ -110,7 +120,7 @@ export async function migrateCommand(app: App, target: string | undefined): Prom
   if (!ledgerExists(app.paths.database)) throw new UsageError(`there is no SQLite ledger at ${app.paths.database} to copy (SUNDIAL_DATA_DIR names its directory)`);
   const counts = await migrateLedger(app.paths.database, url);
   process.stdout.write(
-    `copied ${app.paths.database} into ${describeUrl(url)}: ${counts.runs.copied} run(s) (${counts.runs.skipped} already there), ${counts.steps} step(s), ${counts.deliveries} deliveries, ${counts.state} state entries, ${counts.cursors} job cursor(s)\n`,
+    `copied ${app.paths.database} into ${describeUrl(url)}: ${counts.runs.copied} run(s) (${counts.runs.skipped} already there), ${counts.steps} step(s), ${counts.deliveries} deliveries, ${counts.state} state entries, ${counts.cursors} job cursor(s), ${counts.pauses} pause(s)\n`,
   );
   if (counts.runs.conflicts) {
     process.stdout.write(`${counts.runs.conflicts} run(s) not copied: their id or their slot already holds another run in PostgreSQL (migrate before starting daemons on it)\n`);

@@ -14,6 +14,11 @@ import { hostname } from "node:os";
 import type { Problem } from "../errors.ts";
 import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
+import { apiRoutes } from "../http/api.ts";
+import { dashboardRoutes } from "../http/dashboard/index.ts";
+import { resolveToken } from "../http/token.ts";
+import { createControls, type DaemonControls } from "../control/controls.ts";
+import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
 import { Scheduler } from "../schedule/scheduler.ts";
 import { acquireLock, LockHeldError, pidAlive } from "./lock.ts";
 import { watchConfiguration } from "./watch.ts";
@@ -22,6 +27,8 @@ import { keepNodeHeartbeat } from "./nodes.ts";
 export interface DaemonHandle {
   url: string;
   scheduler: Scheduler;
+  /** What the API, the dashboard and Discord call. */
+  controls: DaemonControls;
   /** Stops firing, drains runs within the grace period, closes everything. */
   stop(): Promise<void>;
 }
@@ -64,7 +71,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0);
   const runner = app.runner(() => loaded);
-  scheduler = new Scheduler({ store, runner, log: app.log, owner: app.owner, maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns, events: metrics });
+  let controls: DaemonControls | null = null;
+  scheduler = new Scheduler({
+    store,
+    runner,
+    log: app.log,
+    owner: app.owner,
+    maxConcurrentRuns: loaded.configuration.settings.maxConcurrentRuns,
+    events: metrics,
+    isPaused: (job) => controls?.isPaused(job) ?? false,
+  });
+  // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
+  controls = await createControls({ store, scheduler, owner: app.owner, current: () => loaded, changes: app.changes, log: app.log });
+  const operator = controls;
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
@@ -129,12 +148,9 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const { host, port } = httpAddress(app.env);
   const startedAt = Date.now();
   const ledgerProbe = cachedProbe(() => store.ping(Date.now()), Date.now);
-  const status = await startStatusServer({
-    host,
-    port,
-    metrics,
-    health: () =>
-      healthOf({
+  const token = resolveToken(app.env, app.paths.dataDir);
+  const health = () =>
+    healthOf({
         scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
         // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
         ledger: ledgerProbe,
@@ -144,8 +160,19 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         nodes: () => nodes.check(),
         now: Date.now,
-      }),
+      });
+  const status = await startStatusServer({
+    host,
+    port,
+    metrics,
+    health,
+    routes: [
+      (http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log })),
+      // The dashboard claims only its own paths (/, /jobs, /runs, /login, /assets, /events).
+      (http) => http.route("/", dashboardRoutes({ controls: operator, token, health })),
+    ],
   });
+  writeDaemonFile(app.paths.dataDir, status.url);
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
   app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
@@ -156,6 +183,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   return {
     url: status.url,
     scheduler,
+    controls: operator,
     stop() {
       stopping ??= (async () => {
         watcher.close();
@@ -165,6 +193,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
         await nodes.stop();
+        removeDaemonFile(app.paths.dataDir);
+        operator.close();
         await status.close();
         app.close();
         lock.release();

@@ -1,15 +1,21 @@
 /**
- * @module server — the health and status server: `GET /healthz` (see ./health.ts: 200 for ok and
- * degraded, 503 for down) and `GET /metrics`. It is small on purpose and bounded: headers must
- * arrive within seconds (a slow-loris connection is closed), a request within a time limit, idle
- * keep-alive connections are closed soon, and a flood of connections sheds its oldest idle ones
- * instead of locking out the health check.
+ * @module server — the daemon's HTTP server (hono on Node's http): `GET /healthz` (see ./health.ts:
+ * 200 for ok and degraded, 503 for down), `GET /metrics`, and whatever routes are mounted beside
+ * them (the operator API, the dashboard). It is bounded: headers must arrive within seconds (a
+ * slow-loris connection is closed), a request within a time limit, idle keep-alive connections are
+ * closed soon, and a flood of connections sheds its oldest idle ones instead of locking out the
+ * health check.
  */
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
 import { errorMessage } from "../errors.ts";
 import type { HealthBody } from "./health.ts";
 import type { Metrics } from "./metrics.ts";
+
+/** Adds routes to the server's app (the API under /api/v1, the dashboard at /). */
+export type MountRoutes = (app: Hono) => void;
 
 export interface ServerLimits {
   /** Open connections kept; past it, the oldest idle one is closed for each new one. */
@@ -31,46 +37,57 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxHeaderSize: 16_384,
 };
 
-export async function startStatusServer(options: { host: string; port: number; health: () => Promise<HealthBody>; metrics: Metrics; limits?: Partial<ServerLimits> }): Promise<{ server: Server; url: string; close(): Promise<void> }> {
+export async function startStatusServer(options: {
+  host: string;
+  port: number;
+  health: () => Promise<HealthBody>;
+  metrics: Metrics;
+  routes?: MountRoutes[];
+  limits?: Partial<ServerLimits>;
+}): Promise<{ server: Server; url: string; close(): Promise<void> }> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const server = createServer(
-    {
-      maxHeaderSize: limits.maxHeaderSize,
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // How often Node looks for connections past headersTimeout/requestTimeout (default 30 s).
-      connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
-    },
-    (request, response) => {
-      const path = (request.url ?? "/").split("?")[0];
-      if (request.method !== "GET") {
-        response.writeHead(405, { allow: "GET" }).end();
-        return;
-      }
-      if (path === "/healthz") {
-        options.health().then(
-          (body) => response.writeHead(body.status === "down" ? 503 : 200, { "content-type": "application/json" }).end(JSON.stringify(body)),
-          (error: unknown) => response.writeHead(503, { "content-type": "application/json" }).end(JSON.stringify({ status: "down", checks: {}, error: errorMessage(error) })),
-        );
-        return;
-      }
-      if (path === "/metrics") {
-        options.metrics.registry.metrics().then(
-          (text) => response.writeHead(200, { "content-type": options.metrics.registry.contentType }).end(text),
-          (error: unknown) => response.writeHead(500).end(errorMessage(error)),
-        );
-        return;
-      }
-      response.writeHead(404, { "content-type": "application/json" }).end(JSON.stringify({ error: "not found; try /healthz or /metrics" }));
-    },
-  );
+  const app = new Hono();
+  app.get("/healthz", async (c) => {
+    try {
+      const body = await options.health();
+      return c.json(body, body.status === "down" ? 503 : 200);
+    } catch (error) {
+      return c.json({ status: "down", checks: {}, error: errorMessage(error) }, 503);
+    }
+  });
+  app.get("/metrics", async (c) => {
+    try {
+      return c.body(await options.metrics.registry.metrics(), 200, { "content-type": options.metrics.registry.contentType });
+    } catch (error) {
+      return c.text(errorMessage(error), 500);
+    }
+  });
+  app.all("/healthz", (c) => c.body(null, 405, { allow: "GET" }));
+  app.all("/metrics", (c) => c.body(null, 405, { allow: "GET" }));
+  for (const mount of options.routes ?? []) mount(app);
+  app.notFound((c) => c.json({ error: { code: "not_found", message: `nothing at ${c.req.method} ${c.req.path}; try /healthz, /metrics or /api/v1/jobs` } }, 404));
+
+  const server = await new Promise<Server>((resolve, reject) => {
+    const started = serve(
+      {
+        fetch: app.fetch,
+        port: options.port,
+        hostname: options.host,
+        serverOptions: {
+          maxHeaderSize: limits.maxHeaderSize,
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // How often Node looks for connections past headersTimeout/requestTimeout (default 30 s).
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        },
+      },
+      () => resolve(started as Server),
+    );
+    started.once("error", reject);
+  });
   server.maxConnections = limits.maxConnections;
   shedIdleConnections(server, limits.connections);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port, options.host, () => resolve());
-  });
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
@@ -79,7 +96,8 @@ export async function startStatusServer(options: { host: string; port: number; h
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        // Event streams never end on their own; a stopping daemon ends them.
+        server.closeAllConnections();
       }),
   };
 }

@@ -73,7 +73,18 @@ export const PG_MIGRATIONS: string[] = [
     target TEXT NOT NULL,
     url TEXT,
     detail TEXT,
+    step_id TEXT,
+    status TEXT NOT NULL DEFAULT 'succeeded' CHECK (status IN ('succeeded','failed','pending')),
+    error TEXT,
     PRIMARY KEY (run_id, seq)
+  );
+  CREATE UNIQUE INDEX deliveries_by_step ON deliveries(run_id, step_id) WHERE step_id IS NOT NULL;
+  CREATE INDEX runs_by_job_status ON runs(job, status, id);
+
+  CREATE TABLE job_pauses (
+    job TEXT PRIMARY KEY,
+    reason TEXT,
+    paused_at BIGINT NOT NULL
   );
 
   CREATE TABLE job_state (

@@ -7,11 +7,11 @@
  * under the run row's lock. Same lease model and semantics as the SQLite store (see store.ts).
  */
 import pg from "pg";
-import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
+import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { withPgRetries } from "./postgres-retry.ts";
-import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type JobPause, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { KEEP_FINISHED_RESULT_BYTES } from "./sqlite.ts";
 
@@ -43,6 +43,13 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** How long an operation is retried through a lost connection before it fails (default 60 s; final rows forever). */
   reconnectBudgetMs?: number;
+}
+
+/** "Work succeeded, a delivery failed" made visible (as the SQLite store does). */
+function summarize(deliveries: DeliveryRecord[]): DeliverySummary {
+  if (!deliveries.length) return "none";
+  const made = deliveries.filter((d) => d.status === "succeeded").length;
+  return made === deliveries.length ? "delivered" : made === 0 ? "failed" : "partial";
 }
 
 function usageOf(row: Row): Usage {
@@ -139,9 +146,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   async function toRecords(db: Db, rows: Row[]): Promise<RunRecord[]> {
     const ids = rows.map((row) => row.id as number);
-    const deliveries = ids.length ? await all<{ run_id: number; to: string; url: string | null }>(db, `SELECT run_id, target AS "to", url FROM deliveries WHERE run_id = ANY($1) ORDER BY run_id, seq`, [ids]) : [];
-    const byRun = new Map<number, { to: string; url: string | null }[]>();
-    for (const { run_id, to, url: link } of deliveries) byRun.set(run_id, [...(byRun.get(run_id) ?? []), { to, url: link }]);
+    const deliveries = ids.length ? await all<DeliveryRecord & { run_id: number }>(db, `SELECT run_id, target AS "to", url, status, error FROM deliveries WHERE run_id = ANY($1) ORDER BY run_id, seq`, [ids]) : [];
+    const byRun = new Map<number, DeliveryRecord[]>();
+    for (const { run_id, to, url: link, status, error } of deliveries) byRun.set(run_id, [...(byRun.get(run_id) ?? []), { to, url: link, status, error }]);
     return rows.map((row) => ({
       id: row.id as number,
       job: row.job as string,
@@ -157,6 +164,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       usage: usageOf(row),
       costUsd: (row.cost_usd as number | null) ?? null,
       deliveries: byRun.get(row.id as number) ?? [],
+      delivery: summarize(byRun.get(row.id as number) ?? []),
       resumeOf: (row.resume_of as number | null) ?? null,
       dryRun: row.dry_run === true,
     }));
@@ -264,7 +272,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           outcome.status, outcome.reason ? storedText(outcome.reason) : null, outcome.error ? storedText(outcome.error) : null, now, runId,
         ]);
         if (usage) await addUsageRows(client, runId, null, usage);
-        if (outcome.status !== "interrupted") await dropResults(client, runId);
+        // Only an interrupted run's steps are reused (by its resume), or those of a run with a failed
+        // delivery (by `redeliver`): the others' large results go now.
+        const undelivered = await one(client, "SELECT 1 FROM deliveries WHERE run_id = $1 AND status <> 'succeeded' LIMIT 1", [runId]);
+        if (outcome.status !== "interrupted" && !undelivered) await dropResults(client, runId);
       });
     },
     async activeRuns(job) {
@@ -342,6 +353,38 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await db.query(`INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES ($1, (SELECT COUNT(*) FROM deliveries WHERE run_id = $1), $2, $3, $4)`, [runId, receipt.to, receipt.url ?? null, detail]);
       });
     },
+    async recordDelivery(runId, stepId, delivery, epoch) {
+      await fenced(runId, epoch, async (db) => {
+        if (epoch === undefined) await db.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+        await db.query(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error)
+          VALUES ($1, (SELECT COUNT(*) FROM deliveries WHERE run_id = $1), $2, $3, $4, $5, $6, $7)
+          ON CONFLICT (run_id, step_id) WHERE step_id IS NOT NULL DO UPDATE SET url = excluded.url, detail = excluded.detail, status = excluded.status, error = excluded.error`, [
+          runId, delivery.to, delivery.url ?? null, delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null, stepId, delivery.status, delivery.error ? storedText(delivery.error) : null,
+        ]);
+      });
+    },
+    async slotRun(job, scheduledFor) {
+      const row = await one(pool, `SELECT * FROM runs WHERE job = $1 AND scheduled_for = $2 AND trigger IN ('schedule','catchup')`, [job, scheduledFor]);
+      return row ? ((await toRecords(pool, [row]))[0] as RunRecord) : null;
+    },
+    async reclaimRun(runId, owner) {
+      const row = await one<{ epoch: number }>(pool, `UPDATE runs SET owner_pid = $1, owner_instance = $2, lease_expires_at = ${DB_NOW} + $3::bigint, epoch = epoch + 1 WHERE id = $4 RETURNING epoch`, [owner.pid, owner.instance, leaseMs, runId]);
+      if (!row) throw new Error(`run #${runId} is not in the ledger`);
+      return row.epoch;
+    },
+    async cancelQueued(runId, reason, now) {
+      return (await changes(pool, `UPDATE runs SET status = 'cancelled', reason = $1, finished_at = $2, lease_expires_at = NULL WHERE id = $3 AND status = 'queued'`, [reason, now, runId])) > 0;
+    },
+    async pauses() {
+      const rows = await all<{ job: string } & JobPause>(pool, `SELECT job, reason, paused_at AS "pausedAt" FROM job_pauses`);
+      return new Map(rows.map(({ job, reason, pausedAt }) => [job, { reason, pausedAt }]));
+    },
+    async setPause(job, reason, now) {
+      await pool.query(`INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`, [job, reason, now]);
+    },
+    async clearPause(job) {
+      return (await changes(pool, `DELETE FROM job_pauses WHERE job = $1`, [job])) > 0;
+    },
     async loadState(job) {
       const rows = await all<{ key: string; value: string }>(pool, "SELECT key, value FROM job_state WHERE job = $1", [job]);
       return new Map(rows.map((row) => [row.key, decodeValue(row.value)]));
@@ -373,6 +416,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const args: unknown[] = [];
       if (query.job) where.push(`job = $${args.push(query.job)}`);
       if (query.status) where.push(`status = $${args.push(query.status)}`);
+      if (query.before !== undefined) where.push(`id < $${args.push(query.before)}`);
       const limit = `$${args.push(query.limit ?? 20)}`;
       const rows = await all(pool, `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${limit}`, args);
       return toRecords(pool, rows);

@@ -123,7 +123,21 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX runs_succeeded ON runs(job, id) WHERE status = 'succeeded' AND dry_run = 0;
   CREATE INDEX runs_lease ON runs(lease_expires_at) WHERE status IN ('queued','running','retrying');
   `,
-  // 3: the daemons using the ledger (`sundial nodes`, /healthz checks.nodes).
+  // 3: pauses kept across restarts; each delivery's own status (a failed one is recorded,
+  // keyed by its delivery step so a redelivery updates the same row); paging by job and status.
+  `
+  CREATE TABLE job_pauses (
+    job TEXT PRIMARY KEY,
+    reason TEXT,
+    paused_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  ALTER TABLE deliveries ADD COLUMN step_id TEXT;
+  ALTER TABLE deliveries ADD COLUMN status TEXT NOT NULL DEFAULT 'succeeded' CHECK (status IN ('succeeded','failed','pending'));
+  ALTER TABLE deliveries ADD COLUMN error TEXT;
+  CREATE UNIQUE INDEX deliveries_by_step ON deliveries(run_id, step_id) WHERE step_id IS NOT NULL;
+  CREATE INDEX runs_by_job_status ON runs(job, status, id);
+  `,
+  // 4: the daemons using the ledger (`sundial nodes`, /healthz checks.nodes).
   `
   CREATE TABLE nodes (
     instance TEXT PRIMARY KEY,

@@ -3,10 +3,10 @@
  * and CLI commands) share one file; writes that decide something run in IMMEDIATE transactions.
  */
 import type Database from "better-sqlite3";
-import type { Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
+import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "./json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type JobPause, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
@@ -15,6 +15,13 @@ const ACTIVE = "('queued','running','retrying')";
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 type Row = Record<string, unknown>;
+
+/** "Work succeeded, a delivery failed" made visible: none, all, some or no deliveries made. */
+function summarize(deliveries: DeliveryRecord[]): DeliverySummary {
+  if (!deliveries.length) return "none";
+  const made = deliveries.filter((d) => d.status === "succeeded").length;
+  return made === deliveries.length ? "delivered" : made === 0 ? "failed" : "partial";
+}
 
 function usageOf(row: Row): Usage {
   return {
@@ -88,7 +95,16 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       cache_write_tokens = cache_write_tokens + @cacheWriteTokens, cache_read_tokens = cache_read_tokens + @cacheReadTokens,
       cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE run_id = @runId AND step_id = @stepId`),
     addDelivery: db.prepare(`INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES (?, (SELECT COUNT(*) FROM deliveries WHERE run_id = ?), ?, ?, ?)`),
-    deliveries: db.prepare(`SELECT target AS "to", url FROM deliveries WHERE run_id = ? ORDER BY seq`),
+    deliveries: db.prepare(`SELECT target AS "to", url, status, error FROM deliveries WHERE run_id = ? ORDER BY seq`),
+    recordDelivery: db.prepare(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error)
+      VALUES (@runId, (SELECT COUNT(*) FROM deliveries WHERE run_id = @runId), @to, @url, @detail, @stepId, @status, @error)
+      ON CONFLICT (run_id, step_id) WHERE step_id IS NOT NULL DO UPDATE SET url = excluded.url, detail = excluded.detail, status = excluded.status, error = excluded.error`),
+    slotRun: db.prepare(`SELECT * FROM runs WHERE job = ? AND scheduled_for = ? AND trigger IN ('schedule','catchup')`),
+    reclaim: db.prepare(`UPDATE runs SET owner_pid = @pid, owner_instance = @instance, lease_expires_at = @lease, epoch = epoch + 1 WHERE id = @runId RETURNING epoch`),
+    cancelQueued: db.prepare(`UPDATE runs SET status = 'cancelled', reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'`),
+    pauses: db.prepare(`SELECT job, reason, paused_at AS pausedAt FROM job_pauses`),
+    setPause: db.prepare(`INSERT INTO job_pauses (job, reason, paused_at) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`),
+    clearPause: db.prepare(`DELETE FROM job_pauses WHERE job = ?`),
     setState: db.prepare(`INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
     lastSuccess: db.prepare(`SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`),
@@ -99,6 +115,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
     previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),
+    undelivered: db.prepare(`SELECT 1 FROM deliveries WHERE run_id = ? AND status <> 'succeeded' LIMIT 1`),
     dropResults: db.prepare(`UPDATE steps SET result = json_object('${NOT_KEPT}', length(result)) WHERE run_id = ? AND length(result) > ?`),
     shouldAlert: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
       AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0), 0)`),
@@ -128,6 +145,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   }
 
   function toRecord(row: Row): RunRecord {
+    const deliveries = q.deliveries.all(row.id) as DeliveryRecord[];
     return {
       id: row.id as number,
       job: row.job as string,
@@ -142,7 +160,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       error: (row.error as string | null) ?? null,
       usage: usageOf(row),
       costUsd: (row.cost_usd as number | null) ?? null,
-      deliveries: q.deliveries.all(row.id) as { to: string; url: string | null }[],
+      deliveries,
+      delivery: summarize(deliveries),
       resumeOf: (row.resume_of as number | null) ?? null,
       dryRun: row.dry_run === 1,
     };
@@ -259,8 +278,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         }).changes;
         checked(runId, epoch, changes);
         if (usage) addUsageRows(runId, null, usage);
-        // Only an interrupted run's steps are reused (by its resume): the others' large results go now.
-        if (outcome.status !== "interrupted") q.dropResults.run(runId, KEEP_FINISHED_RESULT_BYTES);
+        // Only an interrupted run's steps are reused (by its resume), or those of a run with a failed
+        // delivery (by `redeliver`): the others' large results go now.
+        if (outcome.status !== "interrupted" && !q.undelivered.get(runId)) q.dropResults.run(runId, KEEP_FINISHED_RESULT_BYTES);
       }).immediate();
     },
     async activeRuns(job) {
@@ -339,6 +359,40 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const detail = receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null;
       durably(() => fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail)));
     },
+    async recordDelivery(runId, stepId, delivery, epoch) {
+      const write = () => q.recordDelivery.run({
+        runId,
+        stepId,
+        to: delivery.to,
+        url: delivery.url ?? null,
+        detail: delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null,
+        status: delivery.status,
+        error: delivery.error ? storedText(delivery.error) : null,
+      });
+      durably(() => fenced(runId, epoch, write));
+    },
+    async slotRun(job, scheduledFor) {
+      const row = q.slotRun.get(job, scheduledFor) as Row | undefined;
+      return row ? toRecord(row) : null;
+    },
+    async reclaimRun(runId, owner, now) {
+      const row = q.reclaim.get({ pid: owner.pid, instance: owner.instance, lease: now + leaseMs, runId }) as { epoch: number } | undefined;
+      if (!row) throw new Error(`run #${runId} is not in the ledger`);
+      return row.epoch;
+    },
+    async cancelQueued(runId, reason, now) {
+      return q.cancelQueued.run(reason, now, runId).changes > 0;
+    },
+    async pauses() {
+      const rows = q.pauses.all() as ({ job: string } & JobPause)[];
+      return new Map(rows.map(({ job, reason, pausedAt }) => [job, { reason, pausedAt }]));
+    },
+    async setPause(job, reason, now) {
+      q.setPause.run(job, reason, now);
+    },
+    async clearPause(job) {
+      return q.clearPause.run(job).changes > 0;
+    },
     async loadState(job) {
       const rows = q.loadState.all(job) as { key: string; value: string }[];
       return new Map(rows.map((row) => [row.key, decodeValue(row.value)]));
@@ -370,6 +424,10 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       if (query.status) {
         where.push("status = ?");
         args.push(query.status);
+      }
+      if (query.before !== undefined) {
+        where.push("id < ?");
+        args.push(query.before);
       }
       const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ?`;
       return (db.prepare(sql).all(...args, query.limit ?? 20) as Row[]).map(toRecord);

@@ -3,7 +3,7 @@
  * run ledger. SQLite implements it today; a networked store can implement it later without
  * touching the scheduler or the skills, which is why every method returns a promise.
  */
-import type { Receipt, RunRecord, RunStatus, RunTrigger, StepRecord, Usage } from "../types.ts";
+import type { DeliveryRecord, Receipt, RunRecord, RunStatus, RunTrigger, StepRecord, Usage } from "../types.ts";
 
 export const WAITING_FOR_CAPACITY = "waiting for a free run slot (maxConcurrentRuns)";
 
@@ -105,6 +105,23 @@ export interface RunQuery {
   job?: string;
   status?: string;
   limit?: number;
+  /** Only runs with a lower id (cursor paging, newest first). */
+  before?: number;
+}
+
+/** A job's pause, kept in the ledger so it survives restarts and reloads. */
+export interface JobPause {
+  reason: string | null;
+  pausedAt: number;
+}
+
+/** One delivery as the runner records it: keyed by its delivery step, so a redelivery updates the same row. */
+export interface DeliveryWrite {
+  to: string;
+  url?: string | null;
+  detail?: Record<string, unknown>;
+  status: DeliveryRecord["status"];
+  error?: string | null;
 }
 
 /** A daemon using the ledger, as `sundial nodes` and `/healthz` show it (heartbeat every third of the lease). */
@@ -164,6 +181,8 @@ export interface RunStore {
   copyFinishedSteps(fromRunId: number, toRunId: number): Promise<number>;
   addUsage(runId: number, stepId: string | null, usage: Usage, costUsd: number | null, epoch?: number): Promise<void>;
   addDelivery(runId: number, receipt: Receipt, epoch?: number): Promise<void>;
+  /** Records (or updates) the delivery of one output to one target, succeeded, failed or pending. */
+  recordDelivery(runId: number, stepId: string, delivery: DeliveryWrite, epoch?: number): Promise<void>;
 
   loadState(job: string): Promise<Map<string, unknown>>;
   /** With `fence`, refused (LeaseLostError) when that run's epoch moved on. */
@@ -178,6 +197,22 @@ export interface RunStore {
 
   listRuns(query: RunQuery): Promise<RunRecord[]>;
   getRun(runId: number): Promise<(RunRecord & { steps: StepRecord[] }) | null>;
+  /** The row of a scheduled slot, if it has one. */
+  slotRun(job: string, scheduledFor: number): Promise<RunRecord | null>;
+  /**
+   * Takes a finished run back to run it again on its own row (`redeliver`): `owner` holds it under a
+   * new lease and epoch, which is returned (the run's writes carry it).
+   */
+  reclaimRun(runId: number, owner: Owner, now: number): Promise<number>;
+  /** Ends a run that is still `queued` as `cancelled`; false when it is no longer queued. */
+  cancelQueued(runId: number, reason: string, now: number): Promise<boolean>;
+
+  pauses(): Promise<Map<string, JobPause>>;
+  /** Idempotent: a new reason replaces the old one (the pause keeps its first time). */
+  setPause(job: string, reason: string | null, now: number): Promise<void>;
+  /** False when the job was not paused. */
+  clearPause(job: string): Promise<boolean>;
+
   /** Deletes finished runs older than `before`; returns how many. */
   prune(before: number): Promise<number>;
   /**

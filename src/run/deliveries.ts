@@ -10,6 +10,7 @@ import type { DeliveryAdapter, Env, Output, Receipt, SkillContext } from "../typ
 import type { ResolvedJob } from "../config/load.ts";
 import type { RunStore } from "../ledger/store.ts";
 import { scrubOutput } from "../util/redact.ts";
+import { errorMessage } from "../errors.ts";
 
 export interface DeliveryRequest {
   job: ResolvedJob;
@@ -29,6 +30,9 @@ export interface DeliveryRequest {
   scrub?: (text: string) => string;
 }
 
+/** The memoized step of one output's delivery to one target (also the key of its ledger row). */
+const stepOf = (key: string, index: number, to: string) => `deliver:${key}:${index}:${to}`;
+
 /** Runs tasks one at a time per key, in the order they asked. */
 function createQueues() {
   const tails = new Map<number, Promise<unknown>>();
@@ -43,6 +47,14 @@ export function createDeliverer(request: DeliveryRequest) {
   const { job, runId, dryRun } = request;
   const inTurn = createQueues();
   const byKey = new Map<string, Promise<Receipt[]>>();
+
+  async function recordUndelivered(key: string, failed: number, error: string): Promise<void> {
+    for (const [d, target] of job.deliver.entries()) {
+      if (d < failed) continue;
+      const write = d === failed ? { to: target.to, status: "failed" as const, error } : { to: target.to, status: "pending" as const };
+      await request.store.recordDelivery(runId, stepOf(key, d, target.to), write, request.epoch).catch(() => undefined);
+    }
+  }
 
   async function deliverNow(given: Output, key: string, label: string): Promise<Receipt[]> {
     const output = request.scrub ? scrubOutput(given, request.scrub) : given;
@@ -60,13 +72,21 @@ export function createDeliverer(request: DeliveryRequest) {
           request.writePreview(`── dry run: ${target.to} (${label}) ──\n${await adapter.preview(output, target, ctx)}\n`);
           return { to: target.to, url: `(dry run: ${target.to})` };
         }
+        const stepId = stepOf(key, d, target.to);
         return request.step(stepId, async () => {
           const fresh = await adapter.deliver(output, target, ctx);
-          await request.store.addDelivery(runId, fresh, request.epoch);
+          await request.store.recordDelivery(runId, stepId, { ...fresh, status: "succeeded" }, request.epoch);
           return fresh;
         });
       };
-      earlier.push(await (adapter.oneAtATime ? inTurn(d, send) : send()));
+      try {
+        earlier.push(await (adapter.oneAtATime ? inTurn(d, send) : send()));
+      } catch (error) {
+        // Recorded per target, so a failed delivery shows (and `redeliver` knows what to send again):
+        // this one failed, the later targets of this output were never tried.
+        if (!dryRun) await recordUndelivered(key, d, errorMessage(error));
+        throw error;
+      }
     }
     if (!dryRun) await output.onDelivered?.(earlier);
     return earlier;

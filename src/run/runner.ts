@@ -61,7 +61,11 @@ export interface RunRequest {
   resumeOf: number | null;
   /** Aborts the run when the daemon shuts down; the run is then recorded `interrupted`. */
   shutdown: AbortSignal;
+  /** An operator's cancel: aborts the run (or its wait for a retry); it is recorded `cancelled`, never retried or alerted. */
+  cancel?: AbortSignal;
 }
+
+const cancelledOutcome = (signal: AbortSignal): RunOutcome => ({ status: "cancelled", reason: errorMessage(signal.reason) });
 
 class TimeoutError extends Error {
   override readonly name = "TimeoutError";
@@ -85,7 +89,7 @@ export function createRunner(deps: RunnerDeps) {
     const { job, runId, epoch } = request;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
-    const signal = AbortSignal.any([controller.signal, request.shutdown]);
+    const signal = AbortSignal.any(request.cancel ? [controller.signal, request.shutdown, request.cancel] : [controller.signal, request.shutdown]);
     const log = deps.log.child({ job: job.id, run: runId, attempt });
     const integrations = await deps.integrations({
       env: deps.env,
@@ -132,6 +136,7 @@ export function createRunner(deps: RunnerDeps) {
       return { status: "succeeded" };
     } catch (error) {
       if (isLeaseLost(error)) throw error;
+      if (request.cancel?.aborted) return cancelledOutcome(request.cancel);
       if (controller.signal.aborted) return { status: "timed_out", error: errorMessage(controller.signal.reason) };
       if (request.shutdown.aborted) return { status: "interrupted", reason: "shutdown", error: errorMessage(request.shutdown.reason) };
       throw error;
@@ -153,6 +158,10 @@ export function createRunner(deps: RunnerDeps) {
       const lastSuccessAt = await store.lastSuccessAt(job.id);
       const first = Math.max(1, request.attempt);
       for (let attempt = first; ; attempt++) {
+        if (request.cancel?.aborted) {
+          outcome = cancelledOutcome(request.cancel);
+          break;
+        }
         if (attempt > first || !request.claimedRunning) await store.markRunning(runId, attempt, now(), epoch);
         try {
           outcome = await attemptOnce(request, attempt, stateSnapshot, lastSuccessAt, meter);
@@ -168,9 +177,9 @@ export function createRunner(deps: RunnerDeps) {
           log.warn({ err: message, retryInMs: wait }, "attempt failed; retrying");
           await store.markRetrying(runId, attempt, message, epoch);
           try {
-            await sleep(wait, undefined, { signal: request.shutdown });
+            await sleep(wait, undefined, { signal: request.cancel ? AbortSignal.any([request.shutdown, request.cancel]) : request.shutdown });
           } catch {
-            outcome = { status: "interrupted", reason: "shutdown", error: message };
+            outcome = request.cancel?.aborted ? { ...cancelledOutcome(request.cancel), error: message } : { status: "interrupted", reason: "shutdown", error: message };
             break;
           }
         }

@@ -44,6 +44,23 @@ export interface SchedulerDeps {
   maxConcurrentRuns: number;
   events?: SchedulerEvents;
   random?: () => number;
+  /** A paused job's slots are recorded `skipped` (reason `paused`) instead of being claimed. */
+  isPaused?: (job: string) => boolean;
+}
+
+/** What became of an operator's cancel. */
+export type CancelResult = "cancelled" | "aborting" | "not_held";
+
+/** Runs waiting to start: for a free slot, or (`claimedRunning` false) behind their own job. */
+interface Waiting {
+  runId: number;
+  epoch: number;
+  job: ResolvedJob;
+  scheduledFor: number;
+  resumeOf: number | null;
+  claimedRunning: boolean;
+  dryRun?: boolean;
+  attempt?: number;
 }
 
 interface Entry {
@@ -64,7 +81,11 @@ export class Scheduler {
   private ticking = false;
   private readonly inFlight = new Map<number, Promise<unknown>>();
   /** Runs waiting for a free slot; `claimedRunning` when their row already says `running`. */
-  private readonly waiting: { runId: number; epoch: number; job: ResolvedJob; scheduledFor: number; resumeOf: number | null; claimedRunning: boolean }[] = [];
+  private readonly waiting: Waiting[] = [];
+  /** Each run in flight's cancel switch (an operator's cancel aborts it). */
+  private readonly cancels = new Map<number, AbortController>();
+  /** Manual runs queued behind their job (overlap: queue) with what they were asked to run with. */
+  private readonly queuedManual = new Map<number, Omit<Waiting, "runId">>();
   private readonly shutdown = new AbortController();
   maxConcurrentRuns: number;
 
@@ -236,12 +257,22 @@ export class Scheduler {
 
   private async recordMissed(job: ResolvedJob, missed: { at: number; reason: string }[]): Promise<void> {
     if (!missed.length) return;
-    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: "missed" as const, reason: m.reason }));
+    // A paused job would not have run them anyway: they are its paused slots.
+    const paused = this.deps.isPaused?.(job.id) ?? false;
+    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: paused ? ("skipped" as const) : ("missed" as const), reason: paused ? "paused" : m.reason }));
     const count = await this.deps.store.recordUnrun(rows, this.clock.now());
     if (count) this.deps.log.warn({ job: job.id, count }, "slots recorded as missed");
   }
 
-  private async dispatch(fires: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[]): Promise<void> {
+  private async dispatch(all: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[]): Promise<void> {
+    const paused = this.deps.isPaused ? all.filter((fire) => this.deps.isPaused?.(fire.job.id)) : [];
+    const fires = paused.length ? all.filter((fire) => !paused.includes(fire)) : all;
+    if (paused.length) {
+      // Still one row per slot: a paused job's slot is recorded, not silently dropped.
+      const rows = paused.map(({ job, at }) => ({ job: job.id, skill: job.skill, scheduledFor: at, status: "skipped" as const, reason: "paused" }));
+      await this.deps.store.recordUnrun(rows, this.clock.now());
+      for (const { job } of paused) this.deps.events?.onOutcome?.(job.id, "skipped", 0);
+    }
     if (!fires.length) return;
     const claims: RunClaim[] = fires.map(({ job, at, trigger }) => ({ job: job.id, skill: job.skill, scheduledFor: at, trigger, overlap: job.overlap }));
     const capacity = Math.max(0, this.maxConcurrentRuns - this.inFlight.size);
@@ -265,22 +296,25 @@ export class Scheduler {
     this.startOrWait(result.runId, result.epoch, job, scheduledFor, resumeOf, true);
   }
 
-  private startOrWait(runId: number, epoch: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean): void {
+  private startOrWait(runId: number, epoch: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean, extra: { dryRun?: boolean; attempt?: number } = {}): void {
     if (this.inFlight.size >= this.maxConcurrentRuns) {
-      this.waiting.push({ runId, epoch, job, scheduledFor, resumeOf, claimedRunning });
+      this.waiting.push({ runId, epoch, job, scheduledFor, resumeOf, claimedRunning, ...extra });
       return;
     }
+    const cancel = new AbortController();
+    this.cancels.set(runId, cancel);
     const skill = this.skills.get(job.skill);
     const started = this.clock.now();
     this.deps.events?.onFire?.(job.id, started - scheduledFor);
     const execution = skill
-      ? this.deps.runner.execute({ runId, epoch, job, skill, scheduledFor, attempt: 1, claimedRunning, dryRun: false, resumeOf, shutdown: this.shutdown.signal })
+      ? this.deps.runner.execute({ runId, epoch, job, skill, scheduledFor, attempt: extra.attempt ?? 1, claimedRunning, dryRun: extra.dryRun ?? false, resumeOf, shutdown: this.shutdown.signal, cancel: cancel.signal })
       : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started, epoch).then(() => ({ status: "failed" as const }));
     const tracked = execution
       .then((outcome) => this.deps.events?.onOutcome?.(job.id, outcome.status, this.clock.now() - started))
       .catch((error: unknown) => this.deps.log.error({ job: job.id, run: runId, err: errorMessage(error) }, "run could not be recorded"))
       .finally(() => {
         this.inFlight.delete(runId);
+        this.cancels.delete(runId);
         void this.afterRunEnded(job.id);
       });
     this.inFlight.set(runId, tracked);
@@ -289,7 +323,7 @@ export class Scheduler {
   /** Frees a run slot: starts a run waiting for capacity, or the job's queued run (overlap: queue). */
   private async afterRunEnded(jobId: string): Promise<void> {
     const next = this.waiting.shift();
-    if (next) this.startOrWait(next.runId, next.epoch, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning);
+    if (next) this.startOrWait(next.runId, next.epoch, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning, next);
     const job = this.jobs.get(jobId);
     if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
     try {
@@ -297,7 +331,9 @@ export class Scheduler {
       const queued = active.find((run) => run.status === "queued" && run.reason !== WAITING_FOR_CAPACITY && run.ownerInstance === this.deps.owner.instance);
       if (queued && !active.some((run) => run.status !== "queued")) {
         await this.deps.store.markRunning(queued.id, 1, this.clock.now(), queued.epoch);
-        this.startOrWait(queued.id, queued.epoch, job, queued.scheduledFor, null, true);
+        const manual = this.queuedManual.get(queued.id);
+        this.queuedManual.delete(queued.id);
+        this.startOrWait(queued.id, queued.epoch, manual?.job ?? job, queued.scheduledFor, null, true, manual ?? {});
       }
     } catch (error) {
       this.deps.log.error({ job: jobId, err: errorMessage(error) }, "could not start the queued run");
@@ -313,6 +349,50 @@ export class Scheduler {
     // Only those not resumed yet: a run is resumed once, whoever noticed it first.
     const resumable = new Set((await this.deps.store.resumableRuns(0)).map((run) => run.id));
     await this.resumeRuns(runs.filter((run) => resumable.has(run.id)));
+  }
+
+  /**
+   * A manual run now (`trigger`, Run now), honouring the job's overlap policy and the global limit;
+   * `job` may carry params of the request. Pauses do not apply: an operator asked for it.
+   */
+  async trigger(job: ResolvedJob, options: { dryRun: boolean }): Promise<ClaimResult> {
+    const now = this.clock.now();
+    const capacity = Math.max(0, this.maxConcurrentRuns - this.inFlight.size);
+    const [result] = await this.deps.store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor: now, trigger: "manual", overlap: job.overlap, dryRun: options.dryRun }], this.deps.owner, now, capacity);
+    if (!result || result.status === "duplicate") throw new Error("the manual run could not be recorded");
+    if (result.status === "queued" && result.reason !== WAITING_FOR_CAPACITY) this.queuedManual.set(result.runId, { epoch: result.epoch, job, scheduledFor: now, resumeOf: null, claimedRunning: true, dryRun: options.dryRun });
+    else if (result.status === "queued") this.waiting.push({ runId: result.runId, epoch: result.epoch, job, scheduledFor: now, resumeOf: null, claimedRunning: false, dryRun: options.dryRun });
+    else if (result.status === "running") this.startOrWait(result.runId, result.epoch, job, now, null, true, { dryRun: options.dryRun });
+    return result;
+  }
+
+  /** Runs a finished run again on its own row (`redeliver`): its stored steps are reused, so only what did not succeed runs. */
+  async redeliver(runId: number, job: ResolvedJob, scheduledFor: number, attempt: number): Promise<void> {
+    // Held again by this process under a new epoch and lease, like a fresh claim.
+    const epoch = await this.deps.store.reclaimRun(runId, this.deps.owner, this.clock.now());
+    this.startOrWait(runId, epoch, job, scheduledFor, null, false, { attempt });
+  }
+
+  /** True when this daemon is carrying the run (in flight or waiting to start). */
+  holds(runId: number): boolean {
+    return this.cancels.has(runId) || this.waiting.some((w) => w.runId === runId) || this.queuedManual.has(runId);
+  }
+
+  /**
+   * An operator's cancel: a run waiting to start ends `cancelled` at once; a running or
+   * retry-waiting one is aborted through its signal and records itself `cancelled`.
+   */
+  async cancel(runId: number, reason: string): Promise<CancelResult> {
+    const running = this.cancels.get(runId);
+    if (running) {
+      running.abort(new Error(reason));
+      return "aborting";
+    }
+    const index = this.waiting.findIndex((w) => w.runId === runId);
+    if (index >= 0) this.waiting.splice(index, 1);
+    this.queuedManual.delete(runId);
+    const queued = await this.deps.store.cancelQueued(runId, reason, this.clock.now());
+    return queued ? "cancelled" : "not_held";
   }
 
   private async resumeInterrupted(since: number): Promise<void> {

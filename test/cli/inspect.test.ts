@@ -89,7 +89,8 @@ describe("sundial runs", () => {
       error: null,
       usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
       costUsd: expect.anything(),
-      deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3" }],
+      deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null }],
+      delivery: "delivered",
       resumeOf: null,
       dryRun: false,
     });
@@ -139,7 +140,7 @@ describe("sundial show", () => {
 
   it("--json gives the run with its steps, as one JSON document", async () => {
     const run = await json<RunRecord & { steps: StepRecord[] }>("showJson");
-    expect(run).toMatchObject({ id: 1, job: "alpha", status: "succeeded", deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3" }] });
+    expect(run).toMatchObject({ id: 1, job: "alpha", status: "succeeded", deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null }], delivery: "delivered" });
     expect(run.steps.map((step) => [step.id, step.status, step.startedAt, step.finishedAt, step.error, step.reusedFrom])).toEqual([
       ["fetch", "succeeded", "2026-03-01T09:00:00.500Z", "2026-03-01T09:00:03.500Z", null, null],
       ["summarize", "succeeded", "2026-03-01T09:00:01.000Z", "2026-03-01T09:00:03.500Z", null, null],

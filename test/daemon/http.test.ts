@@ -89,7 +89,8 @@ describe.concurrent("status server and CLI views of a running daemon", () => {
         error: null,
         usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
         costUsd: 0,
-        deliveries: [{ to: "file", url: globalExpect.stringMatching(/^file:\/\/.*\/data\/deliveries\/out\/tick-\d{6}\.md$/) }],
+        deliveries: [{ to: "file", url: globalExpect.stringMatching(/^file:\/\/.*\/data\/deliveries\/out\/tick-\d{6}\.md$/), status: "succeeded", error: null }],
+        delivery: "delivered",
       }),
     );
 

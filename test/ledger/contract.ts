@@ -141,7 +141,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.lastSuccessAt("j")).toBeNull();
       await store.finishRun(id, { status: "succeeded" }, 9_000, 1);
       expect(await store.lastSuccessAt("j")).toBe(9_000);
-      expect((await store.getRun(id))?.deliveries).toEqual([{ to: "file", url: "file:///a" }, { to: "discord", url: null }]);
+      expect((await store.getRun(id))?.deliveries).toEqual([{ to: "file", url: "file:///a", status: "succeeded", error: null }, { to: "discord", url: null, status: "succeeded", error: null }]);
       expect(await store.previousOutcome("j", id + 1)).toBe("succeeded");
     });
 
@@ -243,6 +243,39 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await other.removeNode("a");
       // "b" was last heard 24 h before "a"'s second heartbeat: dropped.
       expect(await store.listNodes(day + 3_000)).toEqual([]);
+    });
+
+    it("records each delivery by its step (a redelivery updates the same row) and sums them up", async () => {
+      const { store } = await ledger();
+      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+      const id = run?.runId as number;
+      await store.recordDelivery(id, "deliver:a:file", { to: "file", url: "u", status: "succeeded" }, 1);
+      await store.recordDelivery(id, "deliver:a:discord", { to: "discord", status: "failed", error: "503" }, 1);
+      expect(await store.getRun(id)).toMatchObject({ delivery: "partial", deliveries: [{ to: "file", status: "succeeded" }, { to: "discord", status: "failed", error: "503" }] });
+      await store.recordDelivery(id, "deliver:a:discord", { to: "discord", url: "d", status: "succeeded" }, 1);
+      expect(await store.getRun(id)).toMatchObject({ delivery: "delivered", deliveries: [{ to: "file" }, { to: "discord", url: "d", status: "succeeded", error: null }] });
+      expect((await store.slotRun("j", 1))?.id).toBe(id);
+      expect(await store.slotRun("j", 2)).toBeNull();
+    });
+
+    it("keeps pauses, cancels only queued runs, pages runs by id, and reclaims a finished run under a new epoch", async () => {
+      const { store, another } = await ledger();
+      await store.setPause("j", "first", 1);
+      await store.setPause("j", "second", 2);
+      expect(await (await another()).pauses()).toEqual(new Map([["j", { reason: "second", pausedAt: 1 }]]));
+      expect(await store.clearPause("j")).toBe(true);
+      expect(await store.clearPause("j")).toBe(false);
+      const q = { job: "q", skill: "s", trigger: "schedule" as const, overlap: "queue" as const };
+      const [running, queued] = await store.claimRuns([{ ...q, scheduledFor: 1 }, { ...q, scheduledFor: 2 }], owner, 1);
+      expect(await store.cancelQueued(running?.runId as number, "no", 3)).toBe(false);
+      expect(await store.cancelQueued(queued?.runId as number, "by an operator", 3)).toBe(true);
+      expect((await store.getRun(queued?.runId as number))?.status).toBe("cancelled");
+      expect((await store.listRuns({ before: queued?.runId as number })).map((r) => r.id)).toEqual([running?.runId]);
+      await store.finishRun(running?.runId as number, { status: "succeeded" }, 4, 1);
+      const epoch = await store.reclaimRun(running?.runId as number, { pid: 2, instance: "b" }, 5);
+      expect(epoch).toBe(2);
+      await expect(store.addDelivery(running?.runId as number, { to: "stdout" }, 1)).rejects.toBeInstanceOf(LeaseLostError);
+      await store.addDelivery(running?.runId as number, { to: "stdout" }, epoch);
     });
   });
 }

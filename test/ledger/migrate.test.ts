@@ -37,6 +37,7 @@ async function fill(file: string) {
   await store.finishRun(idc, { status: "succeeded" }, 1_200);
   await store.setState("j", "seen", ["a"], 1_100);
   await store.jobCursors(["j", "k"], 500);
+  await store.setPause("k", "maintenance", 900);
   const runs = await Promise.all([ida, idb, idc, resume?.runId as number].map((id) => store.getRun(id)));
   store.close();
   return runs;
@@ -54,7 +55,8 @@ describe("sundial migrate", () => {
     try {
       const first = await migrateLedger(file, url);
       expect(first.runs).toEqual({ copied: 4, skipped: 0, conflicts: 0 });
-      expect(first).toMatchObject({ steps: 1, deliveries: 1, state: 1, cursors: 2 });
+      expect(first).toMatchObject({ steps: 1, deliveries: 1, state: 1, cursors: 2, pauses: 1 });
+      expect(await pgStore.pauses()).toEqual(new Map([["k", { reason: "maintenance", pausedAt: 900 }]]));
       for (const run of before) expect(await pgStore.getRun(run?.id as number)).toEqual(run);
       expect((await pgStore.getStep(before[0]?.id as number, "fetch"))?.result).toEqual({ bytes: new Uint8Array([1, 2]) });
       expect(await pgStore.loadState("j")).toEqual(new Map([["seen", ["a"]]]));
@@ -66,7 +68,7 @@ describe("sundial migrate", () => {
       await client.end();
 
       const again = await migrateLedger(file, url);
-      expect(again).toEqual({ runs: { copied: 0, skipped: 4, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0 });
+      expect(again).toEqual({ runs: { copied: 0, skipped: 4, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0, pauses: 0 });
       expect(await pgStore.listRuns({ limit: 100 })).toHaveLength(4);
       const [next] = await pgStore.claimRuns([{ job: "new", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 5_000);
       expect(next?.runId).toBeGreaterThan(Math.max(...before.map((run) => run?.id as number)));

@@ -215,7 +215,7 @@ describe("ctx.deliver to Discord (the loopback emulator, through the real adapte
     expect(posted[0]?.embeds[0]).toMatchObject({ title: "Weekly digest", description: "What changed." });
     expect(posted.map((message) => message.content).join("\n")).toContain("Opening paragraph.");
     const run = await h.ledger.store.getRun(h.runId);
-    expect(run?.deliveries).toEqual([{ to: "discord", url: expect.stringContaining(`/${posted[0]?.id}`) }]);
+    expect(run?.deliveries).toEqual([{ to: "discord", url: expect.stringContaining(`/${posted[0]?.id}`), status: "succeeded", error: null }]);
   });
 
   it("retries a delivery whose second message failed without posting the first again: each message once", async () => {
