@@ -49,7 +49,7 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
     },
   },
   { id: 7, name: "prompt cache", run: (o) => promptCache(o, blogRuns) },
-  { id: 8, name: "postgres ledger", run: postgresLedger },
+  { id: 10, name: "postgres ledger", run: postgresLedger },
 ];
 
 const machine = describeMachine();

@@ -72,7 +72,7 @@ export async function postgresLedger(options: BenchOptions): Promise<Section> {
     await server.stop();
   }
   return {
-    id: 8,
+    id: 10,
     title: "PostgreSQL ledger (several daemons)",
     method: "An embedded PostgreSQL 18 on this machine (fsync off, as in the tests). No-op runs: each daemon's store (its own pool of 10) claims and finishes runs from 16 lanes for the duration; the ledger's share of a run, without skill loading. Fire lag: three stores each claim the same 1,000 due slots one by one in random order; a slot's lag is the time until its winning claim returned.",
     figures,
