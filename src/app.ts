@@ -7,10 +7,11 @@ import { relative } from "node:path";
 import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
-import { leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
+import { databaseUrl, leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
 import { defaultSettings, jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
+import { openPostgresStore } from "./ledger/postgres.ts";
 import { ledgerExists } from "./ledger/sqlite-open.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
@@ -29,9 +30,17 @@ export interface App {
   adapters: Map<string, DeliveryAdapter>;
   /** Names each run whose state `store()` changed (for the API's events and the dashboard). */
   changes: ChangeFeed;
+  /**
+   * The ledger for writing. With SUNDIAL_DATABASE_URL (PostgreSQL) it must have been opened by
+   * `openStore()` first (connecting is asynchronous); SQLite opens here on first use.
+   */
   store(): RunStore;
-  /** The ledger opened read-only, or null when there is none yet (nothing is created). */
+  /** Opens the ledger (SQLite, or PostgreSQL with SUNDIAL_DATABASE_URL) once; what `store()` then returns. */
+  openStore(): Promise<RunStore>;
+  /** The ledger opened read-only, or null when there is none yet (nothing is created). SQLite only. */
   readStore(): RunStore | null;
+  /** For the inspecting commands: `readStore()`, or the PostgreSQL ledger. */
+  openReadStore(): Promise<RunStore | null>;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
   /**
@@ -80,6 +89,7 @@ export function createApp(options: AppOptions = {}): App {
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
   let reader: RunStore | null = null;
+  let opening: Promise<RunStore> | null = null;
   const changes = createChangeFeed();
 
   const app: App = {
@@ -92,8 +102,24 @@ export function createApp(options: AppOptions = {}): App {
     adapters,
     changes,
     store() {
-      store ??= observeStore(openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }), changes);
+      if (store) return store;
+      if (databaseUrl(env)) throw new Error("the PostgreSQL ledger is opened asynchronously: call app.openStore() before app.store()");
+      store = observeStore(openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }), changes);
       return store;
+    },
+    async openStore() {
+      if (store) return store;
+      const url = databaseUrl(env);
+      if (!url) return app.store();
+      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }).then((opened) => observeStore(opened, changes)).finally(() => (opening = null));
+      const opened = await opening;
+      // Two callers racing: both get the one store.
+      store ??= opened;
+      if (store !== opened) opened.close();
+      return store;
+    },
+    async openReadStore() {
+      return databaseUrl(env) ? app.openStore() : app.readStore();
     },
     readStore() {
       if (store) return store;

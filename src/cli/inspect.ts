@@ -83,7 +83,7 @@ export async function runsCommand(app: App, options: { job?: string; status?: st
   const limit = Number(options.limit);
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
   // Read-only, and a missing ledger is not created: it only means nothing has run yet.
-  const store = app.readStore();
+  const store = await app.openReadStore();
   const runs = store ? await store.listRuns({ job: options.job, status: options.status, limit }) : [];
   app.close();
   // Rows written before a secret was known as one are scrubbed on the way out too.
@@ -98,7 +98,7 @@ export async function runsCommand(app: App, options: { job?: string; status?: st
 export async function showCommand(app: App, id: string, options: { json?: boolean }): Promise<void> {
   const runId = Number(id.replace(/^#/, ""));
   if (!Number.isInteger(runId) || runId < 1) throw new UsageError(`"${id}" is not a run id; use a number from \`sundial runs\``);
-  const run = (await app.readStore()?.getRun(runId)) ?? null;
+  const run = (await (await app.openReadStore())?.getRun(runId)) ?? null;
   app.close();
   if (!run) throw new UsageError(`no run #${runId} in the ledger`);
   if (options.json) return printJson(run, app.scrub);

@@ -13,6 +13,8 @@ import { runCommand } from "./run.ts";
 import { listCommand, runsCommand, showCommand } from "./inspect.ts";
 import { checkCommand } from "./check.ts";
 import { newCommand } from "./new.ts";
+import { nodesCommand } from "./nodes.ts";
+import { migrateCommand } from "./migrate.ts";
 import { cancelCommand, pauseCommand, redeliverCommand, resumeCommand, triggerCommand } from "./controls.ts";
 import { costsCommand } from "./costs.ts";
 
@@ -63,6 +65,18 @@ program
   .addOption(new Option("--by <what>", "group by").choices(["job", "day", "model"]).default("job"))
   .option("--json", "one JSON document on stdout")
   .action(async (options: { since: string; by: string; json?: boolean }) => costsCommand(createApp({ logLevel: "warn" }), options));
+
+program
+  .command("nodes")
+  .description("the daemons using this ledger (several share a PostgreSQL ledger), from their heartbeats")
+  .option("--json", "one JSON document on stdout")
+  .action(async (options: { json?: boolean }) => nodesCommand(createApp({ logLevel: "warn" }), options));
+
+program
+  .command("migrate")
+  .description("copy the SQLite ledger into PostgreSQL (runs keep their ids; rows already there are skipped, so it can be run again)")
+  .argument("[postgres-url]", "where to copy it (default: SUNDIAL_DATABASE_URL)")
+  .action(async (url: string | undefined) => migrateCommand(createApp({ logLevel: "warn" }), url));
 
 program
   .command("check")

@@ -74,7 +74,7 @@ export async function runCommand(app: App, target: string, options: { dryRun?: b
     job.params = result.data;
   }
 
-  const store = app.store();
+  const store = await app.openStore();
   const interactive = Boolean(process.stderr.isTTY);
   const shutdown = new AbortController();
   const onSignal = (signal: NodeJS.Signals) => {

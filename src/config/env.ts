@@ -65,3 +65,19 @@ export function httpAddress(env: Env): { host: string; port: number } {
   if (!Number.isInteger(port) || port > 65535) throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
   return { host: env.SUNDIAL_HTTP_HOST?.trim() || "127.0.0.1", port };
 }
+
+/**
+ * SUNDIAL_DATABASE_URL: `postgres://…` puts the ledger in PostgreSQL (several daemons may share
+ * it); unset or empty keeps the SQLite ledger in the data directory.
+ */
+export function databaseUrl(env: Env): string | null {
+  const text = env.SUNDIAL_DATABASE_URL?.trim();
+  if (!text) return null;
+  if (!/^postgres(ql)?:\/\//i.test(text)) throw new Error(`SUNDIAL_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database), or empty for the SQLite ledger in the data directory`);
+  try {
+    new URL(text);
+  } catch {
+    throw new Error(`SUNDIAL_DATABASE_URL is not a valid URL; write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)`);
+  }
+  return text;
+}

@@ -27,6 +27,7 @@ import { watchConfiguration } from "./watch.ts";
 import { discordCommandSettings } from "../discord-commands/settings.ts";
 import { startDiscordGateway, type DiscordGateway } from "../discord-commands/gateway.ts";
 import type { Check } from "../http/health.ts";
+import { keepNodeHeartbeat } from "./nodes.ts";
 
 export interface DaemonHandle {
   url: string;
@@ -54,7 +55,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     if (error instanceof LockHeldError) throw error;
     throw new Error(`cannot create the lock in ${app.paths.dataDir}: ${(error as Error).message}`, { cause: error });
   }
-  const store = app.store();
+  const store = await app.openStore();
   let loaded = await app.load();
   if (!loaded.configuration.fileValid) app.log.error("schedules.json is not valid; no job runs until it is fixed (the daemon keeps watching it)");
   announce(app, loaded);
@@ -64,11 +65,15 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   // (it may have been reused), so such rows wait for their lease to expire.
   const gone = (owner: Owner) => owner.pid === process.pid || !pidAlive(owner.pid);
   const lease = leaseMs(app.env);
-  const orphans = await store.interruptExpired(app.owner, Date.now(), "the process running it stopped (crash, kill or power loss)", gone);
+  // A shared ledger (PostgreSQL) holds rows of daemons on other hosts, whose pids mean nothing here:
+  // only their leases decide.
+  const orphans = await store.interruptExpired(app.owner, Date.now(), "the process running it stopped (crash, kill or power loss)", store.shared ? undefined : gone);
   // Budget reservations of calls whose run died with its process: nothing holds them any more.
   await store.releaseStaleReservations();
   for (const orphan of orphans) app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
   const leases = keepLeases(store, app.owner, lease, app.log);
+  const nodes = keepNodeHeartbeat({ store, instance: app.owner.instance, paths: app.paths, leaseMs: lease, log: app.log, env: app.env, adapters: app.adapters, alerts: () => loaded.configuration.settings.alerts });
+  await nodes.beat();
 
   let scheduler: Scheduler | null = null;
   const metrics = createMetrics(() => scheduler?.running ?? 0, () => store.listSpend({}));
@@ -135,6 +140,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
       updateJobGauge();
       app.log.info({ jobs: next.configuration.jobs.length }, "configuration reloaded");
       announce(app, next);
+      void nodes.reloaded();
     },
     (next) => {
       rejected = { at: Date.now(), problems: next.configuration.problems };
@@ -182,6 +188,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         late: (at) => scheduler.lateFires(at),
         node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
         discord: discordCheck,
+        nodes: () => nodes.check(),
         now: Date.now,
       });
   const status = await startStatusServer({
@@ -222,6 +229,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
         await gateway?.close();
+        await nodes.stop();
         removeDaemonFile(app.paths.dataDir);
         operator.close();
         await status.close();

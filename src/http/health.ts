@@ -28,6 +28,8 @@ export interface HealthSources {
   late?(now: number): { job: string; dueAt: number; noticedAt: number; handled: string }[];
   node: { pid: number; instance: string; hostname: string; startedAt: number };
   discord?(): Check;
+  /** The daemons sharing the ledger (src/daemon/nodes.ts); else this one alone. */
+  nodes?(): Check;
   now(): number;
 }
 
@@ -76,7 +78,7 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
       ...(overdue.length || late.length ? { message: "a schedule is or was more than a minute overdue (a stuck timer, a clock step, a suspended machine, a blocked event loop); see `late` for what became of each" } : {}),
     },
     discord: sources.discord?.() ?? { status: "not configured" },
-    nodes: { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
+    nodes: sources.nodes?.() ?? { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
   };
   const statuses = Object.values(checks).map((check) => check.status);
   const status: HealthStatus = statuses.includes("down") ? "down" : statuses.includes("degraded") ? "degraded" : "ok";

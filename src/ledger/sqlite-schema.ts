@@ -173,6 +173,18 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX spend_reservations_by_job ON spend_reservations(job);
   CREATE TABLE budget_alerts (key TEXT PRIMARY KEY, sent_at INTEGER NOT NULL) WITHOUT ROWID;
   `,
+  // 5: the daemons using the ledger (`sundial nodes`, /healthz checks.nodes).
+  `
+  CREATE TABLE nodes (
+    instance TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    heartbeat_at INTEGER NOT NULL,
+    config_hash TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ];
 
 export function migrate(db: Database.Database): void {

@@ -6,7 +6,7 @@ import type Database from "better-sqlite3";
 import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { LeaseLostError, WAITING_FOR_CAPACITY, type ActiveRun, type ClaimResult, type InterruptedRun, type JobPause, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type JobPause, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
@@ -478,6 +478,19 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }).immediate();
       if (removed) reclaimFreePages();
       return removed;
+    },
+    async heartbeat(node) {
+      db.transaction(() => {
+        db.prepare(`INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`).run(node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash);
+        db.prepare(`DELETE FROM nodes WHERE heartbeat_at < ?`).run(node.heartbeatAt - NODE_SILENT_DROP_MS);
+      }).immediate();
+    },
+    async listNodes(now) {
+      return db.prepare(`SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at, instance`).all(now - NODE_SILENT_DROP_MS) as NodeInfo[];
+    },
+    async removeNode(id) {
+      db.prepare(`DELETE FROM nodes WHERE instance = ?`).run(id);
     },
     async ping(now) {
       db.prepare(`INSERT INTO health (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at`).run(now);

@@ -186,8 +186,25 @@ export interface SpendRow {
   usage: Usage;
   costUsd: number;
 }
+/** A daemon using the ledger, as `sundial nodes` and `/healthz` show it (heartbeat every third of the lease). */
+export interface NodeInfo {
+  /** The daemon's instance (Owner.instance). */
+  id: string;
+  host: string;
+  pid: number;
+  version: string;
+  startedAt: number;
+  heartbeatAt: number;
+  /** Hash of the canonical schedules.json and the skill files: daemons that differ run different jobs. */
+  configHash: string;
+}
+
+/** A daemon silent this long is dropped from the nodes table. */
+export const NODE_SILENT_DROP_MS = 86_400_000;
 
 export interface RunStore {
+  /** True when daemons on other hosts may share this ledger (PostgreSQL): a pid seen here proves nothing about theirs. */
+  readonly shared?: boolean;
   /**
    * Inserts one row per claim in a single transaction, applying each job's overlap policy against
    * the runs still active. A slot that already has a row yields `duplicate`, never a second row.
@@ -294,6 +311,12 @@ export interface RunStore {
   claimBudgetAlert(key: string, now: number): Promise<boolean>;
   /** True when `claimBudgetAlert(key)` was done. */
   hasBudgetAlert(key: string): Promise<boolean>;
+  /** Records (or refreshes) a daemon's row; drops the rows of daemons silent for NODE_SILENT_DROP_MS. */
+  heartbeat(node: NodeInfo): Promise<void>;
+  /** The daemons not silent for NODE_SILENT_DROP_MS, oldest first. */
+  listNodes(now: number): Promise<NodeInfo[]>;
+  /** A daemon that stops cleanly removes its row. */
+  removeNode(id: string): Promise<void>;
   /** A cheap write, for the health check. */
   ping(now: number): Promise<void>;
   close(): void;
