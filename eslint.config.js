@@ -23,20 +23,40 @@ const forbid = (folders, layer) => ({
   message: `${layer} must not import this layer above it (see the layers in AGENTS.md): pass what it needs through a port (src/ports/, src/ledger/store.ts) or move the helper to src/util/.`,
 });
 const layers = [
-  { files: ["src/util/**/*.ts"], patterns: [{ regex: "^\\.\\./(?!(types|errors)\\.ts$)", message: "src/util/ is the bottom layer: it imports only other util modules, src/types.ts and src/errors.ts." }] },
-  { files: ["src/skill/**/*.ts", "src/ledger/**/*.ts", "src/ports/**/*.ts"], patterns: [forbid(`schedule|run|integrations|deliver|${WIRING}`, "A foundation module (config, skill, ledger, ports)")] },
+  {
+    files: ["src/util/**/*.ts"],
+    patterns: [
+      {
+        regex: "^\\.\\./(?!(types|errors)\\.ts$)",
+        message: "src/util/ is the bottom layer: it imports only other util modules, src/types.ts and src/errors.ts.",
+      },
+    ],
+  },
+  {
+    files: ["src/skill/**/*.ts", "src/ledger/**/*.ts", "src/ports/**/*.ts"],
+    patterns: [
+      forbid(`schedule|run|integrations|deliver|${WIRING}`, "A foundation module (config, skill, ledger, ports)"),
+    ],
+  },
   {
     files: ["src/config/**/*.ts"],
     patterns: [
       forbid(`schedule|run|${WIRING}`, "A foundation module (config, skill, ledger, ports)"),
       {
         regex: "(^|/)(integrations|deliver)/(?!(index|sources/index|claude/pricing)\\.ts$)",
-        message: "config/ reads only the adapters' registries and the price table (their descriptions), never an adapter itself.",
+        message:
+          "config/ reads only the adapters' registries and the price table (their descriptions), never an adapter itself.",
       },
     ],
   },
-  { files: ["src/schedule/**/*.ts", "src/run/**/*.ts"], patterns: [forbid(`integrations|deliver|${WIRING}`, "The core (schedule, run)")] },
-  { files: ["src/integrations/**/*.ts", "src/deliver/**/*.ts"], patterns: [forbid(`schedule|run|ledger|${WIRING}`, "An adapter (integrations, deliver)")] },
+  {
+    files: ["src/schedule/**/*.ts", "src/run/**/*.ts"],
+    patterns: [forbid(`integrations|deliver|${WIRING}`, "The core (schedule, run)")],
+  },
+  {
+    files: ["src/integrations/**/*.ts", "src/deliver/**/*.ts"],
+    patterns: [forbid(`schedule|run|ledger|${WIRING}`, "An adapter (integrations, deliver)")],
+  },
 ];
 
 export default tseslint.config(

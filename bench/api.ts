@@ -35,7 +35,8 @@ export async function apiScale(options: BenchOptions): Promise<Section> {
         const response = await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${TOKEN}` } });
         const body = (await response.json()) as { runs?: unknown[] };
         const took = performance.now() - started;
-        if (response.status !== 200 || !Array.isArray(body.runs)) throw new Error(`GET ${path} answered ${response.status}`);
+        if (response.status !== 200 || !Array.isArray(body.runs))
+          throw new Error(`GET ${path} answered ${response.status}`);
         return took;
       };
       const timed = async (path: string) => {
@@ -53,7 +54,9 @@ export async function apiScale(options: BenchOptions): Promise<Section> {
         deep: await timed(`/runs?limit=50&before=${deep}`),
         max: await timed("/runs?limit=500"),
       };
-      options.log(`  first page ${ms(results.first.first)} first / ${ms(results.first.median)} median; deep page ${ms(results.deep.median)}; 500 rows ${ms(results.max.median)}`);
+      options.log(
+        `  first page ${ms(results.first.first)} first / ${ms(results.first.median)} median; deep page ${ms(results.deep.median)}; 500 rows ${ms(results.max.median)}`,
+      );
       const row = (figure: string, t: { first: number; median: number }, target = true): Figure => ({
         figure,
         sundial: `${ms(t.first)} first, ${ms(t.median)} median`,

@@ -28,12 +28,19 @@ export async function budgetCheck(options: BenchOptions): Promise<Section> {
     const now = Date.now();
     // A year of spend: 100 jobs × 365 days × one model, written straight into the table.
     const db = new Database(file);
-    const insert = db.prepare(`INSERT INTO spend (job, day, model, calls, input_tokens, output_tokens, cost_usd) VALUES (?, ?, 'claude-sonnet-5-5', 3, 30000, 3000, 0.09)`);
+    const insert = db.prepare(
+      `INSERT INTO spend (job, day, model, calls, input_tokens, output_tokens, cost_usd) VALUES (?, ?, 'claude-sonnet-5-5', 3, 30000, 3000, 0.09)`,
+    );
     db.transaction(() => {
-      for (let j = 0; j < JOBS; j++) for (let d = 0; d < DAYS; d++) insert.run(`job-${j}`, utcDay(now - d * 86_400_000));
+      for (let j = 0; j < JOBS; j++)
+        for (let d = 0; d < DAYS; d++) insert.run(`job-${j}`, utcDay(now - d * 86_400_000));
     })();
     db.close();
-    const [claim] = await store.claimRuns([{ job: "job-7", skill: "s", scheduledFor: now, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "bench" }, now);
+    const [claim] = await store.claimRuns(
+      [{ job: "job-7", skill: "s", scheduledFor: now, trigger: "manual", overlap: "allow" }],
+      { pid: process.pid, instance: "bench" },
+      now,
+    );
     const runId = claim?.runId as number;
     const caps: SpendCap[] = [
       { scope: "job", period: "run", limitUsd: 5 },
@@ -43,7 +50,14 @@ export async function budgetCheck(options: BenchOptions): Promise<Section> {
       { scope: "all", period: "month", limitUsd: 50_000 },
     ];
     const prompt = "A transcript line of about sixty characters, said slowly.\n".repeat(350);
-    const schema = { type: "object", properties: { title: { type: "string" }, body: { type: "string" }, tags: { type: "array", items: { type: "string" } } } };
+    const schema = {
+      type: "object",
+      properties: {
+        title: { type: "string" },
+        body: { type: "string" },
+        tags: { type: "array", items: { type: "string" } },
+      },
+    };
     const usage = { inputTokens: 5000, outputTokens: 1200, cacheWriteTokens: 0, cacheReadTokens: 0 };
 
     const checks: number[] = [];
@@ -51,13 +65,32 @@ export async function budgetCheck(options: BenchOptions): Promise<Section> {
     const rounds = options.quick ? 500 : 3000;
     for (let i = 0; i < rounds + 50; i++) {
       const started = performance.now();
-      const request = { model: "claude-sonnet-5-5", max_tokens: 4096, messages: [{ role: "user", content: prompt }], output_config: { format: { type: "json_schema", schema } } };
-      const bound = maxCallCost({ model: request.model, cachedBytes: utf8Bytes("You write articles."), otherBytes: utf8Bytes(JSON.stringify(request)), messages: 1, maxTokens: 4096 });
+      const request = {
+        model: "claude-sonnet-5-5",
+        max_tokens: 4096,
+        messages: [{ role: "user", content: prompt }],
+        output_config: { format: { type: "json_schema", schema } },
+      };
+      const bound = maxCallCost({
+        model: request.model,
+        cachedBytes: utf8Bytes("You write articles."),
+        otherBytes: utf8Bytes(JSON.stringify(request)),
+        messages: 1,
+        maxTokens: 4096,
+      });
       const result = await store.reserveSpend({ runId, job: "job-7", amountUsd: bound.usd as number, now, caps });
       const checked = performance.now();
       if (!result.reserved) throw new Error("the bench's caps are meant to have room");
       if (i % 2) await store.releaseSpend(result.id);
-      else await store.settleSpend(result.id, { runId, job: "job-7", model: "claude-sonnet-5-5", usage, costUsd: 0.0000001, now });
+      else
+        await store.settleSpend(result.id, {
+          runId,
+          job: "job-7",
+          model: "claude-sonnet-5-5",
+          usage,
+          costUsd: 0.0000001,
+          now,
+        });
       const settled = performance.now();
       // The first 50 warm up the statements and the page cache.
       if (i >= 50) {
@@ -69,7 +102,12 @@ export async function budgetCheck(options: BenchOptions): Promise<Section> {
     const p50 = median(checks);
     const p99 = percentile(checks, 99);
     const figures: Figure[] = [
-      { figure: "budget check before a call (bound + reservation, 5 caps), median", sundial: ms(p50), target: `< ${TARGET_MS} ms`, pass: p50 < TARGET_MS },
+      {
+        figure: "budget check before a call (bound + reservation, 5 caps), median",
+        sundial: ms(p50),
+        target: `< ${TARGET_MS} ms`,
+        pass: p50 < TARGET_MS,
+      },
       { figure: "budget check, 99th percentile", sundial: ms(p99) },
       { figure: "settle after the answer (spend row + run spend), median", sundial: ms(median(settles)) },
     ];
@@ -79,7 +117,9 @@ export async function budgetCheck(options: BenchOptions): Promise<Section> {
       title: "Budget check (before every Claude call)",
       method: `${rounds} checks in one process on a real SQLite ledger file (WAL) holding ${JOBS * DAYS} spend rows (${JOBS} jobs × ${DAYS} days): each computes a 20 KB structured call's bound and reserves it against five caps in one IMMEDIATE transaction; half are then released, half settled.`,
       figures,
-      notes: ["The check is local: no token-counting request is made. Reservations are rows, so concurrent runs and processes see each other's calls in flight."],
+      notes: [
+        "The check is local: no token-counting request is made. Reservations are rows, so concurrent runs and processes see each other's calls in flight.",
+      ],
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,7 +20,10 @@ export function digestSkillPresent(): boolean {
 }
 
 function rss(base: string, ids: string[]): string {
-  const items = ids.map((id, i) => `<item><title>News ${id}</title><link>${base}/${id}</link><guid>${base}/${id}</guid><pubDate>${new Date(Date.now() - (i + 1) * 60_000).toUTCString()}</pubDate><description>What happened in ${id}, in a sentence or two.</description></item>`);
+  const items = ids.map(
+    (id, i) =>
+      `<item><title>News ${id}</title><link>${base}/${id}</link><guid>${base}/${id}</guid><pubDate>${new Date(Date.now() - (i + 1) * 60_000).toUTCString()}</pubDate><description>What happened in ${id}, in a sentence or two.</description></item>`,
+  );
   return `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title><link>${base}</link>${items.join("")}</channel></rss>`;
 }
 
@@ -32,17 +35,42 @@ function setFeed(feeds: FeedEmulator, ids: string[]): void {
 function digestAnswer(body: MessagesBody) {
   const prompt = JSON.stringify(body.messages?.[0]?.content ?? "");
   const ids = [...prompt.matchAll(/\[(i\d+)\]/g)].map((m) => m[1] as string);
-  return { json: { title: `${ids.length} things`, intro: "What changed.", groups: [{ theme: "News", items: [...new Set(ids)].map((id) => ({ id, why: `Why ${id} matters.` })) }] } };
+  return {
+    json: {
+      title: `${ids.length} things`,
+      intro: "What changed.",
+      groups: [{ theme: "News", items: [...new Set(ids)].map((id) => ({ id, why: `Why ${id} matters.` })) }],
+    },
+  };
 }
 
 async function digestRuns(): Promise<{ first: RecordedRun; second: RecordedRun }> {
-  const [feeds, anthropic, discord] = await Promise.all([startFeedEmulator(), startAnthropicEmulator({ apiKey: "sk-ant-bench-000000" }), startDiscordEmulator()]);
+  const [feeds, anthropic, discord] = await Promise.all([
+    startFeedEmulator(),
+    startAnthropicEmulator({ apiKey: "sk-ant-bench-000000" }),
+    startDiscordEmulator(),
+  ]);
   const ws = new BenchWorkspace("cache", {});
   try {
     anthropic.responder = digestAnswer;
     ws.copySkill("data-digest");
-    ws.writeSchedules({ jobs: [{ id: "digest", skill: "data-digest", cron: "0 0 1 1 *", params: { sources: [{ type: "rss", url: `${feeds.url}/news.xml`, name: "News" }] }, deliver: [{ to: "discord", channel: CHANNEL_ID }] }] });
-    const env = { ANTHROPIC_API_KEY: "sk-ant-bench-000000", ANTHROPIC_BASE_URL: anthropic.url, DISCORD_TOKEN: discord.token, DISCORD_API_URL: discord.url };
+    ws.writeSchedules({
+      jobs: [
+        {
+          id: "digest",
+          skill: "data-digest",
+          cron: "0 0 1 1 *",
+          params: { sources: [{ type: "rss", url: `${feeds.url}/news.xml`, name: "News" }] },
+          deliver: [{ to: "discord", channel: CHANNEL_ID }],
+        },
+      ],
+    });
+    const env = {
+      ANTHROPIC_API_KEY: "sk-ant-bench-000000",
+      ANTHROPIC_BASE_URL: anthropic.url,
+      DISCORD_TOKEN: discord.token,
+      DISCORD_API_URL: discord.url,
+    };
     setFeed(feeds, ["n1", "n2", "n3", "n4", "n5"]);
     const first = await runJob(ws, "digest", env);
     setFeed(feeds, ["n6", "n7", "n8", "n1", "n2", "n3", "n4", "n5"]);
@@ -54,19 +82,33 @@ async function digestRuns(): Promise<{ first: RecordedRun; second: RecordedRun }
   }
 }
 
-const usage = (run: RecordedRun) => `${count(run.input)} in, ${count(run.cacheWrite)} written, ${count(run.cacheRead)} read`;
+const usage = (run: RecordedRun) =>
+  `${count(run.input)} in, ${count(run.cacheWrite)} written, ${count(run.cacheRead)} read`;
 
-export async function promptCache(options: BenchOptions, blog: { first: RecordedRun; second: RecordedRun } | null): Promise<Section> {
+export async function promptCache(
+  options: BenchOptions,
+  blog: { first: RecordedRun; second: RecordedRun } | null,
+): Promise<Section> {
   const figures: Figure[] = [];
   const notes: string[] = [];
   if (blog) {
-    figures.push({ figure: "blog-autopilot: cache share of the second run's input", sundial: `${(100 * cacheShare(blog.second)).toFixed(0)}%` });
-    notes.push(`blog-autopilot tokens — first run (8 videos): ${usage(blog.first)}; second run (2 new videos): ${usage(blog.second)}.`);
+    figures.push({
+      figure: "blog-autopilot: cache share of the second run's input",
+      sundial: `${(100 * cacheShare(blog.second)).toFixed(0)}%`,
+    });
+    notes.push(
+      `blog-autopilot tokens — first run (8 videos): ${usage(blog.first)}; second run (2 new videos): ${usage(blog.second)}.`,
+    );
   } else notes.push("blog-autopilot: not measured (the skill was not there).");
   if (digestSkillPresent()) {
     const digest = await digestRuns();
-    figures.push({ figure: "data-digest: cache share of the second run's input", sundial: `${(100 * cacheShare(digest.second)).toFixed(0)}%` });
-    notes.push(`data-digest tokens — first run (5 items): ${usage(digest.first)}; second run (3 new items): ${usage(digest.second)}.`);
+    figures.push({
+      figure: "data-digest: cache share of the second run's input",
+      sundial: `${(100 * cacheShare(digest.second)).toFixed(0)}%`,
+    });
+    notes.push(
+      `data-digest tokens — first run (5 items): ${usage(digest.first)}; second run (3 new items): ${usage(digest.second)}.`,
+    );
   } else notes.push("data-digest: not measured (the skill was not there).");
   options.log(`  ${figures.map((f) => `${f.figure}: ${f.sundial}`).join("; ")}`);
   return {

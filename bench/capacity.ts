@@ -25,7 +25,10 @@ async function daemonCapacity(jobs: number, options: BenchOptions): Promise<Daem
   const ws = new BenchWorkspace(`capacity-${jobs}`);
   try {
     const drawn = drawSchedules(jobs);
-    ws.writeSchedules({ timezone: "UTC", jobs: drawn.map((s, i) => ({ id: `job-${i}`, skill: "noop", cron: s.cron, timezone: s.timezone })) });
+    ws.writeSchedules({
+      timezone: "UTC",
+      jobs: drawn.map((s, i) => ({ id: `job-${i}`, skill: "noop", cron: s.cron, timezone: s.timezone })),
+    });
     const daemon = await ws.start();
     const cpuToReadyMs = cpuMs(daemon.pid);
     const rssReady = rssBytes(daemon.pid) ?? 0;
@@ -34,7 +37,9 @@ async function daemonCapacity(jobs: number, options: BenchOptions): Promise<Daem
     const childrenRss = childrenRssBytes(daemon.pid);
     await daemon.stop();
     const runsDuring = ws.query<{ n: number }>("SELECT COUNT(*) AS n FROM runs")[0]?.n ?? 0;
-    options.log(`  daemon, ${jobs} jobs: ready in ${ms(daemon.readyMs)} (cpu ${ms(cpuToReadyMs)}), rss ${mb(rssReady)}, after gc ${mb(rssAfterGc)}`);
+    options.log(
+      `  daemon, ${jobs} jobs: ready in ${ms(daemon.readyMs)} (cpu ${ms(cpuToReadyMs)}), rss ${mb(rssReady)}, after gc ${mb(rssAfterGc)}`,
+    );
     return { readyMs: daemon.readyMs, cpuToReadyMs, rssReady, rssAfterGc, childrenRss, runsDuring };
   } finally {
     ws.cleanup();
@@ -63,11 +68,40 @@ export async function capacity(options: BenchOptions): Promise<Section> {
       `process, started ${STARTS} times; RSS is read from /proc once "sundial is running" is logged, then after a forced full GC. Peers build the same schedules in a ` +
       `fresh process (croner: one paused \`Cron\` with \`timezone\` each; node-cron: one \`createTask(expr, fn, { timezone })\` each, not started).`,
     figures: [
-      { figure: "resident memory, ready, after GC (largest of 3 starts)", sundial: mb(worstRss), croner: mb(croner.rssAfterGc), nodeCron: mb(nodeCron.rssAfterGc), target: "≤ 200 MB", pass: worstRss <= 200 * 1024 * 1024 },
-      { figure: "resident memory, ready, before GC", sundial: mb(full.rssReady), croner: mb(croner.rssBeforeGc), nodeCron: mb(nodeCron.rssBeforeGc) },
-      { figure: "same process with 0 jobs (baseline, after GC)", sundial: mb(empty.rssAfterGc), croner: mb(croner.rssBaseline), nodeCron: mb(nodeCron.rssBaseline) },
-      { figure: "spawn to ready (wall, middle of 3 starts) / build time", sundial: ms(full.readyMs), croner: ms(croner.buildMs), nodeCron: ms(nodeCron.buildMs), target: "≤ 2 s", pass: full.readyMs <= 2000 },
-      { figure: "CPU time used until ready / building", sundial: ms(full.cpuToReadyMs), croner: ms(croner.cpuMs), nodeCron: ms(nodeCron.cpuMs) },
+      {
+        figure: "resident memory, ready, after GC (largest of 3 starts)",
+        sundial: mb(worstRss),
+        croner: mb(croner.rssAfterGc),
+        nodeCron: mb(nodeCron.rssAfterGc),
+        target: "≤ 200 MB",
+        pass: worstRss <= 200 * 1024 * 1024,
+      },
+      {
+        figure: "resident memory, ready, before GC",
+        sundial: mb(full.rssReady),
+        croner: mb(croner.rssBeforeGc),
+        nodeCron: mb(nodeCron.rssBeforeGc),
+      },
+      {
+        figure: "same process with 0 jobs (baseline, after GC)",
+        sundial: mb(empty.rssAfterGc),
+        croner: mb(croner.rssBaseline),
+        nodeCron: mb(nodeCron.rssBaseline),
+      },
+      {
+        figure: "spawn to ready (wall, middle of 3 starts) / build time",
+        sundial: ms(full.readyMs),
+        croner: ms(croner.buildMs),
+        nodeCron: ms(nodeCron.buildMs),
+        target: "≤ 2 s",
+        pass: full.readyMs <= 2000,
+      },
+      {
+        figure: "CPU time used until ready / building",
+        sundial: ms(full.cpuToReadyMs),
+        croner: ms(croner.cpuMs),
+        nodeCron: ms(nodeCron.cpuMs),
+      },
       { figure: "spawn to ready with 0 jobs (baseline)", sundial: ms(empty.readyMs) },
     ],
     notes: [

@@ -26,10 +26,20 @@ export async function dashboard(options: BenchOptions): Promise<Section> {
     db.close();
     options.log(`  ${count(RUNS)} runs written in ${ms(fill.ms)}`);
     const store = openSqliteStore(ws.dbFile);
-    const jobs: JobSpec[] = Array.from({ length: fill.jobs }, (_, i) => ({ id: `job-${i}`, skill: i % 2 ? "data-digest" : "blog-autopilot", cron: "0 8 * * 1-5", timezone: "Europe/Paris", enabled: true }));
+    const jobs: JobSpec[] = Array.from({ length: fill.jobs }, (_, i) => ({
+      id: `job-${i}`,
+      skill: i % 2 ? "data-digest" : "blog-autopilot",
+      cron: "0 8 * * 1-5",
+      timezone: "Europe/Paris",
+      enabled: true,
+    }));
     const controls = storeControls(store, ws.dbFile, jobs);
     const token = "bench-token";
-    const app = dashboardRoutes({ controls, token, health: async () => ({ status: "ok", scheduler: "alive", ledger: "writable" }) });
+    const app = dashboardRoutes({
+      controls,
+      token,
+      health: async () => ({ status: "ok", scheduler: "alive", ledger: "writable" }),
+    });
     const headers = { cookie: `sundial_session=${sessionValue(token)}` };
     const get = async (path: string) => {
       const response = await app.request(path, { headers });
@@ -69,7 +79,9 @@ export async function dashboard(options: BenchOptions): Promise<Section> {
       const js = await (await app.request("/assets/app.js")).text();
       const bytes = (text: string) => Buffer.byteLength(text);
       const weight = bytes(overviewHtml) + bytes(css) + bytes(js);
-      options.log(`  runs page ${ms(pages.newest.first)} first, overview ${ms(overviewMs)}, weight ${(weight / 1024).toFixed(1)} KB`);
+      options.log(
+        `  runs page ${ms(pages.newest.first)} first, overview ${ms(overviewMs)}, weight ${(weight / 1024).toFixed(1)} KB`,
+      );
       const row = (figure: string, t: { first: number; median: number }): Figure => ({
         figure,
         sundial: `${ms(t.first)} first, ${ms(t.median)} median`,
@@ -99,7 +111,9 @@ export async function dashboard(options: BenchOptions): Promise<Section> {
           { figure: "overview server time (30 days of runs read, capped at 5,000)", sundial: ms(overviewMs) },
           { figure: "jobs page server time (100 jobs, streaks)", sundial: ms(jobsMs) },
         ],
-        notes: ["No framework and no font is downloaded: one stylesheet and one small script, both served by the daemon."],
+        notes: [
+          "No framework and no font is downloaded: one stylesheet and one small script, both served by the daemon.",
+        ],
       };
     } finally {
       controls.close();

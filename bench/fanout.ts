@@ -6,7 +6,15 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { addVideos, blogJob, CHANNEL_A, CHANNEL_B, startEmulators, video, type Emulators } from "../test/skills/blog-fixtures.ts";
+import {
+  addVideos,
+  blogJob,
+  CHANNEL_A,
+  CHANNEL_B,
+  startEmulators,
+  video,
+  type Emulators,
+} from "../test/skills/blog-fixtures.ts";
 import { cacheShare, runJob, type RecordedRun } from "./lib/skill-runs.ts";
 import { ms } from "./lib/stats.ts";
 import { BenchWorkspace, repoRoot } from "./lib/workspace.ts";
@@ -16,7 +24,8 @@ const VIDEOS = 8;
 const ROUNDS = 3;
 
 /** The run with the middle wall time. */
-const middle = <T extends { wallMs: number }>(runs: T[]): T => [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)] as T;
+const middle = <T extends { wallMs: number }>(runs: T[]): T =>
+  [...runs].sort((a, b) => a.wallMs - b.wallMs)[Math.floor(runs.length / 2)] as T;
 const DELAY_MS = 1000;
 
 export function blogSkillPresent(): boolean {
@@ -24,7 +33,14 @@ export function blogSkillPresent(): boolean {
 }
 
 const videosOf = (prefix: string, count: number, minutesAgo = 10) =>
-  Array.from({ length: count }, (_, i) => video(`${prefix}${String(i + 1).padStart(11 - prefix.length, "0")}`, i % 2 ? CHANNEL_B : CHANNEL_A, "full", minutesAgo + i));
+  Array.from({ length: count }, (_, i) =>
+    video(
+      `${prefix}${String(i + 1).padStart(11 - prefix.length, "0")}`,
+      i % 2 ? CHANNEL_B : CHANNEL_A,
+      "full",
+      minutesAgo + i,
+    ),
+  );
 
 /** Where a run's wall time went: before its first step, and after its last article was written. */
 export interface Phases {
@@ -33,14 +49,26 @@ export interface Phases {
 }
 
 function phasesOf(ws: BenchWorkspace, runId: number): Phases {
-  const [run] = ws.query<{ started_at: number; finished_at: number }>(`SELECT started_at, finished_at FROM runs WHERE id = ?`, runId);
-  const steps = ws.query<{ step_id: string; started_at: number; finished_at: number }>(`SELECT step_id, started_at, finished_at FROM steps WHERE run_id = ?`, runId);
+  const [run] = ws.query<{ started_at: number; finished_at: number }>(
+    `SELECT started_at, finished_at FROM runs WHERE id = ?`,
+    runId,
+  );
+  const steps = ws.query<{ step_id: string; started_at: number; finished_at: number }>(
+    `SELECT step_id, started_at, finished_at FROM steps WHERE run_id = ?`,
+    runId,
+  );
   const firstStep = Math.min(...steps.map((s) => s.started_at));
   const lastArticle = Math.max(...steps.filter((s) => s.step_id.startsWith("article:")).map((s) => s.finished_at));
-  return { beforeFirstStepMs: firstStep - (run?.started_at ?? firstStep), afterLastArticleMs: (run?.finished_at ?? lastArticle) - lastArticle };
+  return {
+    beforeFirstStepMs: firstStep - (run?.started_at ?? firstStep),
+    afterLastArticleMs: (run?.finished_at ?? lastArticle) - lastArticle,
+  };
 }
 
-async function blogRun(concurrency: number | undefined, then?: (ws: BenchWorkspace, e: Emulators) => Promise<void>): Promise<RecordedRun & Phases> {
+async function blogRun(
+  concurrency: number | undefined,
+  then?: (ws: BenchWorkspace, e: Emulators) => Promise<void>,
+): Promise<RecordedRun & Phases> {
   const e = await startEmulators(videosOf("vidF", VIDEOS));
   const ws = new BenchWorkspace("fanout", {});
   try {
@@ -81,7 +109,9 @@ export async function fanout(options: BenchOptions): Promise<FanoutResult> {
         second = await runJob(ws, "blog", e.env);
       }),
     );
-    options.log(`  round ${round + 1}: concurrency 1 ${ms(serialRuns.at(-1)?.wallMs ?? 0)}, concurrency ${defaultConcurrency} ${ms(parallelRuns.at(-1)?.wallMs ?? 0)}`);
+    options.log(
+      `  round ${round + 1}: concurrency 1 ${ms(serialRuns.at(-1)?.wallMs ?? 0)}, concurrency ${defaultConcurrency} ${ms(parallelRuns.at(-1)?.wallMs ?? 0)}`,
+    );
   }
   const serial = middle(serialRuns);
   const parallel = middle(parallelRuns);
@@ -98,9 +128,20 @@ export async function fanout(options: BenchOptions): Promise<FanoutResult> {
         `wall time = the run's finished_at − started_at in the ledger. Each article is delivered as soon as it is written (\`ctx.deliver\`), its pull request then its Discord message; transcripts are fetched ahead of the articles.`,
       figures: [
         { figure: `wall time, concurrency 1 (middle of ${ROUNDS})`, sundial: ms(serial.wallMs) },
-        { figure: `wall time, concurrency ${defaultConcurrency} (the default; middle of ${ROUNDS})`, sundial: ms(parallel.wallMs) },
-        { figure: "ratio", sundial: `${ratio.toFixed(2)}×`, target: `≥ ${target.toFixed(1)}× (0.9 × min(${defaultConcurrency}, 8))`, pass: ratio >= target },
-        { figure: "process wall time (spawn to exit), concurrency 1 / default", sundial: `${ms(serial.processMs)} / ${ms(parallel.processMs)}` },
+        {
+          figure: `wall time, concurrency ${defaultConcurrency} (the default; middle of ${ROUNDS})`,
+          sundial: ms(parallel.wallMs),
+        },
+        {
+          figure: "ratio",
+          sundial: `${ratio.toFixed(2)}×`,
+          target: `≥ ${target.toFixed(1)}× (0.9 × min(${defaultConcurrency}, 8))`,
+          pass: ratio >= target,
+        },
+        {
+          figure: "process wall time (spawn to exit), concurrency 1 / default",
+          sundial: `${ms(serial.processMs)} / ${ms(parallel.processMs)}`,
+        },
       ],
       notes: [
         `Every run's wall time, concurrency 1: ${serialRuns.map((run) => ms(run.wallMs)).join(", ")}; concurrency ${defaultConcurrency}: ${parallelRuns.map((run) => ms(run.wallMs)).join(", ")}.`,

@@ -30,7 +30,12 @@ export async function idle(options: BenchOptions): Promise<Section> {
     ws.writeSchedules({
       jobs: Array.from({ length: JOBS }, (_, i) => {
         const zone = ZONES[i % ZONES.length] as string;
-        return { id: `hourly-${i}`, skill: "noop", cron: `${((minutes.get(zone) ?? 0) + 20 + (i % 20)) % 60} * * * *`, timezone: zone };
+        return {
+          id: `hourly-${i}`,
+          skill: "noop",
+          cron: `${((minutes.get(zone) ?? 0) + 20 + (i % 20)) % 60} * * * *`,
+          timezone: zone,
+        };
       }),
     });
     const daemon = await ws.start();
@@ -52,25 +57,27 @@ export async function idle(options: BenchOptions): Promise<Section> {
     const lastHalf = samples.slice(SAMPLES / 2).reduce((sum, s) => sum + s, 0);
     const runs = ws.query<{ n: number }>("SELECT COUNT(*) AS n FROM runs")[0]?.n ?? 0;
     const percent = (100 * used) / elapsed;
-    options.log(`  ${ms(used)} CPU over ${ms(elapsed)}: ${percent.toFixed(2)}% of one core; per ${windowMs / SAMPLES / 1000} s: ${samples.join(" ")} ms`);
+    options.log(
+      `  ${ms(used)} CPU over ${ms(elapsed)}: ${percent.toFixed(2)}% of one core; per ${windowMs / SAMPLES / 1000} s: ${samples.join(" ")} ms`,
+    );
     return {
       id: 4,
       title: "Idle cost (1,000 hourly jobs)",
       method:
         `1,000 jobs \`M * * * *\` over the 50 zones (minute chosen so none falls due for 20 minutes), no-op skill, one fresh daemon; ` +
         `from ${SETTLE_MS / 1000} s after ready, the daemon's CPU time (utime+stime from /proc, all threads) over ${windowMs / 1000} s of wall time, in ${SAMPLES} samples.`,
-    figures: [
-      { figure: `CPU used over ${windowMs / 1000} s`, sundial: ms(used) },
-      { figure: "share of one core", sundial: percentOf(used, elapsed), target: "< 0.5%", pass: percent < 0.5 },
-      { figure: `share of one core, last ${windowMs / 2000} s only`, sundial: percentOf(lastHalf, elapsed / 2) },
-      { figure: "with child processes (tsx's esbuild service)", sundial: percentOf(treeUsed, elapsed) },
-    ],
-    notes: [
-      `CPU ms per ${windowMs / SAMPLES / 1000} s: ${samples.join(", ")} (/proc counts in 10 ms ticks).`,
-      `Runs recorded during the window: ${count(runs)} (expected 0).`,
-      ...(options.quick ? ["--quick: a 15 s window instead of the issue's 60 s."] : []),
-    ],
-  };
+      figures: [
+        { figure: `CPU used over ${windowMs / 1000} s`, sundial: ms(used) },
+        { figure: "share of one core", sundial: percentOf(used, elapsed), target: "< 0.5%", pass: percent < 0.5 },
+        { figure: `share of one core, last ${windowMs / 2000} s only`, sundial: percentOf(lastHalf, elapsed / 2) },
+        { figure: "with child processes (tsx's esbuild service)", sundial: percentOf(treeUsed, elapsed) },
+      ],
+      notes: [
+        `CPU ms per ${windowMs / SAMPLES / 1000} s: ${samples.join(", ")} (/proc counts in 10 ms ticks).`,
+        `Runs recorded during the window: ${count(runs)} (expected 0).`,
+        ...(options.quick ? ["--quick: a 15 s window instead of the issue's 60 s."] : []),
+      ],
+    };
   } finally {
     ws.cleanup();
   }

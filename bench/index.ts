@@ -24,11 +24,22 @@ import type { BenchOptions, Section } from "./lib/section.ts";
 
 const args = process.argv.slice(2);
 const quick = args.includes("--quick");
-const only = args.find((arg) => arg.startsWith("--only="))?.slice("--only=".length).split(",").map(Number);
+const only = args
+  .find((arg) => arg.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",")
+  .map(Number);
 const options: BenchOptions = { quick, log: (line) => process.stderr.write(`${line}\n`) };
 
 let blogRuns: FanoutResult["cache"] | null = null;
-const missing = (id: number, title: string, what: string): Section => ({ id, title, method: "", figures: [], notes: [], skipped: what });
+const missing = (id: number, title: string, what: string): Section => ({
+  id,
+  title,
+  method: "",
+  figures: [],
+  notes: [],
+  skipped: what,
+});
 // Fan-out and prompt cache run last: they need the shipped skills, and the cache figures of
 // blog-autopilot come from the fan-out's workspace.
 const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<Section> }[] = [
@@ -43,7 +54,8 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
     id: 5,
     name: "parallel fan-out",
     run: async (o) => {
-      if (!blogSkillPresent()) return missing(5, "Parallel fan-out", "skills/blog-autopilot/index.ts does not exist yet");
+      if (!blogSkillPresent())
+        return missing(5, "Parallel fan-out", "skills/blog-autopilot/index.ts does not exist yet");
       const result = await fanout(o);
       blogRuns = result.cache;
       return result.section;
@@ -66,11 +78,26 @@ for (const bench of benchmarks) {
     sections.push(await bench.run(options));
   } catch (error) {
     options.log(`  failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    sections.push({ id: bench.id, title: bench.name, method: "", figures: [], notes: [], skipped: `the benchmark failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}` });
+    sections.push({
+      id: bench.id,
+      title: bench.name,
+      method: "",
+      figures: [],
+      notes: [],
+      skipped: `the benchmark failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`,
+    });
   }
 }
 sections.sort((a, b) => a.id - b.id);
-const report = renderReport({ machine, sections, quick, durationMs: Date.now() - started, loads, date: new Date(started), command: `npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}` });
+const report = renderReport({
+  machine,
+  sections,
+  quick,
+  durationMs: Date.now() - started,
+  loads,
+  date: new Date(started),
+  command: `npm run bench${args.length ? ` -- ${args.join(" ")}` : ""}`,
+});
 const file = only ? join(repoRoot, ".tmp", "BENCHMARKS.partial.md") : join(repoRoot, "BENCHMARKS.md");
 // Figures measured by hand for design choices, kept here so code comments need not carry them.
 writeFileSync(file, `${report.trimEnd()}\n${readFileSync(join(repoRoot, "bench", "design-figures.md"), "utf8")}`);

@@ -18,7 +18,8 @@ const TARGET_MS = 20;
 /** Wall time of one CLI command in a fresh process; checks it printed the JSON it should. */
 async function cli(ws: BenchWorkspace, args: string[]): Promise<number> {
   const result = await ws.runCli(args);
-  if (result.code !== 0) throw new Error(`sundial ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(0, 500)}`);
+  if (result.code !== 0)
+    throw new Error(`sundial ${args.join(" ")} exited ${result.code}: ${result.stderr.slice(0, 500)}`);
   JSON.parse(result.stdout);
   return result.ms;
 }
@@ -49,8 +50,14 @@ export async function ledgerScale(options: BenchOptions): Promise<Section> {
     options.log(`  ${count(RUNS)} runs, ${count(fill.steps)} steps written in ${ms(fill.ms)}`);
     const size = statSync(ws.dbFile).size;
     const middle = Math.floor(RUNS / 2);
-    const runsCli = [await cli(ws, ["runs", "--limit", "50", "--json"]), await cli(ws, ["runs", "--limit", "50", "--json"])];
-    const showCli = [await cli(ws, ["show", String(middle), "--json"]), await cli(ws, ["show", String(RUNS), "--json"])];
+    const runsCli = [
+      await cli(ws, ["runs", "--limit", "50", "--json"]),
+      await cli(ws, ["runs", "--limit", "50", "--json"]),
+    ];
+    const showCli = [
+      await cli(ws, ["show", String(middle), "--json"]),
+      await cli(ws, ["show", String(RUNS), "--json"]),
+    ];
     const store: RunStore = openSqliteStore(ws.dbFile);
     type Timing = { first: number; median: number };
     let inside: Record<"list" | "listJob" | "listStatus" | "show" | "lastSuccess" | "previous", Timing>;
@@ -67,7 +74,9 @@ export async function ledgerScale(options: BenchOptions): Promise<Section> {
       store.close();
     }
     const worstInside = Math.max(inside.list.first, inside.show.first, inside.listJob.first, inside.listStatus.first);
-    options.log(`  runs cli ${ms(median(runsCli))}, show cli ${ms(median(showCli))}, inside: list ${ms(inside.list.first)}, show ${ms(inside.show.first)}, lastSuccessAt ${ms(inside.lastSuccess.median)}`);
+    options.log(
+      `  runs cli ${ms(median(runsCli))}, show cli ${ms(median(showCli))}, inside: list ${ms(inside.list.first)}, show ${ms(inside.show.first)}, lastSuccessAt ${ms(inside.lastSuccess.median)}`,
+    );
     const row = (figure: string, t: { first: number; median: number }, target?: boolean): Figure => ({
       figure,
       sundial: `${ms(t.first)} first, ${ms(t.median)} median`,
@@ -80,20 +89,23 @@ export async function ledgerScale(options: BenchOptions): Promise<Section> {
         `${count(RUNS)} runs over ${fill.jobs} jobs (${fill.mix}), ${count(fill.steps)} steps and ${count(fill.deliveries)} deliveries, inserted with ` +
         `better-sqlite3 in one transaction into the schema \`openSqliteStore\` creates. CLI figures are wall time of a fresh \`node bin/sundial.js …\` process ` +
         `(tsx, module loading and the query); "inside" times the RunStore call in an open process (first call, and median of 20 more).`,
-    figures: [
-      { figure: "`runs --limit 50 --json`, cold process", sundial: `${ms(median(runsCli))} (empty ledger: ${ms(emptyCli)})` },
-      { figure: "`show <id> --json`, cold process", sundial: ms(median(showCli)) },
-      row("listRuns({ limit: 50 }) inside", inside.list, true),
-      row("listRuns({ job, limit: 50 }) inside", inside.listJob, true),
-      row("listRuns({ status: failed, limit: 50 }) inside", inside.listStatus, true),
-      row("getRun(id) inside (show)", inside.show, true),
-      row(`lastSuccessAt(job) — every run start (${count(RUNS / fill.jobs)} rows/job)`, inside.lastSuccess),
-      row("previousOutcome(job) — every success", inside.previous),
-      { figure: "database size", sundial: mb(size) },
-      { figure: "time to write the 1,000,000 runs (one transaction)", sundial: ms(fill.ms) },
-    ],
-    notes: [`Slowest first query inside: ${ms(worstInside)}.`],
-  };
+      figures: [
+        {
+          figure: "`runs --limit 50 --json`, cold process",
+          sundial: `${ms(median(runsCli))} (empty ledger: ${ms(emptyCli)})`,
+        },
+        { figure: "`show <id> --json`, cold process", sundial: ms(median(showCli)) },
+        row("listRuns({ limit: 50 }) inside", inside.list, true),
+        row("listRuns({ job, limit: 50 }) inside", inside.listJob, true),
+        row("listRuns({ status: failed, limit: 50 }) inside", inside.listStatus, true),
+        row("getRun(id) inside (show)", inside.show, true),
+        row(`lastSuccessAt(job) — every run start (${count(RUNS / fill.jobs)} rows/job)`, inside.lastSuccess),
+        row("previousOutcome(job) — every success", inside.previous),
+        { figure: "database size", sundial: mb(size) },
+        { figure: "time to write the 1,000,000 runs (one transaction)", sundial: ms(fill.ms) },
+      ],
+      notes: [`Slowest first query inside: ${ms(worstInside)}.`],
+    };
   } finally {
     ws.cleanup();
   }

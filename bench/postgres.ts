@@ -20,7 +20,11 @@ async function noopRuns(stores: RunStore[], durationMs: number): Promise<number>
         const owner = { pid: process.pid, instance: `bench-${s}` };
         for (let i = 0; Date.now() < deadline; i++) {
           const at = Date.now() * 1000 + s * 100 + lane;
-          const [claim] = await store.claimRuns([{ job: `noop-${s}-${lane}`, skill: "noop", scheduledFor: at + i, trigger: "schedule", overlap: "allow" }], owner, Date.now());
+          const [claim] = await store.claimRuns(
+            [{ job: `noop-${s}-${lane}`, skill: "noop", scheduledFor: at + i, trigger: "schedule", overlap: "allow" }],
+            owner,
+            Date.now(),
+          );
           if (claim?.runId == null || claim.status !== "running") continue;
           await store.finishRun(claim.runId, { status: "skipped", reason: "no output" }, Date.now(), claim.epoch);
           done++;
@@ -42,12 +46,23 @@ export async function postgresLedger(options: BenchOptions): Promise<Section> {
       const perSecond = await noopRuns(stores, durationMs);
       stores.forEach((store) => store.close());
       options.log(`  ${daemons} daemon(s): ${count(perSecond)} runs/s`);
-      figures.push({ figure: `no-op runs per second, ${daemons} daemon(s) (ledger writes only)`, sundial: count(perSecond), target: daemons === 3 ? "≥ 1,000/s together" : undefined, pass: daemons === 3 ? perSecond >= 1000 : undefined });
+      figures.push({
+        figure: `no-op runs per second, ${daemons} daemon(s) (ledger writes only)`,
+        sundial: count(perSecond),
+        target: daemons === 3 ? "≥ 1,000/s together" : undefined,
+        pass: daemons === 3 ? perSecond >= 1000 : undefined,
+      });
     }
     const url = await server.freshDatabase();
     const stores = await Promise.all([0, 1, 2].map(() => openPostgresStore(url)));
     const due = Date.now();
-    const claims = Array.from({ length: 1000 }, (_, i) => ({ job: `job-${i}`, skill: "noop", scheduledFor: due, trigger: "schedule" as const, overlap: "skip" as const }));
+    const claims = Array.from({ length: 1000 }, (_, i) => ({
+      job: `job-${i}`,
+      skill: "noop",
+      scheduledFor: due,
+      trigger: "schedule" as const,
+      overlap: "skip" as const,
+    }));
     const lags: number[] = [];
     let won = 0;
     const started = performance.now();
@@ -66,16 +81,29 @@ export async function postgresLedger(options: BenchOptions): Promise<Section> {
     stores.forEach((store) => store.close());
     const p99 = percentile(lags, 99);
     options.log(`  1,000 due at once on 3 daemons: p99 ${ms(p99)}, ${won} claimed`);
-    figures.push({ figure: "claim lag p99, 1,000 jobs due at once, 3 daemons", sundial: ms(p99), target: "< 100 ms", pass: p99 < 100 });
-    figures.push({ figure: "slots claimed (each exactly once)", sundial: count(won), target: "1,000", pass: won === 1000 });
+    figures.push({
+      figure: "claim lag p99, 1,000 jobs due at once, 3 daemons",
+      sundial: ms(p99),
+      target: "< 100 ms",
+      pass: p99 < 100,
+    });
+    figures.push({
+      figure: "slots claimed (each exactly once)",
+      sundial: count(won),
+      target: "1,000",
+      pass: won === 1000,
+    });
   } finally {
     await server.stop();
   }
   return {
     id: 11,
     title: "PostgreSQL ledger (several daemons)",
-    method: "An embedded PostgreSQL 18 on this machine (fsync off, as in the tests). No-op runs: each daemon's store (its own pool of 10) claims and finishes runs from 16 lanes for the duration; the ledger's share of a run, without skill loading. Fire lag: three stores each claim the same 1,000 due slots one by one in random order; a slot's lag is the time until its winning claim returned.",
+    method:
+      "An embedded PostgreSQL 18 on this machine (fsync off, as in the tests). No-op runs: each daemon's store (its own pool of 10) claims and finishes runs from 16 lanes for the duration; the ledger's share of a run, without skill loading. Fire lag: three stores each claim the same 1,000 due slots one by one in random order; a slot's lag is the time until its winning claim returned.",
     figures,
-    notes: ["Time from a kill -9 to the run resumed elsewhere is bounded by SUNDIAL_LEASE plus one orphan check (a third of the lease): test/daemon/postgres-chaos.test.ts exercises it with a 2 s lease."],
+    notes: [
+      "Time from a kill -9 to the run resumed elsewhere is bounded by SUNDIAL_LEASE plus one orphan check (a third of the lease): test/daemon/postgres-chaos.test.ts exercises it with a 2 s lease.",
+    ],
   };
 }

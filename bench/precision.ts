@@ -32,23 +32,38 @@ interface PeerFire {
 }
 
 /** Waits until every row of `slot` is final; returns ms from the slot to the last finished_at. */
-async function untilFinal(db: Database.Database, slot: number, deadline: number): Promise<{ lags: number[]; lastFinish: number }> {
+async function untilFinal(
+  db: Database.Database,
+  slot: number,
+  deadline: number,
+): Promise<{ lags: number[]; lastFinish: number }> {
   const rows = db.prepare(`SELECT started_at AS started, finished_at AS finished FROM runs WHERE scheduled_for = ?`);
   for (;;) {
     const list = rows.all(slot) as { started: number | null; finished: number | null }[];
     if (list.length >= JOBS && list.every((row) => row.finished !== null)) {
-      return { lags: list.map((row) => (row.started ?? row.finished ?? slot) - slot), lastFinish: Math.max(...list.map((row) => row.finished as number)) };
+      return {
+        lags: list.map((row) => (row.started ?? row.finished ?? slot) - slot),
+        lastFinish: Math.max(...list.map((row) => row.finished as number)),
+      };
     }
-    if (Date.now() > deadline) throw new Error(`slot ${new Date(slot).toISOString()}: ${list.length} rows, ${list.filter((r) => r.finished !== null).length} final after the deadline`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `slot ${new Date(slot).toISOString()}: ${list.length} rows, ${list.filter((r) => r.finished !== null).length} final after the deadline`,
+      );
     await sleep(20);
   }
 }
 
-async function daemonBursts(options: BenchOptions): Promise<{ bursts: Burst[]; probe: Map<number, number[]>; statuses: string }> {
+async function daemonBursts(
+  options: BenchOptions,
+): Promise<{ bursts: Burst[]; probe: Map<number, number[]>; statuses: string }> {
   const ws = new BenchWorkspace("precision", { probe: PROBE_SKILL });
   const probeFile = join(ws.dir, "probe.json");
   try {
-    ws.writeSchedules({ maxConcurrentRuns: JOBS, jobs: Array.from({ length: JOBS }, (_, i) => ({ id: `job-${i}`, skill: "probe", cron: PATTERN })) });
+    ws.writeSchedules({
+      maxConcurrentRuns: JOBS,
+      jobs: Array.from({ length: JOBS }, (_, i) => ({ id: `job-${i}`, skill: "probe", cron: PATTERN })),
+    });
     const daemon = await ws.start({ BENCH_PROBE_FILE: probeFile });
     const db = new Database(ws.dbFile, { readonly: true });
     db.pragma("busy_timeout = 5000");
@@ -62,13 +77,18 @@ async function daemonBursts(options: BenchOptions): Promise<{ bursts: Burst[]; p
         const cpuBefore = cpuMs(daemon.pid);
         const { lags, lastFinish } = await untilFinal(db, slot, slot + 60_000);
         const burst = { slot, ledgerLags: lags, allFinalMs: lastFinish - slot, cpuMs: cpuMs(daemon.pid) - cpuBefore };
-        options.log(`  daemon burst ${i + 1}: p50 ${ms(percentile(lags, 50))}, p99 ${ms(percentile(lags, 99))}, all final after ${ms(burst.allFinalMs)}, cpu ${ms(burst.cpuMs)}`);
+        options.log(
+          `  daemon burst ${i + 1}: p50 ${ms(percentile(lags, 50))}, p99 ${ms(percentile(lags, 99))}, all final after ${ms(burst.allFinalMs)}, cpu ${ms(burst.cpuMs)}`,
+        );
         bursts.push(burst);
       }
     } finally {
       db.close();
     }
-    const statuses = ws.query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`).map((r) => `${r.n} ${r.status}`).join(", ");
+    const statuses = ws
+      .query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`)
+      .map((r) => `${r.n} ${r.status}`)
+      .join(", ");
     await daemon.stop();
     const notes = JSON.parse(readFileSync(probeFile, "utf8")) as number[];
     return { bursts, probe: lagsBySlot(notes), statuses };
@@ -90,7 +110,8 @@ export async function precision(options: BenchOptions): Promise<Section> {
   const worstFinal = Math.max(...bursts.map((b) => b.allFinalMs));
   const cpuPerRun = bursts.reduce((sum, b) => sum + b.cpuMs, 0) / (bursts.length * JOBS);
   const peerLags = (library: string) => peers[library]?.bursts.flatMap((b) => b.lags) ?? [];
-  const peerAll = (library: string) => ms(Math.max(...(peers[library]?.bursts.map((b) => Math.max(...b.lags)) ?? [Number.NaN])));
+  const peerAll = (library: string) =>
+    ms(Math.max(...(peers[library]?.bursts.map((b) => Math.max(...b.lags)) ?? [Number.NaN])));
   const peerCpu = (library: string) => {
     const list = peers[library]?.bursts ?? [];
     return `${((1000 * list.reduce((s, b) => s + b.cpuMs, 0)) / (list.length * JOBS)).toFixed(0)} µs`;
@@ -106,11 +127,38 @@ export async function precision(options: BenchOptions): Promise<Section> {
       `Daemon work per run = the daemon's CPU time (/proc utime+stime, all threads) from 300 ms before the second until all its rows are final, ÷ 1,000. ` +
       `Peers: 1,000 callbacks on the same pattern in a fresh process (croner \`new Cron(p, fn)\`, node-cron \`schedule(p, fn)\`), lag = callback time − the second.`,
     figures: [
-      { figure: "fire lag p50 (ledger started_at)", sundial: ms(percentile(ledgerLags, 50)), croner: ms(percentile(peerLags("croner"), 50)), nodeCron: ms(percentile(peerLags("node-cron"), 50)) },
-      { figure: "fire lag p99 (ledger started_at)", sundial: ms(p99), croner: ms(percentile(peerLags("croner"), 99)), nodeCron: ms(percentile(peerLags("node-cron"), 99)), target: "≤ 50 ms", pass: p99 <= 50 },
-      { figure: "skill run() began, lag p50 / p99", sundial: `${ms(percentile(skillLags, 50))} / ${ms(percentile(skillLags, 99))}` },
-      { figure: "all 1,000 final (worst second) / last callback", sundial: ms(worstFinal), croner: peerAll("croner"), nodeCron: peerAll("node-cron") },
-      { figure: "daemon CPU per run / per callback", sundial: `${(cpuPerRun * 1000).toFixed(0)} µs`, croner: peerCpu("croner"), nodeCron: peerCpu("node-cron"), target: "< 1 ms", pass: cpuPerRun < 1 },
+      {
+        figure: "fire lag p50 (ledger started_at)",
+        sundial: ms(percentile(ledgerLags, 50)),
+        croner: ms(percentile(peerLags("croner"), 50)),
+        nodeCron: ms(percentile(peerLags("node-cron"), 50)),
+      },
+      {
+        figure: "fire lag p99 (ledger started_at)",
+        sundial: ms(p99),
+        croner: ms(percentile(peerLags("croner"), 99)),
+        nodeCron: ms(percentile(peerLags("node-cron"), 99)),
+        target: "≤ 50 ms",
+        pass: p99 <= 50,
+      },
+      {
+        figure: "skill run() began, lag p50 / p99",
+        sundial: `${ms(percentile(skillLags, 50))} / ${ms(percentile(skillLags, 99))}`,
+      },
+      {
+        figure: "all 1,000 final (worst second) / last callback",
+        sundial: ms(worstFinal),
+        croner: peerAll("croner"),
+        nodeCron: peerAll("node-cron"),
+      },
+      {
+        figure: "daemon CPU per run / per callback",
+        sundial: `${(cpuPerRun * 1000).toFixed(0)} µs`,
+        croner: peerCpu("croner"),
+        nodeCron: peerCpu("node-cron"),
+        target: "< 1 ms",
+        pass: cpuPerRun < 1,
+      },
     ],
     notes: [
       `Rows in the ledger at the end: ${statuses}.`,

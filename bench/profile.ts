@@ -31,10 +31,18 @@ try {
   const drawn = drawSchedules(jobs);
   ws.writeSchedules({
     maxConcurrentRuns: 10_000,
-    jobs: drawn.map((s, i) => (cron ? { id: `job-${i}`, skill: "noop", cron, overlap: "allow" } : { id: `job-${i}`, skill: "noop", cron: s.cron, timezone: s.timezone })),
+    jobs: drawn.map((s, i) =>
+      cron
+        ? { id: `job-${i}`, skill: "noop", cron, overlap: "allow" }
+        : { id: `job-${i}`, skill: "noop", cron: s.cron, timezone: s.timezone },
+    ),
   });
   const env = childEnv();
-  const log = createLogger({ level: "info", scrub: createScrubber(env), write: args.includes("--log") ? (line) => process.stderr.write(line) : () => undefined });
+  const log = createLogger({
+    level: "info",
+    scrub: createScrubber(env),
+    write: args.includes("--log") ? (line) => process.stderr.write(line) : () => undefined,
+  });
   session.connect();
   await session.post("Profiler.enable");
   await session.post("Profiler.setSamplingInterval", { interval: 200 });

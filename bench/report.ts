@@ -16,9 +16,23 @@ const verdict = (pass: boolean | undefined) => (pass === undefined ? "" : pass ?
 const cell = (text: string | undefined) => (text ?? "").replace(/\|/g, "\\|");
 
 function summary(sections: Section[]): string[] {
-  const rows = sections.flatMap((s) => s.figures.filter((f) => f.target).map((f) => `| ${s.id}. ${cell(s.title)} | ${cell(f.figure)} | ${cell(f.sundial)} | ${cell(f.target)} | ${verdict(f.pass)} |`));
-  const skipped = sections.filter((s) => s.skipped).map((s) => `| ${s.id}. ${cell(s.title)} | — | not measured | — | ${cell(s.skipped)} |`);
-  return ["| benchmark | figure | Sundial | target | verdict |", "| --- | --- | --- | --- | --- |", ...rows, ...skipped];
+  const rows = sections.flatMap((s) =>
+    s.figures
+      .filter((f) => f.target)
+      .map(
+        (f) =>
+          `| ${s.id}. ${cell(s.title)} | ${cell(f.figure)} | ${cell(f.sundial)} | ${cell(f.target)} | ${verdict(f.pass)} |`,
+      ),
+  );
+  const skipped = sections
+    .filter((s) => s.skipped)
+    .map((s) => `| ${s.id}. ${cell(s.title)} | — | not measured | — | ${cell(s.skipped)} |`);
+  return [
+    "| benchmark | figure | Sundial | target | verdict |",
+    "| --- | --- | --- | --- | --- |",
+    ...rows,
+    ...skipped,
+  ];
 }
 
 function section(s: Section): string[] {
@@ -26,7 +40,9 @@ function section(s: Section): string[] {
   if (s.skipped) return [...out, `Not measured: ${s.skipped}`, ""];
   if (s.method) out.push(s.method, "");
   const peers = s.figures.some((f) => f.croner !== undefined || f.nodeCron !== undefined);
-  out.push(peers ? "| figure | Sundial | croner | node-cron | target | verdict |" : "| figure | Sundial | target | verdict |");
+  out.push(
+    peers ? "| figure | Sundial | croner | node-cron | target | verdict |" : "| figure | Sundial | target | verdict |",
+  );
   out.push(peers ? "| --- | --- | --- | --- | --- | --- |" : "| --- | --- | --- | --- |");
   for (const f of s.figures) {
     const peerCells = peers ? ` ${cell(f.croner ?? "—")} | ${cell(f.nodeCron ?? "—")} |` : "";
@@ -49,7 +65,7 @@ export function renderReport(input: ReportInput): string {
     `- machine: ${machine.nproc} cores (nproc), ${machine.cpuModel}, ${machine.memory}, ${machine.os}`,
     `- Node ${machine.node}`,
     `- 1-minute load average when each benchmark began: ${input.loads.join(", ")} (other work may have been running on this machine)`,
-    "- where a target is missed: `node bin/run-ts.js bench/profile.ts <jobs> [--cron \"<pattern>\"] [--seconds N]` profiles the daemon in-process; " +
+    '- where a target is missed: `node bin/run-ts.js bench/profile.ts <jobs> [--cron "<pattern>"] [--seconds N]` profiles the daemon in-process; ' +
       "`BENCH_SUNDIAL_BIN=<checkout>/bin/sundial.js npm run bench` measures another checkout (a candidate fix) with these benchmarks",
     "",
     "## Summary",

@@ -8,7 +8,13 @@ import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
 import type { Owner, RunStore } from "./ledger/store.ts";
 import { databaseUrl, leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
-import { defaultSettings, jobProblemsOfInvalidFile, readSchedules, resolveConfiguration, type Configuration } from "./config/load.ts";
+import {
+  defaultSettings,
+  jobProblemsOfInvalidFile,
+  readSchedules,
+  resolveConfiguration,
+  type Configuration,
+} from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
 import { openPostgresStore } from "./ledger/postgres.ts";
@@ -74,7 +80,8 @@ function secretEnvNames(value: unknown, depth = 0): string[] {
   if (typeof value !== "object" || value === null || depth > 8) return [];
   return Object.entries(value).flatMap(([key, inner]) => {
     if (/Env$/.test(key) && typeof inner === "string") return [inner];
-    if (/Env$/.test(key) && typeof inner === "object" && inner !== null && !Array.isArray(inner)) return Object.values(inner).filter((name): name is string => typeof name === "string");
+    if (/Env$/.test(key) && typeof inner === "object" && inner !== null && !Array.isArray(inner))
+      return Object.values(inner).filter((name): name is string => typeof name === "string");
     return secretEnvNames(inner, depth + 1);
   });
 }
@@ -85,7 +92,9 @@ export function createApp(options: AppOptions = {}): App {
   const paths = pathsFrom(env, cwd);
   // Grows with the `…Env` names of schedules.json at each load: those values are secrets whatever their names.
   const scrub = createGrowingScrubber(env);
-  const log = options.log ?? createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
+  const log =
+    options.log ??
+    createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
   let store: RunStore | null = null;
   let reader: RunStore | null = null;
@@ -103,15 +112,21 @@ export function createApp(options: AppOptions = {}): App {
     changes,
     store() {
       if (store) return store;
-      if (databaseUrl(env)) throw new Error("the PostgreSQL ledger is opened asynchronously: call app.openStore() before app.store()");
-      store = observeStore(openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }), changes);
+      if (databaseUrl(env))
+        throw new Error("the PostgreSQL ledger is opened asynchronously: call app.openStore() before app.store()");
+      store = observeStore(
+        openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }),
+        changes,
+      );
       return store;
     },
     async openStore() {
       if (store) return store;
       const url = databaseUrl(env);
       if (!url) return app.store();
-      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }).then((opened) => observeStore(opened, changes)).finally(() => (opening = null));
+      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) })
+        .then((opened) => observeStore(opened, changes))
+        .finally(() => (opening = null));
       const opened = await opening;
       // Two callers racing: both get the one store.
       store ??= opened;
@@ -135,7 +150,10 @@ export function createApp(options: AppOptions = {}): App {
       if ("problems" in read) {
         const jobProblems = read.raw === undefined ? [] : jobProblemsOfInvalidFile(shown, read.raw, skillSet, env);
         const problems = [...read.problems, ...jobProblems, ...skillSet.problems];
-        return { skills: skillSet.skills, configuration: { settings: defaultSettings(), jobs: [], problems, fileValid: false } };
+        return {
+          skills: skillSet.skills,
+          configuration: { settings: defaultSettings(), jobs: [], problems, fileValid: false },
+        };
       }
       return { skills: skillSet.skills, configuration: resolveConfiguration(shown, read.schedules, skillSet, env) };
     },

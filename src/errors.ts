@@ -16,7 +16,8 @@ const SUNDIAL_ERROR = Symbol.for("sundial.error");
  * - `no_transcript`: a video has no captions (`ctx.sources.youtube.transcript`)
  * - `usage`: bad CLI usage or configuration (the CLI exits 2)
  */
-export type SundialErrorCode = "non_retryable" | "service" | "missing_credential" | "misuse" | "no_transcript" | "usage";
+export type SundialErrorCode =
+  "non_retryable" | "service" | "missing_credential" | "misuse" | "no_transcript" | "usage";
 
 export interface SundialErrorOptions {
   code: SundialErrorCode;
@@ -46,7 +47,9 @@ export class SundialError extends Error {
  * if (isSundialError(error) && error.code === "no_transcript") return skip("no captions");
  */
 export function isSundialError(error: unknown): error is SundialError {
-  return typeof error === "object" && error !== null && (error as { [SUNDIAL_ERROR]?: unknown })[SUNDIAL_ERROR] === true;
+  return (
+    typeof error === "object" && error !== null && (error as { [SUNDIAL_ERROR]?: unknown })[SUNDIAL_ERROR] === true
+  );
 }
 
 /**
@@ -83,7 +86,11 @@ export class ServiceError extends SundialError {
   readonly service: string;
   readonly status: number | undefined;
   constructor(options: ServiceErrorOptions) {
-    super(`${options.service}: ${options.message}`, { code: "service", retryable: options.retryable ?? false, cause: options.cause });
+    super(`${options.service}: ${options.message}`, {
+      code: "service",
+      retryable: options.retryable ?? false,
+      cause: options.cause,
+    });
     this.service = options.service;
     this.status = options.status;
   }
@@ -103,7 +110,9 @@ export class MissingCredentialError extends SundialError {
     /** The setting that names the variable (`headersEnv.Authorization`), when it is not a fixed one. */
     namedBy?: string;
   }) {
-    const what = options.namedBy ? `${options.namedBy} names ${options.variable}, which is not set` : `${options.variable} is not set`;
+    const what = options.namedBy
+      ? `${options.namedBy} names ${options.variable}, which is not set`
+      : `${options.variable} is not set`;
     super(`${options.service}: ${what}; ${options.why}`, { code: "missing_credential" });
     this.variable = options.variable;
   }
@@ -138,7 +147,10 @@ export interface Problem {
 }
 
 export function formatProblem(problem: Problem): string {
-  const path = problem.job === undefined ? problem.path : problem.path.replace(/^jobs\[\d+\]/, (index) => `${index} (${JSON.stringify(problem.job)})`);
+  const path =
+    problem.job === undefined
+      ? problem.path
+      : problem.path.replace(/^jobs\[\d+\]/, (index) => `${index} (${JSON.stringify(problem.job)})`);
   const where = path ? `${problem.file} ${path}` : problem.file;
   return `${where}: ${problem.message}${problem.fix ? ` — ${problem.fix}` : ""}`;
 }

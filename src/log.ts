@@ -24,11 +24,19 @@ export interface LogOptions {
 
 export function createLogger(options: LogOptions = {}): Logger {
   const scrub = options.scrub ?? ((text: string) => text);
-  const sink = options.pretty ? loadPretty()({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" }) : null;
+  const sink = options.pretty
+    ? loadPretty()({ destination: 2, sync: true, colorize: true, ignore: "pid,hostname" })
+    : null;
   // Log lines carry text from outside (error bodies): JSON keeps it exact but escaped, the pretty form loses its escapes.
-  const write = options.write ?? ((line: string) => (sink ? sink.write(stripControlsInJson(line)) : process.stderr.write(line)));
+  const write =
+    options.write ?? ((line: string) => (sink ? sink.write(stripControlsInJson(line)) : process.stderr.write(line)));
   return pino(
-    { level: options.level ?? "info", base: undefined, timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: ["*.apiKey", "*.token", "*.authorization", "*.headers.authorization"], censor: "[redacted]" } },
+    {
+      level: options.level ?? "info",
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: ["*.apiKey", "*.token", "*.authorization", "*.headers.authorization"], censor: "[redacted]" },
+    },
     { write: (line: string) => write(escapeJsonControls(scrub(line))) },
   );
 }

@@ -98,7 +98,11 @@ export interface SkillContext<P = unknown> {
   state: JobState;
   run: RunInfo;
   /** Maps items through `fn` with at most `concurrency` at once; results keep the items' order. */
-  parallel<I, O>(items: readonly I[], fn: (item: I, index: number) => Promise<O>, options?: ParallelOptions): Promise<O[]>;
+  parallel<I, O>(
+    items: readonly I[],
+    fn: (item: I, index: number) => Promise<O>,
+    options?: ParallelOptions,
+  ): Promise<O[]>;
   claude: ClaudeClient;
   sources: Sources;
   images: ImageGenerator;
@@ -290,10 +294,23 @@ export interface GeneratedImage {
  * `--status` choices are derived from. A new status also needs a migration that rebuilds the runs
  * table (as migration 2 did): a ledger keeps the CHECK it was created with.
  */
-export const RUN_STATUSES = ["queued", "running", "retrying", "succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"] as const;
+export const RUN_STATUSES = [
+  "queued",
+  "running",
+  "retrying",
+  "succeeded",
+  "failed",
+  "timed_out",
+  "skipped",
+  "missed",
+  "interrupted",
+  "cancelled",
+] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 /** The statuses a run ends in (every status but the three active ones). */
-export const FINAL_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter((status) => status !== "queued" && status !== "running" && status !== "retrying");
+export const FINAL_STATUSES: readonly RunStatus[] = RUN_STATUSES.filter(
+  (status) => status !== "queued" && status !== "running" && status !== "retrying",
+);
 export type RunTrigger = "schedule" | "catchup" | "manual" | "retry" | "resume";
 
 /** One delivery of one output to one target: `pending` when an earlier target of that output failed first. */

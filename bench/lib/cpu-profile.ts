@@ -12,7 +12,10 @@ export interface CpuProfile {
 }
 
 const where = (node: ProfileNode) => {
-  const url = node.callFrame.url.replace(/^file:\/\//, "").replace(/^.*\/work\/main\//, "").replace(/\?.*$/, "");
+  const url = node.callFrame.url
+    .replace(/^file:\/\//, "")
+    .replace(/^.*\/work\/main\//, "")
+    .replace(/\?.*$/, "");
   return `${node.callFrame.functionName || "(anonymous)"} ${url}:${node.callFrame.lineNumber + 1}`;
 };
 
@@ -41,6 +44,21 @@ export function summarizeProfile(profile: CpuProfile, top: number): string {
     }
   }
   const list = (map: Map<string, number>) =>
-    [...map].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, us]) => `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / sum).toFixed(1).padStart(5)}%  ${name}`);
-  return [`profiled ${(sum / 1000).toFixed(0)} ms`, "", "self time:", ...list(self), "", "total time in src/ and skills/ functions:", ...list(total), ""].join("\n");
+    [...map]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(
+        ([name, us]) =>
+          `${(us / 1000).toFixed(0).padStart(7)} ms ${((100 * us) / sum).toFixed(1).padStart(5)}%  ${name}`,
+      );
+  return [
+    `profiled ${(sum / 1000).toFixed(0)} ms`,
+    "",
+    "self time:",
+    ...list(self),
+    "",
+    "total time in src/ and skills/ functions:",
+    ...list(total),
+    "",
+  ].join("\n");
 }

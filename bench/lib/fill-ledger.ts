@@ -25,7 +25,9 @@ const STATUS = `CASE WHEN x % 100 < 90 THEN 'succeeded' WHEN x % 100 < 95 THEN '
 export function fillLedger(db: Database.Database): FillResult {
   const start = Date.now() - RUNS * 60_000;
   const started = performance.now();
-  const indexes = db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL`).all() as { name: string; sql: string }[];
+  const indexes = db
+    .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL`)
+    .all() as { name: string; sql: string }[];
   db.pragma("journal_mode = DELETE");
   db.pragma("synchronous = OFF");
   db.transaction(() => {
@@ -55,5 +57,11 @@ export function fillLedger(db: Database.Database): FillResult {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = NORMAL");
   const countOf = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
-  return { ms: performance.now() - started, jobs: JOBS, steps: countOf(`SELECT COUNT(*) AS n FROM steps`), deliveries: countOf(`SELECT COUNT(*) AS n FROM deliveries`), mix: MIX };
+  return {
+    ms: performance.now() - started,
+    jobs: JOBS,
+    steps: countOf(`SELECT COUNT(*) AS n FROM steps`),
+    deliveries: countOf(`SELECT COUNT(*) AS n FROM deliveries`),
+    mix: MIX,
+  };
 }

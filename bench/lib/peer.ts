@@ -10,10 +10,14 @@ import { repoRoot } from "./workspace.ts";
 const run = promisify(execFile);
 
 export async function runPeer<T>(script: string, args: string[], timeoutMs = 180_000): Promise<T> {
-  const { stdout } = await run(process.execPath, ["--expose-gc", join(repoRoot, "bin", "run-ts.js"), join(repoRoot, "bench", "peers", script), ...args], {
-    cwd: repoRoot,
-    timeout: timeoutMs,
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const { stdout } = await run(
+    process.execPath,
+    ["--expose-gc", join(repoRoot, "bin", "run-ts.js"), join(repoRoot, "bench", "peers", script), ...args],
+    {
+      cwd: repoRoot,
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   return JSON.parse(stdout) as T;
 }

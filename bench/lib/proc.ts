@@ -61,5 +61,7 @@ export function treeCpuMs(pid: number): number {
 
 /** RSS of the process's descendants only (not the process itself), in bytes. */
 export function childrenRssBytes(pid: number): number {
-  return processTree(pid).slice(1).reduce((sum, p) => sum + (rssBytes(p) ?? 0), 0);
+  return processTree(pid)
+    .slice(1)
+    .reduce((sum, p) => sum + (rssBytes(p) ?? 0), 0);
 }

@@ -7,7 +7,9 @@ import { join } from "node:path";
 import { repoRoot, type BenchWorkspace } from "./workspace.ts";
 
 /** Refuses any non-loopback connection in the CLI process, as the tests do. */
-export const LOOPBACK_ONLY = { NODE_OPTIONS: `--import=${pathToFileURL(join(repoRoot, "test", "setup", "loopback-only.js")).href}` };
+export const LOOPBACK_ONLY = {
+  NODE_OPTIONS: `--import=${pathToFileURL(join(repoRoot, "test", "setup", "loopback-only.js")).href}`,
+};
 
 export interface RecordedRun {
   id: number;
@@ -25,12 +27,19 @@ export interface RecordedRun {
 /** Runs `sundial run <job>` and returns the run it recorded (the newest row of the job). */
 export async function runJob(ws: BenchWorkspace, job: string, env: Record<string, string>): Promise<RecordedRun> {
   const result = await ws.runCli(["run", job], { ...env, ...LOOPBACK_ONLY }, 300_000);
-  const [row] = ws.query<{ id: number; status: string; error: string | null; started_at: number; finished_at: number; input_tokens: number; cache_write_tokens: number; cache_read_tokens: number }>(
-    `SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1`,
-    job,
-  );
+  const [row] = ws.query<{
+    id: number;
+    status: string;
+    error: string | null;
+    started_at: number;
+    finished_at: number;
+    input_tokens: number;
+    cache_write_tokens: number;
+    cache_read_tokens: number;
+  }>(`SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1`, job);
   if (!row) throw new Error(`sundial run ${job} recorded no run (exit ${result.code}): ${result.stderr.slice(0, 800)}`);
-  if (row.status !== "succeeded") throw new Error(`sundial run ${job} ended ${row.status}: ${row.error ?? result.stderr.slice(0, 800)}`);
+  if (row.status !== "succeeded")
+    throw new Error(`sundial run ${job} ended ${row.status}: ${row.error ?? result.stderr.slice(0, 800)}`);
   return {
     id: row.id,
     status: row.status,

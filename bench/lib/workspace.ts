@@ -32,7 +32,8 @@ export default defineSkill({
 
 export function childEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(process.env)) if (value !== undefined && !NOT_INHERITED.test(name)) env[name] = value;
+  for (const [name, value] of Object.entries(process.env))
+    if (value !== undefined && !NOT_INHERITED.test(name)) env[name] = value;
   return { ...env, SUNDIAL_HTTP_PORT: "0", LOG_LEVEL: "info", ...extra };
 }
 
@@ -95,7 +96,8 @@ export class BenchWorkspace {
     this.dbFile = join(this.dataDir, "sundial.db");
     mkdirSync(join(this.dir, "skills"), { recursive: true });
     mkdirSync(this.dataDir, { recursive: true });
-    for (const [skill, source] of Object.entries(skills)) writeFileSync(join(this.dir, "skills", `${skill}.ts`), source);
+    for (const [skill, source] of Object.entries(skills))
+      writeFileSync(join(this.dir, "skills", `${skill}.ts`), source);
   }
 
   /** Copies a shipped skill (skills/<name>/) into the workspace. */
@@ -107,10 +109,20 @@ export class BenchWorkspace {
   runCli(args: string[], env: Record<string, string> = {}, timeoutMs = 120_000): Promise<CliResult> {
     const started = performance.now();
     return new Promise((done) => {
-      execFile(process.execPath, [sundialBin, ...args], { cwd: this.dir, env: childEnv({ LOG_LEVEL: "warn", ...env }), timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
-        done({ code, stdout, stderr, ms: performance.now() - started });
-      });
+      execFile(
+        process.execPath,
+        [sundialBin, ...args],
+        {
+          cwd: this.dir,
+          env: childEnv({ LOG_LEVEL: "warn", ...env }),
+          timeout: timeoutMs,
+          maxBuffer: 64 * 1024 * 1024,
+        },
+        (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === "number" ? error.code : null) : 0;
+          done({ code, stdout, stderr, ms: performance.now() - started });
+        },
+      );
     });
   }
 
@@ -121,7 +133,11 @@ export class BenchWorkspace {
   /** Spawns `sundial start` and waits for "sundial is running". */
   async start(env: Record<string, string> = {}, timeoutMs = 120_000, nodeFlags: string[] = []): Promise<BenchDaemon> {
     const started = performance.now();
-    const child = spawn(process.execPath, ["--expose-gc", `--import=${gcPreload}`, ...nodeFlags, sundialBin, "start"], { cwd: this.dir, env: childEnv(env), stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, ["--expose-gc", `--import=${gcPreload}`, ...nodeFlags, sundialBin, "start"], {
+      cwd: this.dir,
+      env: childEnv(env),
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     this.children.add(child);
     let lineCount = 0;
     let tailText = "";
@@ -131,7 +147,9 @@ export class BenchWorkspace {
       tailText = (tailText + text).slice(-4000);
     });
     let exit = "";
-    const exited = new Promise<void>((done) => child.once("exit", (code, signal) => done(void (exit = `exit code ${code}, signal ${signal}`))));
+    const exited = new Promise<void>((done) =>
+      child.once("exit", (code, signal) => done(void (exit = `exit code ${code}, signal ${signal}`))),
+    );
     const tail = () => tailText;
     await waitForText(child, "sundial is running", timeoutMs, tail);
     const readyMs = performance.now() - started;

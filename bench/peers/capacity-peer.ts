@@ -31,5 +31,7 @@ const cpuMs = cpu() - cpuBefore;
 const rssBeforeGc = process.memoryUsage().rss;
 gc();
 const rssAfterGc = process.memoryUsage().rss;
-process.stdout.write(JSON.stringify({ library, jobs: kept.length, buildMs, cpuMs, rssBaseline, rssBeforeGc, rssAfterGc }));
+process.stdout.write(
+  JSON.stringify({ library, jobs: kept.length, buildMs, cpuMs, rssBaseline, rssBeforeGc, rssAfterGc }),
+);
 process.exit(0);

@@ -56,7 +56,10 @@ for (let i = 0; i < jobs; i++) {
     stops.push(() => task.stop());
   }
 }
-setTimeout(() => {
-  process.stderr.write(`fire-peer: only ${results.length} of ${bursts} bursts completed\n`);
-  finish();
-}, firstSlot - Date.now() + (bursts + 6) * everyMs).unref();
+setTimeout(
+  () => {
+    process.stderr.write(`fire-peer: only ${results.length} of ${bursts} bursts completed\n`);
+    finish();
+  },
+  firstSlot - Date.now() + (bursts + 6) * everyMs,
+).unref();

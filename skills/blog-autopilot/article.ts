@@ -13,12 +13,17 @@ import { sanitizeArticleMarkdown } from "./sanitize.ts";
 export const articleSchema = z.object({
   title: z.string().min(1).describe("the article's title: specific and honest, at most about 70 characters"),
   slug: z.string().describe("URL slug: 3 to 6 lowercase English words joined by hyphens"),
-  description: z.string().min(1).describe("one or two sentences for link previews and search results, at most about 160 characters"),
+  description: z
+    .string()
+    .min(1)
+    .describe("one or two sentences for link previews and search results, at most about 160 characters"),
   tags: z.array(z.string()).describe("3 to 6 short topic tags"),
   markdown: z
     .string()
     .min(1)
-    .describe("the article body in Markdown: no title heading and no front matter; sections under ## headings; ends with a link to the source video"),
+    .describe(
+      "the article body in Markdown: no title heading and no front matter; sections under ## headings; ends with a link to the source video",
+    ),
 });
 export type Article = z.infer<typeof articleSchema>;
 
@@ -46,12 +51,17 @@ export function shortenTranscript(text: string, maxChars: number): { text: strin
   const tailCut = text.indexOf(" ", text.length - tailSize);
   const tail = text.slice(tailCut >= 0 && tailCut < text.length - tailSize / 2 ? tailCut + 1 : text.length - tailSize);
   const left = text.length - head.length - tail.length;
-  return { text: `${head}\n\n[… ${left.toLocaleString("en-US")} characters of the transcript left out here …]\n\n${tail}`, truncated: true };
+  return {
+    text: `${head}\n\n[… ${left.toLocaleString("en-US")} characters of the transcript left out here …]\n\n${tail}`,
+    truncated: true,
+  };
 }
 
 /** The public watch URL of a video (the feed's link when it is one). */
 export function videoUrl(video: Pick<Video, "id" | "url">): string {
-  return /^https:\/\/(www\.|m\.)?(youtube\.com|youtu\.be)\//.test(video.url) ? video.url : `https://www.youtube.com/watch?v=${encodeURIComponent(video.id)}`;
+  return /^https:\/\/(www\.|m\.)?(youtube\.com|youtu\.be)\//.test(video.url)
+    ? video.url
+    : `https://www.youtube.com/watch?v=${encodeURIComponent(video.id)}`;
 }
 
 export interface PromptInput {
@@ -66,7 +76,11 @@ export interface PromptInput {
  * The request for one article. The video's title, description and transcript are anyone's words:
  * each is fenced with a per-call token it cannot close ({{fence}} in the template names it).
  */
-export function articlePrompt(input: PromptInput, template = readPrompt("article.md"), fence = createPromptFence()): string {
+export function articlePrompt(
+  input: PromptInput,
+  template = readPrompt("article.md"),
+  fence = createPromptFence(),
+): string {
   const { text, truncated } = shortenTranscript(input.transcript, input.maxTranscriptChars);
   return fillTemplate(
     template,
@@ -101,13 +115,26 @@ const RELATED_RULE = (max: number) =>
  * The standing instructions: `system.md`, then (when the blog was learned) what it looks like,
  * fenced as material. Depends only on the blog and the params, so one run's prompts share a cache.
  */
-export function systemPrompt(blog: BlogContext | null, linkMoments: boolean, template = readPrompt("system.md"), blogTemplate = readPrompt("blog.md")): string {
+export function systemPrompt(
+  blog: BlogContext | null,
+  linkMoments: boolean,
+  template = readPrompt("system.md"),
+  blogTemplate = readPrompt("blog.md"),
+): string {
   const timestamps = linkMoments ? `\n\n${TIMESTAMP_RULE}\n` : "";
   if (!blog) return linkMoments ? `${template.trimEnd()}${timestamps}` : template;
   const fence = createPromptFence(blog.fence);
   const { profile } = blog;
-  const excerpts = profile.excerpts.map((excerpt, index) => fence.wrap(`excerpt ${index + 1}`, `${excerpt.title}\n\n${excerpt.text}`)).join("\n") || "(none)";
-  const posts = profile.posts.slice(0, 60).map((post) => `${post.slug}: ${oneLine(post.title).slice(0, 120)}${post.tags.length ? ` (${post.tags.slice(0, 6).join(", ")})` : ""}`);
+  const excerpts =
+    profile.excerpts
+      .map((excerpt, index) => fence.wrap(`excerpt ${index + 1}`, `${excerpt.title}\n\n${excerpt.text}`))
+      .join("\n") || "(none)";
+  const posts = profile.posts
+    .slice(0, 60)
+    .map(
+      (post) =>
+        `${post.slug}: ${oneLine(post.title).slice(0, 120)}${post.tags.length ? ` (${post.tags.slice(0, 6).join(", ")})` : ""}`,
+    );
   const section = fillTemplate(
     blogTemplate,
     {
@@ -125,9 +152,19 @@ export function systemPrompt(blog: BlogContext | null, linkMoments: boolean, tem
 export const TIMESTAMP_RULE =
   "# Moments in the video\n\nThe transcript carries times as [t=SECONDS] markers. Where a section covers a moment the reader may want to watch, you may link it once near the section's start, as [watch this part](VIDEO_URL&t=SECONDSs) using the exact video URL you were given and a time taken from a marker. Never invent a time.";
 
-export function imagePrompt(article: Pick<Article, "title" | "description">, template = readPrompt("image.md")): string {
+export function imagePrompt(
+  article: Pick<Article, "title" | "description">,
+  template = readPrompt("image.md"),
+): string {
   // Leonardo refuses very long prompts; the template's own text comes first and is kept whole.
-  return fillTemplate(template, { title: article.title, description: article.description }, { name: "blog-autopilot: prompts/image.md" }).replace(/\s+/g, " ").trim().slice(0, 1400);
+  return fillTemplate(
+    template,
+    { title: article.title, description: article.description },
+    { name: "blog-autopilot: prompts/image.md" },
+  )
+    .replace(/\s+/g, " ")
+    .trim()
+    .slice(0, 1400);
 }
 
 /** Tags as a blog wants them: lowercase, unique, at most eight. */
@@ -157,7 +194,8 @@ export function tidyMarkdown(markdown: string, video: Video): string {
     .trim();
   const url = videoUrl(video);
   const linked = body.includes(url) || body.includes(`youtu.be/${video.id}`) || body.includes(`v=${video.id}`);
-  if (!linked) body += `\n\n---\n\n*This article is based on the video [${video.title.replace(/[[\]]/g, "")}](${url}).*`;
+  if (!linked)
+    body += `\n\n---\n\n*This article is based on the video [${video.title.replace(/[[\]]/g, "")}](${url}).*`;
   // Last, so the video's title in the closing line is sanitized too: the model writes from anyone's words.
   return `${sanitizeArticleMarkdown(body).trim()}\n`;
 }

@@ -24,7 +24,10 @@ export interface LearnedBlog {
   fence: string;
 }
 
-const cached = z.object({ version: z.literal(VERSION), learned: z.custom<LearnedBlog>((value) => typeof value === "object" && value !== null && "head" in value) });
+const cached = z.object({
+  version: z.literal(VERSION),
+  learned: z.custom<LearnedBlog>((value) => typeof value === "object" && value !== null && "head" in value),
+});
 
 type Ctx = Pick<SkillContext, "step" | "state" | "sources" | "log" | "parallel">;
 
@@ -39,7 +42,12 @@ export function learnedBlog(ctx: Ctx, enabled: boolean): Promise<LearnedBlog | n
   return ctx.step("blog:learn", async () => {
     const head = await repository.head();
     const stored = cached.safeParse(ctx.state.get(PROFILE_KEY));
-    if (stored.success && stored.data.learned.head === head && stored.data.learned.repo === repository.repo && stored.data.learned.dir === repository.dir) {
+    if (
+      stored.success &&
+      stored.data.learned.head === head &&
+      stored.data.learned.repo === repository.repo &&
+      stored.data.learned.dir === repository.dir
+    ) {
       return stored.data.learned;
     }
     const files = await repository.files(head);
@@ -50,9 +58,18 @@ export function learnedBlog(ctx: Ctx, enabled: boolean): Promise<LearnedBlog | n
       async (file) => ({ path: file.path, text: await repository.text(file) }),
       { concurrency: 4 },
     );
-    const learned: LearnedBlog = { repo: repository.repo, dir: repository.dir, head, profile: learnBlog(repository.dir, paths, posts), fence: randomBytes(12).toString("hex") };
+    const learned: LearnedBlog = {
+      repo: repository.repo,
+      dir: repository.dir,
+      head,
+      profile: learnBlog(repository.dir, paths, posts),
+      fence: randomBytes(12).toString("hex"),
+    };
     await ctx.state.set(PROFILE_KEY, { version: VERSION, learned });
-    ctx.log.info({ repo: repository.repo, dir: repository.dir, head, posts: posts.length, learned: learned.profile !== null }, "learned the blog from its repository");
+    ctx.log.info(
+      { repo: repository.repo, dir: repository.dir, head, posts: posts.length, learned: learned.profile !== null },
+      "learned the blog from its repository",
+    );
     return learned;
   });
 }

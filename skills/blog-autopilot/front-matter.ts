@@ -40,9 +40,15 @@ export function parsePost(text: string): ParsedPost | null {
     const assign = format === "yaml" ? /^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*)$/ : /^([A-Za-z_][\w-]*)[ \t]*=[ \t]*(.*)$/;
     for (const line of head.split(/\r?\n/)) {
       const found = assign.exec(line);
-      if (found && !(found[1] as string in raw)) raw[found[1] as string] = (found[2] ?? "").trim();
+      if (found && !((found[1] as string) in raw)) raw[found[1] as string] = (found[2] ?? "").trim();
     }
-    return { format, keys: Object.keys(data), data: data as Record<string, unknown>, raw, body: text.slice(match[0].length) };
+    return {
+      format,
+      keys: Object.keys(data),
+      data: data as Record<string, unknown>,
+      raw,
+      body: text.slice(match[0].length),
+    };
   }
   return null;
 }
@@ -52,7 +58,8 @@ function toPlain(value: unknown): unknown {
   if (value instanceof TomlDate) return value.toISOString();
   if (value instanceof Date) return value.toISOString();
   if (Array.isArray(value)) return value.map(toPlain);
-  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toPlain(inner)]));
+  if (value && typeof value === "object")
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, toPlain(inner)]));
   return value;
 }
 
@@ -100,7 +107,11 @@ function renderToml(fields: readonly FrontMatterField[]): string {
     }
     if (typeof value === "string" && style?.quoted === false && TOML_DATE.test(value)) {
       // Written by hand: smol-toml adds milliseconds; the value is digits and separators only.
-      lines.push(`${stringifyToml({ [key]: 0 }).split("=")[0]?.trim()} = ${value}`);
+      lines.push(
+        `${stringifyToml({ [key]: 0 })
+          .split("=")[0]
+          ?.trim()} = ${value}`,
+      );
       continue;
     }
     lines.push(stringifyToml({ [key]: value }).trim());

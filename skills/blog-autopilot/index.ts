@@ -30,7 +30,11 @@ const messageOf = (error: unknown) => (error instanceof Error ? error.message : 
  * is skipped once it failed `MAX_FAILURES` times; any other failure fails the run, after every
  * other video's work is stored in its steps for the retry to reuse.
  */
-async function settleFailures(ctx: SkillContext<BlogParams>, settled: Settled[], memory: BlogState): Promise<VideoResult[]> {
+async function settleFailures(
+  ctx: SkillContext<BlogParams>,
+  settled: Settled[],
+  memory: BlogState,
+): Promise<VideoResult[]> {
   const failed = settled.filter((item): item is Extract<Settled, { error: unknown }> => "error" in item);
   if (failed.length === 0) return settled.map((item) => (item as { result: VideoResult }).result);
   if (ctx.signal.aborted) throw ctx.signal.reason;
@@ -80,8 +84,24 @@ export default defineSkill({
     const profile = learned?.profile ?? null;
     const shape = resolveShape(profile, learned?.dir ?? "", params);
     const linkMoments = params.timestamps ?? profile?.linksTimestamps ?? false;
-    const writing = { system: systemPrompt(profile && learned ? { profile, fence: learned.fence, maxRelated: params.relatedPosts } : null, linkMoments), linkMoments };
-    if (learned) ctx.log.info({ repo: learned.repo, learned: profile !== null, format: shape.format, layout: shape.layout, dateInFilename: shape.dateInFilename }, "writing in the blog's shape");
+    const writing = {
+      system: systemPrompt(
+        profile && learned ? { profile, fence: learned.fence, maxRelated: params.relatedPosts } : null,
+        linkMoments,
+      ),
+      linkMoments,
+    };
+    if (learned)
+      ctx.log.info(
+        {
+          repo: learned.repo,
+          learned: profile !== null,
+          format: shape.format,
+          layout: shape.layout,
+          dateInFilename: shape.dateInFilename,
+        },
+        "writing in the blog's shape",
+      );
 
     // A blog whose posts carry no image gets none (nor pays for one).
     const blogHasImages = profile === null || profile.keys.image !== null;
@@ -94,7 +114,8 @@ export default defineSkill({
       if (result.kind !== "article") return result;
       const { video, article, image } = result;
       const slug = await memory.claimSlug(video.id, article, (taken) => chooseSlug(article, video.id, taken));
-      const missing = image && "missing" in image ? image.missing : noImageService ? "LEONARDO_API_KEY is not set" : undefined;
+      const missing =
+        image && "missing" in image ? image.missing : noImageService ? "LEONARDO_API_KEY is not set" : undefined;
       await ctx.deliver(
         articleOutput({
           video,
@@ -104,10 +125,14 @@ export default defineSkill({
           image: image && "bytes" in image ? image : null,
           frontMatter: params.frontMatter,
           shape,
-          ...(learned ? { blog: { profile, repo: learned.repo, dir: learned.dir, maxRelated: params.relatedPosts } } : {}),
+          ...(learned
+            ? { blog: { profile, repo: learned.repo, dir: learned.dir, maxRelated: params.relatedPosts } }
+            : {}),
           ...(missing ? { note: `No hero image: ${missing}.` } : {}),
           onDelivered: (receipts: Receipt[]) => {
-            const url = receipts.find((receipt) => receipt.to === "github-pr")?.url ?? receipts.find((receipt) => receipt.url)?.url;
+            const url =
+              receipts.find((receipt) => receipt.to === "github-pr")?.url ??
+              receipts.find((receipt) => receipt.url)?.url;
             return memory.markSeen(video.id, { slug, ...(url ? { url } : {}) });
           },
         }),
@@ -117,9 +142,18 @@ export default defineSkill({
     // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
     // the others are fetched ahead, as many at a time, so a later video's article does not wait for
     // its transcript. A failure here surfaces again in the video's own work (the same step).
-    const fetchAhead = (list: readonly Video[]) => ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), { concurrency: params.concurrency });
-    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() => fetchAhead(videos.slice(params.concurrency)));
-    const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> => work.then((result) => ({ video, result }), (error: unknown) => ({ video, error }));
+    const fetchAhead = (list: readonly Video[]) =>
+      ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
+        concurrency: params.concurrency,
+      });
+    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() =>
+      fetchAhead(videos.slice(params.concurrency)),
+    );
+    const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> =>
+      work.then(
+        (result) => ({ video, result }),
+        (error: unknown) => ({ video, error }),
+      );
     const started = await ctx.parallel(
       videos,
       async (video) => {
@@ -133,6 +167,8 @@ export default defineSkill({
     await prefetched;
     const results = await settleFailures(ctx, settled, memory);
     if (results.some((result) => result.kind === "article")) return;
-    return skip(`no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`);
+    return skip(
+      `no article to write: ${results.map((result) => `${result.video.id} ("${result.video.title}") ${(result as { reason: string }).reason}`).join("; ")}`,
+    );
   },
 });

@@ -29,7 +29,13 @@ export interface BlogProfile {
   dateInFilename: boolean;
   extension: string;
   /** Our fields under the blog's names; null when the blog's posts do not use such a field. */
-  keys: { date: string | null; description: string | null; tags: string | null; draft: string | null; image: string | null };
+  keys: {
+    date: string | null;
+    description: string | null;
+    tags: string | null;
+    draft: string | null;
+    image: string | null;
+  };
   /** The blog's keys in the order its newest post writes them. */
   order: string[];
   styles: Record<string, ValueStyle>;
@@ -55,12 +61,24 @@ const KEY_CANDIDATES = {
   description: ["description", "summary", "excerpt", "subtitle"],
   tags: ["tags", "categories", "keywords", "topics"],
   draft: ["draft"],
-  image: ["heroImage", "image", "cover", "featured_image", "featuredImage", "featureImage", "thumbnail", "banner", "hero"],
+  image: [
+    "heroImage",
+    "image",
+    "cover",
+    "featured_image",
+    "featuredImage",
+    "featureImage",
+    "thumbnail",
+    "banner",
+    "hero",
+  ],
 } as const;
 const EXCERPT_CHARS = 700;
 
 /** A post file of the blog's folder: its path relative to the folder, slug, and whether it is a bundle. */
-export function postFileOf(relative: string): { slug: string; bundle: boolean; dated: string | null; extension: string } | null {
+export function postFileOf(
+  relative: string,
+): { slug: string; bundle: boolean; dated: string | null; extension: string } | null {
   if (!POST_FILE.test(relative)) return null;
   const parts = relative.split("/");
   const name = parts.at(-1) as string;
@@ -101,7 +119,8 @@ export function formatDate(iso: string, style: DateStyle): string {
   }
 }
 
-const most = <T extends string>(counts: Map<T, number>): T | undefined => [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
+const most = <T extends string>(counts: Map<T, number>): T | undefined =>
+  [...counts].sort((a, b) => b[1] - a[1])[0]?.[0];
 function count<T extends string>(values: readonly T[]): Map<T, number> {
   const counts = new Map<T, number>();
   for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
@@ -109,7 +128,9 @@ function count<T extends string>(values: readonly T[]): Map<T, number> {
 }
 
 const asList = (value: unknown): string[] =>
-  (Array.isArray(value) ? value : typeof value === "string" ? value.split(/[,\s]+/) : []).filter((tag): tag is string => typeof tag === "string" && tag.trim() !== "").map((tag) => tag.trim());
+  (Array.isArray(value) ? value : typeof value === "string" ? value.split(/[,\s]+/) : [])
+    .filter((tag): tag is string => typeof tag === "string" && tag.trim() !== "")
+    .map((tag) => tag.trim());
 
 function excerptOf(body: string): string {
   // Prose only: no headings, code, images, shortcodes or HTML, so the excerpt shows the voice.
@@ -142,10 +163,14 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const relative = (path: string) => (prefix && path.startsWith(`${prefix}/`) ? path.slice(prefix.length + 1) : path);
   const parsed = posts
     .map((post) => ({ path: post.path, file: postFileOf(relative(post.path)), post: parsePost(post.text) }))
-    .filter((entry): entry is { path: string; file: NonNullable<ReturnType<typeof postFileOf>>; post: ParsedPost } => entry.file !== null && entry.post !== null);
+    .filter(
+      (entry): entry is { path: string; file: NonNullable<ReturnType<typeof postFileOf>>; post: ParsedPost } =>
+        entry.file !== null && entry.post !== null,
+    );
   if (parsed.length === 0) return null;
 
-  const keyOf = (candidates: readonly string[]) => most(count(parsed.flatMap(({ post }) => candidates.filter((key) => key in post.data))));
+  const keyOf = (candidates: readonly string[]) =>
+    most(count(parsed.flatMap(({ post }) => candidates.filter((key) => key in post.data))));
   const keys = {
     date: keyOf(KEY_CANDIDATES.date) ?? null,
     description: keyOf(KEY_CANDIDATES.description) ?? null,
@@ -157,13 +182,22 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   // Themes such as Hugo's PaperMod nest the image (`cover: { image: "x.png" }`): kept as `cover.image`.
   const imageOf = (post: ParsedPost): unknown => {
     const value = keys.image ? post.data[keys.image] : undefined;
-    return value && typeof value === "object" && !Array.isArray(value) ? (value as Record<string, unknown>).image : value;
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>).image
+      : value;
   };
-  const nestedImage = keys.image !== null && parsed.some(({ post }) => typeof (post.data[keys.image as string] as { image?: unknown } | undefined)?.image === "string");
+  const nestedImage =
+    keys.image !== null &&
+    parsed.some(
+      ({ post }) => typeof (post.data[keys.image as string] as { image?: unknown } | undefined)?.image === "string",
+    );
   const dateOf = (post: ParsedPost, fileDate: string | null) => {
     const value = keys.date ? post.data[keys.date] : undefined;
-    const ms = typeof value === "string" || value instanceof Date ? Date.parse(String(value instanceof Date ? value.toISOString() : value)) : Number.NaN;
-    return Number.isFinite(ms) ? new Date(ms).toISOString() : fileDate ?? undefined;
+    const ms =
+      typeof value === "string" || value instanceof Date
+        ? Date.parse(String(value instanceof Date ? value.toISOString() : value))
+        : Number.NaN;
+    return Number.isFinite(ms) ? new Date(ms).toISOString() : (fileDate ?? undefined);
   };
   const dated = parsed
     .map((entry) => ({ ...entry, date: dateOf(entry.post, entry.file.dated) }))
@@ -171,7 +205,8 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const newest = dated[0] as (typeof dated)[number];
 
   const postFiles = files.map((path) => postFileOf(relative(path))).filter((file) => file !== null);
-  const layout: FileLayout = (most(count(postFiles.map((file) => (file.bundle ? "bundle" : "flat")))) ?? "flat") as FileLayout;
+  const layout: FileLayout = (most(count(postFiles.map((file) => (file.bundle ? "bundle" : "flat")))) ??
+    "flat") as FileLayout;
   const dateInFilename = postFiles.filter((file) => file.dated).length * 2 > postFiles.length;
   // MDX reads `{` and `<` as code: an article is plain Markdown, which MDX collections accept as .md.
   const learnedExtension = most(count(postFiles.map((file) => file.extension))) ?? "md";
@@ -184,9 +219,22 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
   const dateRaw = keys.date ? newest.post.raw[keys.date] : undefined;
   const dateStyle = dateRaw ? dateStyleOf(dateRaw).style : "date";
 
-  const imageValues = parsed.map(({ post }) => imageOf(post)).filter((value): value is string => typeof value === "string" && value !== "");
-  const imageRef = imageValues.length ? (most(count(imageValues.map((value) => (value.startsWith("/") || /^https?:/.test(value) ? "absolute" : value.startsWith("./") ? "dot" : "bare")))) ?? null) : null;
-  const bundleImages = layout === "bundle" ? files.filter((path) => /\.(png|jpe?g|webp|gif|avif)$/i.test(path) && relative(path).split("/").length === 2) : [];
+  const imageValues = parsed
+    .map(({ post }) => imageOf(post))
+    .filter((value): value is string => typeof value === "string" && value !== "");
+  const imageRef = imageValues.length
+    ? (most(
+        count(
+          imageValues.map((value) =>
+            value.startsWith("/") || /^https?:/.test(value) ? "absolute" : value.startsWith("./") ? "dot" : "bare",
+          ),
+        ),
+      ) ?? null)
+    : null;
+  const bundleImages =
+    layout === "bundle"
+      ? files.filter((path) => /\.(png|jpe?g|webp|gif|avif)$/i.test(path) && relative(path).split("/").length === 2)
+      : [];
   const stems = count(bundleImages.map((path) => (path.split("/").at(-1) as string).replace(/\.[^.]+$/, "")));
   const sharedStem = most(stems);
   const bundleImageName = sharedStem && (stems.get(sharedStem) ?? 0) >= 2 ? sharedStem : null;
@@ -206,7 +254,8 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
 
   const tagCounts = count(parsed.flatMap(({ post }) => (keys.tags ? asList(post.data[keys.tags]) : [])));
   const tags = [...tagCounts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([tag]) => tag);
-  const titleOf = (post: ParsedPost, slug: string) => (typeof post.data.title === "string" && post.data.title.trim() ? post.data.title.trim() : slug);
+  const titleOf = (post: ParsedPost, slug: string) =>
+    typeof post.data.title === "string" && post.data.title.trim() ? post.data.title.trim() : slug;
   const excerpts = dated
     .slice(0, 2)
     .map(({ post, file }) => ({ title: titleOf(post, file.slug), text: excerptOf(post.body) }))
@@ -235,7 +284,9 @@ export function learnBlog(dir: string, files: readonly string[], posts: readonly
     tags,
     excerpts,
     posts: knownPosts,
-    linksTimestamps: parsed.some(({ post }) => /youtu(?:\.be\/|be\.com\/watch\?[^)\s]*)[^)\s]*[?&]t=\d+/.test(post.body)),
+    linksTimestamps: parsed.some(({ post }) =>
+      /youtu(?:\.be\/|be\.com\/watch\?[^)\s]*)[^)\s]*[?&]t=\d+/.test(post.body),
+    ),
   };
 }
 

@@ -23,7 +23,11 @@ export const OWN_FIELDS = ["title", "date", "description", "tags", "image", "sou
  * `taken` (slugs of earlier articles of this job) with the video id, so two articles never share
  * a branch or a file.
  */
-export function chooseSlug(article: Pick<Article, "slug" | "title">, videoId: string, taken: ReadonlySet<string>): string {
+export function chooseSlug(
+  article: Pick<Article, "slug" | "title">,
+  videoId: string,
+  taken: ReadonlySet<string>,
+): string {
   const base = slugify(article.slug, NO_FALLBACK) || slugify(article.title, NO_FALLBACK) || `video-${slugify(videoId)}`;
   if (!taken.has(base)) return base;
   const suffix = slugify(videoId, { fallback: "video" });
@@ -47,7 +51,14 @@ export interface FrontMatterInput {
  * description, tags, image, source and `draft: true`, then the `extra` fields).
  */
 export function frontMatter(input: FrontMatterInput, shape: Shape = resolveShape(null, "", {})): string {
-  const own = { title: input.article.title, date: input.date, description: input.article.description, tags: [...input.article.tags], image: input.image ?? null, source: input.source };
+  const own = {
+    title: input.article.title,
+    date: input.date,
+    description: input.article.description,
+    tags: [...input.article.tags],
+    image: input.image ?? null,
+    source: input.source,
+  };
   return renderFrontMatter(shape.format, frontMatterFields(shape, own, input.extra ?? {}, OWN_FIELDS));
 }
 
@@ -76,7 +87,10 @@ export interface ArticleOutputInput {
 export function linksForReview(markdown: string): string {
   const links = externalLinks(markdown);
   if (!links.length) return "External links in this article: none.";
-  return [`External links in this article (${links.length}; check each before merging):`, ...links.map((url) => `- \`${url.replace(/`/g, "%60")}\``)].join("\n");
+  return [
+    `External links in this article (${links.length}; check each before merging):`,
+    ...links.map((url) => `- \`${url.replace(/`/g, "%60")}\``),
+  ].join("\n");
 }
 
 /** One output per article: the markdown file with front matter, and its image where the blog keeps them. */
@@ -107,7 +121,12 @@ export function articleOutput(input: ArticleOutputInput): Output {
     key: video.id,
     slug,
     title: article.title,
-    summary: [article.description, linksForReview(article.markdown), ...(learned ? [learned] : []), ...(input.note ? [`> ${input.note}`] : [])].join("\n\n"),
+    summary: [
+      article.description,
+      linksForReview(article.markdown),
+      ...(learned ? [learned] : []),
+      ...(input.note ? [`> ${input.note}`] : []),
+    ].join("\n\n"),
     markdown: article.markdown,
     files,
     ...(input.onDelivered ? { onDelivered: input.onDelivered } : {}),

@@ -11,7 +11,8 @@ import type { BlogParams } from "./params.ts";
 import type { BlogState } from "./state.ts";
 
 /** `times`: [character offset in `text`, seconds into the video] about every 30 s, for links to moments. */
-export type TranscriptResult = { ok: true; text: string; segments: number; times?: [number, number][] } | { ok: false; reason: string };
+export type TranscriptResult =
+  { ok: true; text: string; segments: number; times?: [number, number][] } | { ok: false; reason: string };
 
 /** Seconds between two time marks kept with a transcript. */
 const MARK_EVERY_S = 30;
@@ -33,7 +34,8 @@ async function fetchTranscript(ctx: Ctx, video: Video): Promise<TranscriptResult
       const words = segment.text.replace(/\s+/g, " ").trim();
       if (!words) continue;
       const last = times.at(-1);
-      if (Number.isFinite(segment.start) && (!last || segment.start - last[1] >= MARK_EVERY_S)) times.push([text ? text.length + 1 : 0, Math.floor(segment.start)]);
+      if (Number.isFinite(segment.start) && (!last || segment.start - last[1] >= MARK_EVERY_S))
+        times.push([text ? text.length + 1 : 0, Math.floor(segment.start)]);
       text = text ? `${text} ${words}` : words;
     }
     return { ok: true, text, segments: segments.length, ...(times.length > 1 ? { times } : {}) };
@@ -57,7 +59,13 @@ export function timedTranscript(text: string, times: readonly [number, number][]
   return out + text.slice(from);
 }
 
-async function writeArticle(ctx: Ctx, video: Video, transcript: string, memory: BlogState, blog: BlogWriting): Promise<Article> {
+async function writeArticle(
+  ctx: Ctx,
+  video: Video,
+  transcript: string,
+  memory: BlogState,
+  blog: BlogWriting,
+): Promise<Article> {
   const draft = memory.draft(video.id);
   if (draft) {
     ctx.log.info({ video: video.id }, "reusing the article an earlier run wrote for this video (not delivered yet)");
@@ -87,7 +95,10 @@ async function heroImage(ctx: Ctx, article: Article): Promise<HeroImage> {
     return { missing: "the image service answered with bytes that are not PNG, JPEG, GIF or WebP" };
   } catch (error) {
     if (ctx.signal.aborted) throw error;
-    ctx.log.warn({ err: (error as Error).message, title: article.title }, "hero image failed; the article goes without one");
+    ctx.log.warn(
+      { err: (error as Error).message, title: article.title },
+      "hero image failed; the article goes without one",
+    );
     return { missing: `the hero image failed (${(error as Error).message})` };
   }
 }
@@ -104,7 +115,13 @@ export interface BlogWriting {
   linkMoments: boolean;
 }
 
-export async function workOnVideo(ctx: Ctx, video: Video, memory: BlogState, imagesWanted: boolean, blog: BlogWriting): Promise<VideoResult> {
+export async function workOnVideo(
+  ctx: Ctx,
+  video: Video,
+  memory: BlogState,
+  imagesWanted: boolean,
+  blog: BlogWriting,
+): Promise<VideoResult> {
   const skipFor = async (reason: string): Promise<VideoResult> => {
     ctx.log.info({ video: video.id, title: video.title, reason }, "video skipped");
     await memory.markSkipped(video.id, reason);

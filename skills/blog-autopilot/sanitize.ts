@@ -99,7 +99,10 @@ function block(token: AnyToken): string {
       return `${"#".repeat((token as Tokens.Heading).depth)} ${inline(token.tokens ?? [])}${end || "\n"}`;
     case "blockquote": {
       const inner = blocks(token.tokens ?? []).replace(/\s+$/, "");
-      return `${inner.split("\n").map((line) => (line ? `> ${line}` : ">")).join("\n")}${end || "\n"}`;
+      return `${inner
+        .split("\n")
+        .map((line) => (line ? `> ${line}` : ">"))
+        .join("\n")}${end || "\n"}`;
     }
     case "list": {
       const list = token as Tokens.List;
@@ -108,7 +111,9 @@ function block(token: AnyToken): string {
     }
     case "table": {
       const table = token as Tokens.Table;
-      const align = table.align.map((a) => (a === "left" ? ":--" : a === "right" ? "--:" : a === "center" ? ":-:" : "---"));
+      const align = table.align.map((a) =>
+        a === "left" ? ":--" : a === "right" ? "--:" : a === "center" ? ":-:" : "---",
+      );
       return `${[tableRow(table.header), `| ${align.join(" | ")} |`, ...table.rows.map(tableRow)].join("\n")}${end || "\n"}`;
     }
     default:
@@ -126,7 +131,8 @@ export function externalLinks(markdown: string): string[] {
   const found = new Set<string>();
   const walk = (tokens: readonly Token[]) => {
     for (const token of tokens as AnyToken[]) {
-      if ((token.type === "link" || token.type === "image") && SAFE_LINK.test((token.href ?? "").trim())) found.add((token.href ?? "").trim());
+      if ((token.type === "link" || token.type === "image") && SAFE_LINK.test((token.href ?? "").trim()))
+        found.add((token.href ?? "").trim());
       walk(children(token));
     }
   };

@@ -31,7 +31,13 @@ export interface Shape {
 
 type Overrides = Pick<BlogParams, "layout" | "dateInFilename" | "frontMatterFormat" | "postUrl">;
 
-const DEFAULT_KEYS: BlogProfile["keys"] = { date: "date", description: "description", tags: "tags", draft: "draft", image: "image" };
+const DEFAULT_KEYS: BlogProfile["keys"] = {
+  date: "date",
+  description: "description",
+  tags: "tags",
+  draft: "draft",
+  image: "image",
+};
 
 /** A guess at the blog's post URLs from the generator its folder suggests; `postUrl` says it exactly. */
 export function guessPostUrl(dir: string, layout: FileLayout, dateInFilename: boolean): string {
@@ -40,7 +46,8 @@ export function guessPostUrl(dir: string, layout: FileLayout, dateInFilename: bo
   if (hugo) return `/${hugo[1]}/{slug}/`;
   const astro = /^src\/(?:content|pages)\/(.+)$/.exec(clean);
   if (astro) return `/${astro[1]}/{slug}/`;
-  if (clean === "_posts" || clean.endsWith("/_posts") || (dateInFilename && layout === "flat")) return "/{year}/{month}/{day}/{slug}.html";
+  if (clean === "_posts" || clean.endsWith("/_posts") || (dateInFilename && layout === "flat"))
+    return "/{year}/{month}/{day}/{slug}.html";
   return "/{slug}/";
 }
 
@@ -98,12 +105,20 @@ export function articlePaths(shape: Shape, slug: string, date: string, imageExte
   const name = shape.dateInFilename ? `${date.slice(0, 10)}-${slug}` : slug;
   if (shape.layout === "bundle") {
     const image = imageExtension ? `${shape.bundleImageName ?? "cover"}.${imageExtension}` : null;
-    return { markdown: `${name}/index.${shape.extension}`, image: image ? `${name}/${image}` : null, imageRef: image ? (shape.imageRef === "dot" ? `./${image}` : image) : null };
+    return {
+      markdown: `${name}/index.${shape.extension}`,
+      image: image ? `${name}/${image}` : null,
+      imageRef: image ? (shape.imageRef === "dot" ? `./${image}` : image) : null,
+    };
   }
   const image = imageExtension ? `${name}.${imageExtension}` : null;
   // An absolute image path points outside the posts' folder, where a pull request of this job
   // cannot write: the image stays beside the article, referred to relatively (said in the PR).
-  return { markdown: `${name}.${shape.extension}`, image, imageRef: image ? (shape.imageRef === "dot" || shape.imageRef === "absolute" ? `./${image}` : image) : null };
+  return {
+    markdown: `${name}.${shape.extension}`,
+    image,
+    imageRef: image ? (shape.imageRef === "dot" || shape.imageRef === "absolute" ? `./${image}` : image) : null,
+  };
 }
 
 export interface OwnValues {
@@ -121,7 +136,12 @@ export interface OwnValues {
  * keys, then the job's `frontMatter` params (which replace learned constants and `draft`, never
  * our other values).
  */
-export function frontMatterFields(shape: Shape, own: OwnValues, extra: Record<string, unknown>, protectedKeys: readonly string[]): FrontMatterField[] {
+export function frontMatterFields(
+  shape: Shape,
+  own: OwnValues,
+  extra: Record<string, unknown>,
+  protectedKeys: readonly string[],
+): FrontMatterField[] {
   const { keys } = shape;
   const values = new Map<string, unknown>();
   values.set("title", own.title);
@@ -144,7 +164,9 @@ export function frontMatterFields(shape: Shape, own: OwnValues, extra: Record<st
     const index = shape.order.indexOf(key);
     return index === -1 ? shape.order.length : index;
   };
-  const ordered = [...values.keys()].map((key, index) => ({ key, index })).sort((a, b) => rank(a.key) - rank(b.key) || a.index - b.index);
+  const ordered = [...values.keys()]
+    .map((key, index) => ({ key, index }))
+    .sort((a, b) => rank(a.key) - rank(b.key) || a.index - b.index);
   return ordered.map(({ key }) => {
     const style = key === keys.date ? { quoted: shape.styles[key]?.quoted ?? false } : shape.styles[key];
     return { key, value: values.get(key), ...(style ? { style } : {}) };

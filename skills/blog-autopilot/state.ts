@@ -39,7 +39,11 @@ function newest<T extends Entry>(map: Record<string, T>): Record<string, T> {
 export function createBlogState(state: JobState, now: () => string = () => new Date().toISOString()) {
   // Parallel branches update the same maps: one update at a time, each on the latest value.
   let queue: Promise<void> = Promise.resolve();
-  function update<T extends Entry>(key: string, entry: z.ZodType<T>, change: (map: Record<string, T>) => void): Promise<void> {
+  function update<T extends Entry>(
+    key: string,
+    entry: z.ZodType<T>,
+    change: (map: Record<string, T>) => void,
+  ): Promise<void> {
     const next = queue.then(async () => {
       const map = readMap(state, key, entry);
       change(map);
@@ -63,7 +67,11 @@ export function createBlogState(state: JobState, now: () => string = () => new D
      * (delivered or still a draft), and kept with the draft, so parallel branches never pick the
      * same one and a retried run gives each article the slug it had before.
      */
-    async claimSlug(videoId: string, article: Article, choose: (taken: ReadonlySet<string>) => string): Promise<string> {
+    async claimSlug(
+      videoId: string,
+      article: Article,
+      choose: (taken: ReadonlySet<string>) => string,
+    ): Promise<string> {
       let slug = "";
       await update(DRAFTS, draftEntry, (drafts) => {
         const own = drafts[videoId];
@@ -71,7 +79,10 @@ export function createBlogState(state: JobState, now: () => string = () => new D
           slug = own.slug;
           return;
         }
-        const others = [...Object.values(readMap(state, SEEN, seenEntry)), ...Object.entries(drafts).flatMap(([id, entry]) => (id === videoId ? [] : [entry]))];
+        const others = [
+          ...Object.values(readMap(state, SEEN, seenEntry)),
+          ...Object.entries(drafts).flatMap(([id, entry]) => (id === videoId ? [] : [entry])),
+        ];
         slug = choose(new Set(others.flatMap((entry) => (entry.slug ? [entry.slug] : []))));
         drafts[videoId] = { at: own?.at ?? now(), article: own?.article ?? article, slug };
       });
@@ -94,7 +105,10 @@ export function createBlogState(state: JobState, now: () => string = () => new D
       await update(SEEN, seenEntry, (map) => {
         map[videoId] = { at: now(), ...entry };
       });
-      for (const [key, entry] of [[DRAFTS, draftEntry], [FAILURES, failureEntry]] as const) {
+      for (const [key, entry] of [
+        [DRAFTS, draftEntry],
+        [FAILURES, failureEntry],
+      ] as const) {
         if (!readMap<Entry>(state, key, entry)[videoId]) continue;
         await update<Entry>(key, entry, (map) => {
           delete map[videoId];

@@ -86,12 +86,17 @@ function withTimeout<T>(work: (signal: AbortSignal) => Promise<T>, ms: number): 
 export function causeOf(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   const service = (error as { service?: unknown }).service;
-  const bare = typeof service === "string" && message.startsWith(`${service}: `) ? message.slice(service.length + 2) : message;
+  const bare =
+    typeof service === "string" && message.startsWith(`${service}: `) ? message.slice(service.length + 2) : message;
   const line = bare.replace(/\s+/g, " ").trim() || "unknown error";
   return line.length > MAX_CAUSE_CHARS ? `${line.slice(0, MAX_CAUSE_CHARS - 1)}…` : line;
 }
 
-export async function gatherSources(ctx: GatherContext, sources: readonly SourceSpec[], options: GatherOptions): Promise<Gathered> {
+export async function gatherSources(
+  ctx: GatherContext,
+  sources: readonly SourceSpec[],
+  options: GatherOptions,
+): Promise<Gathered> {
   const labels = sources.map(sourceLabel);
   const ids = stepIds(labels);
   const results = await ctx.parallel(
@@ -100,7 +105,11 @@ export async function gatherSources(ctx: GatherContext, sources: readonly Source
       const name = labels[index] as string;
       try {
         return await ctx.step(ids[index] as string, () =>
-          withTimeout((signal) => ctx.sources.fetch(source, source.type === "github" ? { since: options.since, signal } : { signal }), options.timeoutMs),
+          withTimeout(
+            (signal) =>
+              ctx.sources.fetch(source, source.type === "github" ? { since: options.since, signal } : { signal }),
+            options.timeoutMs,
+          ),
         );
       } catch (error) {
         // The run's own timeout or shutdown is not one source's failure.

@@ -26,14 +26,18 @@ function plural(n: number, word: string): string {
 
 export default defineSkill({
   name: "data-digest",
-  description: "A digest of what is new in RSS/Atom feeds, JSON endpoints and GitHub repositories, written by Claude or listed plainly.",
+  description:
+    "A digest of what is new in RSS/Atom feeds, JSON endpoints and GitHub repositories, written by Claude or listed plainly.",
   params: DataDigestParams,
   timeout: "10m",
   retries: 2,
   env: requiredEnv,
   async run(ctx) {
     const { params } = ctx;
-    const gathered = await gatherSources(ctx, params.sources, { timeoutMs: parseDuration(params.sourceTimeout), since: githubSince(ctx.run.lastSuccessAt) });
+    const gathered = await gatherSources(ctx, params.sources, {
+      timeoutMs: parseDuration(params.sourceTimeout),
+      since: githubSince(ctx.run.lastSuccessAt),
+    });
     const { failures } = gathered;
     if (failures.length === params.sources.length) {
       const message = `no source could be read: ${failuresText(failures)}`;
@@ -43,16 +47,35 @@ export default defineSkill({
     // A step, so a retried or resumed run digests exactly the items it chose the first time.
     // Ranking by focus happens before maxItems cuts: Claude ranks when it writes the digest and more are new than fit.
     const selection = await ctx.step("select", async () => {
-      const fresh = freshStories(gathered.items, readDigested(ctx.state.get(DIGESTED)), { now: Date.parse(ctx.run.scheduledFor) });
+      const fresh = freshStories(gathered.items, readDigested(ctx.state.get(DIGESTED)), {
+        now: Date.parse(ctx.run.scheduledFor),
+      });
       const focus = params.focus === DEFAULT_FOCUS ? undefined : params.focus;
       if (params.synthesize && focus && fresh.length > params.maxItems) {
-        return cut(await rankWithClaude(ctx.claude, fresh, { focus, audience: params.audience, keep: params.maxItems, maxTokens: params.maxTokens }), params.maxItems);
+        return cut(
+          await rankWithClaude(ctx.claude, fresh, {
+            focus,
+            audience: params.audience,
+            keep: params.maxItems,
+            maxTokens: params.maxTokens,
+          }),
+          params.maxItems,
+        );
       }
       return cut(rankLocally(fresh, focus), params.maxItems);
     });
     const { items } = selection;
-    ctx.log.info({ gathered: gathered.items.length, new: items.length, held: selection.held, unreadable: failures.map((f) => f.name) }, "digest items selected");
-    if (items.length === 0) return skip(failures.length ? `nothing new; could not read: ${failuresText(failures)}` : "nothing new");
+    ctx.log.info(
+      {
+        gathered: gathered.items.length,
+        new: items.length,
+        held: selection.held,
+        unreadable: failures.map((f) => f.name),
+      },
+      "digest items selected",
+    );
+    if (items.length === 0)
+      return skip(failures.length ? `nothing new; could not read: ${failuresText(failures)}` : "nothing new");
 
     const facts: DigestFacts = { failures, held: selection.held };
     const date = ctx.run.scheduledFor.slice(0, 10);
@@ -69,7 +92,9 @@ export default defineSkill({
 
     if (!params.synthesize) return { ...output, markdown: renderPlainList(items, facts) };
 
-    const plan = await ctx.step("digest", () => askForDigest(ctx.claude, items, { focus: params.focus, audience: params.audience, maxTokens: params.maxTokens }));
+    const plan = await ctx.step("digest", () =>
+      askForDigest(ctx.claude, items, { focus: params.focus, audience: params.audience, maxTokens: params.maxTokens }),
+    );
     const byRef = new Map<string, FeedItem>(items.map((item, index) => [refOf(index), item]));
     // The model's title and intro are plain text from what the sources said: escaped like its other lines.
     const headline = plainText(plan.title, 200);

@@ -10,7 +10,8 @@ import type { FeedItem } from "sundial";
 export type DigestItem = FeedItem & { sources: string[]; ids: string[] };
 
 /** Query parameters that only say where a click came from. */
-const TRACKING = /^(utm_.*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|twclid|igshid|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok|ref|ref_src|ref_url|referrer|src|spm|si|trk|cmpid|oly_enc_id|oly_anon_id|vero_id|__s)$/i;
+const TRACKING =
+  /^(utm_.*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|twclid|igshid|mc_cid|mc_eid|_hsenc|_hsmi|mkt_tok|ref|ref_src|ref_url|referrer|src|spm|si|trk|cmpid|oly_enc_id|oly_anon_id|vero_id|__s)$/i;
 /** A title shorter than this (normalized) is too generic to prove two items are one story. */
 const MIN_TITLE_CHARS = 20;
 
@@ -24,7 +25,9 @@ export function canonicalUrl(url: string | undefined): string | null {
     return null;
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return null;
-  const params = [...parsed.searchParams].filter(([name]) => !TRACKING.test(name)).sort(([a, av], [b, bv]) => a.localeCompare(b) || av.localeCompare(bv));
+  const params = [...parsed.searchParams]
+    .filter(([name]) => !TRACKING.test(name))
+    .sort(([a, av], [b, bv]) => a.localeCompare(b) || av.localeCompare(bv));
   const query = params.length ? `?${new URLSearchParams(params).toString()}` : "";
   const host = parsed.hostname.toLowerCase().replace(/^www\./, "");
   const port = parsed.port ? `:${parsed.port}` : "";
@@ -45,7 +48,11 @@ export function normalTitle(title: string): string | null {
 
 /** The sources and ids of an item that may come from a digest stored before merging existed. */
 export function asDigestItem(item: FeedItem | DigestItem): DigestItem {
-  return { ...item, sources: "sources" in item && Array.isArray(item.sources) ? item.sources : [item.source], ids: "ids" in item && Array.isArray(item.ids) ? item.ids : [item.id] };
+  return {
+    ...item,
+    sources: "sources" in item && Array.isArray(item.sources) ? item.sources : [item.source],
+    ids: "ids" in item && Array.isArray(item.ids) ? item.ids : [item.id],
+  };
 }
 
 /**
@@ -71,7 +78,8 @@ export function mergeStories(items: readonly FeedItem[]): DigestItem[] {
     } else {
       if (!story.sources.includes(item.source)) story.sources.push(item.source);
       if (!story.ids.includes(item.id)) story.ids.push(item.id);
-      if (item.publishedAt && (!story.publishedAt || Date.parse(item.publishedAt) > Date.parse(story.publishedAt))) story.publishedAt = item.publishedAt;
+      if (item.publishedAt && (!story.publishedAt || Date.parse(item.publishedAt) > Date.parse(story.publishedAt)))
+        story.publishedAt = item.publishedAt;
       if (!story.summary && item.summary) story.summary = item.summary;
     }
     for (const key of [...keys, ...(title ? [`title:${title}`] : [])]) if (!byKey.has(key)) byKey.set(key, story);

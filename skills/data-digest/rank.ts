@@ -9,7 +9,9 @@ import type { DigestItem } from "./merge.ts";
 
 /** Words that say nothing about a topic. */
 const STOP = new Set(
-  "a an and are as at be by for from has have how i in into is it its of on or our so that the their this to was we what when where which who why will with you your about after all also any can do does more most new news not now only over than them then there these they too very".split(" "),
+  "a an and are as at be by for from has have how i in into is it its of on or our so that the their this to was we what when where which who why will with you your about after all also any can do does more most new news not now only over than them then there these they too very".split(
+    " ",
+  ),
 );
 
 function words(text: string): string[] {
@@ -52,19 +54,33 @@ export function rankLocally(items: readonly DigestItem[], focus: string | undefi
 const MAX_RANKED = 150;
 
 export const RankingSchema = z.object({
-  ids: z.array(z.string()).describe('Item ids exactly as given ("r1"…), the best fit to the focus first; leave out only items that do not fit at all'),
+  ids: z
+    .array(z.string())
+    .describe(
+      'Item ids exactly as given ("r1"…), the best fit to the focus first; leave out only items that do not fit at all',
+    ),
 });
 
 /** Asks Claude to order `items` by fit to the focus; the reply's unknown or repeated ids are dropped. */
-export async function rankWithClaude(claude: ClaudeClient, all: readonly DigestItem[], request: { focus: string; audience: string; keep: number; maxTokens: number }): Promise<DigestItem[]> {
+export async function rankWithClaude(
+  claude: ClaudeClient,
+  all: readonly DigestItem[],
+  request: { focus: string; audience: string; keep: number; maxTokens: number },
+): Promise<DigestItem[]> {
   // The model ranks the best local candidates only: a bounded prompt however many items are new.
   const local = rankLocally(all, request.focus);
   const items = local.slice(0, Math.max(request.keep * 3, MAX_RANKED));
   const beyond = local.slice(items.length);
   const fence = createPromptFence();
-  const list = items.map((item, index) => `[r${index + 1}] ${item.title.replace(/\s+/g, " ").trim().slice(0, 200)} (${item.sources.join(", ")})`).join("\n");
+  const list = items
+    .map(
+      (item, index) =>
+        `[r${index + 1}] ${item.title.replace(/\s+/g, " ").trim().slice(0, 200)} (${item.sources.join(", ")})`,
+    )
+    .join("\n");
   const answer = await claude.structured({
-    system: "You rank news items for a digest by how well each fits the reader's focus and matters to the audience. You answer only with item ids.",
+    system:
+      "You rank news items for a digest by how well each fits the reader's focus and matters to the audience. You answer only with item ids.",
     prompt: [
       `Focus: ${request.focus}`,
       `Audience: ${request.audience}`,

@@ -44,7 +44,9 @@ export function plainText(text: string, max: number): string {
 
 /** Every source that carried the item (a story merged from several names them all). */
 export function sourcesOf(item: FeedItem): string {
-  return asDigestItem(item).sources.map((source) => escapeMarkdown(oneLine(source, 80))).join(", ");
+  return asDigestItem(item)
+    .sources.map((source) => escapeMarkdown(oneLine(source, 80)))
+    .join(", ");
 }
 
 export function itemLine(item: FeedItem, why?: string): string {
@@ -54,8 +56,11 @@ export function itemLine(item: FeedItem, why?: string): string {
 
 export function footer(facts: DigestFacts): string {
   // A cause may quote the source's URL: its credentials (user:pass@) stay out of the digest.
-  const lines = facts.failures.map((failure) => `Could not read: ${escapeMarkdown(failure.name)} (${escapeMarkdown(stripUrlUserinfo(failure.cause))})`);
-  if (facts.held > 0) lines.push(`${facts.held} more new item${facts.held === 1 ? "" : "s"} will come in the next digest.`);
+  const lines = facts.failures.map(
+    (failure) => `Could not read: ${escapeMarkdown(failure.name)} (${escapeMarkdown(stripUrlUserinfo(failure.cause))})`,
+  );
+  if (facts.held > 0)
+    lines.push(`${facts.held} more new item${facts.held === 1 ? "" : "s"} will come in the next digest.`);
   return lines.join("\n");
 }
 
@@ -96,7 +101,9 @@ export function renderPlainList(items: readonly FeedItem[], facts: DigestFacts):
       source,
       list.map((item) => {
         const others = asDigestItem(item).sources.slice(1);
-        const also = others.length ? ` · also in ${others.map((other) => escapeMarkdown(oneLine(other, 80))).join(", ")}` : "";
+        const also = others.length
+          ? ` · also in ${others.map((other) => escapeMarkdown(oneLine(other, 80))).join(", ")}`
+          : "";
         return `- ${linkTo(item)}${item.publishedAt ? ` · ${item.publishedAt.slice(0, 10)}` : ""}${also}`;
       }),
     ),

@@ -23,7 +23,9 @@ export interface Selection {
 /** Reads the state value defensively: anything that is not an id → time record counts as empty. */
 export function readDigested(value: unknown): DigestedIndex {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return {};
-  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+  return Object.fromEntries(
+    Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"),
+  );
 }
 
 function publishedMs(item: FeedItem): number | undefined {
@@ -36,7 +38,11 @@ function publishedMs(item: FeedItem): number | undefined {
  * order): not digested before (a story any of whose items was digested is not new), not older
  * than the retention.
  */
-export function freshStories(gathered: readonly FeedItem[], digested: DigestedIndex, options: { now: number; retentionMs?: number }): DigestItem[] {
+export function freshStories(
+  gathered: readonly FeedItem[],
+  digested: DigestedIndex,
+  options: { now: number; retentionMs?: number },
+): DigestItem[] {
   const horizon = options.now - (options.retentionMs ?? RETENTION_MS);
   const fresh = mergeStories(gathered).filter((story) => {
     if (story.ids.some((id) => Object.hasOwn(digested, id))) return false;
@@ -46,12 +52,24 @@ export function freshStories(gathered: readonly FeedItem[], digested: DigestedIn
   });
   return fresh
     .map((item, index) => ({ item, index, at: publishedMs(item) }))
-    .sort((a, b) => (a.at === undefined ? (b.at === undefined ? a.index - b.index : 1) : b.at === undefined ? -1 : b.at - a.at || a.index - b.index))
+    .sort((a, b) =>
+      a.at === undefined
+        ? b.at === undefined
+          ? a.index - b.index
+          : 1
+        : b.at === undefined
+          ? -1
+          : b.at - a.at || a.index - b.index,
+    )
     .map(({ item }) => item);
 }
 
 /** This digest's items: the fresh stories in order of fit to `focus` (when given), at most `maxItems`. */
-export function selectNewItems(gathered: readonly FeedItem[], digested: DigestedIndex, options: { now: number; maxItems: number; retentionMs?: number; focus?: string }): Selection {
+export function selectNewItems(
+  gathered: readonly FeedItem[],
+  digested: DigestedIndex,
+  options: { now: number; maxItems: number; retentionMs?: number; focus?: string },
+): Selection {
   const ordered = rankLocally(freshStories(gathered, digested, options), options.focus);
   return cut(ordered, options.maxItems);
 }
@@ -61,7 +79,12 @@ export function cut(ordered: readonly DigestItem[], maxItems: number): Selection
 }
 
 /** The index after a delivered digest: these items added, entries past the retention dropped. */
-export function markDigested(digested: DigestedIndex, items: readonly (FeedItem | DigestItem)[], now: number, retentionMs = RETENTION_MS): DigestedIndex {
+export function markDigested(
+  digested: DigestedIndex,
+  items: readonly (FeedItem | DigestItem)[],
+  now: number,
+  retentionMs = RETENTION_MS,
+): DigestedIndex {
   const horizon = now - retentionMs;
   const kept = Object.entries(digested).filter(([, at]) => {
     const ms = Date.parse(at);
@@ -69,5 +92,8 @@ export function markDigested(digested: DigestedIndex, items: readonly (FeedItem 
   });
   const stamp = new Date(now).toISOString();
   // Every item of a story: none of its sources brings it back as new.
-  return { ...Object.fromEntries(kept), ...Object.fromEntries(items.flatMap((item) => asDigestItem(item).ids.map((id) => [id, stamp]))) };
+  return {
+    ...Object.fromEntries(kept),
+    ...Object.fromEntries(items.flatMap((item) => asDigestItem(item).ids.map((id) => [id, stamp]))),
+  };
 }

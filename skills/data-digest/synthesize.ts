@@ -40,7 +40,9 @@ const PROMPTS = new URL("./prompts/", import.meta.url);
  * comments are notes for whoever edits the file and are not sent.
  */
 export function readPrompt(file: string): string {
-  return readFileSync(new URL(file, PROMPTS), "utf8").replace(/<!--[\s\S]*?-->\s*/g, "").trim();
+  return readFileSync(new URL(file, PROMPTS), "utf8")
+    .replace(/<!--[\s\S]*?-->\s*/g, "")
+    .trim();
 }
 
 /** The id the model sees for the item at `index`: short, so it is copied back exactly. */
@@ -54,7 +56,11 @@ function sourcesLabel(item: FeedItem): string {
 export function describeItems(items: readonly FeedItem[]): string {
   return items
     .map((item, index) => {
-      const facts = [`${sourcesLabel(item)}`, item.publishedAt ? `published: ${item.publishedAt}` : "", item.url ? `url: ${item.url}` : ""].filter(Boolean);
+      const facts = [
+        `${sourcesLabel(item)}`,
+        item.publishedAt ? `published: ${item.publishedAt}` : "",
+        item.url ? `url: ${item.url}` : "",
+      ].filter(Boolean);
       const summary = item.summary ? `\n  ${oneLine(item.summary, SUMMARY_CHARS)}` : "";
       return `[${refOf(index)}] ${oneLine(item.title, 300)}\n  ${facts.join(" · ")}${summary}`;
     })
@@ -65,7 +71,11 @@ export function describeItems(items: readonly FeedItem[]): string {
  * The request for `items`. The items are what the sources wrote (anyone can publish a feed), so
  * they are fenced with a per-call token they cannot close; the template names it as {{fence}}.
  */
-export function digestPrompt(items: readonly FeedItem[], request: Pick<DigestRequest, "focus" | "audience">, fence = createPromptFence()): string {
+export function digestPrompt(
+  items: readonly FeedItem[],
+  request: Pick<DigestRequest, "focus" | "audience">,
+  fence = createPromptFence(),
+): string {
   return fillTemplate(
     readPrompt("digest.md"),
     {
@@ -79,7 +89,11 @@ export function digestPrompt(items: readonly FeedItem[], request: Pick<DigestReq
   );
 }
 
-export async function askForDigest(claude: ClaudeClient, items: readonly FeedItem[], request: DigestRequest): Promise<DigestPlan> {
+export async function askForDigest(
+  claude: ClaudeClient,
+  items: readonly FeedItem[],
+  request: DigestRequest,
+): Promise<DigestPlan> {
   const prompt = digestPrompt(items, request);
   return claude.structured({
     system: readPrompt("system.md"),

@@ -10,7 +10,10 @@ const NAMES = { run: "perRun", day: "perDay", month: "perMonth" } as const;
 
 export function capsOf(jobBudget: Budget | undefined, topBudget: Budget | undefined): SpendCap[] {
   const caps: SpendCap[] = [];
-  for (const [scope, budget] of [["job", jobBudget], ["all", topBudget]] as const) {
+  for (const [scope, budget] of [
+    ["job", jobBudget],
+    ["all", topBudget],
+  ] as const) {
     if (!budget) continue;
     if (budget.perRun !== undefined) caps.push({ scope, period: "run", limitUsd: budget.perRun });
     if (budget.perDay !== undefined) caps.push({ scope, period: "day", limitUsd: budget.perDay });

@@ -66,7 +66,10 @@ export function createBudgetGuard(options: GuardOptions): BudgetGuard {
     async reserve(call) {
       const at = now();
       if (call.maxCostUsd === null) {
-        if (caps.length) throw new BudgetError(`budget ${capTitle(caps[0] as SpendCap, job)}: model "${call.model}" has no known price, so what this call could cost cannot be bounded; the call was not made. Use a model listed in src/integrations/claude/pricing.ts`);
+        if (caps.length)
+          throw new BudgetError(
+            `budget ${capTitle(caps[0] as SpendCap, job)}: model "${call.model}" has no known price, so what this call could cost cannot be bounded; the call was not made. Use a model listed in src/integrations/claude/pricing.ts`,
+          );
         // No cap to keep: the spend is still recorded when the answer comes.
         return holdFor(null, call);
       }
@@ -74,10 +77,18 @@ export function createBudgetGuard(options: GuardOptions): BudgetGuard {
       const result = await store.reserveSpend({ runId, job, amountUsd: call.maxCostUsd, now: at, caps });
       if (result.reserved) return holdFor(result.id, call);
       const { cap, spentUsd, reservedUsd } = result;
-      if (cap.period !== "run") await announce(options, cap, at, 100).catch((error: unknown) => log.error({ err: errorMessage(error) }, "budget alert could not be sent"));
+      if (cap.period !== "run")
+        await announce(options, cap, at, 100).catch((error: unknown) =>
+          log.error({ err: errorMessage(error) }, "budget alert could not be sent"),
+        );
       const left = Math.max(0, cap.limitUsd - spentUsd - reservedUsd);
       const inFlight = reservedUsd > 0 ? ` and ${dollars(reservedUsd)} reserved by calls in flight` : "";
-      const period = cap.period === "run" ? "this run (its retries and resumes included)" : cap.period === "day" ? `UTC day ${periodKey("day", at)}` : `UTC month ${periodKey("month", at)}`;
+      const period =
+        cap.period === "run"
+          ? "this run (its retries and resumes included)"
+          : cap.period === "day"
+            ? `UTC day ${periodKey("day", at)}`
+            : `UTC month ${periodKey("month", at)}`;
       throw new BudgetError(
         `budget ${capTitle(cap, job)} (${dollars(cap.limitUsd)}): ${dollars(spentUsd)} spent${inFlight} in ${period}, ${dollars(left)} left; ` +
           `this Claude call could cost up to ${dollars(call.maxCostUsd)} (${call.model}: at most ${call.inputTokens} input tokens, maxTokens ${call.maxTokens}), so it was not made`,
@@ -86,7 +97,12 @@ export function createBudgetGuard(options: GuardOptions): BudgetGuard {
   };
 }
 
-function createHold(id: number | null, call: CallEstimate, options: GuardOptions, track: (sending: Promise<void>) => void): BudgetHold {
+function createHold(
+  id: number | null,
+  call: CallEstimate,
+  options: GuardOptions,
+  track: (sending: Promise<void>) => void,
+): BudgetHold {
   const { store, runId, job, now, caps, log } = options;
   let done = false;
   return {
@@ -95,11 +111,21 @@ function createHold(id: number | null, call: CallEstimate, options: GuardOptions
       done = true;
       const at = now();
       try {
-        await store.settleSpend(id ?? -1, { runId, job, model, usage, costUsd: costUsd ?? call.maxCostUsd ?? 0, now: at });
+        await store.settleSpend(id ?? -1, {
+          runId,
+          job,
+          model,
+          usage,
+          costUsd: costUsd ?? call.maxCostUsd ?? 0,
+          now: at,
+        });
       } catch (error) {
         // The answer is paid for and must reach the skill (failing here would retry the call and pay
         // twice); the reservation then stands, over-counting, until the run ends.
-        log.error({ err: errorMessage(error), job, run: runId }, "the call's spend could not be recorded in the ledger");
+        log.error(
+          { err: errorMessage(error), job, run: runId },
+          "the call's spend could not be recorded in the ledger",
+        );
         return;
       }
       // Alerts go out beside the skill's work: a slow alert target does not hold up the answer.
@@ -117,7 +143,15 @@ function createHold(id: number | null, call: CallEstimate, options: GuardOptions
       done = true;
       // A failed release only over-counts until the run ends (its reservations go then): never worth
       // hiding the call's own error behind.
-      if (id !== null) await store.releaseSpend(id).catch((error: unknown) => log.warn({ err: errorMessage(error), job, run: runId }, "a budget reservation was not released; it goes when the run ends"));
+      if (id !== null)
+        await store
+          .releaseSpend(id)
+          .catch((error: unknown) =>
+            log.warn(
+              { err: errorMessage(error), job, run: runId },
+              "a budget reservation was not released; it goes when the run ends",
+            ),
+          );
     },
   };
 }
@@ -137,13 +171,22 @@ async function announce(options: GuardOptions, cap: SpendCap, at: number, level:
   const use = await store.spendUse(cap, job, at);
   const when = resetsAt(cap.period, at);
   const whose = cap.scope === "all" ? "every job" : `job ${job}`;
-  const title = level === 80 ? `Sundial: budget ${capTitle(cap, job)} at 80%` : `Sundial: budget ${capTitle(cap, job)} spent`;
+  const title =
+    level === 80 ? `Sundial: budget ${capTitle(cap, job)} at 80%` : `Sundial: budget ${capTitle(cap, job)} spent`;
   const markdown =
     level === 80
       ? `${dollars(use.spentUsd)} of ${dollars(cap.limitUsd)} spent this UTC ${cap.period} (${periodKey(cap.period, at)}). It resets ${when}.`
       : `${dollars(use.spentUsd)} of ${dollars(cap.limitUsd)} spent this UTC ${cap.period} (${periodKey(cap.period, at)}): slots of ${whose} are skipped, reason "budget: ${capName(cap)}", until it resets ${when}.`;
-  options.log.warn({ job, budget: capName(cap), spentUsd: use.spentUsd, limitUsd: cap.limitUsd, level }, "budget alert");
-  if (options.alerts) await broadcast(options.alerts, { id: job }, options.runId, { title, markdown, key: `budget-${alertKey(cap, job, at, level)}` });
+  options.log.warn(
+    { job, budget: capName(cap), spentUsd: use.spentUsd, limitUsd: cap.limitUsd, level },
+    "budget alert",
+  );
+  if (options.alerts)
+    await broadcast(options.alerts, { id: job }, options.runId, {
+      title,
+      markdown,
+      key: `budget-${alertKey(cap, job, at, level)}`,
+    });
 }
 
 /**
@@ -155,9 +198,12 @@ export async function budgetSkipReason(options: GuardOptions): Promise<string | 
   for (const cap of options.caps) {
     if (cap.period === "run") continue;
     const use = await options.store.spendUse(cap, options.job, at);
-    const spent = use.spentUsd >= cap.limitUsd - 1e-9 || (await options.store.hasBudgetAlert(alertKey(cap, options.job, at, 100)));
+    const spent =
+      use.spentUsd >= cap.limitUsd - 1e-9 || (await options.store.hasBudgetAlert(alertKey(cap, options.job, at, 100)));
     if (!spent) continue;
-    await announce(options, cap, at, 100).catch((error: unknown) => options.log.error({ err: errorMessage(error) }, "budget alert could not be sent"));
+    await announce(options, cap, at, 100).catch((error: unknown) =>
+      options.log.error({ err: errorMessage(error) }, "budget alert could not be sent"),
+    );
     return `budget: ${capName(cap)}, resets ${resetsAt(cap.period, at)}`;
   }
   return null;

@@ -16,7 +16,10 @@ export function utcMonthRange(ms: number): { from: string; to: string } {
 /** When a day or month budget measured at `ms` starts again (ISO 8601, UTC). */
 export function resetsAt(period: "day" | "month", ms: number): string {
   const date = new Date(ms);
-  const next = period === "day" ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1) : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+  const next =
+    period === "day"
+      ? Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate() + 1)
+      : Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
   return new Date(next).toISOString();
 }
 

@@ -16,5 +16,7 @@ export async function checkCommand(app: App): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  process.stdout.write(`ok: ${configuration.jobs.length} job(s), ${enabled} enabled; ${skills.size} skill(s): ${[...skills.keys()].join(", ")}\n`);
+  process.stdout.write(
+    `ok: ${configuration.jobs.length} job(s), ${enabled} enabled; ${skills.size} skill(s): ${[...skills.keys()].join(", ")}\n`,
+  );
 }

@@ -27,17 +27,25 @@ export function daemonClient(app: App): DaemonClient {
   return {
     url: base,
     async request<T>(method: "GET" | "POST", path: string, body?: unknown): Promise<T> {
-      if (!token) throw new UsageError(`no operator token: set SUNDIAL_API_TOKEN or start the daemon once (it writes ${tokenFile(app.paths.dataDir)})`);
+      if (!token)
+        throw new UsageError(
+          `no operator token: set SUNDIAL_API_TOKEN or start the daemon once (it writes ${tokenFile(app.paths.dataDir)})`,
+        );
       let response: Response;
       try {
         response = await fetch(`${base}/api/v1${path}`, {
           method,
-          headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          headers: {
+            authorization: `Bearer ${token}`,
+            ...(body === undefined ? {} : { "content-type": "application/json" }),
+          },
           body: body === undefined ? undefined : JSON.stringify(body),
           signal: AbortSignal.timeout(30_000),
         });
       } catch {
-        throw new UsageError(`no Sundial daemon answers at ${base} (start it with \`npm start\`, or set SUNDIAL_HTTP_HOST/SUNDIAL_HTTP_PORT)`);
+        throw new UsageError(
+          `no Sundial daemon answers at ${base} (start it with \`npm start\`, or set SUNDIAL_HTTP_HOST/SUNDIAL_HTTP_PORT)`,
+        );
       }
       const text = await response.text();
       let value: unknown;
@@ -48,7 +56,9 @@ export function daemonClient(app: App): DaemonClient {
       }
       if (!response.ok) {
         const error = (value as { error?: { code?: string; message?: string } }).error;
-        throw new UsageError(`${error?.message ?? `the daemon answered ${response.status}`}${error?.code ? ` (${error.code})` : ""}`);
+        throw new UsageError(
+          `${error?.message ?? `the daemon answered ${response.status}`}${error?.code ? ` (${error.code})` : ""}`,
+        );
       }
       return value as T;
     },

@@ -14,15 +14,22 @@ import { daemonClient } from "./client.ts";
 
 function runIdOf(text: string): number {
   const id = Number(text.replace(/^#/, ""));
-  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError(`"${text}" is not a run id; use a number from \`sundial runs\``);
+  if (!Number.isSafeInteger(id) || id < 1)
+    throw new UsageError(`"${text}" is not a run id; use a number from \`sundial runs\``);
   return id;
 }
 
 const path = (id: string) => encodeURIComponent(id);
 
 export async function pauseCommand(app: App, job: string, options: { reason?: string }): Promise<void> {
-  const { job: view } = await daemonClient(app).request<{ job: JobView }>("POST", `/jobs/${path(job)}/pause`, options.reason ? { reason: options.reason } : {});
-  process.stdout.write(`job ${view.id} paused${view.pausedReason ? `: ${view.pausedReason}` : ""} (its slots are recorded skipped until \`sundial resume ${view.id}\`)\n`);
+  const { job: view } = await daemonClient(app).request<{ job: JobView }>(
+    "POST",
+    `/jobs/${path(job)}/pause`,
+    options.reason ? { reason: options.reason } : {},
+  );
+  process.stdout.write(
+    `job ${view.id} paused${view.pausedReason ? `: ${view.pausedReason}` : ""} (its slots are recorded skipped until \`sundial resume ${view.id}\`)\n`,
+  );
 }
 
 export async function resumeCommand(app: App, job: string): Promise<void> {
@@ -42,16 +49,24 @@ export async function redeliverCommand(app: App, id: string): Promise<void> {
   process.stdout.write(`run #${runId}: delivering its failed targets again — npx sundial show ${runId}\n`);
 }
 
-export async function triggerCommand(app: App, job: string, options: { dryRun?: boolean; params?: string; wait?: boolean }): Promise<void> {
+export async function triggerCommand(
+  app: App,
+  job: string,
+  options: { dryRun?: boolean; params?: string; wait?: boolean },
+): Promise<void> {
   let params: Record<string, unknown> | undefined;
   if (options.params) {
     const parsed = parseJson(options.params);
     if ("error" in parsed) throw new UsageError(`--params: ${parsed.error}`);
-    if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value)) throw new UsageError("--params must be a JSON object");
+    if (typeof parsed.value !== "object" || parsed.value === null || Array.isArray(parsed.value))
+      throw new UsageError("--params must be a JSON object");
     params = parsed.value as Record<string, unknown>;
   }
   const client = daemonClient(app);
-  const { run } = await client.request<{ run: RunRecord }>("POST", `/jobs/${path(job)}/run`, { dryRun: Boolean(options.dryRun), ...(params ? { params } : {}) });
+  const { run } = await client.request<{ run: RunRecord }>("POST", `/jobs/${path(job)}/run`, {
+    dryRun: Boolean(options.dryRun),
+    ...(params ? { params } : {}),
+  });
   process.stdout.write(`${run.id}\n`);
   if (!options.wait) return;
   // Polling, not the event stream: a run's end is seconds to hours away, and a poll survives a
@@ -62,6 +77,8 @@ export async function triggerCommand(app: App, job: string, options: { dryRun?: 
     current = (await client.request<{ run: RunRecord }>("GET", `/runs/${run.id}`)).run;
   }
   const detail = current.reason ?? current.error ?? "";
-  process.stderr.write(`run #${current.id} ${current.status}${detail ? `: ${detail}` : ""} — npx sundial show ${current.id}\n`);
+  process.stderr.write(
+    `run #${current.id} ${current.status}${detail ? `: ${detail}` : ""} — npx sundial show ${current.id}\n`,
+  );
   process.exitCode = current.status === "succeeded" || current.status === "skipped" ? 0 : 1;
 }

@@ -35,13 +35,20 @@ export function groupSpend(rows: SpendRow[], by: CostsBy): CostGroup[] {
     groups.set(key, group);
   }
   const list = [...groups.values()];
-  return by === "day" ? list.sort((a, b) => a.key.localeCompare(b.key)) : list.sort((a, b) => b.costUsd - a.costUsd || a.key.localeCompare(b.key));
+  return by === "day"
+    ? list.sort((a, b) => a.key.localeCompare(b.key))
+    : list.sort((a, b) => b.costUsd - a.costUsd || a.key.localeCompare(b.key));
 }
 
 const usd = (amount: number) => `$${amount.toFixed(4)}`;
 
-export async function costsCommand(app: App, options: { since: string; by: string; json?: boolean }, now = Date.now()): Promise<void> {
-  if (!["job", "day", "model"].includes(options.by)) throw new UsageError(`--by must be job, day or model, not "${options.by}"`);
+export async function costsCommand(
+  app: App,
+  options: { since: string; by: string; json?: boolean },
+  now = Date.now(),
+): Promise<void> {
+  if (!["job", "day", "model"].includes(options.by))
+    throw new UsageError(`--by must be job, day or model, not "${options.by}"`);
   let sinceMs: number;
   try {
     sinceMs = parseDuration(options.since);
@@ -57,7 +64,12 @@ export async function costsCommand(app: App, options: { since: string; by: strin
   const groups = groupSpend(rows, by);
   const totalUsd = groups.reduce((sum, group) => sum + group.costUsd, 0);
   if (options.json) {
-    const document = { since: `${sinceDay}T00:00:00.000Z`, by, totalUsd, groups: groups.map((g) => ({ [by]: g.key, costUsd: g.costUsd, calls: g.calls, usage: g.usage })) };
+    const document = {
+      since: `${sinceDay}T00:00:00.000Z`,
+      by,
+      totalUsd,
+      groups: groups.map((g) => ({ [by]: g.key, costUsd: g.costUsd, calls: g.calls, usage: g.usage })),
+    };
     process.stdout.write(`${app.scrub(escapeJsonControls(JSON.stringify(document, null, 2)))}\n`);
     return;
   }
@@ -65,7 +77,15 @@ export async function costsCommand(app: App, options: { since: string; by: strin
     process.stdout.write(`no Claude spend recorded since ${sinceDay}\n`);
     return;
   }
-  const lines = groups.map((g) => [g.key, usd(g.costUsd), String(g.calls), String(g.usage.inputTokens), String(g.usage.outputTokens), String(g.usage.cacheWriteTokens), String(g.usage.cacheReadTokens)]);
+  const lines = groups.map((g) => [
+    g.key,
+    usd(g.costUsd),
+    String(g.calls),
+    String(g.usage.inputTokens),
+    String(g.usage.outputTokens),
+    String(g.usage.cacheWriteTokens),
+    String(g.usage.cacheReadTokens),
+  ]);
   lines.push(["total", usd(totalUsd), "", "", "", "", ""]);
   process.stdout.write(app.scrub(table([by, "cost", "calls", "input", "output", "cache write", "cache read"], lines)));
   process.stdout.write(`since ${sinceDay} (UTC days)\n`);

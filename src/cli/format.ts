@@ -16,7 +16,10 @@ export function table(headers: string[], given: string[][]): string {
     const widest = Math.max(header.length, ...rows.map((row) => (row[i] ?? "").length));
     return i === headers.length - 1 ? widest : Math.min(60, widest);
   });
-  const cell = (text: string, i: number) => (text.length > (widths[i] as number) ? `${text.slice(0, (widths[i] as number) - 1)}…` : text.padEnd(widths[i] as number));
+  const cell = (text: string, i: number) =>
+    text.length > (widths[i] as number)
+      ? `${text.slice(0, (widths[i] as number) - 1)}…`
+      : text.padEnd(widths[i] as number);
   return [headers, ...rows].map((row) => row.map(cell).join("  ").trimEnd()).join("\n") + "\n";
 }
 
@@ -36,11 +39,19 @@ export function timeline(run: RunRecord, steps: StepRecord[], width = 40): strin
     if (step.reusedFrom === null) sum += e - s;
     const from = Math.max(0, Math.min(width - 1, Math.floor(((s - start) / span) * width)));
     const to = Math.max(from + 1, Math.min(width, Math.ceil(((e - start) / span) * width)));
-    const bar = step.reusedFrom !== null ? " ".repeat(width) : `${" ".repeat(from)}${"█".repeat(to - from)}${" ".repeat(width - to)}`;
-    const note = step.reusedFrom !== null ? `reused from #${step.reusedFrom}` : `${step.status} ${formatDuration(e - s)}`;
+    const bar =
+      step.reusedFrom !== null
+        ? " ".repeat(width)
+        : `${" ".repeat(from)}${"█".repeat(to - from)}${" ".repeat(width - to)}`;
+    const note =
+      step.reusedFrom !== null ? `reused from #${step.reusedFrom}` : `${step.status} ${formatDuration(e - s)}`;
     const id = stripControlsOneLine(step.id);
     const name = id.length > nameWidth ? `${id.slice(0, nameWidth - 1)}…` : id.padEnd(nameWidth);
     return `  ${name} │${bar}│ ${note}${step.error ? ` — ${stripControlsOneLine(step.error)}` : ""}`;
   });
-  return ["steps", ...lines, `  wall time ${formatDuration(end - start)} · sum of step times ${formatDuration(sum)}${sum > (end - start) * 1.05 ? " (steps ran in parallel)" : ""}`];
+  return [
+    "steps",
+    ...lines,
+    `  wall time ${formatDuration(end - start)} · sum of step times ${formatDuration(sum)}${sum > (end - start) * 1.05 ? " (steps ran in parallel)" : ""}`,
+  ];
 }

@@ -51,15 +51,29 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
       cursor = next;
     }
     const pause = pauses.get(job.id);
-    return { id: job.id, skill: job.skill, cron: job.cron, timezone: job.timezone, enabled: job.enabled, disabledReason: job.disabledReason, nextRuns, paused: Boolean(pause), pausedReason: pause?.reason ?? null };
+    return {
+      id: job.id,
+      skill: job.skill,
+      cron: job.cron,
+      timezone: job.timezone,
+      enabled: job.enabled,
+      disabledReason: job.disabledReason,
+      nextRuns,
+      paused: Boolean(pause),
+      pausedReason: pause?.reason ?? null,
+    };
   });
   if (!loaded.configuration.fileValid) {
     for (const problem of loaded.configuration.problems) process.stderr.write(`${formatProblem(problem)}\n`);
     throw new UsageError("schedules.json is not valid; fix the problems above (npx sundial check)");
   }
   if (options.json) return printJson({ jobs, problems: loaded.configuration.problems });
-  for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs["))) process.stderr.write(`problem: ${formatProblem(problem)}\n`);
-  if (loaded.configuration.jobs.some(disabledByProblem)) process.stderr.write("some jobs are disabled by a problem: `sundial check` (or `list --json`) gives each reason in full\n");
+  for (const problem of loaded.configuration.problems.filter((p) => !p.path.startsWith("jobs[")))
+    process.stderr.write(`problem: ${formatProblem(problem)}\n`);
+  if (loaded.configuration.jobs.some(disabledByProblem))
+    process.stderr.write(
+      "some jobs are disabled by a problem: `sundial check` (or `list --json`) gives each reason in full\n",
+    );
   if (!jobs.length) {
     process.stdout.write("no jobs in schedules.json\n");
     return;
@@ -67,21 +81,48 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
   process.stdout.write(
     table(
       ["job", "skill", "schedule", "timezone", "state", "next runs"],
-      jobs.map((job) => [job.id, job.skill, job.cron, job.timezone, !job.enabled ? `disabled: ${shorten(job.disabledReason ?? "", REASON_WIDTH)}` : job.paused ? `paused${job.pausedReason ? `: ${shorten(job.pausedReason, REASON_WIDTH)}` : ""}` : "enabled", job.nextRuns.join(", ")]),
+      jobs.map((job) => [
+        job.id,
+        job.skill,
+        job.cron,
+        job.timezone,
+        !job.enabled
+          ? `disabled: ${shorten(job.disabledReason ?? "", REASON_WIDTH)}`
+          : job.paused
+            ? `paused${job.pausedReason ? `: ${shorten(job.pausedReason, REASON_WIDTH)}` : ""}`
+            : "enabled",
+        job.nextRuns.join(", "),
+      ]),
     ),
   );
 }
 
 function runLine(run: RunRecord): string[] {
   const lag = run.startedAt ? formatDuration(Date.parse(run.startedAt) - Date.parse(run.scheduledFor)) : "";
-  const took = run.startedAt && run.finishedAt ? formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt)) : "";
+  const took =
+    run.startedAt && run.finishedAt ? formatDuration(Date.parse(run.finishedAt) - Date.parse(run.startedAt)) : "";
   // "none" stays blank: most rows (skipped, missed) deliver nothing and need no word for it.
-  return [`#${run.id}`, run.job, run.trigger, run.status, run.delivery === "none" ? "" : run.delivery, run.scheduledFor, lag, took, formatCost(run.costUsd), run.reason ?? run.error ?? ""];
+  return [
+    `#${run.id}`,
+    run.job,
+    run.trigger,
+    run.status,
+    run.delivery === "none" ? "" : run.delivery,
+    run.scheduledFor,
+    lag,
+    took,
+    formatCost(run.costUsd),
+    run.reason ?? run.error ?? "",
+  ];
 }
 
-export async function runsCommand(app: App, options: { job?: string; status?: string; limit: string; json?: boolean }): Promise<void> {
+export async function runsCommand(
+  app: App,
+  options: { job?: string; status?: string; limit: string; json?: boolean },
+): Promise<void> {
   const limit = Number(options.limit);
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
+  if (!Number.isInteger(limit) || limit < 1)
+    throw new UsageError(`--limit must be a positive whole number, not "${options.limit}"`);
   // Read-only, and a missing ledger is not created: it only means nothing has run yet.
   const store = await app.openReadStore();
   const runs = store ? await store.listRuns({ job: options.job, status: options.status, limit }) : [];
@@ -92,12 +133,20 @@ export async function runsCommand(app: App, options: { job?: string; status?: st
     process.stdout.write("no runs recorded yet\n");
     return;
   }
-  process.stdout.write(app.scrub(table(["run", "job", "trigger", "status", "delivery", "scheduled for", "lag", "took", "cost", "reason / error"], runs.map(runLine))));
+  process.stdout.write(
+    app.scrub(
+      table(
+        ["run", "job", "trigger", "status", "delivery", "scheduled for", "lag", "took", "cost", "reason / error"],
+        runs.map(runLine),
+      ),
+    ),
+  );
 }
 
 export async function showCommand(app: App, id: string, options: { json?: boolean }): Promise<void> {
   const runId = Number(id.replace(/^#/, ""));
-  if (!Number.isInteger(runId) || runId < 1) throw new UsageError(`"${id}" is not a run id; use a number from \`sundial runs\``);
+  if (!Number.isInteger(runId) || runId < 1)
+    throw new UsageError(`"${id}" is not a run id; use a number from \`sundial runs\``);
   const run = (await (await app.openReadStore())?.getRun(runId)) ?? null;
   app.close();
   if (!run) throw new UsageError(`no run #${runId} in the ledger`);
@@ -115,7 +164,9 @@ export async function showCommand(app: App, id: string, options: { json?: boolea
   if (run.deliveries.length) lines.push(`delivery   ${run.delivery}`);
   for (const delivery of run.deliveries) {
     const label = { succeeded: "delivered", failed: "failed   ", pending: "pending  " }[delivery.status];
-    lines.push(`${label}  ${delivery.to}${delivery.url ? ` ${delivery.url}` : ""}${delivery.error ? ` — ${delivery.error}` : ""}`);
+    lines.push(
+      `${label}  ${delivery.to}${delivery.url ? ` ${delivery.url}` : ""}${delivery.error ? ` — ${delivery.error}` : ""}`,
+    );
   }
   if (run.steps.length) lines.push("", ...timeline(run, run.steps));
   // Stored text from outside (errors, reasons, step ids) is printed without its terminal escapes.

@@ -34,7 +34,9 @@ program
   .argument("<job-or-skill>", "a job id from schedules.json, or a skill name")
   .option("--dry-run", "run for real but deliver to stdout and change no state")
   .option("--params <json>", "params as JSON, merged over the job's")
-  .action(async (target: string, options: { dryRun?: boolean; params?: string }) => runCommand(createApp({ logLevel: process.env.LOG_LEVEL ?? "warn" }), target, options));
+  .action(async (target: string, options: { dryRun?: boolean; params?: string }) =>
+    runCommand(createApp({ logLevel: process.env.LOG_LEVEL ?? "warn" }), target, options),
+  );
 
 program
   .command("list")
@@ -49,7 +51,9 @@ program
   .addOption(new Option("--status <status>", "only this status").choices(RUN_STATUSES))
   .option("--limit <n>", "how many", "20")
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) => runsCommand(createApp({ logLevel: "warn" }), options));
+  .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) =>
+    runsCommand(createApp({ logLevel: "warn" }), options),
+  );
 
 program
   .command("show")
@@ -64,7 +68,9 @@ program
   .option("--since <duration>", 'how far back, like "7d" or "24h" (whole UTC days)', "30d")
   .addOption(new Option("--by <what>", "group by").choices(["job", "day", "model"]).default("job"))
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { since: string; by: string; json?: boolean }) => costsCommand(createApp({ logLevel: "warn" }), options));
+  .action(async (options: { since: string; by: string; json?: boolean }) =>
+    costsCommand(createApp({ logLevel: "warn" }), options),
+  );
 
 program
   .command("nodes")
@@ -74,7 +80,9 @@ program
 
 program
   .command("migrate")
-  .description("copy the SQLite ledger into PostgreSQL (runs keep their ids; rows already there are skipped, so it can be run again)")
+  .description(
+    "copy the SQLite ledger into PostgreSQL (runs keep their ids; rows already there are skipped, so it can be run again)",
+  )
   .argument("[postgres-url]", "where to copy it (default: SUNDIAL_DATABASE_URL)")
   .action(async (url: string | undefined) => migrateCommand(createApp({ logLevel: "warn" }), url));
 
@@ -119,7 +127,9 @@ program
   .option("--dry-run", "deliver nothing, change no state")
   .option("--params <json>", "params as JSON, merged over the job's")
   .option("--wait", "follow the run to its end; exit 0 on success or skip, 1 on failure")
-  .action(async (job: string, options: { dryRun?: boolean; params?: string; wait?: boolean }) => triggerCommand(quiet(), job, options));
+  .action(async (job: string, options: { dryRun?: boolean; params?: string; wait?: boolean }) =>
+    triggerCommand(quiet(), job, options),
+  );
 
 try {
   await program.parseAsync(process.argv);

@@ -14,8 +14,47 @@ import { describeUrl, openPostgresStore } from "../ledger/postgres.ts";
 import { ledgerExists } from "../ledger/sqlite-open.ts";
 
 type Row = Record<string, unknown>;
-const RUN_COLUMNS = ["id", "job", "skill", "trigger", "status", "reason", "scheduled_for", "started_at", "finished_at", "attempt", "error", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "resume_of", "dry_run", "owner_pid", "owner_instance", "alerted_at", "lease_expires_at", "epoch"];
-const STEP_COLUMNS = ["run_id", "step_id", "status", "started_at", "finished_at", "result", "error", "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens", "cost_usd", "reused_from", "seq"];
+const RUN_COLUMNS = [
+  "id",
+  "job",
+  "skill",
+  "trigger",
+  "status",
+  "reason",
+  "scheduled_for",
+  "started_at",
+  "finished_at",
+  "attempt",
+  "error",
+  "input_tokens",
+  "output_tokens",
+  "cache_write_tokens",
+  "cache_read_tokens",
+  "cost_usd",
+  "resume_of",
+  "dry_run",
+  "owner_pid",
+  "owner_instance",
+  "alerted_at",
+  "lease_expires_at",
+  "epoch",
+];
+const STEP_COLUMNS = [
+  "run_id",
+  "step_id",
+  "status",
+  "started_at",
+  "finished_at",
+  "result",
+  "error",
+  "input_tokens",
+  "output_tokens",
+  "cache_write_tokens",
+  "cache_read_tokens",
+  "cost_usd",
+  "reused_from",
+  "seq",
+];
 const MIGRATE_LOCK = 0x53_75_6e_65;
 
 export interface MigrateCounts {
@@ -36,12 +75,22 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
   const source = new Database(sqliteFile, { readonly: true, fileMustExist: true });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
-  const counts: MigrateCounts = { runs: { copied: 0, skipped: 0, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0, pauses: 0 };
+  const counts: MigrateCounts = {
+    runs: { copied: 0, skipped: 0, conflicts: 0 },
+    steps: 0,
+    deliveries: 0,
+    state: 0,
+    cursors: 0,
+    pauses: 0,
+  };
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATE_LOCK]);
-    const has = (table: string) => Boolean(source.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table));
-    const runColumns = new Set((source.prepare(`PRAGMA table_info(runs)`).all() as { name: string }[]).map((c) => c.name));
+    const has = (table: string) =>
+      Boolean(source.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(table));
+    const runColumns = new Set(
+      (source.prepare(`PRAGMA table_info(runs)`).all() as { name: string }[]).map((c) => c.name),
+    );
     const columns = RUN_COLUMNS.filter((name) => runColumns.has(name));
     const present = new Set<number>();
     for (const row of source.prepare(`SELECT * FROM runs ORDER BY id`).iterate() as Iterable<Row>) {
@@ -52,14 +101,20 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
         const { rowCount } = await client.query("SELECT 1 FROM runs WHERE id = $1", [values[resumeAt]]);
         if (!rowCount) values[resumeAt] = null;
       }
-      const inserted = await client.query(`INSERT INTO runs (${columns.join(", ")}) VALUES (${placeholders(columns.length)}) ON CONFLICT DO NOTHING RETURNING id`, values);
+      const inserted = await client.query(
+        `INSERT INTO runs (${columns.join(", ")}) VALUES (${placeholders(columns.length)}) ON CONFLICT DO NOTHING RETURNING id`,
+        values,
+      );
       if (inserted.rowCount) {
         counts.runs.copied++;
         present.add(row.id as number);
         continue;
       }
       // Already there from an earlier migrate (same id, same slot): its steps and deliveries may still be missing.
-      const same = await client.query("SELECT 1 FROM runs WHERE id = $1 AND job = $2 AND scheduled_for = $3 AND trigger = $4", [row.id, row.job, row.scheduled_for, row.trigger]);
+      const same = await client.query(
+        "SELECT 1 FROM runs WHERE id = $1 AND job = $2 AND scheduled_for = $3 AND trigger = $4",
+        [row.id, row.job, row.scheduled_for, row.trigger],
+      );
       if (same.rowCount) {
         counts.runs.skipped++;
         present.add(row.id as number);
@@ -69,30 +124,52 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
     }
     for (const step of source.prepare(`SELECT * FROM steps ORDER BY run_id, seq`).iterate() as Iterable<Row>) {
       if (!present.has(step.run_id as number)) continue;
-      const result = await client.query(`INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${placeholders(STEP_COLUMNS.length)}) ON CONFLICT DO NOTHING`, STEP_COLUMNS.map((name) => step[name]));
+      const result = await client.query(
+        `INSERT INTO steps (${STEP_COLUMNS.join(", ")}) VALUES (${placeholders(STEP_COLUMNS.length)}) ON CONFLICT DO NOTHING`,
+        STEP_COLUMNS.map((name) => step[name]),
+      );
       counts.steps += result.rowCount ?? 0;
     }
     for (const delivery of source.prepare(`SELECT * FROM deliveries ORDER BY run_id, seq`).iterate() as Iterable<Row>) {
       if (!present.has(delivery.run_id as number)) continue;
       // Ledgers from before per-target delivery rows have no step_id, status or error: all succeeded.
-      const result = await client.query(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`, [
-        delivery.run_id, delivery.seq, delivery.target, delivery.url, delivery.detail, delivery.step_id ?? null, delivery.status ?? "succeeded", delivery.error ?? null,
-      ]);
+      const result = await client.query(
+        `INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+        [
+          delivery.run_id,
+          delivery.seq,
+          delivery.target,
+          delivery.url,
+          delivery.detail,
+          delivery.step_id ?? null,
+          delivery.status ?? "succeeded",
+          delivery.error ?? null,
+        ],
+      );
       counts.deliveries += result.rowCount ?? 0;
     }
     if (has("job_pauses")) {
       for (const pause of source.prepare(`SELECT * FROM job_pauses`).iterate() as Iterable<Row>) {
-        const result = await client.query(`INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [pause.job, pause.reason, pause.paused_at]);
+        const result = await client.query(
+          `INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+          [pause.job, pause.reason, pause.paused_at],
+        );
         counts.pauses += result.rowCount ?? 0;
       }
     }
     for (const state of source.prepare(`SELECT * FROM job_state`).iterate() as Iterable<Row>) {
-      const result = await client.query(`INSERT INTO job_state (job, key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, [state.job, state.key, state.value, state.updated_at]);
+      const result = await client.query(
+        `INSERT INTO job_state (job, key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [state.job, state.key, state.value, state.updated_at],
+      );
       counts.state += result.rowCount ?? 0;
     }
     if (has("job_cursor")) {
       for (const cursor of source.prepare(`SELECT * FROM job_cursor`).iterate() as Iterable<Row>) {
-        const result = await client.query(`INSERT INTO job_cursor (job, first_seen) VALUES ($1, $2) ON CONFLICT DO NOTHING`, [cursor.job, cursor.first_seen]);
+        const result = await client.query(
+          `INSERT INTO job_cursor (job, first_seen) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [cursor.job, cursor.first_seen],
+        );
         counts.cursors += result.rowCount ?? 0;
       }
     }
@@ -114,15 +191,25 @@ export async function migrateCommand(app: App, target: string | undefined): Prom
   try {
     url = databaseUrl({ SUNDIAL_DATABASE_URL: target ?? app.env.SUNDIAL_DATABASE_URL });
   } catch (error) {
-    throw new UsageError((error as Error).message.replace("SUNDIAL_DATABASE_URL", target ? "the URL given" : "SUNDIAL_DATABASE_URL"));
+    throw new UsageError(
+      (error as Error).message.replace("SUNDIAL_DATABASE_URL", target ? "the URL given" : "SUNDIAL_DATABASE_URL"),
+    );
   }
-  if (!url) throw new UsageError("give the PostgreSQL URL to copy the ledger into (sundial migrate postgres://user:password@host:5432/database), or set SUNDIAL_DATABASE_URL");
-  if (!ledgerExists(app.paths.database)) throw new UsageError(`there is no SQLite ledger at ${app.paths.database} to copy (SUNDIAL_DATA_DIR names its directory)`);
+  if (!url)
+    throw new UsageError(
+      "give the PostgreSQL URL to copy the ledger into (sundial migrate postgres://user:password@host:5432/database), or set SUNDIAL_DATABASE_URL",
+    );
+  if (!ledgerExists(app.paths.database))
+    throw new UsageError(
+      `there is no SQLite ledger at ${app.paths.database} to copy (SUNDIAL_DATA_DIR names its directory)`,
+    );
   const counts = await migrateLedger(app.paths.database, url);
   process.stdout.write(
     `copied ${app.paths.database} into ${describeUrl(url)}: ${counts.runs.copied} run(s) (${counts.runs.skipped} already there), ${counts.steps} step(s), ${counts.deliveries} deliveries, ${counts.state} state entries, ${counts.cursors} job cursor(s), ${counts.pauses} pause(s)\n`,
   );
   if (counts.runs.conflicts) {
-    process.stdout.write(`${counts.runs.conflicts} run(s) not copied: their id or their slot already holds another run in PostgreSQL (migrate before starting daemons on it)\n`);
+    process.stdout.write(
+      `${counts.runs.conflicts} run(s) not copied: their id or their slot already holds another run in PostgreSQL (migrate before starting daemons on it)\n`,
+    );
   }
 }

@@ -31,9 +31,11 @@ export default defineSkill({
 }
 
 export async function newCommand(app: App, name: string): Promise<void> {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) throw new UsageError(`"${name}" is not a valid skill name; use lowercase letters, digits and hyphens`);
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name))
+    throw new UsageError(`"${name}" is not a valid skill name; use lowercase letters, digits and hyphens`);
   const file = join(app.paths.skillsDir, `${name}.ts`);
-  if (existsSync(file) || existsSync(join(app.paths.skillsDir, name))) throw new UsageError(`skill "${name}" already exists (${relative(app.cwd, file)})`);
+  if (existsSync(file) || existsSync(join(app.paths.skillsDir, name)))
+    throw new UsageError(`skill "${name}" already exists (${relative(app.cwd, file)})`);
   mkdirSync(app.paths.skillsDir, { recursive: true });
   writeFileSync(file, skillTemplate(name));
   process.stdout.write(

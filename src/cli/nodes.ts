@@ -15,7 +15,14 @@ export async function nodesCommand(app: App, options: { json?: boolean }): Promi
   } finally {
     app.close();
   }
-  const shown = nodes.map(({ id, host, version, startedAt, heartbeatAt, configHash }) => ({ id, host, version, startedAt: new Date(startedAt).toISOString(), heartbeatAt: new Date(heartbeatAt).toISOString(), configHash }));
+  const shown = nodes.map(({ id, host, version, startedAt, heartbeatAt, configHash }) => ({
+    id,
+    host,
+    version,
+    startedAt: new Date(startedAt).toISOString(),
+    heartbeatAt: new Date(heartbeatAt).toISOString(),
+    configHash,
+  }));
   if (options.json) {
     process.stdout.write(`${escapeJsonControls(JSON.stringify({ nodes: shown }, null, 2))}\n`);
     return;
@@ -25,7 +32,14 @@ export async function nodesCommand(app: App, options: { json?: boolean }): Promi
     return;
   }
   const differ = new Set(shown.map((node) => node.configHash)).size > 1;
-  const rows = shown.map((node) => [node.id.slice(0, 8), node.host, node.version, node.startedAt, node.heartbeatAt, node.configHash].map(stripControls));
+  const rows = shown.map((node) =>
+    [node.id.slice(0, 8), node.host, node.version, node.startedAt, node.heartbeatAt, node.configHash].map(
+      stripControls,
+    ),
+  );
   process.stdout.write(table(["id", "host", "version", "started", "last heartbeat", "config"], rows));
-  if (differ) process.stdout.write("warning: these daemons run different schedules.json or skills; deploy the same files to every daemon\n");
+  if (differ)
+    process.stdout.write(
+      "warning: these daemons run different schedules.json or skills; deploy the same files to every daemon\n",
+    );
 }

@@ -51,7 +51,10 @@ export function leaseMs(env: Env): number {
   } catch (error) {
     throw new Error(`SUNDIAL_LEASE: ${(error as Error).message}`, { cause: error });
   }
-  if (ms < 1000 || ms > 86_400_000) throw new Error(`SUNDIAL_LEASE must be between 1s and 24h (a run whose holder is silent that long is taken from it), not "${text}"`);
+  if (ms < 1000 || ms > 86_400_000)
+    throw new Error(
+      `SUNDIAL_LEASE must be between 1s and 24h (a run whose holder is silent that long is taken from it), not "${text}"`,
+    );
   return ms;
 }
 
@@ -62,7 +65,8 @@ export function leaseMs(env: Env): number {
 export function httpAddress(env: Env): { host: string; port: number } {
   const text = env.SUNDIAL_HTTP_PORT?.trim() || "8787";
   const port = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(port) || port > 65535) throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
+  if (!Number.isInteger(port) || port > 65535)
+    throw new Error(`SUNDIAL_HTTP_PORT must be a port number (0 picks a free one), not "${env.SUNDIAL_HTTP_PORT}"`);
   return { host: env.SUNDIAL_HTTP_HOST?.trim() || "127.0.0.1", port };
 }
 
@@ -73,11 +77,16 @@ export function httpAddress(env: Env): { host: string; port: number } {
 export function databaseUrl(env: Env): string | null {
   const text = env.SUNDIAL_DATABASE_URL?.trim();
   if (!text) return null;
-  if (!/^postgres(ql)?:\/\//i.test(text)) throw new Error(`SUNDIAL_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database), or empty for the SQLite ledger in the data directory`);
+  if (!/^postgres(ql)?:\/\//i.test(text))
+    throw new Error(
+      `SUNDIAL_DATABASE_URL must be a PostgreSQL URL (postgres://user:password@host:5432/database), or empty for the SQLite ledger in the data directory`,
+    );
   try {
     new URL(text);
   } catch {
-    throw new Error(`SUNDIAL_DATABASE_URL is not a valid URL; write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)`);
+    throw new Error(
+      `SUNDIAL_DATABASE_URL is not a valid URL; write it as postgres://user:password@host:5432/database (percent-encode special characters in the password)`,
+    );
   }
   return text;
 }

@@ -2,4 +2,6 @@
 import { z } from "zod";
 
 /** The NAME of an environment variable (its value is read at run time, never written in the file). */
-export const envNameSchema = z.string().regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected the NAME of an environment variable, like DIGEST_WEBHOOK" });
+export const envNameSchema = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { message: "expected the NAME of an environment variable, like DIGEST_WEBHOOK" });

@@ -12,7 +12,15 @@ import type { SkillSet } from "../skill/load.ts";
 import { parseDuration } from "../util/duration.ts";
 import { resolvePolicies } from "./policies.ts";
 import { jsonErrorOffset } from "./json-position.ts";
-import { fileSettingsSchema, jobIssues, jobSchema, schedulesSchema, type JobConfig, type JobIssue, type SchedulesFile } from "./schema.ts";
+import {
+  fileSettingsSchema,
+  jobIssues,
+  jobSchema,
+  schedulesSchema,
+  type JobConfig,
+  type JobIssue,
+  type SchedulesFile,
+} from "./schema.ts";
 import { DEFAULT_MODEL, priceOf } from "../integrations/claude/pricing.ts";
 import type { Configuration, JobEntry, ReadSchedulesFile, RejectedJob, ResolvedJob, Settings } from "./types.ts";
 
@@ -23,7 +31,9 @@ export const DISABLED_IN_FILE = "disabled in schedules.json";
 
 /** `jobs[0].deliver[1].channel` from a zod issue path. */
 export function jsonPath(path: readonly PropertyKey[]): string {
-  return path.map((part, index) => (typeof part === "number" ? `[${part}]` : `${index ? "." : ""}${String(part)}`)).join("");
+  return path
+    .map((part, index) => (typeof part === "number" ? `[${part}]` : `${index ? "." : ""}${String(part)}`))
+    .join("");
 }
 
 function lineAndColumn(text: string, position: number): string {
@@ -42,7 +52,10 @@ export function parseJson(text: string): { value: unknown } | { error: string } 
     const offset = jsonErrorOffset(text);
     // V8's own wording when it is short; its "…snippet… is not valid JSON" form says ours instead.
     const v8 = message.replace(/ (in JSON )?at position \d+.*$/, "").replace(/\s*\(line \d+ column \d+\)$/, "");
-    const ours = offset === null || offset >= text.length ? "Unexpected end of JSON input" : `Unexpected ${JSON.stringify(text[offset])}`;
+    const ours =
+      offset === null || offset >= text.length
+        ? "Unexpected end of JSON input"
+        : `Unexpected ${JSON.stringify(text[offset])}`;
     const cause = / is not valid JSON$/.test(v8) || !v8 ? ours : v8;
     return { error: `invalid JSON${offset === null ? "" : ` at ${lineAndColumn(text, offset)}`}: ${cause}` };
   }
@@ -51,7 +64,13 @@ export function parseJson(text: string): { value: unknown } | { error: string } 
 export function zodProblems(file: string, error: z.ZodError, prefix: PropertyKey[] = []): Problem[] {
   return error.issues.map((issue) => {
     const path = jsonPath([...prefix, ...issue.path]);
-    if (issue.code === "unrecognized_keys") return { file, path, message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`, fix: "remove it or check its spelling" };
+    if (issue.code === "unrecognized_keys")
+      return {
+        file,
+        path,
+        message: `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")}`,
+        fix: "remove it or check its spelling",
+      };
     return { file, path, message: issue.message };
   });
 }
@@ -69,7 +88,8 @@ function checkJobs(shown: string, rawJobs: readonly unknown[]): JobEntry[] {
   return rawJobs.map((raw, index) => {
     const parsed = jobSchema.safeParse(raw);
     const problems = parsed.success ? [] : zodProblems(shown, parsed.error, ["jobs", index]);
-    for (const issue of issues.get(index) ?? []) problems.push({ file: shown, path: jsonPath(["jobs", index, ...issue.path]), message: issue.message });
+    for (const issue of issues.get(index) ?? [])
+      problems.push({ file: shown, path: jsonPath(["jobs", index, ...issue.path]), message: issue.message });
     const job = rawJobId(raw);
     if (job !== undefined) for (const problem of problems) problem.job = job;
     return parsed.success && !problems.length ? parsed.data : { rejected: problems, raw };
@@ -81,20 +101,40 @@ function checkJobs(shown: string, rawJobs: readonly unknown[]): JobEntry[] {
  * directory). A problem inside one job rejects that job only; the file is invalid only when it
  * cannot be read or parsed, or its settings (anything outside `jobs`) are wrong.
  */
-export function readSchedules(file: string, shown = file): { schedules: ReadSchedulesFile } | { problems: Problem[]; raw?: unknown } {
+export function readSchedules(
+  file: string,
+  shown = file,
+): { schedules: ReadSchedulesFile } | { problems: Problem[]; raw?: unknown } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
   } catch (error) {
     const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    return { problems: [{ file: shown, path: "", message: missing ? "file not found" : `cannot read: ${String(error)}`, fix: missing ? "create it (see README) or set SUNDIAL_SCHEDULES" : undefined }] };
+    return {
+      problems: [
+        {
+          file: shown,
+          path: "",
+          message: missing ? "file not found" : `cannot read: ${String(error)}`,
+          fix: missing ? "create it (see README) or set SUNDIAL_SCHEDULES" : undefined,
+        },
+      ],
+    };
   }
   const parsed = parseJson(text);
-  if ("error" in parsed) return { problems: [{ file: shown, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
+  if ("error" in parsed)
+    return { problems: [{ file: shown, path: "", message: parsed.error, fix: "fix the JSON syntax" }] };
   const settings = fileSettingsSchema.safeParse(parsed.value);
   const rawJobs = (parsed.value as { jobs?: unknown } | null)?.jobs;
   const jobs = checkJobs(shown, Array.isArray(rawJobs) ? rawJobs : []);
-  if (!settings.success) return { problems: [...zodProblems(shown, settings.error), ...jobs.flatMap((job) => ("rejected" in job ? job.rejected : []))], raw: parsed.value };
+  if (!settings.success)
+    return {
+      problems: [
+        ...zodProblems(shown, settings.error),
+        ...jobs.flatMap((job) => ("rejected" in job ? job.rejected : [])),
+      ],
+      raw: parsed.value,
+    };
   return { schedules: { ...settings.data, jobs } };
 }
 
@@ -132,7 +172,14 @@ export function disabledByProblem(job: Pick<ResolvedJob, "enabled" | "disabledBy
   return !job.enabled && job.disabledBy !== "file";
 }
 
-function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit<SchedulesFile, "jobs">, skills: SkillSet, env: Env): { job: ResolvedJob; problems: Problem[] } {
+function resolveJob(
+  file: string,
+  index: number,
+  job: JobConfig,
+  schedules: Omit<SchedulesFile, "jobs">,
+  skills: SkillSet,
+  env: Env,
+): { job: ResolvedJob; problems: Problem[] } {
   const skill = skills.skills.get(job.skill);
   const resolved: ResolvedJob = {
     id: job.id,
@@ -162,10 +209,20 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
   }
   const broken = skills.problems.find((problem) => problem.skill === job.skill);
   if (!skill && broken) {
-    problems.push({ file, path: at(".skill"), message: `skill "${job.skill}" failed to load (${broken.file})`, fix: "fix the skill file (its error is reported with it)" });
+    problems.push({
+      file,
+      path: at(".skill"),
+      message: `skill "${job.skill}" failed to load (${broken.file})`,
+      fix: "fix the skill file (its error is reported with it)",
+    });
   } else if (!skill) {
     const known = [...skills.skills.keys()].join(", ") || "none";
-    problems.push({ file, path: at(".skill"), message: `unknown skill "${job.skill}" (skills found: ${known})`, fix: `add skills/${job.skill}.ts (npx sundial new ${job.skill}) or fix the name` });
+    problems.push({
+      file,
+      path: at(".skill"),
+      message: `unknown skill "${job.skill}" (skills found: ${known})`,
+      fix: `add skills/${job.skill}.ts (npx sundial new ${job.skill}) or fix the name`,
+    });
   } else {
     const params = skill.definition.params.safeParse(job.params);
     if (!params.success) problems.push(...zodProblems(file, params.error, ["jobs", index, "params"]));
@@ -177,7 +234,14 @@ function resolveJob(file: string, index: number, job: JobConfig, schedules: Omit
     for (const name of typeof skillEnv === "function" ? skillEnv(resolved.params) : (skillEnv ?? [])) needed.add(name);
     for (const target of resolved.deliver) for (const name of requiredEnvOf(target)) needed.add(name);
     for (const name of needed) {
-      if (!env[name]) problems.push({ file, path: at(""), message: `needs the environment variable ${name}, which is not set`, fix: `set ${name} in .env or the environment (see .env.example)`, kind: "env" });
+      if (!env[name])
+        problems.push({
+          file,
+          path: at(""),
+          message: `needs the environment variable ${name}, which is not set`,
+          fix: `set ${name} in .env or the environment (see .env.example)`,
+          kind: "env",
+        });
     }
   }
   for (const problem of problems) problem.job = job.id;
@@ -198,7 +262,9 @@ export function jobProblemsOfInvalidFile(file: string, raw: unknown, skills: Ski
   if (!Array.isArray(rawJobs)) return [];
   const fallback = schedulesSchema.parse({});
   const entries = checkJobs(file, rawJobs);
-  return entries.flatMap((entry, index) => ("rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env).problems));
+  return entries.flatMap((entry, index) =>
+    "rejected" in entry ? [] : resolveJob(file, index, entry, fallback, skills, env).problems,
+  );
 }
 
 function settingsOf(schedules: Omit<SchedulesFile, "jobs">): Settings {
@@ -220,7 +286,12 @@ export function defaultSettings(): Settings {
  * Resolves schedules whose settings are valid against the loaded skills and the environment;
  * rejected jobs are kept, disabled, with their problems.
  */
-export function resolveConfiguration(file: string, schedules: ReadSchedulesFile, skills: SkillSet, env: Env): Configuration {
+export function resolveConfiguration(
+  file: string,
+  schedules: ReadSchedulesFile,
+  skills: SkillSet,
+  env: Env,
+): Configuration {
   const problems: Problem[] = [...skills.problems];
   const jobs = schedules.jobs.map((entry, index) => {
     if ("rejected" in entry) {
@@ -234,7 +305,14 @@ export function resolveConfiguration(file: string, schedules: ReadSchedulesFile,
   const settings = settingsOf(schedules);
   schedules.alerts.forEach((target, a) => {
     for (const name of requiredEnvOf(target)) {
-      if (!env[name]) problems.push({ file, path: `alerts[${a}]`, message: `alerts need the environment variable ${name}, which is not set`, fix: `set ${name} or remove this alert target`, kind: "env" });
+      if (!env[name])
+        problems.push({
+          file,
+          path: `alerts[${a}]`,
+          message: `alerts need the environment variable ${name}, which is not set`,
+          fix: `set ${name} or remove this alert target`,
+          kind: "env",
+        });
     }
   });
   return { settings, jobs, problems, fileValid: true };

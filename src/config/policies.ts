@@ -9,7 +9,9 @@ import { parseDuration } from "../util/duration.ts";
 import type { policySchema } from "./schema.ts";
 
 /** Every policy, set: what schedules.json's `defaults` (and each job) may write. */
-export type PolicyValues = { [K in keyof z.output<typeof policySchema>]-?: NonNullable<z.output<typeof policySchema>[K]> };
+export type PolicyValues = {
+  [K in keyof z.output<typeof policySchema>]-?: NonNullable<z.output<typeof policySchema>[K]>;
+};
 
 /** The value of each policy that neither the job, the file's `defaults` nor the skill sets. */
 export const POLICY_DEFAULTS: Readonly<PolicyValues> = {
@@ -23,7 +25,14 @@ export const POLICY_DEFAULTS: Readonly<PolicyValues> = {
 };
 
 /** `sundial run <skill>` with no job: a run asked for by hand, now, once. */
-export const AD_HOC_POLICY_DEFAULTS: Readonly<PolicyValues> = { ...POLICY_DEFAULTS, retries: 0, retryBackoff: "1s", overlap: "allow", catchUp: "none", catchUpWindow: "0s" };
+export const AD_HOC_POLICY_DEFAULTS: Readonly<PolicyValues> = {
+  ...POLICY_DEFAULTS,
+  retries: 0,
+  retryBackoff: "1s",
+  overlap: "allow",
+  catchUp: "none",
+  catchUpWindow: "0s",
+};
 
 export interface ResolvedPolicies {
   timeoutMs: number;
@@ -36,8 +45,13 @@ export interface ResolvedPolicies {
 }
 
 /** The policies of a job: the first layer that sets each one wins (the job's, then the file's `defaults`). */
-export function resolvePolicies(layers: readonly Partial<PolicyValues>[], skill: { timeout?: string; retries?: number } | undefined, defaults: Readonly<PolicyValues> = POLICY_DEFAULTS): ResolvedPolicies {
-  const set = <K extends keyof PolicyValues>(key: K): PolicyValues[K] | undefined => layers.find((layer) => layer[key] !== undefined)?.[key];
+export function resolvePolicies(
+  layers: readonly Partial<PolicyValues>[],
+  skill: { timeout?: string; retries?: number } | undefined,
+  defaults: Readonly<PolicyValues> = POLICY_DEFAULTS,
+): ResolvedPolicies {
+  const set = <K extends keyof PolicyValues>(key: K): PolicyValues[K] | undefined =>
+    layers.find((layer) => layer[key] !== undefined)?.[key];
   return {
     timeoutMs: parseDuration(set("timeout") ?? skill?.timeout ?? defaults.timeout),
     retries: set("retries") ?? skill?.retries ?? defaults.retries,

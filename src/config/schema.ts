@@ -8,7 +8,10 @@ import { alertTargetNames, deliveryTargetSchema, notForAlerts } from "../deliver
 import { DURATION_PATTERN, MAX_TIMER_MS, parseDuration } from "../util/duration.ts";
 
 /** A duration string; accepts exactly what `parseDuration` reads (test/config/duration.test.ts compares them). */
-export const durationSchema = z.string().trim().regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
+export const durationSchema = z
+  .string()
+  .trim()
+  .regex(DURATION_PATTERN, { message: 'expected a duration like "90s", "10m" or "1h"' });
 const duration = durationSchema;
 // A wait longer than Node's timer limit (2^31-1 ms, 24.8 days) fires at once: "25d" would time a run out after a few ms.
 const timerDuration = duration.refine((text) => !DURATION_PATTERN.test(text) || parseDuration(text) <= MAX_TIMER_MS, {
@@ -43,7 +46,10 @@ export function cronProblem(pattern: string): string | null {
   }
 }
 
-const timezone = z.string().refine(isValidTimezone, { error: (issue) => `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as "UTC" or "Europe/Berlin"` });
+const timezone = z.string().refine(isValidTimezone, {
+  error: (issue) =>
+    `unknown time zone ${JSON.stringify(issue.input)}; use an IANA name such as "UTC" or "Europe/Berlin"`,
+});
 // Patterns are checked by `jobIssues` below.
 const cron = z.string().min(1);
 
@@ -58,7 +64,9 @@ export const budgetSchema = z
     perDay: dollars.optional().describe("at most this much per UTC day"),
     perMonth: dollars.optional().describe("at most this much per UTC month"),
   })
-  .refine((b) => b.perRun !== undefined || b.perDay !== undefined || b.perMonth !== undefined, { message: 'give at least one of "perRun", "perDay", "perMonth" (US dollars)' })
+  .refine((b) => b.perRun !== undefined || b.perDay !== undefined || b.perMonth !== undefined, {
+    message: 'give at least one of "perRun", "perDay", "perMonth" (US dollars)',
+  })
   .describe("spending caps in US dollars; a Claude call that could go past one is not made");
 
 const policies = {
@@ -66,7 +74,10 @@ const policies = {
   retries: z.int().min(0).max(20).optional().describe("further attempts after a failure"),
   retryBackoff: timerDuration.optional().describe("first wait before a retry; doubled each time, with jitter"),
   overlap: z.enum(["skip", "queue", "allow"]).optional().describe("what a slot does while the job is still running"),
-  catchUp: z.enum(["none", "latest", "all"]).optional().describe("what happens to slots missed while the daemon was down"),
+  catchUp: z
+    .enum(["none", "latest", "all"])
+    .optional()
+    .describe("what happens to slots missed while the daemon was down"),
   catchUpWindow: duration.optional().describe("missed slots older than this become missed rows"),
   jitter: timerDuration.optional().describe("each fire is delayed by a random time up to this"),
 };
@@ -74,7 +85,10 @@ const policies = {
 export const policySchema = z.strictObject(policies);
 
 export const jobSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lowercase letters, digits and hyphens, like daily-blog" }).max(64),
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, { message: "use lowercase letters, digits and hyphens, like daily-blog" })
+    .max(64),
   skill: z.string().min(1),
   cron,
   timezone: timezone.optional(),
@@ -105,12 +119,19 @@ export const schedulesSchema = z.strictObject({ ...fileShape, jobs: z.array(jobS
  * time: a problem in one job disables that job only, never the whole file (a bad cron written
  * into a running daemon's file must not stop every job at the next start).
  */
-export const fileSettingsSchema = z.strictObject({ ...fileShape, jobs: z.array(z.unknown()).default([]) }).superRefine((file, ctx) => {
-  file.alerts.forEach((target, index) => {
-    const refused = notForAlerts(target);
-    if (refused) ctx.addIssue({ code: "custom", path: ["alerts", index, "to"], message: `${refused}; use ${alertTargetNames.join(", ")}` });
+export const fileSettingsSchema = z
+  .strictObject({ ...fileShape, jobs: z.array(z.unknown()).default([]) })
+  .superRefine((file, ctx) => {
+    file.alerts.forEach((target, index) => {
+      const refused = notForAlerts(target);
+      if (refused)
+        ctx.addIssue({
+          code: "custom",
+          path: ["alerts", index, "to"],
+          message: `${refused}; use ${alertTargetNames.join(", ")}`,
+        });
+    });
   });
-});
 
 export interface JobIssue {
   index: number;
@@ -134,11 +155,21 @@ export function jobIssues(jobs: readonly unknown[]): JobIssue[] {
     if (typeof job.cron === "string" && job.cron) {
       if (!patterns.has(job.cron)) patterns.set(job.cron, cronProblem(job.cron));
       const problem = patterns.get(job.cron);
-      if (problem) issues.push({ index, path: ["cron"], message: `invalid cron pattern ${JSON.stringify(job.cron)}: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"` });
+      if (problem)
+        issues.push({
+          index,
+          path: ["cron"],
+          message: `invalid cron pattern ${JSON.stringify(job.cron)}: ${problem}; write 5 fields (minute hour day month weekday), 6 with seconds first, or a nickname like "@daily"`,
+        });
     }
     if (typeof job.id !== "string") return;
     const first = seen.get(job.id);
-    if (first !== undefined) issues.push({ index, path: ["id"], message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique, so this one does not run` });
+    if (first !== undefined)
+      issues.push({
+        index,
+        path: ["id"],
+        message: `duplicate job id "${job.id}" (also jobs[${first}]); job ids must be unique, so this one does not run`,
+      });
     else seen.set(job.id, index);
   });
   return issues;

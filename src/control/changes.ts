@@ -37,7 +37,8 @@ export function observeStore(store: RunStore, feed: ChangeFeed): RunStore {
   };
   return {
     ...store,
-    claimRuns: (claims, owner, now, capacity) => after(store.claimRuns(claims, owner, now, capacity), (results) => results.map((r) => r.runId)),
+    claimRuns: (claims, owner, now, capacity) =>
+      after(store.claimRuns(claims, owner, now, capacity), (results) => results.map((r) => r.runId)),
     async recordUnrun(rows, now) {
       const count = await store.recordUnrun(rows, now);
       if (count && feed.listening) {
@@ -51,7 +52,8 @@ export function observeStore(store: RunStore, feed: ChangeFeed): RunStore {
     markRunning: (runId, attempt, now) => after(store.markRunning(runId, attempt, now), () => [runId]),
     markRetrying: (runId, attempt, error) => after(store.markRetrying(runId, attempt, error), () => [runId]),
     finishRun: (runId, outcome, now) => after(store.finishRun(runId, outcome, now), () => [runId]),
-    cancelQueued: (runId, reason, now) => after(store.cancelQueued(runId, reason, now), (done) => (done ? [runId] : [])),
+    cancelQueued: (runId, reason, now) =>
+      after(store.cancelQueued(runId, reason, now), (done) => (done ? [runId] : [])),
     recordDelivery: (runId, stepId, delivery) => after(store.recordDelivery(runId, stepId, delivery), () => [runId]),
     addDelivery: (runId, receipt) => after(store.addDelivery(runId, receipt), () => [runId]),
   };

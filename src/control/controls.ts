@@ -12,7 +12,15 @@ import type { Scheduler } from "../schedule/scheduler.ts";
 import { FINAL_STATUSES, type RunStatus } from "../types.ts";
 import { errorMessage, formatProblem } from "../errors.ts";
 import type { ChangeFeed } from "./changes.ts";
-import { ControlError, type ControlEvent, type Controls, type JobView, type RunDetail, type RunPage, type RunsQuery } from "./types.ts";
+import {
+  ControlError,
+  type ControlEvent,
+  type Controls,
+  type JobView,
+  type RunDetail,
+  type RunPage,
+  type RunsQuery,
+} from "./types.ts";
 
 export const RUN_STATUSES: readonly RunStatus[] = ["queued", "running", "retrying", ...FINAL_STATUSES];
 export const MAX_PAGE = 500;
@@ -35,7 +43,8 @@ export type DaemonControls = Controls & {
 };
 
 /** A job's configuration problem (not a plain `"enabled": false`) stops manual runs too. */
-const brokenReason = (job: ResolvedJob) => (job.disabledReason && job.disabledReason !== "disabled in schedules.json" ? job.disabledReason : null);
+const brokenReason = (job: ResolvedJob) =>
+  job.disabledReason && job.disabledReason !== "disabled in schedules.json" ? job.disabledReason : null;
 
 /** Loads the pauses from the ledger; the returned controls keep them in memory for the scheduler. */
 export async function createControls(deps: ControlDeps): Promise<DaemonControls> {
@@ -121,11 +130,19 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
     },
     async listRuns(query: RunsQuery): Promise<RunPage> {
       const limit = query.limit ?? DEFAULT_PAGE;
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE) throw new ControlError("invalid", `limit must be a whole number from 1 to ${MAX_PAGE}`);
-      if (query.status !== undefined && !RUN_STATUSES.includes(query.status as RunStatus)) throw new ControlError("invalid", `status must be one of ${RUN_STATUSES.join(", ")}`);
-      if (query.before !== undefined && (!Number.isInteger(query.before) || query.before < 1)) throw new ControlError("invalid", "before must be a run id (a positive whole number)");
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+        throw new ControlError("invalid", `limit must be a whole number from 1 to ${MAX_PAGE}`);
+      if (query.status !== undefined && !RUN_STATUSES.includes(query.status as RunStatus))
+        throw new ControlError("invalid", `status must be one of ${RUN_STATUSES.join(", ")}`);
+      if (query.before !== undefined && (!Number.isInteger(query.before) || query.before < 1))
+        throw new ControlError("invalid", "before must be a run id (a positive whole number)");
       // One more than asked tells whether an older page exists, without counting.
-      const runs = await store.listRuns({ job: query.job, status: query.status, before: query.before, limit: limit + 1 });
+      const runs = await store.listRuns({
+        job: query.job,
+        status: query.status,
+        before: query.before,
+        limit: limit + 1,
+      });
       const more = runs.length > limit;
       if (more) runs.pop();
       return { runs, next: more ? (runs[runs.length - 1]?.id ?? null) : null };
@@ -141,12 +158,17 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
       if (!skill) throw new ControlError("invalid", `job "${id}" cannot run: its skill "${job.skill}" is not loaded`);
       if (request.params) {
         const parsed = skill.definition.params.safeParse({ ...(job.params as object), ...request.params });
-        if (!parsed.success) throw new ControlError("invalid", zodProblems("params", parsed.error).map(formatProblem).join("; "));
+        if (!parsed.success)
+          throw new ControlError("invalid", zodProblems("params", parsed.error).map(formatProblem).join("; "));
         job.params = parsed.data;
       }
       const claim = await scheduler.trigger(job, { dryRun: Boolean(request.dryRun) });
       if (claim.status === "duplicate") throw new Error("the manual run could not be recorded");
-      if (claim.status === "skipped") throw new ControlError("overlap", `run #${claim.runId} of "${id}" was skipped: ${claim.reason} (the job's overlap policy is "${job.overlap}")`);
+      if (claim.status === "skipped")
+        throw new ControlError(
+          "overlap",
+          `run #${claim.runId} of "${id}" was skipped: ${claim.reason} (the job's overlap policy is "${job.overlap}")`,
+        );
       deps.log.info({ job: id, run: claim.runId, dryRun: Boolean(request.dryRun) }, "manual run requested");
       const { steps: _steps, ...run } = await findRun(claim.runId);
       return run;
@@ -155,26 +177,41 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
     resume: (id) => setPaused(id, false),
     async cancel(runId) {
       const run = await findRun(runId);
-      if (FINAL_STATUSES.includes(run.status)) throw new ControlError("finished", `run #${runId} already ended ${run.status}; there is nothing to cancel`);
+      if (FINAL_STATUSES.includes(run.status))
+        throw new ControlError("finished", `run #${runId} already ended ${run.status}; there is nothing to cancel`);
       const active = (await store.activeRuns(run.job)).find((r) => r.id === runId);
       if (active && active.ownerInstance !== deps.owner.instance && !scheduler.holds(runId)) {
-        throw new ControlError("not_held", `run #${runId} is carried by another process (pid ${active.ownerPid}, a foreground \`sundial run\`?); stop it there`);
+        throw new ControlError(
+          "not_held",
+          `run #${runId} is carried by another process (pid ${active.ownerPid}, a foreground \`sundial run\`?); stop it there`,
+        );
       }
       const result = await scheduler.cancel(runId, "cancelled by an operator");
       if (result === "not_held") {
         const now = await findRun(runId);
-        if (FINAL_STATUSES.includes(now.status)) throw new ControlError("finished", `run #${runId} already ended ${now.status}; there is nothing to cancel`);
+        if (FINAL_STATUSES.includes(now.status))
+          throw new ControlError("finished", `run #${runId} already ended ${now.status}; there is nothing to cancel`);
         throw new ControlError("not_held", `run #${runId} is not carried by this daemon`);
       }
-      deps.log.info({ job: run.job, run: runId }, result === "aborting" ? "cancel: aborting the running run" : "cancel: run ended before it started");
+      deps.log.info(
+        { job: run.job, run: runId },
+        result === "aborting" ? "cancel: aborting the running run" : "cancel: run ended before it started",
+      );
     },
     async redeliver(runId) {
       const run = await findRun(runId);
-      if (!FINAL_STATUSES.includes(run.status) || scheduler.holds(runId)) throw new ControlError("nothing_to_redeliver", `run #${runId} is still ${run.status}; wait for it to end`);
-      if (run.dryRun) throw new ControlError("nothing_to_redeliver", `run #${runId} was a dry run: it delivered nothing`);
-      if (run.status === "cancelled") throw new ControlError("nothing_to_redeliver", `run #${runId} was cancelled; start a new run instead`);
+      if (!FINAL_STATUSES.includes(run.status) || scheduler.holds(runId))
+        throw new ControlError("nothing_to_redeliver", `run #${runId} is still ${run.status}; wait for it to end`);
+      if (run.dryRun)
+        throw new ControlError("nothing_to_redeliver", `run #${runId} was a dry run: it delivered nothing`);
+      if (run.status === "cancelled")
+        throw new ControlError("nothing_to_redeliver", `run #${runId} was cancelled; start a new run instead`);
       const undelivered = run.deliveries.filter((d) => d.status !== "succeeded");
-      if (!undelivered.length) throw new ControlError("nothing_to_redeliver", `no delivery of run #${runId} failed (${run.deliveries.length} delivered)`);
+      if (!undelivered.length)
+        throw new ControlError(
+          "nothing_to_redeliver",
+          `no delivery of run #${runId} failed (${run.deliveries.length} delivered)`,
+        );
       const job = findJob(run.job);
       const broken = brokenReason(job);
       if (broken) throw new ControlError("invalid", `job "${job.id}" cannot run: ${broken}`);
@@ -182,7 +219,10 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
       // succeeded) are reused, so only the failed targets are sent, and the output's `onDelivered`
       // runs once they all succeeded, even after a restart.
       await scheduler.redeliver(runId, job, Date.parse(run.scheduledFor), run.attempt + 1);
-      deps.log.info({ job: run.job, run: runId, targets: undelivered.map((d) => d.to) }, "redelivering the failed targets");
+      deps.log.info(
+        { job: run.job, run: runId, targets: undelivered.map((d) => d.to) },
+        "redelivering the failed targets",
+      );
     },
     subscribe(listener) {
       listeners.add(listener);

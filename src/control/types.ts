@@ -43,13 +43,7 @@ export interface TriggerRequest {
 }
 
 /** Why a control could not be done; surfaces map `code` to a status (HTTP 400/404/409…). */
-export type ControlErrorCode =
-  | "invalid"
-  | "not_found"
-  | "overlap"
-  | "finished"
-  | "not_held"
-  | "nothing_to_redeliver";
+export type ControlErrorCode = "invalid" | "not_found" | "overlap" | "finished" | "not_held" | "nothing_to_redeliver";
 
 export class ControlError extends Error {
   readonly code: ControlErrorCode;

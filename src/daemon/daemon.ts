@@ -57,7 +57,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   }
   const store = await app.openStore();
   let loaded = await app.load();
-  if (!loaded.configuration.fileValid) app.log.error("schedules.json is not valid; no job runs until it is fixed (the daemon keeps watching it)");
+  if (!loaded.configuration.fileValid)
+    app.log.error("schedules.json is not valid; no job runs until it is fixed (the daemon keeps watching it)");
   announce(app, loaded);
 
   // A holder is provably gone when no process has its pid, or when the pid is ours (a pid names one
@@ -67,22 +68,51 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   const lease = leaseMs(app.env);
   // A shared ledger (PostgreSQL) holds rows of daemons on other hosts, whose pids mean nothing here:
   // only their leases decide.
-  const orphans = await store.interruptExpired(app.owner, Date.now(), "the process running it stopped (crash, kill or power loss)", store.shared ? undefined : gone);
+  const orphans = await store.interruptExpired(
+    app.owner,
+    Date.now(),
+    "the process running it stopped (crash, kill or power loss)",
+    store.shared ? undefined : gone,
+  );
   // Budget reservations of calls whose run died with its process: nothing holds them any more.
   await store.releaseStaleReservations();
-  for (const orphan of orphans) app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
+  for (const orphan of orphans)
+    app.log.warn({ job: orphan.job, run: orphan.id }, "run found running at start-up; marked interrupted");
   const leases = keepLeases(store, app.owner, lease, app.log);
-  const nodes = keepNodeHeartbeat({ store, instance: app.owner.instance, paths: app.paths, leaseMs: lease, log: app.log, env: app.env, adapters: app.adapters, alerts: () => loaded.configuration.settings.alerts });
+  const nodes = keepNodeHeartbeat({
+    store,
+    instance: app.owner.instance,
+    paths: app.paths,
+    leaseMs: lease,
+    log: app.log,
+    env: app.env,
+    adapters: app.adapters,
+    alerts: () => loaded.configuration.settings.alerts,
+  });
   await nodes.beat();
 
   let scheduler: Scheduler | null = null;
-  const metrics = createMetrics(() => scheduler?.running ?? 0, () => store.listSpend({}));
+  const metrics = createMetrics(
+    () => scheduler?.running ?? 0,
+    () => store.listSpend({}),
+  );
   const runner = app.runner(() => loaded);
-  const alertDeps = { env: app.env, dataDir: app.paths.dataDir, log: app.log, now: Date.now, adapters: app.adapters, alerts: () => loaded.configuration.settings.alerts, scrub: app.scrub };
+  const alertDeps = {
+    env: app.env,
+    dataDir: app.paths.dataDir,
+    log: app.log,
+    now: Date.now,
+    adapters: app.adapters,
+    alerts: () => loaded.configuration.settings.alerts,
+    scrub: app.scrub,
+  };
   const events = {
     onFire: metrics.onFire,
     onOutcome: metrics.onOutcome,
-    onLate: (late: Parameters<typeof sendLateAlert>[1]) => void sendLateAlert(alertDeps, late).catch((error: unknown) => app.log.error({ err: errorMessage(error) }, "late-schedule alert could not be sent")),
+    onLate: (late: Parameters<typeof sendLateAlert>[1]) =>
+      void sendLateAlert(alertDeps, late).catch((error: unknown) =>
+        app.log.error({ err: errorMessage(error) }, "late-schedule alert could not be sent"),
+      ),
   };
   let controls: DaemonControls | null = null;
   scheduler = new Scheduler({
@@ -95,7 +125,14 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     isPaused: (job) => controls?.isPaused(job) ?? false,
   });
   // Pauses are read before the first claim, so a paused job's catch-up slots are skipped too.
-  controls = await createControls({ store, scheduler, owner: app.owner, current: () => loaded, changes: app.changes, log: app.log });
+  controls = await createControls({
+    store,
+    scheduler,
+    owner: app.owner,
+    current: () => loaded,
+    changes: app.changes,
+    log: app.log,
+  });
   const operator = controls;
   const updateJobGauge = () => {
     metrics.jobs.set({ state: "enabled" }, loaded.configuration.jobs.filter((j) => j.enabled).length);
@@ -112,8 +149,16 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     checking = true;
     try {
       // By lease alone: a pid seen from here may belong to another pid namespace (a container).
-      const found = await store.interruptExpired(app.owner, Date.now(), "its holder stopped renewing its lease (killed, or frozen past SUNDIAL_LEASE)");
-      for (const orphan of found) app.log.warn({ job: orphan.job, run: orphan.id, ownerPid: orphan.ownerPid }, "run's lease expired; marked interrupted");
+      const found = await store.interruptExpired(
+        app.owner,
+        Date.now(),
+        "its holder stopped renewing its lease (killed, or frozen past SUNDIAL_LEASE)",
+      );
+      for (const orphan of found)
+        app.log.warn(
+          { job: orphan.job, run: orphan.id, ownerPid: orphan.ownerPid },
+          "run's lease expired; marked interrupted",
+        );
       if (found.length) await store.releaseStaleReservations();
       const records = (await Promise.all(found.map((orphan) => store.getRun(orphan.id)))).filter((run) => run !== null);
       if (records.length) await scheduler.resume(records);
@@ -156,11 +201,17 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     // State of jobs removed from schedules.json (untouched for the retention period) and stale feed
     // caches; not while the file is invalid, when no job at all would count as configured.
     if (!loaded.configuration.fileValid) return;
-    const stale = await store.pruneState(loaded.configuration.jobs.map((job) => job.id), before);
+    const stale = await store.pruneState(
+      loaded.configuration.jobs.map((job) => job.id),
+      before,
+    );
     if (stale) app.log.info({ removed: stale }, "state of removed jobs and stale feed caches pruned");
   };
   await prune();
-  const pruneTimer = setInterval(() => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")), 3_600_000).unref();
+  const pruneTimer = setInterval(
+    () => void prune().catch((error: unknown) => app.log.error({ err: String(error) }, "prune failed")),
+    3_600_000,
+  ).unref();
 
   const { host, port } = httpAddress(app.env);
   const startedAt = Date.now();
@@ -179,18 +230,18 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   }
   const health = () =>
     healthOf({
-        scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
-        // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
-        ledger: ledgerProbe,
-        configuration: () => loaded.configuration,
-        rejected: () => rejected,
-        overdue: (at) => scheduler.overdue(at),
-        late: (at) => scheduler.lateFires(at),
-        node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
-        discord: discordCheck,
-        nodes: () => nodes.check(),
-        now: Date.now,
-      });
+      scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
+      // A write proves the ledger works, but at most one per 30 s however often /healthz is polled.
+      ledger: ledgerProbe,
+      configuration: () => loaded.configuration,
+      rejected: () => rejected,
+      overdue: (at) => scheduler.overdue(at),
+      late: (at) => scheduler.lateFires(at),
+      node: { pid: process.pid, instance: app.owner.instance, hostname: hostname(), startedAt },
+      discord: discordCheck,
+      nodes: () => nodes.check(),
+      now: Date.now,
+    });
   const status = await startStatusServer({
     host,
     port,
@@ -204,12 +255,21 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
   });
   writeDaemonFile(app.paths.dataDir, status.url);
   if (discordSettings) {
-    gateway = startDiscordGateway({ settings: discordSettings, controls: operator, health, log: app.log, baseUrl: status.url });
+    gateway = startDiscordGateway({
+      settings: discordSettings,
+      controls: operator,
+      health,
+      log: app.log,
+      baseUrl: status.url,
+    });
     const started = gateway;
     discordCheck = () => started.check();
   }
   const ready = loaded.configuration.jobs.filter((job) => job.enabled).length;
-  app.log.info({ url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready }, "sundial is running");
+  app.log.info(
+    { url: status.url, jobs: ready, disabled: loaded.configuration.jobs.length - ready },
+    "sundial is running",
+  );
   // No SDK is imported here: each is imported by the first run that uses it (see src/integrations).
   // Importing them all at ready cost about a second of CPU, and collecting what they left behind
   // (V8's memory reducer, half a minute later) was the largest part of an idle daemon's CPU.
@@ -225,7 +285,10 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         clearInterval(pruneTimer);
         clearInterval(orphanTimer);
         clearInterval(watchdogTimer);
-        app.log.info({ running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs }, "stopping: no new runs; waiting for running ones");
+        app.log.info(
+          { running: scheduler.running, graceMs: loaded.configuration.settings.shutdownGraceMs },
+          "stopping: no new runs; waiting for running ones",
+        );
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
         await gateway?.close();

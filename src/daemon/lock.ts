@@ -33,7 +33,9 @@ export class LockHeldError extends Error {
     readonly file: string,
     readonly pid: number | null,
   ) {
-    super(`another Sundial daemon (${pid ? `pid ${pid}` : "its pid is not known yet"}) is already using this data directory (${file}); stop it first, or set SUNDIAL_DATA_DIR to another directory`);
+    super(
+      `another Sundial daemon (${pid ? `pid ${pid}` : "its pid is not known yet"}) is already using this data directory (${file}); stop it first, or set SUNDIAL_DATA_DIR to another directory`,
+    );
   }
 }
 
@@ -57,8 +59,12 @@ export function acquireLock(dataDir: string): DaemonLock {
     db.exec("BEGIN EXCLUSIVE");
   } catch (error) {
     db.close();
-    if ((error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_LOCKED") throw new LockHeldError(note, holderPid(note));
-    throw new Error(`cannot take the daemon lock ${lockFile}: ${(error as Error).message} (if the file is damaged, remove it while no daemon runs)`, { cause: error });
+    if ((error as { code?: string }).code === "SQLITE_BUSY" || (error as { code?: string }).code === "SQLITE_LOCKED")
+      throw new LockHeldError(note, holderPid(note));
+    throw new Error(
+      `cannot take the daemon lock ${lockFile}: ${(error as Error).message} (if the file is damaged, remove it while no daemon runs)`,
+      { cause: error },
+    );
   }
   writeFileSync(note, JSON.stringify({ pid: process.pid, startedAt: new Date().toISOString(), lock: lockFile }));
   let held = true;

@@ -22,7 +22,10 @@ export const VERSION = (createRequire(import.meta.url)("../../package.json") as 
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (value && typeof value === "object") {
-    return `{${Object.keys(value).sort().map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`).join(",")}}`;
+    return `{${Object.keys(value)
+      .sort()
+      .map((key) => `${JSON.stringify(key)}:${canonical((value as Record<string, unknown>)[key])}`)
+      .join(",")}}`;
   }
   return JSON.stringify(value) ?? "null";
 }
@@ -78,7 +81,15 @@ export interface NodesDeps {
 
 export function keepNodeHeartbeat(deps: NodesDeps) {
   const now = deps.now ?? Date.now;
-  const self: NodeInfo = { id: deps.instance, host: hostname(), pid: process.pid, version: VERSION, startedAt: now(), heartbeatAt: now(), configHash: configHash(deps.paths) };
+  const self: NodeInfo = {
+    id: deps.instance,
+    host: hostname(),
+    pid: process.pid,
+    version: VERSION,
+    startedAt: now(),
+    heartbeatAt: now(),
+    configHash: configHash(deps.paths),
+  };
   let nodes: NodeInfo[] = [self];
   let mismatch: string | null = null;
   let beating: Promise<void> | null = null;
@@ -92,7 +103,10 @@ export function keepNodeHeartbeat(deps: NodesDeps) {
         const hashes = [...new Set(nodes.map((node) => node.configHash))];
         const key = hashes.length > 1 ? nodes.map((node) => `${node.id}=${node.configHash}`).join(",") : null;
         if (key && key !== mismatch) {
-          deps.log.warn({ nodes: nodes.map(({ id, host, configHash: hash }) => ({ id, host, configHash: hash })) }, "daemons sharing this ledger run different schedules.json or skills; deploy the same files to every daemon");
+          deps.log.warn(
+            { nodes: nodes.map(({ id, host, configHash: hash }) => ({ id, host, configHash: hash })) },
+            "daemons sharing this ledger run different schedules.json or skills; deploy the same files to every daemon",
+          );
           // One alert for the whole cluster: the oldest daemon sends it.
           if (nodes[0]?.id === self.id) await alert(nodes);
         }
@@ -106,14 +120,35 @@ export function keepNodeHeartbeat(deps: NodesDeps) {
     })());
 
   async function alert(list: NodeInfo[]): Promise<void> {
-    const lines = list.map((node) => `- ${node.id.slice(0, 8)} on ${node.host} (pid ${node.pid}, v${node.version}): config ${node.configHash}`);
-    const output = { title: "Sundial: daemons run different configurations", markdown: ["Daemons sharing one ledger run different `schedules.json` or skills:", ...lines, "Deploy the same files to every daemon."].join("\n"), key: `nodes-${Date.now()}` };
+    const lines = list.map(
+      (node) =>
+        `- ${node.id.slice(0, 8)} on ${node.host} (pid ${node.pid}, v${node.version}): config ${node.configHash}`,
+    );
+    const output = {
+      title: "Sundial: daemons run different configurations",
+      markdown: [
+        "Daemons sharing one ledger run different `schedules.json` or skills:",
+        ...lines,
+        "Deploy the same files to every daemon.",
+      ].join("\n"),
+      key: `nodes-${Date.now()}`,
+    };
     for (const target of deps.alerts()) {
       const adapter = deps.adapters.get(target.to);
       if (!adapter) continue;
       await adapter
-        .deliver(output, target, { job: "sundial", runId: 0, env: deps.env, dataDir: deps.paths.dataDir, signal: AbortSignal.timeout(60_000), log: deps.log, earlier: [] })
-        .catch((error: unknown) => deps.log.error({ err: errorMessage(error) }, "configuration mismatch alert could not be sent"));
+        .deliver(output, target, {
+          job: "sundial",
+          runId: 0,
+          env: deps.env,
+          dataDir: deps.paths.dataDir,
+          signal: AbortSignal.timeout(60_000),
+          log: deps.log,
+          earlier: [],
+        })
+        .catch((error: unknown) =>
+          deps.log.error({ err: errorMessage(error) }, "configuration mismatch alert could not be sent"),
+        );
     }
   }
 
@@ -126,9 +161,18 @@ export function keepNodeHeartbeat(deps: NodesDeps) {
       return beat();
     },
     check(): Check {
-      const list = nodes.map((node) => ({ ...node, startedAt: new Date(node.startedAt).toISOString(), heartbeatAt: new Date(node.heartbeatAt).toISOString() }));
+      const list = nodes.map((node) => ({
+        ...node,
+        startedAt: new Date(node.startedAt).toISOString(),
+        heartbeatAt: new Date(node.heartbeatAt).toISOString(),
+      }));
       const hashes = new Set(nodes.map((node) => node.configHash));
-      if (hashes.size > 1) return { status: "degraded", message: "daemons sharing this ledger run different schedules.json or skills", nodes: list };
+      if (hashes.size > 1)
+        return {
+          status: "degraded",
+          message: "daemons sharing this ledger run different schedules.json or skills",
+          nodes: list,
+        };
       return { status: "ok", nodes: list };
     },
     async stop() {

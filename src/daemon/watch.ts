@@ -33,7 +33,12 @@ function fingerprint(app: App): string {
 export function isAcceptable(loaded: Loaded): boolean {
   const { configuration } = loaded;
   const used = new Set(configuration.jobs.map((job) => job.skill));
-  return configuration.fileValid && configuration.problems.every((problem) => problem.kind === "env" || (problem.skill !== undefined && !used.has(problem.skill)));
+  return (
+    configuration.fileValid &&
+    configuration.problems.every(
+      (problem) => problem.kind === "env" || (problem.skill !== undefined && !used.has(problem.skill)),
+    )
+  );
 }
 
 /** The skills directory and its subdirectories, skipping what `skillsFingerprint` skips. */
@@ -47,7 +52,8 @@ function skillDirectories(dir: string, depth = 0, found: string[] = []): string[
   found.push(dir);
   if (depth < SKILL_DIR_DEPTH) {
     for (const entry of entries) {
-      if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") skillDirectories(join(dir, entry.name), depth + 1, found);
+      if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
+        skillDirectories(join(dir, entry.name), depth + 1, found);
     }
   }
   return found;
@@ -70,7 +76,9 @@ class DirectoryWatchers {
   private add(dir: string): void {
     try {
       // Not persistent: watching must not keep the process alive (the poll timer is unref'd too).
-      const watcher = watch(dir, { persistent: false }, (_event, file) => this.onEvent(dir, file === null ? null : String(file)));
+      const watcher = watch(dir, { persistent: false }, (_event, file) =>
+        this.onEvent(dir, file === null ? null : String(file)),
+      );
       // E.g. the directory was removed; the poll notices what changed and the next sync watches again.
       watcher.on("error", () => this.drop(dir, watcher));
       this.watchers.set(dir, watcher);
@@ -89,7 +97,12 @@ class DirectoryWatchers {
   }
 }
 
-export function watchConfiguration(app: App, current: () => Loaded, apply: (next: Loaded) => void, reject: (next: Loaded) => void): { close(): void } {
+export function watchConfiguration(
+  app: App,
+  current: () => Loaded,
+  apply: (next: Loaded) => void,
+  reject: (next: Loaded) => void,
+): { close(): void } {
   const schedulesDir = dirname(app.paths.schedules);
   // What counts in schedules.json's directory, which may be busy with other files.
   const namesThatCount = new Set([basename(app.paths.schedules)]);

@@ -14,9 +14,13 @@ export interface DeliveryOptions {
 }
 
 /** A target's entry in `schedules.json`: a strict object whose `to` is the target's name. */
-export type TargetSchema<Name extends string> = z.ZodObject<{ to: z.ZodLiteral<Name> } & z.ZodRawShape> & z.ZodType<{ to: Name }>;
+export type TargetSchema<Name extends string> = z.ZodObject<{ to: z.ZodLiteral<Name> } & z.ZodRawShape> &
+  z.ZodType<{ to: Name }>;
 
-export interface DeliveryDefinition<Name extends string = string, Schema extends TargetSchema<Name> = TargetSchema<Name>> {
+export interface DeliveryDefinition<
+  Name extends string = string,
+  Schema extends TargetSchema<Name> = TargetSchema<Name>,
+> {
   readonly name: Name;
   readonly schema: Schema;
   /**
@@ -30,6 +34,8 @@ export interface DeliveryDefinition<Name extends string = string, Schema extends
 }
 
 /** Checks a definition's parts against each other (the schema's `to` is the name) and returns it as is. */
-export function defineDelivery<const Name extends string, Schema extends TargetSchema<Name>>(definition: DeliveryDefinition<Name, Schema>): DeliveryDefinition<Name, Schema> {
+export function defineDelivery<const Name extends string, Schema extends TargetSchema<Name>>(
+  definition: DeliveryDefinition<Name, Schema>,
+): DeliveryDefinition<Name, Schema> {
   return definition;
 }

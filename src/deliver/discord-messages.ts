@@ -58,7 +58,8 @@ function fenceStates(lines: readonly string[]): (Fence | null)[] {
     const [, marker = "", info = ""] = FENCE.exec(line) ?? [];
     if (!marker) continue;
     if (open === null) {
-      if (!(marker.startsWith("`") && info.includes("`"))) open = { marker, reopen: `${marker}${info.trim().split(/\s+/)[0] ?? ""}` };
+      if (!(marker.startsWith("`") && info.includes("`")))
+        open = { marker, reopen: `${marker}${info.trim().split(/\s+/)[0] ?? ""}` };
     } else if (marker[0] === open.marker[0] && marker.length >= open.marker.length && info.trim() === "") {
       open = null;
     }
@@ -124,7 +125,13 @@ export function splitMarkdown(text: string, limit: number): string[] {
 
 export function embedSize(embed: APIEmbed): number {
   const fields = (embed.fields ?? []).reduce((sum, field) => sum + field.name.length + field.value.length, 0);
-  return (embed.title?.length ?? 0) + (embed.description?.length ?? 0) + fields + (embed.footer?.text.length ?? 0) + (embed.author?.name.length ?? 0);
+  return (
+    (embed.title?.length ?? 0) +
+    (embed.description?.length ?? 0) +
+    fields +
+    (embed.footer?.text.length ?? 0) +
+    (embed.author?.name.length ?? 0)
+  );
 }
 
 /** Groups embeds, in order, into messages of at most 10 embeds and 6,000 characters. */
@@ -134,7 +141,10 @@ export function packEmbeds(embeds: readonly APIEmbed[]): APIEmbed[][] {
   let size = 0;
   for (const embed of embeds) {
     const next = embedSize(embed);
-    if (current.length > 0 && (current.length === DISCORD_LIMITS.embedsPerMessage || size + next > DISCORD_LIMITS.embedsTotal)) {
+    if (
+      current.length > 0 &&
+      (current.length === DISCORD_LIMITS.embedsPerMessage || size + next > DISCORD_LIMITS.embedsTotal)
+    ) {
       groups.push(current);
       current = [];
       size = 0;
@@ -155,7 +165,11 @@ function headerEmbeds(output: Output, url: string | undefined): APIEmbed[] {
     title = `${title.slice(0, cutIndex(title, DISCORD_LIMITS.embedTitle - 1).at).trimEnd()}…`;
   }
   const pieces = splitMarkdown(description, DISCORD_LIMITS.embedDescription);
-  const first: APIEmbed = { ...(title ? { title } : {}), ...(url ? { url } : {}), ...(pieces[0] ? { description: pieces[0] } : {}) };
+  const first: APIEmbed = {
+    ...(title ? { title } : {}),
+    ...(url ? { url } : {}),
+    ...(pieces[0] ? { description: pieces[0] } : {}),
+  };
   const rest = pieces.slice(1).map((piece): APIEmbed => ({ description: piece }));
   return first.title || first.description ? [first, ...rest] : rest;
 }
@@ -165,15 +179,20 @@ function bodyText(output: Output): string {
   return [output.markdown.trim(), links.length ? `**Links**\n${links.join("\n")}` : ""].filter(Boolean).join("\n\n");
 }
 
-function pickAttachments(files: readonly OutputFile[]): Pick<DiscordMessagePlan, "notAttached"> & { attachments: DiscordAttachment[] } {
+function pickAttachments(
+  files: readonly OutputFile[],
+): Pick<DiscordMessagePlan, "notAttached"> & { attachments: DiscordAttachment[] } {
   const attachments: DiscordAttachment[] = [];
   const notAttached: DiscordMessagePlan["notAttached"] = [];
   const names = new Set<string>();
   for (const file of files) {
     const base = file.path.split(/[\\/]/).pop() || "file";
-    if (!IMAGE.test(base)) notAttached.push({ path: file.path, reason: "not an image; the pull request or file delivery carries it" });
-    else if (typeof file.content === "string") notAttached.push({ path: file.path, reason: "image given as text, not bytes" });
-    else if (file.content.byteLength > DISCORD_LIMITS.fileBytes) notAttached.push({ path: file.path, reason: "larger than Discord's 10 MiB upload limit" });
+    if (!IMAGE.test(base))
+      notAttached.push({ path: file.path, reason: "not an image; the pull request or file delivery carries it" });
+    else if (typeof file.content === "string")
+      notAttached.push({ path: file.path, reason: "image given as text, not bytes" });
+    else if (file.content.byteLength > DISCORD_LIMITS.fileBytes)
+      notAttached.push({ path: file.path, reason: "larger than Discord's 10 MiB upload limit" });
     else {
       let name = base;
       for (let n = 2; names.has(name); n++) name = base.replace(/(\.[^.]+)$/, `-${n}$1`);
@@ -188,13 +207,17 @@ function pickAttachments(files: readonly OutputFile[]): Pick<DiscordMessagePlan,
 export function buildDiscordMessages(output: Output, earlier: readonly Receipt[] = []): DiscordMessagePlan {
   const linked = earlier.filter((receipt) => receipt.url && /^https?:\/\//.test(receipt.url));
   const prUrl = linked.find((receipt) => receipt.to === "github-pr")?.url;
-  const intro = splitMarkdown(linked.map((receipt) => `${RECEIPT_LABELS[receipt.to] ?? receipt.to}: ${receipt.url}`).join("\n"), DISCORD_LIMITS.content);
+  const intro = splitMarkdown(
+    linked.map((receipt) => `${RECEIPT_LABELS[receipt.to] ?? receipt.to}: ${receipt.url}`).join("\n"),
+    DISCORD_LIMITS.content,
+  );
   const embedGroups = packEmbeds(headerEmbeds(output, prUrl));
   const bodies: DiscordMessage["body"][] = [];
   const firstGroups = embedGroups.length > 0 ? embedGroups : [undefined];
   firstGroups.forEach((embeds, i) => {
     const content = i === 0 ? intro[0] : undefined;
-    if (content || embeds) bodies.push({ ...(content ? { content } : {}), ...(embeds ? { embeds } : {}), allowed_mentions: NO_MENTIONS });
+    if (content || embeds)
+      bodies.push({ ...(content ? { content } : {}), ...(embeds ? { embeds } : {}), allowed_mentions: NO_MENTIONS });
   });
   for (const content of [...intro.slice(1), ...splitMarkdown(bodyText(output), DISCORD_LIMITS.content)]) {
     bodies.push({ content, allowed_mentions: NO_MENTIONS });

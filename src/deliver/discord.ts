@@ -16,7 +16,9 @@ export const DISCORD = "discord";
 const snowflake = z.string().regex(/^\d{17,20}$/, { message: "expected a Discord id (17 to 20 digits, as a string)" });
 const schema = z
   .strictObject({ to: z.literal(DISCORD), channel: snowflake.optional(), webhookEnv: envNameSchema.optional() })
-  .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), { message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither' });
+  .refine((t) => Boolean(t.channel) !== Boolean(t.webhookEnv), {
+    message: 'give either "channel" (with DISCORD_TOKEN) or "webhookEnv", not both or neither',
+  });
 export type DiscordTarget = z.output<typeof schema>;
 
 export interface DiscordDeliveryOptions {
@@ -69,17 +71,35 @@ function configError(message: string): ServiceError {
 }
 
 function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Destination {
-  if (target.channel && target.webhookEnv) throw configError("a discord target takes either channel or webhookEnv, not both");
+  if (target.channel && target.webhookEnv)
+    throw configError("a discord target takes either channel or webhookEnv, not both");
   if (target.channel) {
     const token = env.DISCORD_TOKEN;
-    if (!token) throw new MissingCredentialError({ service: "Discord", variable: "DISCORD_TOKEN", why: `it is needed to post to channel ${target.channel}` });
+    if (!token)
+      throw new MissingCredentialError({
+        service: "Discord",
+        variable: "DISCORD_TOKEN",
+        why: `it is needed to post to channel ${target.channel}`,
+      });
     const id = encodeURIComponent(target.channel);
-    return { where: `channel ${target.channel}`, post: routes.channelMessages(id), info: routes.channel(id), token, secrets: [token], credentialVar: "DISCORD_TOKEN" };
+    return {
+      where: `channel ${target.channel}`,
+      post: routes.channelMessages(id),
+      info: routes.channel(id),
+      token,
+      secrets: [token],
+      credentialVar: "DISCORD_TOKEN",
+    };
   }
   if (!target.webhookEnv) throw configError("a discord target needs channel (with DISCORD_TOKEN) or webhookEnv");
   const where = `webhook from ${target.webhookEnv}`;
   const value = env[target.webhookEnv];
-  if (!value) throw new MissingCredentialError({ service: "Discord", variable: target.webhookEnv, why: "it should hold the webhook URL" });
+  if (!value)
+    throw new MissingCredentialError({
+      service: "Discord",
+      variable: target.webhookEnv,
+      why: "it should hold the webhook URL",
+    });
   let url: URL | null = null;
   try {
     url = new URL(value);
@@ -87,12 +107,23 @@ function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Desti
     // reported below, without the value
   }
   const [, id, token] = (url && WEBHOOK_PATH.exec(url.pathname)) || [];
-  if (!url || !id || !token) throw configError(`${target.webhookEnv} does not hold a webhook URL of the form https://discord.com/api/webhooks/<id>/<token>`);
+  if (!url || !id || !token)
+    throw configError(
+      `${target.webhookEnv} does not hold a webhook URL of the form https://discord.com/api/webhooks/<id>/<token>`,
+    );
   const query = new URLSearchParams({ wait: "true" });
   const thread = url.searchParams.get("thread_id");
   if (thread) query.set("thread_id", thread);
   const route = routes.webhook(id, token);
-  return { where, post: route, info: route, token: null, query, secrets: [value, token], credentialVar: target.webhookEnv };
+  return {
+    where,
+    post: route,
+    info: route,
+    token: null,
+    query,
+    secrets: [value, token],
+    credentialVar: target.webhookEnv,
+  };
 }
 
 /**
@@ -102,7 +133,9 @@ function destinationOf(target: DiscordTarget, env: Env, routes: RoutesOf): Desti
 function noncesFor(ctx: DeliveryContext, output: Output, plan: DiscordMessagePlan): string[] {
   const files = plan.messages.map((message) => message.files.map((file) => [file.name, file.data.byteLength]));
   const identity = JSON.stringify([ctx.job, output.key ?? null, plan.messages.map((message) => message.body), files]);
-  return plan.messages.map((_, index) => createHash("sha256").update(`${index}:${identity}`).digest("base64url").slice(0, 25));
+  return plan.messages.map((_, index) =>
+    createHash("sha256").update(`${index}:${identity}`).digest("base64url").slice(0, 25),
+  );
 }
 
 export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryAdapter<DiscordTarget> {
@@ -118,19 +151,29 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
     },
 
     async preview(output, target, ctx) {
-      const where = target.channel ? `channel ${target.channel}` : `webhook from ${target.webhookEnv ?? "(no webhookEnv)"}`;
+      const where = target.channel
+        ? `channel ${target.channel}`
+        : `webhook from ${target.webhookEnv ?? "(no webhookEnv)"}`;
       return renderDiscordPreview(buildDiscordMessages(output, ctx.earlier), where);
     },
 
     async deliver(output, target, ctx): Promise<Receipt> {
       ctx.signal.throwIfAborted();
       const plan = buildDiscordMessages(output, ctx.earlier);
-      if (plan.messages.length === 0) throw configError("the output has nothing to post (no title, summary, text or image)");
+      if (plan.messages.length === 0)
+        throw configError("the output has nothing to post (no title, summary, text or image)");
       const [sdk, { Routes }] = await loadSdk();
       ctx.signal.throwIfAborted();
       const destination = destinationOf(target, ctx.env, Routes);
 
-      const progress: Progress = { destination, sent: 0, total: plan.messages.length, lastStatus: 0, rateLimitWaitMs: 0, rateLimitTooLong: false };
+      const progress: Progress = {
+        destination,
+        sent: 0,
+        total: plan.messages.length,
+        lastStatus: 0,
+        rateLimitWaitMs: 0,
+        rateLimitTooLong: false,
+      };
       let rateLimits = 0;
       const rest = new sdk.REST({
         api: (ctx.env.DISCORD_API_URL || DEFAULT_API).replace(/\/+$/, ""),
@@ -169,12 +212,26 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
           const post = async (): Promise<PostedMessage> => {
             // Bots: with the nonce enforced, a repeated post within Discord's few-minute window returns
             // the first message. Webhook execution takes no nonce, so there only the record below helps.
-            let body: Record<string, unknown> = auth ? { ...message.body, nonce: nonces[index], enforce_nonce: true } : message.body;
+            let body: Record<string, unknown> = auth
+              ? { ...message.body, nonce: nonces[index], enforce_nonce: true }
+              : message.body;
             // Buttons only from the bot (Discord allows interactive components only on messages an
             // application sends), on the last message of a failure alert, and only when the daemon answers them.
-            if (auth && output.alertFor && index === plan.messages.length - 1 && ctx.env.SUNDIAL_DISCORD_COMMANDS?.trim().toLowerCase() === "on") body = { ...body, components: alertButtons(output.alertFor) };
+            if (
+              auth &&
+              output.alertFor &&
+              index === plan.messages.length - 1 &&
+              ctx.env.SUNDIAL_DISCORD_COMMANDS?.trim().toLowerCase() === "on"
+            )
+              body = { ...body, components: alertButtons(output.alertFor) };
             const files = message.files.map((file) => ({ name: file.name, data: file.data }));
-            const request = rest.post(destination.post, { body, files, query: destination.query, auth, signal: ctx.signal });
+            const request = rest.post(destination.post, {
+              body,
+              files,
+              query: destination.query,
+              auth,
+              signal: ctx.signal,
+            });
             const parsed = MessageSchema.safeParse(await raceAbort(request, ctx.signal));
             if (!parsed.success) throw new NotAMessageError("a body that is not a message object");
             return { id: parsed.data.id, channel_id: parsed.data.channel_id };
@@ -186,7 +243,8 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
           ctx.log.debug({ message: index + 1, of: plan.messages.length, id: posted.id }, "discord message posted");
         }
       } catch (error) {
-        if (sent.length > 0) ctx.log.warn({ posted: sent.length, of: plan.messages.length }, "discord delivery stopped part-way");
+        if (sent.length > 0)
+          ctx.log.warn({ posted: sent.length, of: plan.messages.length }, "discord delivery stopped part-way");
         if (ctx.signal.aborted) throw ctx.signal.reason;
         throw describeFailure(error, sdk, progress, { timeoutMs, retries, rateLimitRetries, maxRateLimitWaitMs });
       }
@@ -195,25 +253,42 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
       return {
         to: DISCORD,
         url: `https://discord.com/channels/${guild ?? "@me"}/${first.channel_id}/${first.id}`,
-        detail: { messageIds: sent.map((message) => message.id), channelId: first.channel_id, ...(plan.notAttached.length ? { notAttached: plan.notAttached } : {}) },
+        detail: {
+          messageIds: sent.map((message) => message.id),
+          channelId: first.channel_id,
+          ...(plan.notAttached.length ? { notAttached: plan.notAttached } : {}),
+        },
       };
     },
   };
 }
 
 /** The guild of the channel or webhook (null for a DM); a refusal fails the delivery before anything is posted. */
-async function guildOf(rest: InstanceType<RestModule["REST"]>, destination: Destination, auth: boolean, signal: AbortSignal): Promise<string | null> {
+async function guildOf(
+  rest: InstanceType<RestModule["REST"]>,
+  destination: Destination,
+  auth: boolean,
+  signal: AbortSignal,
+): Promise<string | null> {
   const parsed = GuildSchema.safeParse(await raceAbort(rest.get(destination.info, { auth, signal }), signal));
   // An odd answer only makes the link use "@me".
   return parsed.success ? (parsed.data.guild_id ?? null) : null;
 }
 
 /** A ServiceError naming Discord, the cause and the destination, with every secret removed. */
-function describeFailure(error: unknown, sdk: RestModule, progress: Progress, limits: Required<DiscordDeliveryOptions>): ServiceError {
+function describeFailure(
+  error: unknown,
+  sdk: RestModule,
+  progress: Progress,
+  limits: Required<DiscordDeliveryOptions>,
+): ServiceError {
   const { destination } = progress;
   const partial = progress.sent ? `; ${progress.sent} of ${progress.total} messages were posted` : "";
   const fail = (message: string, status: number | undefined, retryable: boolean): ServiceError => {
-    const text = destination.secrets.reduce((acc, secret) => acc.split(secret).join("[redacted]"), `${message} (${destination.where}${partial})`);
+    const text = destination.secrets.reduce(
+      (acc, secret) => acc.split(secret).join("[redacted]"),
+      `${message} (${destination.where}${partial})`,
+    );
     return new ServiceError({ service: "Discord", message: text, status, retryable });
   };
   if (error instanceof ServiceError) return error;
@@ -226,10 +301,26 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
   }
   if (error instanceof sdk.DiscordAPIError) {
     const hint =
-      error.status === 401 ? ` — check ${destination.credentialVar}` : error.code === 10015 ? ` — check the webhook URL in ${destination.credentialVar}` : "";
-    return fail(`${error.status} ${error.message.replace(/^\d{3}: /, "").split("\n").join("; ")}${hint}`, error.status, error.status === 429 || error.status >= 500);
+      error.status === 401
+        ? ` — check ${destination.credentialVar}`
+        : error.code === 10015
+          ? ` — check the webhook URL in ${destination.credentialVar}`
+          : "";
+    return fail(
+      `${error.status} ${error.message
+        .replace(/^\d{3}: /, "")
+        .split("\n")
+        .join("; ")}${hint}`,
+      error.status,
+      error.status === 429 || error.status >= 500,
+    );
   }
-  if (error instanceof sdk.HTTPError) return fail(`${error.status} ${error.message || "server error"} after ${limits.retries + 1} attempts`, error.status, true);
+  if (error instanceof sdk.HTTPError)
+    return fail(
+      `${error.status} ${error.message || "server error"} after ${limits.retries + 1} attempts`,
+      error.status,
+      true,
+    );
   if (error instanceof SyntaxError) {
     // A 2xx with a body we cannot read: the message may well be posted, so a retry could post it twice.
     const status = progress.lastStatus;
@@ -237,7 +328,8 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
     const what = error instanceof NotAMessageError ? error.message : `malformed JSON: ${error.message}`;
     return fail(`answered ${status} with ${what}${posted}`, status, false);
   }
-  if (error instanceof Error && error.name === "AbortError") return fail(`no answer within ${limits.timeoutMs} ms, ${limits.retries + 1} attempts`, undefined, true);
+  if (error instanceof Error && error.name === "AbortError")
+    return fail(`no answer within ${limits.timeoutMs} ms, ${limits.retries + 1} attempts`, undefined, true);
   const code = (error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code;
   return fail(`cannot reach the API: ${typeof code === "string" ? code : errorMessage(error)}`, undefined, true);
 }
@@ -245,6 +337,9 @@ function describeFailure(error: unknown, sdk: RestModule, progress: Progress, li
 export const discordDefinition = defineDelivery({
   name: DISCORD,
   schema,
-  requiredEnv: (target) => [...(target.channel ? ["DISCORD_TOKEN"] : []), ...(target.webhookEnv ? [target.webhookEnv] : [])],
+  requiredEnv: (target) => [
+    ...(target.channel ? ["DISCORD_TOKEN"] : []),
+    ...(target.webhookEnv ? [target.webhookEnv] : []),
+  ],
   create: () => discordDelivery(),
 });

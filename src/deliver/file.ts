@@ -16,11 +16,24 @@ export const FILE = "file";
 /** The folder of the data directory that file deliveries write in, and never leave. */
 export const DELIVERIES_DIR = "deliveries";
 
-const schema = z.strictObject({ to: z.literal(FILE), path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced") });
+const schema = z.strictObject({
+  to: z.literal(FILE),
+  path: z.string().min(1).describe("file under the data directory; {date} and {job} are replaced"),
+});
 
-export function fileDeliveryPath(template: string, output: Output, ctx: Pick<DeliveryContext, "job" | "dataDir">, now = new Date()): string {
+export function fileDeliveryPath(
+  template: string,
+  output: Output,
+  ctx: Pick<DeliveryContext, "job" | "dataDir">,
+  now = new Date(),
+): string {
   const stamp = now.toISOString();
-  const slug = (output.slug ?? output.title).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 60) || "output";
+  const slug =
+    (output.slug ?? output.title)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "-")
+      .replace(/^-|-$/g, "")
+      .slice(0, 60) || "output";
   const filled = template
     .replaceAll("{job}", ctx.job)
     .replaceAll("{date}", stamp.slice(0, 10))
@@ -31,7 +44,9 @@ export function fileDeliveryPath(template: string, output: Output, ctx: Pick<Del
   const target = resolve(root, filled);
   const inside = relative(root, target);
   if (isAbsolute(filled) || !inside || inside.startsWith("..") || isAbsolute(inside)) {
-    throw new NonRetryableError(`file delivery: path "${template}" would leave the data directory's ${DELIVERIES_DIR}/ folder; use a relative path like "digests/{date}.md"`);
+    throw new NonRetryableError(
+      `file delivery: path "${template}" would leave the data directory's ${DELIVERIES_DIR}/ folder; use a relative path like "digests/{date}.md"`,
+    );
   }
   return target;
 }
@@ -48,7 +63,9 @@ export function fileDelivery(): DeliveryAdapter<z.output<typeof schema>> {
         await writeFile(path, renderMarkdown(output, ctx.earlier), { signal: ctx.signal });
       } catch (error) {
         if (ctx.signal.aborted) throw error;
-        throw new Error(`file delivery: cannot write ${relative(ctx.dataDir, path)}: ${(error as Error).message}`, { cause: error });
+        throw new Error(`file delivery: cannot write ${relative(ctx.dataDir, path)}: ${(error as Error).message}`, {
+          cause: error,
+        });
       }
       return { to: FILE, url: pathToFileURL(path).href, detail: { path } };
     },
@@ -58,4 +75,9 @@ export function fileDelivery(): DeliveryAdapter<z.output<typeof schema>> {
   };
 }
 
-export const fileDefinition = defineDelivery({ name: FILE, schema, requiredEnv: () => [], create: () => fileDelivery() });
+export const fileDefinition = defineDelivery({
+  name: FILE,
+  schema,
+  requiredEnv: () => [],
+  create: () => fileDelivery(),
+});

@@ -24,7 +24,10 @@ const schema = z.strictObject({
   dir: z.string().min(1).default("content/posts"),
   labels: z.array(z.string().min(1)).default([]),
   draft: z.boolean().default(false),
-  branchPrefix: z.string().regex(/^[\w.-]+$/).optional(),
+  branchPrefix: z
+    .string()
+    .regex(/^[\w.-]+$/)
+    .optional(),
 });
 type GitHubPrTarget = z.output<typeof schema>;
 
@@ -66,21 +69,38 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
       ctx.signal.throwIfAborted();
       const plan = planPullRequest(output, target, ctx);
       const token = ctx.env.GITHUB_TOKEN;
-      if (!token) throw new MissingCredentialError({ service: GITHUB, variable: "GITHUB_TOKEN", why: `a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}` });
+      if (!token)
+        throw new MissingCredentialError({
+          service: GITHUB,
+          variable: "GITHUB_TOKEN",
+          why: `a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}`,
+        });
       const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };
       // Whether a pull request is already open does not depend on the commit: ask both at once.
       const message = `${output.title}\n\n${SIGNATURE} (job ${ctx.job}, run ${ctx.runId}).`;
-      const [{ commit, edited }, existing] = await Promise.all([commitFiles(session, baseFor(session, ctx), message), findOpenPull(session)]);
+      const [{ commit, edited }, existing] = await Promise.all([
+        commitFiles(session, baseFor(session, ctx), message),
+        findOpenPull(session),
+      ]);
       const { owner, repo, branch } = plan;
       if (edited && existing) {
         // Someone pushed to the branch: their work stands, untouched; the pull request is delivered as it is.
         const number = existing.number;
         const note = `Sundial wrote a new version of this output (job \`${ctx.job}\`, run ${ctx.runId}) but did not push it: this branch has commits Sundial did not write, and they are kept as they are.`;
-        await call(`commenting on pull request #${number} in ${session.where}`, z.object({ id: z.number() }), () => octokit.issues.createComment({ owner, repo, issue_number: number, body: note }));
-        ctx.log.info({ pr: number, branch, head: commit }, "GitHub pull request has commits Sundial did not write; left them and commented");
-        return { to: GITHUB_PR, url: existing.html_url, detail: { number, branch, commit, updated: false, edited: true } } satisfies Receipt;
+        await call(`commenting on pull request #${number} in ${session.where}`, z.object({ id: z.number() }), () =>
+          octokit.issues.createComment({ owner, repo, issue_number: number, body: note }),
+        );
+        ctx.log.info(
+          { pr: number, branch, head: commit },
+          "GitHub pull request has commits Sundial did not write; left them and commented",
+        );
+        return {
+          to: GITHUB_PR,
+          url: existing.html_url,
+          detail: { number, branch, commit, updated: false, edited: true },
+        } satisfies Receipt;
       }
       const { pull, updated } = await openOrUpdatePull(session, target.draft, existing);
       const number = pull.number;
@@ -89,12 +109,22 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
           octokit.issues.addLabels({ owner, repo, issue_number: number, labels: target.labels }),
         );
       }
-      ctx.log.info({ pr: number, branch, commit, updated }, updated ? "updated GitHub pull request" : "opened GitHub pull request");
-      return { to: GITHUB_PR, url: pull.html_url, detail: { number, branch, commit, updated, ...(edited ? { edited } : {}) } } satisfies Receipt;
+      ctx.log.info(
+        { pr: number, branch, commit, updated },
+        updated ? "updated GitHub pull request" : "opened GitHub pull request",
+      );
+      return {
+        to: GITHUB_PR,
+        url: pull.html_url,
+        detail: { number, branch, commit, updated, ...(edited ? { edited } : {}) },
+      } satisfies Receipt;
     },
     async preview(output, target, ctx) {
       const plan = planPullRequest(output, target, ctx);
-      const files = plan.files.map((file) => `--- ${file.path}\n${typeof file.content === "string" ? file.content : `<${file.content.byteLength} bytes, ${mediaType(file.content)}>`}`);
+      const files = plan.files.map(
+        (file) =>
+          `--- ${file.path}\n${typeof file.content === "string" ? file.content : `<${file.content.byteLength} bytes, ${mediaType(file.content)}>`}`,
+      );
       return [
         `GitHub pull request on ${plan.owner}/${plan.repo}: ${plan.branch} → ${plan.base}${target.draft ? " (draft)" : ""}`,
         `Labels: ${target.labels.join(", ") || "none"}`,
@@ -107,9 +137,15 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
 }
 
 type Call = <T>(doing: string, schema: z.ZodType<T>, fn: () => Promise<{ data: unknown }>) => Promise<T>;
-interface Session { octokit: Octokit; call: Call; plan: PullRequestPlan; where: string }
+interface Session {
+  octokit: Octokit;
+  call: Call;
+  plan: PullRequestPlan;
+  where: string;
+}
 
-const alreadyExists = (error: unknown) => error instanceof ServiceError && error.status === 422 && /already exists/i.test(error.message);
+const alreadyExists = (error: unknown) =>
+  error instanceof ServiceError && error.status === 422 && /already exists/i.test(error.message);
 
 interface Base {
   sha: string;
@@ -119,8 +155,12 @@ interface Base {
 /** The base branch's head commit and its tree. */
 async function readBase({ octokit, call, plan, where }: Session): Promise<Base> {
   const { owner, repo, base } = plan;
-  const ref = await call(`reading branch ${base} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${base}` }));
-  const commit = await call(`reading commit ${ref.object.sha} of ${where}`, commitSchema, () => octokit.git.getCommit({ owner, repo, commit_sha: ref.object.sha }));
+  const ref = await call(`reading branch ${base} of ${where}`, refSchema, () =>
+    octokit.git.getRef({ owner, repo, ref: `heads/${base}` }),
+  );
+  const commit = await call(`reading commit ${ref.object.sha} of ${where}`, commitSchema, () =>
+    octokit.git.getCommit({ owner, repo, commit_sha: ref.object.sha }),
+  );
   return { sha: ref.object.sha, tree: commit.tree.sha };
 }
 
@@ -133,26 +173,46 @@ const OWN_COMMIT = new RegExp(`\\n\\n${SIGNATURE} \\(job [^\\n]+, run \\d+\\)\\.
  * Sundial wrote, is set to it (force: the branch holds exactly this output). A branch whose head
  * someone else wrote (a reviewer's fix) is never overwritten: it stays as it is (`edited`).
  */
-async function commitFiles(session: Session, base: Promise<Base>, message: string): Promise<{ commit: string; edited: boolean }> {
+async function commitFiles(
+  session: Session,
+  base: Promise<Base>,
+  message: string,
+): Promise<{ commit: string; edited: boolean }> {
   const { octokit, call, plan, where } = session;
   const { owner, repo, branch } = plan;
   // The blobs do not depend on the base branch: upload them while the base is read.
   const upload = (file: PullRequestPlan["files"][number]) =>
-    call(`uploading ${file.path} to ${where}`, sha, () => octokit.git.createBlob({ owner, repo, ...blobContent(file.content) })).then((blob) => ({ path: file.path, mode: "100644" as const, type: "blob" as const, sha: blob.sha }));
+    call(`uploading ${file.path} to ${where}`, sha, () =>
+      octokit.git.createBlob({ owner, repo, ...blobContent(file.content) }),
+    ).then((blob) => ({ path: file.path, mode: "100644" as const, type: "blob" as const, sha: blob.sha }));
   const [{ sha: baseSha, tree: baseTree }, tree] = await Promise.all([base, Promise.all(plan.files.map(upload))]);
-  const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () => octokit.git.createTree({ owner, repo, base_tree: baseTree, tree }));
-  const commit = await call(`committing to ${branch} in ${where}`, sha, () => octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }));
+  const newTree = await call(`writing the tree for ${branch} in ${where}`, sha, () =>
+    octokit.git.createTree({ owner, repo, base_tree: baseTree, tree }),
+  );
+  const commit = await call(`committing to ${branch} in ${where}`, sha, () =>
+    octokit.git.createCommit({ owner, repo, message, tree: newTree.sha, parents: [baseSha] }),
+  );
   try {
-    await call(`creating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha }));
+    await call(`creating branch ${branch} in ${where}`, z.unknown(), () =>
+      octokit.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha: commit.sha }),
+    );
     return { commit: commit.sha, edited: false };
   } catch (error) {
     if (!alreadyExists(error)) throw error;
   }
   // Read just before the write, to keep the window for a push in between as small as the API allows.
-  const head = await call(`reading branch ${branch} of ${where}`, refSchema, () => octokit.git.getRef({ owner, repo, ref: `heads/${branch}` }));
-  const headCommit = await call(`reading commit ${head.object.sha} of ${where}`, z.object({ message: z.string() }), () => octokit.git.getCommit({ owner, repo, commit_sha: head.object.sha }));
+  const head = await call(`reading branch ${branch} of ${where}`, refSchema, () =>
+    octokit.git.getRef({ owner, repo, ref: `heads/${branch}` }),
+  );
+  const headCommit = await call(
+    `reading commit ${head.object.sha} of ${where}`,
+    z.object({ message: z.string() }),
+    () => octokit.git.getCommit({ owner, repo, commit_sha: head.object.sha }),
+  );
   if (!OWN_COMMIT.test(headCommit.message)) return { commit: head.object.sha, edited: true };
-  await call(`updating branch ${branch} in ${where}`, z.unknown(), () => octokit.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.sha, force: true }));
+  await call(`updating branch ${branch} in ${where}`, z.unknown(), () =>
+    octokit.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.sha, force: true }),
+  );
   return { commit: commit.sha, edited: false };
 }
 
@@ -167,16 +227,24 @@ function findOpenPull({ octokit, call, plan, where }: Session): Promise<Pull | u
 }
 
 /** The open pull request from the branch (`existing`), updated, or a new one: never two for one branch. */
-async function openOrUpdatePull(session: Session, draft: boolean, existing: Pull | undefined): Promise<{ pull: Pull; updated: boolean }> {
+async function openOrUpdatePull(
+  session: Session,
+  draft: boolean,
+  existing: Pull | undefined,
+): Promise<{ pull: Pull; updated: boolean }> {
   const { octokit, call, plan, where } = session;
   const { owner, repo, base, branch, title, body } = plan;
   const update = async (number: number) => ({
-    pull: await call(`updating pull request #${number} in ${where}`, pullSchema, () => octokit.pulls.update({ owner, repo, pull_number: number, title, body })),
+    pull: await call(`updating pull request #${number} in ${where}`, pullSchema, () =>
+      octokit.pulls.update({ owner, repo, pull_number: number, title, body }),
+    ),
     updated: true,
   });
   if (existing) return update(existing.number);
   try {
-    const pull = await call(`opening a pull request from ${branch} in ${where}`, pullSchema, () => octokit.pulls.create({ owner, repo, head: branch, base, title, body, draft }));
+    const pull = await call(`opening a pull request from ${branch} in ${where}`, pullSchema, () =>
+      octokit.pulls.create({ owner, repo, head: branch, base, title, body, draft }),
+    );
     return { pull, updated: false };
   } catch (error) {
     // Another attempt opened it meanwhile, or an earlier try of ours worked but was answered 5xx.
@@ -187,15 +255,21 @@ async function openOrUpdatePull(session: Session, draft: boolean, existing: Pull
 }
 
 /** Everything the pull request will hold, checked before anything is sent. */
-function planPullRequest(output: Output, target: GitHubPrTarget, ctx: Pick<DeliveryContext, "job" | "runId">): PullRequestPlan {
+function planPullRequest(
+  output: Output,
+  target: GitHubPrTarget,
+  ctx: Pick<DeliveryContext, "job" | "runId">,
+): PullRequestPlan {
   const { owner, repo } = parseRepo(target.repo);
   const slug = slugify(output.slug ?? output.title);
   const branch = `${target.branchPrefix ?? "sundial"}/${ctx.job}/${slug}`;
-  if (!isBranchName(branch)) throw new NonRetryableError(`${GITHUB}: "${branch}" is not a valid branch name; check branchPrefix`);
+  if (!isBranchName(branch))
+    throw new NonRetryableError(`${GITHUB}: "${branch}" is not a valid branch name; check branchPrefix`);
   const given = output.files?.length ? output.files : [{ path: `${slug}.md`, content: output.markdown }];
   const files = given.map((file) => ({ path: confinePath(target.dir, file.path), content: file.content }));
   const duplicate = files.find((file, index) => files.findIndex((other) => other.path === file.path) !== index);
-  if (duplicate) throw new NonRetryableError(`${GITHUB}: two files of "${output.title}" would both be written to ${duplicate.path}`);
+  if (duplicate)
+    throw new NonRetryableError(`${GITHUB}: two files of "${output.title}" would both be written to ${duplicate.path}`);
   const title = output.title.replace(/\s+/g, " ").trim().slice(0, 256) || slug;
   return { owner, repo, base: target.base, branch, title, body: pullRequestBody(output, ctx), files };
 }
@@ -215,7 +289,9 @@ export function pullRequestBody(output: Output, ctx: Pick<DeliveryContext, "job"
 }
 
 function blobContent(content: string | Uint8Array): { content: string; encoding: "utf-8" | "base64" } {
-  return typeof content === "string" ? { content, encoding: "utf-8" } : { content: Buffer.from(content).toString("base64"), encoding: "base64" };
+  return typeof content === "string"
+    ? { content, encoding: "utf-8" }
+    : { content: Buffer.from(content).toString("base64"), encoding: "base64" };
 }
 
 /** git check-ref-format's rules, as far as Sundial's own names can break them. */

@@ -14,7 +14,13 @@ import { githubPrDefinition } from "./github-pr.ts";
 import { stdoutDefinition } from "./stdout.ts";
 import { webhookDefinition } from "./webhook.ts";
 
-export const deliveryDefinitions = [stdoutDefinition, fileDefinition, discordDefinition, githubPrDefinition, webhookDefinition] as const;
+export const deliveryDefinitions = [
+  stdoutDefinition,
+  fileDefinition,
+  discordDefinition,
+  githubPrDefinition,
+  webhookDefinition,
+] as const;
 
 type Definitions = typeof deliveryDefinitions;
 type SchemasOf<D extends Definitions> = { -readonly [K in keyof D]: D[K]["schema"] };
@@ -28,7 +34,9 @@ function schemasOf<const D extends Definitions>(definitions: D): SchemasOf<D> {
 export const deliveryTargetSchema = z.discriminatedUnion("to", schemasOf(deliveryDefinitions));
 export type DeliveryTarget = z.output<typeof deliveryTargetSchema>;
 
-const byName = new Map<string, DeliveryDefinition<string, never>>(deliveryDefinitions.map((definition) => [definition.name, definition as DeliveryDefinition<string, never>]));
+const byName = new Map<string, DeliveryDefinition<string, never>>(
+  deliveryDefinitions.map((definition) => [definition.name, definition as DeliveryDefinition<string, never>]),
+);
 
 /** The definition of `target.to`; the schema admits no other name. */
 function definitionOf(target: DeliveryTarget): DeliveryDefinition<string, never> {
@@ -49,7 +57,9 @@ export function notForAlerts(target: DeliveryTarget): string | null {
 }
 
 /** The names of the targets that can take alerts, for the message that refuses another. */
-export const alertTargetNames: readonly string[] = deliveryDefinitions.filter((definition) => !definition.notForAlerts).map((definition) => definition.name);
+export const alertTargetNames: readonly string[] = deliveryDefinitions
+  .filter((definition) => !definition.notForAlerts)
+  .map((definition) => definition.name);
 
 export function createDeliveryAdapters(options: DeliveryOptions = {}): Map<string, DeliveryAdapter> {
   const adapters = deliveryDefinitions.map((definition) => definition.create(options) as DeliveryAdapter);

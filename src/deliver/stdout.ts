@@ -8,7 +8,9 @@ export const STDOUT = "stdout";
 
 const schema = z.strictObject({ to: z.literal(STDOUT) });
 
-export function stdoutDelivery(write: (text: string) => void = (text) => process.stdout.write(text)): DeliveryAdapter<z.output<typeof schema>> {
+export function stdoutDelivery(
+  write: (text: string) => void = (text) => process.stdout.write(text),
+): DeliveryAdapter<z.output<typeof schema>> {
   return {
     name: STDOUT,
     oneAtATime: true,
@@ -23,4 +25,9 @@ export function stdoutDelivery(write: (text: string) => void = (text) => process
   };
 }
 
-export const stdoutDefinition = defineDelivery({ name: STDOUT, schema, requiredEnv: () => [], create: (options) => stdoutDelivery(options.write) });
+export const stdoutDefinition = defineDelivery({
+  name: STDOUT,
+  schema,
+  requiredEnv: () => [],
+  create: (options) => stdoutDelivery(options.write),
+});

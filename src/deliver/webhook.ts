@@ -23,10 +23,20 @@ const schema = z.strictObject({
   to: z.literal(WEBHOOK),
   urlEnv: envNameSchema.describe("the environment variable holding the http(s) URL to POST to (a secret)"),
   headersEnv: z
-    .record(z.string().regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name, like Authorization" }), envNameSchema)
+    .record(
+      z.string().regex(/^[A-Za-z0-9-]+$/, { message: "expected a header name, like Authorization" }),
+      envNameSchema,
+    )
     .optional()
-    .describe('request headers whose values come from environment variables, like {"Authorization": "HOOK_TOKEN"}; the values are kept secret'),
-  maxBytes: z.int().min(1024).max(16 * 1024 * 1024).default(256 * 1024).describe("largest body sent, in bytes; a longer markdown is cut to fit"),
+    .describe(
+      'request headers whose values come from environment variables, like {"Authorization": "HOOK_TOKEN"}; the values are kept secret',
+    ),
+  maxBytes: z
+    .int()
+    .min(1024)
+    .max(16 * 1024 * 1024)
+    .default(256 * 1024)
+    .describe("largest body sent, in bytes; a longer markdown is cut to fit"),
   retries: z.int().min(0).max(10).default(3).describe("further attempts after a 5xx, a 429 or a network error"),
 });
 export type WebhookTarget = z.output<typeof schema>;
@@ -40,8 +50,15 @@ export interface WebhookPayload {
 
 /** The output as the webhook receives it; receipts of earlier deliveries (a pull request) are links too. */
 export function webhookPayload(output: Output, ctx: Pick<DeliveryContext, "earlier">): WebhookPayload {
-  const earlier = ctx.earlier.filter((receipt) => receipt.url).map((receipt) => ({ title: receipt.to, url: receipt.url as string }));
-  return { title: output.title, summary: output.summary ?? null, markdown: output.markdown, links: [...(output.links ?? []), ...earlier] };
+  const earlier = ctx.earlier
+    .filter((receipt) => receipt.url)
+    .map((receipt) => ({ title: receipt.to, url: receipt.url as string }));
+  return {
+    title: output.title,
+    summary: output.summary ?? null,
+    markdown: output.markdown,
+    links: [...(output.links ?? []), ...earlier],
+  };
 }
 
 const bytes = (text: string) => Buffer.byteLength(text, "utf8");
@@ -63,7 +80,10 @@ export function webhookBody(payload: WebhookPayload, maxBytes: number): string {
   const whole = JSON.stringify(payload);
   if (bytes(whole) <= maxBytes) return whole;
   const frame = bytes(JSON.stringify({ ...payload, markdown: TRUNCATED_MARK }));
-  if (frame > maxBytes) throw new NonRetryableError(`${WEBHOOK}: the output is larger than maxBytes (${maxBytes}) even without its markdown; raise maxBytes`);
+  if (frame > maxBytes)
+    throw new NonRetryableError(
+      `${WEBHOOK}: the output is larger than maxBytes (${maxBytes}) even without its markdown; raise maxBytes`,
+    );
   return JSON.stringify({ ...payload, markdown: prefixWithin(payload.markdown, maxBytes - frame) + TRUNCATED_MARK });
 }
 
@@ -82,15 +102,22 @@ function requestOf(target: WebhookTarget, ctx: DeliveryContext): { url: string; 
   } catch {
     // reported below, without the value
   }
-  if (protocol !== "http:" && protocol !== "https:") throw new NonRetryableError(`${WEBHOOK}: ${target.urlEnv} does not hold an http(s) URL; set it to the full address, like https://hooks.example.com/…`);
+  if (protocol !== "http:" && protocol !== "https:")
+    throw new NonRetryableError(
+      `${WEBHOOK}: ${target.urlEnv} does not hold an http(s) URL; set it to the full address, like https://hooks.example.com/…`,
+    );
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "sundial" };
-  for (const [header, name] of Object.entries(target.headersEnv ?? {})) headers[header] = secretEnv(ctx, name, `the value of the ${header} header`);
+  for (const [header, name] of Object.entries(target.headersEnv ?? {}))
+    headers[header] = secretEnv(ctx, name, `the value of the ${header} header`);
   return { url, headers };
 }
 
 /** The service's error with the URL (a secret: webhook URLs carry their token) named by its variable. */
 function withoutUrl(error: ServiceError, url: string, urlEnv: string): ServiceError {
-  const message = error.message.slice(`${error.service}: `.length).replaceAll(safeUrl(url), `the URL in ${urlEnv}`).replaceAll(url, `the URL in ${urlEnv}`);
+  const message = error.message
+    .slice(`${error.service}: `.length)
+    .replaceAll(safeUrl(url), `the URL in ${urlEnv}`)
+    .replaceAll(url, `the URL in ${urlEnv}`);
   return new ServiceError({ service: WEBHOOK, message, status: error.status, retryable: error.retryable });
 }
 
@@ -102,7 +129,17 @@ export function webhookDelivery(options: { baseDelayMs?: number } = {}): Deliver
       const { url, headers } = requestOf(target, ctx);
       const body = webhookBody(webhookPayload(output, ctx), target.maxBytes);
       try {
-        const response = await fetchWithRetry(WEBHOOK, url, { method: "POST", headers, body }, { signal: ctx.signal, retries: target.retries, baseDelayMs: options.baseDelayMs ?? 1000, network: { maxRedirects: 0 } });
+        const response = await fetchWithRetry(
+          WEBHOOK,
+          url,
+          { method: "POST", headers, body },
+          {
+            signal: ctx.signal,
+            retries: target.retries,
+            baseDelayMs: options.baseDelayMs ?? 1000,
+            network: { maxRedirects: 0 },
+          },
+        );
         await response.body?.cancel().catch(() => undefined);
         return { to: WEBHOOK, detail: { status: response.status, bytes: bytes(body) } };
       } catch (error) {

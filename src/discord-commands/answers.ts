@@ -29,7 +29,8 @@ function lines(list: string[], max: number): string {
   return out || "—";
 }
 
-const colorOf = (status: string) => (status === "succeeded" ? COLOR.ok : ["failed", "timed_out", "interrupted"].includes(status) ? COLOR.bad : COLOR.info);
+const colorOf = (status: string) =>
+  status === "succeeded" ? COLOR.ok : ["failed", "timed_out", "interrupted"].includes(status) ? COLOR.bad : COLOR.info;
 const cost = (usd: number | null) => (usd === null ? "unknown" : `$${usd.toFixed(4)}`);
 const when = (iso: string | null) => (iso ? `<t:${Math.floor(Date.parse(iso) / 1000)}:R>` : "—");
 
@@ -50,7 +51,11 @@ export function statusEmbed(health: HealthBody, jobs: JobView[]): APIEmbed {
 
 export function jobsEmbed(jobs: JobView[]): APIEmbed {
   const rows = jobs.map((job) => {
-    const state = !job.enabled ? `disabled: ${job.disabledReason ?? ""}` : job.paused ? `paused${job.pausedReason ? `: ${job.pausedReason}` : ""}` : `next ${job.nextRuns[0] ?? "—"}`;
+    const state = !job.enabled
+      ? `disabled: ${job.disabledReason ?? ""}`
+      : job.paused
+        ? `paused${job.pausedReason ? `: ${job.pausedReason}` : ""}`
+        : `next ${job.nextRuns[0] ?? "—"}`;
     const last = job.lastRun ? `, last #${job.lastRun.id} ${job.lastRun.status}` : "";
     return `**${plain(job.id, 100)}** (${plain(job.cron, 60)}) ${plain(state + last, 300)}`;
   });
@@ -58,15 +63,32 @@ export function jobsEmbed(jobs: JobView[]): APIEmbed {
 }
 
 export function runsEmbed(runs: RunRecord[], job?: string): APIEmbed {
-  const rows = runs.map((run) => `#${run.id} **${plain(run.job, 100)}** ${run.status}${run.dryRun ? " (dry)" : ""} ${when(run.startedAt ?? run.scheduledFor)}`);
-  return { title: job ? `Runs of ${plain(job, 200)}` : "Latest runs", color: COLOR.info, description: runs.length ? lines(rows, 4096) : "No runs yet." };
+  const rows = runs.map(
+    (run) =>
+      `#${run.id} **${plain(run.job, 100)}** ${run.status}${run.dryRun ? " (dry)" : ""} ${when(run.startedAt ?? run.scheduledFor)}`,
+  );
+  return {
+    title: job ? `Runs of ${plain(job, 200)}` : "Latest runs",
+    color: COLOR.info,
+    description: runs.length ? lines(rows, 4096) : "No runs yet.",
+  };
 }
 
 export function runEmbed(run: RunDetail): APIEmbed {
-  const steps = run.steps.map((step) => `${step.status === "succeeded" ? "✓" : step.status === "failed" ? "✗" : "…"} ${plain(step.id, 100)}${step.reusedFrom ? ` (reused from #${step.reusedFrom})` : ""}${step.error ? `: ${plain(step.error, 200)}` : ""}`);
-  const deliveries = run.deliveries.map((d) => `${plain(d.to, 50)} ${d.status}${d.url && /^https?:\/\//.test(d.url) ? ` ${d.url.slice(0, 300)}` : ""}${d.error ? `: ${plain(d.error, 200)}` : ""}`);
+  const steps = run.steps.map(
+    (step) =>
+      `${step.status === "succeeded" ? "✓" : step.status === "failed" ? "✗" : "…"} ${plain(step.id, 100)}${step.reusedFrom ? ` (reused from #${step.reusedFrom})` : ""}${step.error ? `: ${plain(step.error, 200)}` : ""}`,
+  );
+  const deliveries = run.deliveries.map(
+    (d) =>
+      `${plain(d.to, 50)} ${d.status}${d.url && /^https?:\/\//.test(d.url) ? ` ${d.url.slice(0, 300)}` : ""}${d.error ? `: ${plain(d.error, 200)}` : ""}`,
+  );
   const fields = [
-    { name: "Status", value: `${run.status}${run.dryRun ? " (dry run)" : ""}${run.reason ? `: ${plain(run.reason, 900)}` : ""}`, inline: true },
+    {
+      name: "Status",
+      value: `${run.status}${run.dryRun ? " (dry run)" : ""}${run.reason ? `: ${plain(run.reason, 900)}` : ""}`,
+      inline: true,
+    },
     { name: "Trigger", value: run.trigger, inline: true },
     { name: "Cost", value: cost(run.costUsd), inline: true },
     { name: "Started", value: when(run.startedAt), inline: true },

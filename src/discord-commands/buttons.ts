@@ -5,7 +5,8 @@
  */
 import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent } from "discord-api-types/v10";
 
-export type ButtonAction = { kind: "show"; run: number } | { kind: "again"; job: string } | { kind: "pause"; job: string };
+export type ButtonAction =
+  { kind: "show"; run: number } | { kind: "again"; job: string } | { kind: "pause"; job: string };
 
 export function parseButton(customId: string): ButtonAction | null {
   const match = /^sundial:(show|again|pause):(.+)$/.exec(customId);
@@ -18,9 +19,26 @@ export function parseButton(customId: string): ButtonAction | null {
 /** The row of buttons for a failed run; a button whose id would pass 100 characters is left out. */
 export function alertButtons(run: { runId: number; job: string }): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = [
-    { type: ComponentType.Button, style: ButtonStyle.Secondary, label: "Show run", custom_id: `sundial:show:${run.runId}` },
-    { type: ComponentType.Button, style: ButtonStyle.Primary, label: "Run again", custom_id: `sundial:again:${run.job}` },
-    { type: ComponentType.Button, style: ButtonStyle.Danger, label: "Pause job", custom_id: `sundial:pause:${run.job}` },
+    {
+      type: ComponentType.Button,
+      style: ButtonStyle.Secondary,
+      label: "Show run",
+      custom_id: `sundial:show:${run.runId}`,
+    },
+    {
+      type: ComponentType.Button,
+      style: ButtonStyle.Primary,
+      label: "Run again",
+      custom_id: `sundial:again:${run.job}`,
+    },
+    {
+      type: ComponentType.Button,
+      style: ButtonStyle.Danger,
+      label: "Pause job",
+      custom_id: `sundial:pause:${run.job}`,
+    },
   ];
-  return [{ type: ComponentType.ActionRow, components: buttons.filter((b) => "custom_id" in b && b.custom_id.length <= 100) }];
+  return [
+    { type: ComponentType.ActionRow, components: buttons.filter((b) => "custom_id" in b && b.custom_id.length <= 100) },
+  ];
 }

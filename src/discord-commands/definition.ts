@@ -2,11 +2,34 @@
  * @module discord-commands/definition — the `/sundial` command as registered with Discord (one
  * command, eight subcommands), hidden from members until a server admin grants it.
  */
-import { ApplicationCommandOptionType, ApplicationCommandType, type RESTPutAPIApplicationCommandsJSONBody } from "discord-api-types/v10";
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  type RESTPutAPIApplicationCommandsJSONBody,
+} from "discord-api-types/v10";
 
-const job = (description: string, required: boolean) => ({ type: ApplicationCommandOptionType.String, name: "job", description, required, autocomplete: true, max_length: 100 }) as const;
-const run = { type: ApplicationCommandOptionType.Integer, name: "run", description: "The run's id", required: true, min_value: 1 } as const;
-const sub = (name: string, description: string, options: unknown[] = []) => ({ type: ApplicationCommandOptionType.Subcommand, name, description, options });
+const job = (description: string, required: boolean) =>
+  ({
+    type: ApplicationCommandOptionType.String,
+    name: "job",
+    description,
+    required,
+    autocomplete: true,
+    max_length: 100,
+  }) as const;
+const run = {
+  type: ApplicationCommandOptionType.Integer,
+  name: "run",
+  description: "The run's id",
+  required: true,
+  min_value: 1,
+} as const;
+const sub = (name: string, description: string, options: unknown[] = []) => ({
+  type: ApplicationCommandOptionType.Subcommand,
+  name,
+  description,
+  options,
+});
 
 /** The body of the bulk overwrite (PUT): the whole command set, replacing whatever was there. */
 export const SUNDIAL_COMMANDS = [
@@ -21,8 +44,25 @@ export const SUNDIAL_COMMANDS = [
       sub("jobs", "The jobs, their next runs and pauses"),
       sub("runs", "The latest runs", [job("Only this job's runs", false)]),
       sub("show", "One run: status, steps, cost, deliveries, error", [run]),
-      sub("run", "Run a job now (operators)", [job("The job to run", true), { type: ApplicationCommandOptionType.Boolean, name: "dry", description: "Render the deliveries without sending them", required: false }]),
-      sub("pause", "Stop a job's scheduled runs (operators)", [job("The job to pause", true), { type: ApplicationCommandOptionType.String, name: "reason", description: "Why (shown with the job)", required: false, max_length: 200 }]),
+      sub("run", "Run a job now (operators)", [
+        job("The job to run", true),
+        {
+          type: ApplicationCommandOptionType.Boolean,
+          name: "dry",
+          description: "Render the deliveries without sending them",
+          required: false,
+        },
+      ]),
+      sub("pause", "Stop a job's scheduled runs (operators)", [
+        job("The job to pause", true),
+        {
+          type: ApplicationCommandOptionType.String,
+          name: "reason",
+          description: "Why (shown with the job)",
+          required: false,
+          max_length: 200,
+        },
+      ]),
       sub("resume", "Let a paused job run on its schedule again (operators)", [job("The job to resume", true)]),
       sub("cancel", "Cancel a queued or running run (operators)", [run]),
     ],

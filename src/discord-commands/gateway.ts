@@ -45,7 +45,13 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
     const delay = Math.min(options.maxBackoffMs ?? 300_000, base * 2 ** Math.min(failures - 1, 16));
     degrade(`${why}; retrying in ${Math.round(delay / 1000)} s`);
     log.warn({ retryInMs: delay }, `discord: ${why}`);
-    retryTimer = setTimeout(() => void connect().catch((error: unknown) => scheduleRetry(`starting the Discord client failed: ${String(error)}`, false)), delay);
+    retryTimer = setTimeout(
+      () =>
+        void connect().catch((error: unknown) =>
+          scheduleRetry(`starting the Discord client failed: ${String(error)}`, false),
+        ),
+      delay,
+    );
     retryTimer.unref();
   };
 
@@ -53,7 +59,11 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
     if (closed) return;
     const discord = await import("discord.js");
     const { Client, Events, GatewayIntentBits, Routes } = discord;
-    const next = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: settings.api }, allowedMentions: { parse: [] } });
+    const next = new Client({
+      intents: [GatewayIntentBits.Guilds],
+      rest: { api: settings.api },
+      allowedMentions: { parse: [] },
+    });
     client = next;
     next.on(Events.Error, (error) => log.error({ err: error.message }, "discord: client error"));
     next.on(Events.ShardError, (error) => {
@@ -63,7 +73,9 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
         scheduleRetry("Discord rejected the token at the gateway (close code 4004); check DISCORD_TOKEN", true);
       }
     });
-    next.on(Events.ShardDisconnect, (event) => degrade(`the Discord gateway connection closed (code ${event.code}); reconnecting`));
+    next.on(Events.ShardDisconnect, (event) =>
+      degrade(`the Discord gateway connection closed (code ${event.code}); reconnecting`),
+    );
     next.on(Events.ShardReconnecting, () => degrade("reconnecting to the Discord gateway"));
     next.on(Events.Invalidated, () => {
       void next.destroy();
@@ -73,16 +85,30 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
     next.on(Events.ShardReady, () => {
       if (next.application) state = { status: "ok", user: next.user?.tag };
     });
-    next.on(Events.InteractionCreate, (interaction) => void handleInteraction(interaction, { ...options, operators: settings.operators }));
+    next.on(
+      Events.InteractionCreate,
+      (interaction) => void handleInteraction(interaction, { ...options, operators: settings.operators }),
+    );
     next.once(Events.ClientReady, async (ready) => {
       try {
-        const route = settings.guildId ? Routes.applicationGuildCommands(ready.application.id, settings.guildId) : Routes.applicationCommands(ready.application.id);
+        const route = settings.guildId
+          ? Routes.applicationGuildCommands(ready.application.id, settings.guildId)
+          : Routes.applicationCommands(ready.application.id);
         await ready.rest.put(route, { body: SUNDIAL_COMMANDS });
         failures = 0;
-        state = { status: "ok", user: ready.user.tag, commands: settings.guildId ? `guild ${settings.guildId}` : "global" };
-        log.info({ user: ready.user.tag, guild: settings.guildId ?? "global" }, "discord: connected; /sundial registered");
+        state = {
+          status: "ok",
+          user: ready.user.tag,
+          commands: settings.guildId ? `guild ${settings.guildId}` : "global",
+        };
+        log.info(
+          { user: ready.user.tag, guild: settings.guildId ?? "global" },
+          "discord: connected; /sundial registered",
+        );
       } catch (error) {
-        degrade(`connected, but registering /sundial failed: ${error instanceof Error ? error.message : String(error)}`);
+        degrade(
+          `connected, but registering /sundial failed: ${error instanceof Error ? error.message : String(error)}`,
+        );
         log.error({ err: String(error) }, "discord: registering /sundial failed");
       }
     });
@@ -92,10 +118,15 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
       void next.destroy();
       const message = error instanceof Error ? error.message : String(error);
       const rejected = (error as { code?: string }).code === "TokenInvalid";
-      scheduleRetry(rejected ? "Discord rejected DISCORD_TOKEN (401); check the bot token" : `cannot reach Discord: ${message}`, rejected);
+      scheduleRetry(
+        rejected ? "Discord rejected DISCORD_TOKEN (401); check the bot token" : `cannot reach Discord: ${message}`,
+        rejected,
+      );
     }
   }
-  void connect().catch((error: unknown) => scheduleRetry(`starting the Discord client failed: ${String(error)}`, false));
+  void connect().catch((error: unknown) =>
+    scheduleRetry(`starting the Discord client failed: ${String(error)}`, false),
+  );
 
   return {
     check: () => state,

@@ -20,18 +20,31 @@ const SNOWFLAKE = /^\d{17,20}$/;
 export function discordCommandProblems(env: Env): string[] {
   const problems: string[] = [];
   const mode = env.SUNDIAL_DISCORD_COMMANDS?.trim().toLowerCase() || "off";
-  if (mode !== "on" && mode !== "off") problems.push(`SUNDIAL_DISCORD_COMMANDS must be "on" or "off", not "${env.SUNDIAL_DISCORD_COMMANDS}"`);
-  if (mode === "on" && !env.DISCORD_TOKEN?.trim()) problems.push("SUNDIAL_DISCORD_COMMANDS=on needs DISCORD_TOKEN (the bot's token, from the Developer Portal's Bot page)");
+  if (mode !== "on" && mode !== "off")
+    problems.push(`SUNDIAL_DISCORD_COMMANDS must be "on" or "off", not "${env.SUNDIAL_DISCORD_COMMANDS}"`);
+  if (mode === "on" && !env.DISCORD_TOKEN?.trim())
+    problems.push(
+      "SUNDIAL_DISCORD_COMMANDS=on needs DISCORD_TOKEN (the bot's token, from the Developer Portal's Bot page)",
+    );
   const guild = env.DISCORD_GUILD_ID?.trim();
-  if (guild && !SNOWFLAKE.test(guild)) problems.push(`DISCORD_GUILD_ID must be a server id (17 to 20 digits; right-click the server, Copy Server ID), not "${guild}"`);
+  if (guild && !SNOWFLAKE.test(guild))
+    problems.push(
+      `DISCORD_GUILD_ID must be a server id (17 to 20 digits; right-click the server, Copy Server ID), not "${guild}"`,
+    );
   for (const id of splitIds(env.SUNDIAL_DISCORD_OPERATORS)) {
-    if (!SNOWFLAKE.test(id)) problems.push(`SUNDIAL_DISCORD_OPERATORS must list user or role ids (17 to 20 digits, comma-separated); "${id}" is not one`);
+    if (!SNOWFLAKE.test(id))
+      problems.push(
+        `SUNDIAL_DISCORD_OPERATORS must list user or role ids (17 to 20 digits, comma-separated); "${id}" is not one`,
+      );
   }
   return problems;
 }
 
 function splitIds(text: string | undefined): string[] {
-  return (text ?? "").split(",").map((id) => id.trim()).filter(Boolean);
+  return (text ?? "")
+    .split(",")
+    .map((id) => id.trim())
+    .filter(Boolean);
 }
 
 /** The settings when commands are on, null when off; throws with every problem when invalid. */

@@ -26,9 +26,13 @@ const STATUS: Record<ApiErrorCode, 400 | 401 | 403 | 404 | 409 | 500> = {
   internal: 500,
 };
 
-export const apiError = (c: Context, code: ApiErrorCode, message: string) => c.json({ error: { code, message } }, STATUS[code]);
+export const apiError = (c: Context, code: ApiErrorCode, message: string) =>
+  c.json({ error: { code, message } }, STATUS[code]);
 
-const TriggerBody = z.strictObject({ dryRun: z.boolean().optional(), params: z.record(z.string(), z.unknown()).optional() });
+const TriggerBody = z.strictObject({
+  dryRun: z.boolean().optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
 const PauseBody = z.strictObject({ reason: z.string().trim().min(1).max(500).optional() });
 const EmptyBody = z.strictObject({});
 const RunsQuery = z.strictObject({
@@ -40,7 +44,9 @@ const RunsQuery = z.strictObject({
 
 /** A zod failure as one line: where, and what is wrong. */
 function describe(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`).join("; ");
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join(".") : "body"}: ${issue.message}`)
+    .join("; ");
 }
 
 /** The JSON body checked against `schema`; an empty body counts as `{}`. */
@@ -62,7 +68,8 @@ async function body<T>(c: Context, schema: z.ZodType<T>): Promise<T> {
 function runId(c: Context): number {
   const raw = c.req.param("id") ?? "";
   const id = Number(raw);
-  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1) throw new ControlError("invalid", `"${raw}" is not a run id; use the "id" of a run`);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(id) || id < 1)
+    throw new ControlError("invalid", `"${raw}" is not a run id; use the "id" of a run`);
   return id;
 }
 
@@ -80,15 +87,27 @@ export function apiRoutes(controls: Controls, options: ApiOptions): Hono {
   api.use("*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match) return apiError(c, "unauthorized", "send the operator token as `Authorization: Bearer <token>` (SUNDIAL_API_TOKEN, or the file data/api-token)");
-    if (!tokensEqual(match[1] as string, options.token)) return apiError(c, "unauthorized", "the token is not the operator token (SUNDIAL_API_TOKEN, or the file data/api-token)");
+    if (!match)
+      return apiError(
+        c,
+        "unauthorized",
+        "send the operator token as `Authorization: Bearer <token>` (SUNDIAL_API_TOKEN, or the file data/api-token)",
+      );
+    if (!tokensEqual(match[1] as string, options.token))
+      return apiError(
+        c,
+        "unauthorized",
+        "the token is not the operator token (SUNDIAL_API_TOKEN, or the file data/api-token)",
+      );
     await next();
   });
 
   api.get("/jobs", async (c) => c.json({ jobs: await controls.listJobs() }));
   api.get("/jobs/:id", async (c) => {
     const job = await controls.getJob(c.req.param("id"));
-    return job ? c.json({ job }) : apiError(c, "not_found", `no job "${c.req.param("id")}" in schedules.json (see GET /api/v1/jobs)`);
+    return job
+      ? c.json({ job })
+      : apiError(c, "not_found", `no job "${c.req.param("id")}" in schedules.json (see GET /api/v1/jobs)`);
   });
   api.post("/jobs/:id/run", async (c) => {
     const request = await body(c, TriggerBody);
@@ -159,7 +178,9 @@ export function apiRoutes(controls: Controls, options: ApiOptions): Hono {
     }),
   );
 
-  api.notFound((c) => apiError(c, "not_found", `no API endpoint ${c.req.method} ${c.req.path}; see README "Operating a running daemon"`));
+  api.notFound((c) =>
+    apiError(c, "not_found", `no API endpoint ${c.req.method} ${c.req.path}; see README "Operating a running daemon"`),
+  );
   api.onError((error, c) => {
     if (error instanceof ControlError) return apiError(c, error.code, error.message);
     options.log.error({ err: errorMessage(error), path: c.req.path }, "API request failed");

@@ -36,7 +36,12 @@ export interface HealthSources {
 function configCheck(sources: HealthSources): Check {
   const configuration = sources.configuration();
   const rejected = sources.rejected();
-  if (!configuration.fileValid) return { status: "degraded", message: "schedules.json is not valid; no job runs until it is fixed", problems: configuration.problems.map(formatProblem) };
+  if (!configuration.fileValid)
+    return {
+      status: "degraded",
+      message: "schedules.json is not valid; no job runs until it is fixed",
+      problems: configuration.problems.map(formatProblem),
+    };
   if (rejected) {
     return {
       status: "degraded",
@@ -45,12 +50,15 @@ function configCheck(sources: HealthSources): Check {
     };
   }
   const skillProblems = configuration.problems.filter((problem) => problem.skill !== undefined);
-  if (skillProblems.length) return { status: "degraded", message: "a skill file failed to load", problems: skillProblems.map(formatProblem) };
+  if (skillProblems.length)
+    return { status: "degraded", message: "a skill file failed to load", problems: skillProblems.map(formatProblem) };
   return { status: "ok" };
 }
 
 function jobsCheck(configuration: Configuration): Check {
-  const disabled = configuration.jobs.filter(disabledByProblem).map((job) => ({ id: job.id, reason: job.disabledReason }));
+  const disabled = configuration.jobs
+    .filter(disabledByProblem)
+    .map((job) => ({ id: job.id, reason: job.disabledReason }));
   const enabled = configuration.jobs.filter((job) => job.enabled).length;
   return { status: disabled.length ? "degraded" : "ok", enabled, disabled };
 }
@@ -62,12 +70,22 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
   try {
     await sources.ledger();
   } catch (error) {
-    ledger = { status: "down", message: `the ledger is not working: ${error instanceof Error ? error.message : String(error)}` };
+    ledger = {
+      status: "down",
+      message: `the ledger is not working: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
   const overdue = sources.overdue(now).map((o) => ({ job: o.job, dueAt: new Date(o.dueAt).toISOString() }));
-  const late = (sources.late?.(now) ?? []).map((l) => ({ job: l.job, dueAt: new Date(l.dueAt).toISOString(), noticedAt: new Date(l.noticedAt).toISOString(), handled: l.handled }));
+  const late = (sources.late?.(now) ?? []).map((l) => ({
+    job: l.job,
+    dueAt: new Date(l.dueAt).toISOString(),
+    noticedAt: new Date(l.noticedAt).toISOString(),
+    handled: l.handled,
+  }));
   const checks: HealthBody["checks"] = {
-    scheduler: scheduler.alive ? { status: "ok", running: scheduler.running } : { status: "down", message: "the scheduler loop is stopped", running: scheduler.running },
+    scheduler: scheduler.alive
+      ? { status: "ok", running: scheduler.running }
+      : { status: "down", message: "the scheduler loop is stopped", running: scheduler.running },
     ledger,
     config: configCheck(sources),
     jobs: jobsCheck(sources.configuration()),
@@ -75,10 +93,18 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
       status: overdue.length || late.length ? "degraded" : "ok",
       jobs: overdue,
       late,
-      ...(overdue.length || late.length ? { message: "a schedule is or was more than a minute overdue (a stuck timer, a clock step, a suspended machine, a blocked event loop); see `late` for what became of each" } : {}),
+      ...(overdue.length || late.length
+        ? {
+            message:
+              "a schedule is or was more than a minute overdue (a stuck timer, a clock step, a suspended machine, a blocked event loop); see `late` for what became of each",
+          }
+        : {}),
     },
     discord: sources.discord?.() ?? { status: "not configured" },
-    nodes: sources.nodes?.() ?? { status: "ok", nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }] },
+    nodes: sources.nodes?.() ?? {
+      status: "ok",
+      nodes: [{ ...sources.node, startedAt: new Date(sources.node.startedAt).toISOString() }],
+    },
   };
   const statuses = Object.values(checks).map((check) => check.status);
   const status: HealthStatus = statuses.includes("down") ? "down" : statuses.includes("degraded") ? "degraded" : "ok";
@@ -89,7 +115,12 @@ export async function healthOf(sources: HealthSources): Promise<HealthBody> {
  * A probe that runs `probe` (a ledger write) at most once per `okMs` while it succeeds, and again
  * after `failedMs` when it failed: `/healthz` polled every second must not write every second.
  */
-export function cachedProbe(probe: () => Promise<void>, now: () => number, okMs = 30_000, failedMs = 2_000): () => Promise<void> {
+export function cachedProbe(
+  probe: () => Promise<void>,
+  now: () => number,
+  okMs = 30_000,
+  failedMs = 2_000,
+): () => Promise<void> {
   let last: { at: number; result: Promise<void>; ok: boolean } | null = null;
   return () => {
     const at = now();

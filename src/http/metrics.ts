@@ -22,7 +22,10 @@ function registerProcessMetrics(registry: Registry): void {
   const require = createRequire(import.meta.url);
   for (const name of collectDefaultMetrics.metricsList) {
     if (name === "eventLoopLag") continue;
-    const register = require(`prom-client/lib/metrics/${name}`) as (registry: Registry, config: { prefix: string }) => void;
+    const register = require(`prom-client/lib/metrics/${name}`) as (
+      registry: Registry,
+      config: { prefix: string },
+    ) => void;
     register(registry, { prefix: PROCESS_PREFIX });
   }
   let previous = performance.eventLoopUtilization();
@@ -57,7 +60,8 @@ function registerSpendMetrics(registry: Registry, spend: () => Promise<SpendRow[
   // Both metrics read one query per scrape (whichever collects first starts it; kept for a second).
   let cached: { at: number; totals: Promise<SpendRow[]> } | null = null;
   const totals = () => {
-    if (!cached || performance.now() - cached.at > 1000) cached = { at: performance.now(), totals: spend().then(totalsByJobAndModel) };
+    if (!cached || performance.now() - cached.at > 1000)
+      cached = { at: performance.now(), totals: spend().then(totalsByJobAndModel) };
     return cached.totals;
   };
   new Counter({
@@ -111,8 +115,18 @@ function totalsByJobAndModel(rows: SpendRow[]): SpendRow[] {
 export function createMetrics(runningNow: () => number = () => 0, spend?: () => Promise<SpendRow[]>) {
   const registry = new Registry();
   registerProcessMetrics(registry);
-  const fires = new Counter({ name: "sundial_fires_total", help: "Runs started by the scheduler", labelNames: ["job"], registers: [registry] });
-  const outcomes = new Counter({ name: "sundial_runs_total", help: "Runs ended, by final status", labelNames: ["job", "status"], registers: [registry] });
+  const fires = new Counter({
+    name: "sundial_fires_total",
+    help: "Runs started by the scheduler",
+    labelNames: ["job"],
+    registers: [registry],
+  });
+  const outcomes = new Counter({
+    name: "sundial_runs_total",
+    help: "Runs ended, by final status",
+    labelNames: ["job", "status"],
+    registers: [registry],
+  });
   const lag = new Histogram({
     name: "sundial_fire_lag_seconds",
     help: "Start time minus scheduled time",

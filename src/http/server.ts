@@ -57,7 +57,9 @@ export async function startStatusServer(options: {
   });
   app.get("/metrics", async (c) => {
     try {
-      return c.body(await options.metrics.registry.metrics(), 200, { "content-type": options.metrics.registry.contentType });
+      return c.body(await options.metrics.registry.metrics(), 200, {
+        "content-type": options.metrics.registry.contentType,
+      });
     } catch (error) {
       return c.text(errorMessage(error), 500);
     }
@@ -65,7 +67,17 @@ export async function startStatusServer(options: {
   app.all("/healthz", (c) => c.body(null, 405, { allow: "GET" }));
   app.all("/metrics", (c) => c.body(null, 405, { allow: "GET" }));
   for (const mount of options.routes ?? []) mount(app);
-  app.notFound((c) => c.json({ error: { code: "not_found", message: `nothing at ${c.req.method} ${c.req.path}; try /healthz, /metrics or /api/v1/jobs` } }, 404));
+  app.notFound((c) =>
+    c.json(
+      {
+        error: {
+          code: "not_found",
+          message: `nothing at ${c.req.method} ${c.req.path}; try /healthz, /metrics or /api/v1/jobs`,
+        },
+      },
+      404,
+    ),
+  );
 
   const server = await new Promise<Server>((resolve, reject) => {
     const started = serve(

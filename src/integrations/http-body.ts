@@ -35,7 +35,10 @@ export function formatBytes(bytes: number): string {
 
 /** Too much: not retryable, the next attempt would get the same body. */
 function tooLarge(limit: BodyLimit): ServiceError {
-  return new ServiceError({ service: limit.service, message: `${limit.what} answered more than ${formatBytes(limit.maxBytes)}${limit.hint ? `; ${limit.hint}` : ""}` });
+  return new ServiceError({
+    service: limit.service,
+    message: `${limit.what} answered more than ${formatBytes(limit.maxBytes)}${limit.hint ? `; ${limit.hint}` : ""}`,
+  });
 }
 
 /** The whole body, at most `limit.maxBytes` of it; throws (and closes the connection) past that. */
@@ -56,7 +59,10 @@ export async function readTextPrefix(response: Response, maxBytes: number = BODY
   return new TextDecoder().decode(join(chunks, total).subarray(0, maxBytes));
 }
 
-async function readUpTo(response: Response, maxBytes: number): Promise<{ chunks: Uint8Array[]; total: number; complete: boolean }> {
+async function readUpTo(
+  response: Response,
+  maxBytes: number,
+): Promise<{ chunks: Uint8Array[]; total: number; complete: boolean }> {
   const chunks: Uint8Array[] = [];
   let total = 0;
   if (!response.body) return { chunks, total, complete: true };

@@ -28,7 +28,12 @@ export interface FetchRetryOptions {
 
 const RETRYABLE_STATUS = new Set([408, 425, 429, 500, 502, 503, 504]);
 
-export async function fetchWithRetry(service: string, url: string, init: RequestInit = {}, options: FetchRetryOptions = {}): Promise<Response> {
+export async function fetchWithRetry(
+  service: string,
+  url: string,
+  init: RequestInit = {},
+  options: FetchRetryOptions = {},
+): Promise<Response> {
   const { retries = 3, baseDelayMs = 500, maxDelayMs = 60_000, timeoutMs = 30_000, signal } = options;
   const doFetch = options.fetch ?? fetch;
   for (let attempt = 0; ; attempt++) {
@@ -42,7 +47,8 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       if (signal?.aborted) throw signal.reason;
       if (error instanceof ServiceError) throw error;
       const cause = timeout.aborted ? `no answer within ${timeoutMs} ms` : describeNetworkError(error);
-      if (attempt >= retries) throw new ServiceError({ service, message: `${cause} (${safeUrl(url)})`, retryable: true });
+      if (attempt >= retries)
+        throw new ServiceError({ service, message: `${cause} (${safeUrl(url)})`, retryable: true });
       await sleep(backoffMs(attempt, baseDelayMs, maxDelayMs), undefined, { signal });
       continue;
     }
@@ -54,7 +60,12 @@ export async function fetchWithRetry(service: string, url: string, init: Request
       continue;
     }
     const retryable = RETRYABLE_STATUS.has(response.status);
-    throw new ServiceError({ service, message: `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`, status: response.status, retryable });
+    throw new ServiceError({
+      service,
+      message: `HTTP ${response.status} from ${safeUrl(url)}${body ? `: ${body.slice(0, 300)}` : ""}`,
+      status: response.status,
+      retryable,
+    });
   }
 }
 

@@ -45,7 +45,10 @@ function stateCache(request: IntegrationRequest): HttpCache {
 }
 
 /** A reader whose module (and Octokit) is imported on its first call. */
-function lazyRepoReader(target: { repo: string; base: string; dir: string }, options: { env: IntegrationRequest["env"]; signal: AbortSignal; log: IntegrationRequest["log"] }): TargetRepository {
+function lazyRepoReader(
+  target: { repo: string; base: string; dir: string },
+  options: { env: IntegrationRequest["env"]; signal: AbortSignal; log: IntegrationRequest["log"] },
+): TargetRepository {
   const reader = once(async () => (await sdkModules.repoReader()).createRepoReader(target, options));
   return {
     repo: target.repo,
@@ -60,7 +63,16 @@ function lazyRepoReader(target: { repo: string; base: string; dir: string }, opt
 export function createIntegrations(request: IntegrationRequest): Integrations {
   const { env, signal, log } = request;
   // Each client is made for this run on its first call (same options as if made up front).
-  const claude = once(async () => (await sdkModules.claude()).createClaudeClient({ env, model: request.job.model, signal, log, onUsage: request.onUsage, budget: request.budget }));
+  const claude = once(async () =>
+    (await sdkModules.claude()).createClaudeClient({
+      env,
+      model: request.job.model,
+      signal,
+      log,
+      onUsage: request.onUsage,
+      budget: request.budget,
+    }),
+  );
   const youtube = once(async () => (await sdkModules.youtube()).createYouTube({ env, signal, log }));
   return {
     claude: {

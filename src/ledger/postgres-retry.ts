@@ -14,12 +14,19 @@ const MUST_LAND = new Set(["claimRuns", "recordUnrun", "finishRun"]);
 export function isConnectionFault(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? "");
   if (/^(08|57P0[1-3]|53300|40001|40P01)/.test(code)) return true;
-  if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"].includes(code)) return true;
+  if (["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"].includes(code))
+    return true;
   const message = (error as Error)?.message ?? "";
-  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(message);
+  return /Connection terminated|connection timeout|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)/i.test(
+    message,
+  );
 }
 
-export function withPgRetries<T extends object>(store: T, isClosed: () => boolean, policy: { warn?: (message: string) => void; budgetMs?: number } = {}): T {
+export function withPgRetries<T extends object>(
+  store: T,
+  isClosed: () => boolean,
+  policy: { warn?: (message: string) => void; budgetMs?: number } = {},
+): T {
   const budget = policy.budgetMs ?? 60_000;
   const wrapped = { ...store } as Record<string, unknown>;
   for (const [name, value] of Object.entries(store)) {
@@ -33,7 +40,10 @@ export function withPgRetries<T extends object>(store: T, isClosed: () => boolea
         } catch (error) {
           const retry = isConnectionFault(error) && (MUST_LAND.has(name) || Date.now() - started < budget);
           if (!retry || isClosed()) throw error;
-          if (tries === 1 || tries % 10 === 0) policy.warn?.(`ledger operation "${name}" lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`);
+          if (tries === 1 || tries % 10 === 0)
+            policy.warn?.(
+              `ledger operation "${name}" lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`,
+            );
           await sleep(Math.min(5_000, 50 * 2 ** Math.min(tries, 7)));
           if (isClosed()) throw error;
         }

@@ -12,7 +12,22 @@ import { decodeValue, encodeValue } from "../util/json.ts";
 import { postgresSpendMethods } from "./postgres-spend.ts";
 import { migratePostgres } from "./postgres-schema.ts";
 import { withPgRetries } from "./postgres-retry.ts";
-import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type JobPause, type ActiveRun, type ClaimResult, type InterruptedRun, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import {
+  LeaseLostError,
+  NODE_SILENT_DROP_MS,
+  WAITING_FOR_CAPACITY,
+  type NodeInfo,
+  type JobPause,
+  type ActiveRun,
+  type ClaimResult,
+  type InterruptedRun,
+  type Owner,
+  type RunClaim,
+  type RunQuery,
+  type RunStore,
+  type StepUsage,
+  type StoredStep,
+} from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { KEEP_FINISHED_RESULT_BYTES } from "./sqlite.ts";
 
@@ -91,16 +106,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   });
   // An idle connection dropped by the server (a restart) must not crash the daemon: the pool
   // discards it and the next operation opens a new one.
-  pool.on("error", (error) => options.warn?.(`a PostgreSQL connection was lost (${error.message}); reconnecting on the next write`));
+  pool.on("error", (error) =>
+    options.warn?.(`a PostgreSQL connection was lost (${error.message}); reconnecting on the next write`),
+  );
   // A connection dropped while a transaction holds it fails that transaction's query (retried); the
   // client's own error event is only noted, never left unhandled.
-  pool.on("connect", (client) => client.on("error", (error) => options.warn?.(`a PostgreSQL connection was lost (${error.message})`)));
+  pool.on("connect", (client) =>
+    client.on("error", (error) => options.warn?.(`a PostgreSQL connection was lost (${error.message})`)),
+  );
   let closed = false;
   try {
     await migratePostgres(pool);
   } catch (error) {
     await pool.end().catch(() => undefined);
-    throw new Error(`cannot open the PostgreSQL ledger at ${describeUrl(url)}: ${(error as Error).message}. Check SUNDIAL_DATABASE_URL and that the server accepts connections.`, { cause: error });
+    throw new Error(
+      `cannot open the PostgreSQL ledger at ${describeUrl(url)}: ${(error as Error).message}. Check SUNDIAL_DATABASE_URL and that the server accepts connections.`,
+      { cause: error },
+    );
   }
 
   async function tx<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
@@ -137,19 +159,32 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return write(client);
     });
 
-  async function addUsageRows(db: Db, runId: number, stepId: string | null, { usage, costUsd }: StepUsage): Promise<void> {
+  async function addUsageRows(
+    db: Db,
+    runId: number,
+    stepId: string | null,
+    { usage, costUsd }: StepUsage,
+  ): Promise<void> {
     const args = [usage.inputTokens, usage.outputTokens, usage.cacheWriteTokens, usage.cacheReadTokens, costUsd];
     const set = `input_tokens = input_tokens + $1, output_tokens = output_tokens + $2, cache_write_tokens = cache_write_tokens + $3,
       cache_read_tokens = cache_read_tokens + $4, cost_usd = CASE WHEN $5::float8 IS NULL THEN NULL ELSE cost_usd + $5::float8 END`;
     await db.query(`UPDATE runs SET ${set} WHERE id = $6`, [...args, runId]);
-    if (stepId !== null) await db.query(`UPDATE steps SET ${set} WHERE run_id = $6 AND step_id = $7`, [...args, runId, stepId]);
+    if (stepId !== null)
+      await db.query(`UPDATE steps SET ${set} WHERE run_id = $6 AND step_id = $7`, [...args, runId, stepId]);
   }
 
   async function toRecords(db: Db, rows: Row[]): Promise<RunRecord[]> {
     const ids = rows.map((row) => row.id as number);
-    const deliveries = ids.length ? await all<DeliveryRecord & { run_id: number }>(db, `SELECT run_id, target AS "to", url, status, error FROM deliveries WHERE run_id = ANY($1) ORDER BY run_id, seq`, [ids]) : [];
+    const deliveries = ids.length
+      ? await all<DeliveryRecord & { run_id: number }>(
+          db,
+          `SELECT run_id, target AS "to", url, status, error FROM deliveries WHERE run_id = ANY($1) ORDER BY run_id, seq`,
+          [ids],
+        )
+      : [];
     const byRun = new Map<number, DeliveryRecord[]>();
-    for (const { run_id, to, url: link, status, error } of deliveries) byRun.set(run_id, [...(byRun.get(run_id) ?? []), { to, url: link, status, error }]);
+    for (const { run_id, to, url: link, status, error } of deliveries)
+      byRun.set(run_id, [...(byRun.get(run_id) ?? []), { to, url: link, status, error }]);
     return rows.map((row) => ({
       id: row.id as number,
       job: row.job as string,
@@ -176,7 +211,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ON CONFLICT DO NOTHING RETURNING id`;
 
   async function claimOne(db: Db, claim: RunClaim, owner: Owner, now: number, canStart: boolean): Promise<ClaimResult> {
-    const active = await all<{ id: number; status: RunStatus }>(db, `SELECT id, status FROM runs WHERE job = $1 AND status IN ${ACTIVE} ORDER BY id`, [claim.job]);
+    const active = await all<{ id: number; status: RunStatus }>(
+      db,
+      `SELECT id, status FROM runs WHERE job = $1 AND status IN ${ACTIVE} ORDER BY id`,
+      [claim.job],
+    );
     let status: "running" | "queued" | "skipped" = "running";
     let reason: string | null = null;
     if (active.length && claim.overlap === "skip") {
@@ -185,18 +224,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     } else if (active.length && claim.overlap === "queue") {
       const queued = active.find((run) => run.status === "queued");
       status = queued ? "skipped" : "queued";
-      reason = queued ? `overlap: run #${queued.id} is already queued behind the running one` : `queued behind run #${active[0]?.id}`;
+      reason = queued
+        ? `overlap: run #${queued.id} is already queued behind the running one`
+        : `queued behind run #${active[0]?.id}`;
     } else if (!canStart) {
       status = "queued";
       reason = WAITING_FOR_CAPACITY;
     }
     const row = await one<{ id: number }>(db, INSERT_RUN, [
-      claim.job, claim.skill, claim.trigger, status, reason, claim.scheduledFor,
-      status === "running" ? now : null, status === "skipped" ? now : null, status === "running" ? 1 : 0,
-      Boolean(claim.dryRun), claim.resumeOf ?? null, owner.pid, owner.instance, status !== "skipped", leaseMs,
+      claim.job,
+      claim.skill,
+      claim.trigger,
+      status,
+      reason,
+      claim.scheduledFor,
+      status === "running" ? now : null,
+      status === "skipped" ? now : null,
+      status === "running" ? 1 : 0,
+      Boolean(claim.dryRun),
+      claim.resumeOf ?? null,
+      owner.pid,
+      owner.instance,
+      status !== "skipped",
+      leaseMs,
     ]);
     if (!row) return { runId: null, status: "duplicate" };
-    return status === "running" ? { runId: row.id, status, epoch: 1 } : { runId: row.id, status, reason: reason as string, epoch: 1 };
+    return status === "running"
+      ? { runId: row.id, status, epoch: 1 }
+      : { runId: row.id, status, reason: reason as string, epoch: 1 };
   }
 
   const store: RunStore = {
@@ -218,7 +273,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       let left = capacity;
       for (const indexes of order) {
         const claimed = await tx(async (client) => {
-          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [claims[indexes[0] as number]?.job]);
+          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+            claims[indexes[0] as number]?.job,
+          ]);
           const out: ClaimResult[] = [];
           let room = left;
           for (const index of indexes) {
@@ -240,7 +297,25 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return tx(async (client) => {
         let count = 0;
         for (const row of rows) {
-          count += (await all(client, INSERT_RUN, [row.job, row.skill, "schedule", row.status, row.reason, row.scheduledFor, null, now, 0, false, null, 0, "", false, leaseMs])).length;
+          count += (
+            await all(client, INSERT_RUN, [
+              row.job,
+              row.skill,
+              "schedule",
+              row.status,
+              row.reason,
+              row.scheduledFor,
+              null,
+              now,
+              0,
+              false,
+              null,
+              0,
+              "",
+              false,
+              leaseMs,
+            ])
+          ).length;
         }
         return count;
       });
@@ -248,65 +323,127 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     async jobCursors(jobs, now) {
       const cursors = new Map<string, number>();
       if (!jobs.length) return cursors;
-      await pool.query(`INSERT INTO job_cursor (job, first_seen) SELECT job, $2 FROM unnest($1::text[]) AS job ON CONFLICT DO NOTHING`, [jobs, now]);
-      const rows = await all<{ job: string; first_seen: number; last: number | null }>(pool, `SELECT c.job, c.first_seen,
+      await pool.query(
+        `INSERT INTO job_cursor (job, first_seen) SELECT job, $2 FROM unnest($1::text[]) AS job ON CONFLICT DO NOTHING`,
+        [jobs, now],
+      );
+      const rows = await all<{ job: string; first_seen: number; last: number | null }>(
+        pool,
+        `SELECT c.job, c.first_seen,
         (SELECT MAX(scheduled_for) FROM runs r WHERE r.job = c.job AND r.trigger IN ('schedule','catchup')) AS last
-        FROM job_cursor c WHERE c.job = ANY($1)`, [jobs]);
+        FROM job_cursor c WHERE c.job = ANY($1)`,
+        [jobs],
+      );
       for (const row of rows) cursors.set(row.job, Math.max(row.last ?? row.first_seen, row.first_seen));
       return cursors;
     },
     async markRunning(runId, attempt, now, epoch) {
-      const n = await changes(pool, `UPDATE runs SET status = 'running', attempt = $1, started_at = COALESCE(started_at, $2), reason = NULL, lease_expires_at = ${DB_NOW} + $3::bigint
-        WHERE id = $4 AND ($5::bigint IS NULL OR epoch = $5::bigint)`, [attempt, now, leaseMs, runId, epoch ?? null]);
+      const n = await changes(
+        pool,
+        `UPDATE runs SET status = 'running', attempt = $1, started_at = COALESCE(started_at, $2), reason = NULL, lease_expires_at = ${DB_NOW} + $3::bigint
+        WHERE id = $4 AND ($5::bigint IS NULL OR epoch = $5::bigint)`,
+        [attempt, now, leaseMs, runId, epoch ?? null],
+      );
       if (n === 0 && epoch !== undefined) throw new LeaseLostError(runId, epoch);
     },
     async markRetrying(runId, attempt, error, epoch) {
-      const n = await changes(pool, `UPDATE runs SET status = 'retrying', attempt = $1, error = $2 WHERE id = $3 AND ($4::bigint IS NULL OR epoch = $4::bigint)`, [attempt, storedText(error), runId, epoch ?? null]);
+      const n = await changes(
+        pool,
+        `UPDATE runs SET status = 'retrying', attempt = $1, error = $2 WHERE id = $3 AND ($4::bigint IS NULL OR epoch = $4::bigint)`,
+        [attempt, storedText(error), runId, epoch ?? null],
+      );
       if (n === 0 && epoch !== undefined) throw new LeaseLostError(runId, epoch);
     },
     async finishRun(runId, outcome, now, epoch, usage) {
       await tx(async (client) => {
-        const current = await one<{ epoch: number; status: string; finished_at: number | null }>(client, "SELECT epoch, status, finished_at FROM runs WHERE id = $1 FOR UPDATE", [runId]);
+        const current = await one<{ epoch: number; status: string; finished_at: number | null }>(
+          client,
+          "SELECT epoch, status, finished_at FROM runs WHERE id = $1 FOR UPDATE",
+          [runId],
+        );
         // Tried again after a lost connection whose commit did land: already done, nothing twice.
-        if (current && current.status === outcome.status && current.finished_at === now && (epoch === undefined || current.epoch === epoch + 1)) return;
+        if (
+          current &&
+          current.status === outcome.status &&
+          current.finished_at === now &&
+          (epoch === undefined || current.epoch === epoch + 1)
+        )
+          return;
         if (epoch !== undefined && current?.epoch !== epoch) throw new LeaseLostError(runId, epoch);
-        await client.query(`UPDATE runs SET status = $1, reason = $2, error = $3, finished_at = $4, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = $5`, [
-          outcome.status, outcome.reason ? storedText(outcome.reason) : null, outcome.error ? storedText(outcome.error) : null, now, runId,
-        ]);
+        await client.query(
+          `UPDATE runs SET status = $1, reason = $2, error = $3, finished_at = $4, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = $5`,
+          [
+            outcome.status,
+            outcome.reason ? storedText(outcome.reason) : null,
+            outcome.error ? storedText(outcome.error) : null,
+            now,
+            runId,
+          ],
+        );
         if (usage) await addUsageRows(client, runId, null, usage);
         // Only an interrupted run's steps are reused (by its resume), or those of a run with a failed
         // delivery (by `redeliver`): the others' large results go now.
-        const undelivered = await one(client, "SELECT 1 FROM deliveries WHERE run_id = $1 AND status <> 'succeeded' LIMIT 1", [runId]);
+        const undelivered = await one(
+          client,
+          "SELECT 1 FROM deliveries WHERE run_id = $1 AND status <> 'succeeded' LIMIT 1",
+          [runId],
+        );
         if (outcome.status !== "interrupted" && !undelivered) await dropResults(client, runId);
       });
     },
     async activeRuns(job) {
-      return all<ActiveRun>(pool, `SELECT id, status, reason, scheduled_for AS "scheduledFor", owner_pid AS "ownerPid", owner_instance AS "ownerInstance", epoch
-        FROM runs WHERE job = $1 AND status IN ${ACTIVE} ORDER BY id`, [job]);
+      return all<ActiveRun>(
+        pool,
+        `SELECT id, status, reason, scheduled_for AS "scheduledFor", owner_pid AS "ownerPid", owner_instance AS "ownerInstance", epoch
+        FROM runs WHERE job = $1 AND status IN ${ACTIVE} ORDER BY id`,
+        [job],
+      );
     },
     async renewLeases(owner) {
-      return changes(pool, `UPDATE runs SET lease_expires_at = ${DB_NOW} + $1::bigint WHERE owner_instance = $2 AND status IN ${ACTIVE}`, [leaseMs, owner.instance]);
+      return changes(
+        pool,
+        `UPDATE runs SET lease_expires_at = ${DB_NOW} + $1::bigint WHERE owner_instance = $2 AND status IN ${ACTIVE}`,
+        [leaseMs, owner.instance],
+      );
     },
     async interruptExpired(self, now, reason, isGone) {
       // Candidates without locks; the UPDATE below re-checks each under its row lock, skipping rows
       // another daemon is taking (or writing) right now.
-      const rows = await all<{ id: number; ownerPid: number; ownerInstance: string; expired: boolean }>(pool, `SELECT id, owner_pid AS "ownerPid", owner_instance AS "ownerInstance",
-        (lease_expires_at IS NULL OR lease_expires_at < ${DB_NOW}) AS expired FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> $1`, [self.instance]);
+      const rows = await all<{ id: number; ownerPid: number; ownerInstance: string; expired: boolean }>(
+        pool,
+        `SELECT id, owner_pid AS "ownerPid", owner_instance AS "ownerInstance",
+        (lease_expires_at IS NULL OR lease_expires_at < ${DB_NOW}) AS expired FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> $1`,
+        [self.instance],
+      );
       const expired = rows.filter((row) => row.expired).map((row) => row.id);
-      const gone = rows.filter((row) => !row.expired && isGone?.({ pid: row.ownerPid, instance: row.ownerInstance })).map((row) => row.id);
+      const gone = rows
+        .filter((row) => !row.expired && isGone?.({ pid: row.ownerPid, instance: row.ownerInstance }))
+        .map((row) => row.id);
       if (!expired.length && !gone.length) return [];
-      return all<InterruptedRun>(pool, `UPDATE runs SET status = 'interrupted', reason = $1, finished_at = $2, lease_expires_at = NULL, epoch = epoch + 1
+      return all<InterruptedRun>(
+        pool,
+        `UPDATE runs SET status = 'interrupted', reason = $1, finished_at = $2, lease_expires_at = NULL, epoch = epoch + 1
         WHERE id IN (SELECT id FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> $3
           AND ((id = ANY($4) AND (lease_expires_at IS NULL OR lease_expires_at < ${DB_NOW})) OR id = ANY($5)) ORDER BY id FOR UPDATE SKIP LOCKED)
-        RETURNING id, job, owner_pid AS "ownerPid", owner_instance AS "ownerInstance"`, [reason, now, self.instance, expired, gone]).then((taken) => taken.sort((a, b) => a.id - b.id));
+        RETURNING id, job, owner_pid AS "ownerPid", owner_instance AS "ownerInstance"`,
+        [reason, now, self.instance, expired, gone],
+      ).then((taken) => taken.sort((a, b) => a.id - b.id));
     },
     async resumableRuns(since) {
-      const rows = await all(pool, `SELECT * FROM runs r WHERE status = 'interrupted' AND resume_of IS NULL AND NOT dry_run AND finished_at >= $1
-        AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.resume_of = r.id) ORDER BY id`, [since]);
+      const rows = await all(
+        pool,
+        `SELECT * FROM runs r WHERE status = 'interrupted' AND resume_of IS NULL AND NOT dry_run AND finished_at >= $1
+        AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.resume_of = r.id) ORDER BY id`,
+        [since],
+      );
       return toRecords(pool, rows);
     },
     async getStep(runId, stepId) {
-      const row = await one<{ status: string; result: string | null }>(pool, "SELECT status, result FROM steps WHERE run_id = $1 AND step_id = $2", [runId, stepId]);
+      const row = await one<{ status: string; result: string | null }>(
+        pool,
+        "SELECT status, result FROM steps WHERE run_id = $1 AND step_id = $2",
+        [runId, stepId],
+      );
       if (!row || row.status !== "succeeded") return null;
       const result = row.result === null ? undefined : decodeValue(row.result);
       if (result && typeof result === "object" && NOT_KEPT in result) return null;
@@ -314,32 +451,48 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     async startStep(runId, stepId, now, epoch) {
       await fenced(runId, epoch, (db) =>
-        db.query(`INSERT INTO steps (run_id, step_id, status, started_at, seq) VALUES ($1, $2, 'running', $3, (SELECT COUNT(*) FROM steps WHERE run_id = $1))
-          ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'running', started_at = excluded.started_at, finished_at = NULL, error = NULL`, [runId, stepId, now]),
+        db.query(
+          `INSERT INTO steps (run_id, step_id, status, started_at, seq) VALUES ($1, $2, 'running', $3, (SELECT COUNT(*) FROM steps WHERE run_id = $1))
+          ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'running', started_at = excluded.started_at, finished_at = NULL, error = NULL`,
+          [runId, stepId, now],
+        ),
       );
     },
     async finishStep(runId, stepId, result, now, epoch, usage) {
       let text = result === undefined ? null : scrub(encodeValue(result));
-      if (text !== null && Buffer.byteLength(text) > maxResult) text = JSON.stringify({ [NOT_KEPT]: Buffer.byteLength(text) });
+      if (text !== null && Buffer.byteLength(text) > maxResult)
+        text = JSON.stringify({ [NOT_KEPT]: Buffer.byteLength(text) });
       await fenced(runId, epoch, async (db) => {
         // The step's usage lands with its result; a retry after a commit whose answer was lost adds nothing twice.
-        const n = await changes(db, `UPDATE steps SET status = 'succeeded', finished_at = $1, result = $2 WHERE run_id = $3 AND step_id = $4
-          AND NOT (status = 'succeeded' AND finished_at IS NOT DISTINCT FROM $1)`, [now, text, runId, stepId]);
+        const n = await changes(
+          db,
+          `UPDATE steps SET status = 'succeeded', finished_at = $1, result = $2 WHERE run_id = $3 AND step_id = $4
+          AND NOT (status = 'succeeded' AND finished_at IS NOT DISTINCT FROM $1)`,
+          [now, text, runId, stepId],
+        );
         if (n && usage) await addUsageRows(db, runId, stepId, usage);
       });
     },
     async failStep(runId, stepId, error, now, epoch, usage) {
       await fenced(runId, epoch, async (db) => {
-        const n = await changes(db, `UPDATE steps SET status = 'failed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4
-          AND NOT (status = 'failed' AND finished_at IS NOT DISTINCT FROM $1)`, [now, storedText(error), runId, stepId]);
+        const n = await changes(
+          db,
+          `UPDATE steps SET status = 'failed', finished_at = $1, error = $2 WHERE run_id = $3 AND step_id = $4
+          AND NOT (status = 'failed' AND finished_at IS NOT DISTINCT FROM $1)`,
+          [now, storedText(error), runId, stepId],
+        );
         if (n && usage) await addUsageRows(db, runId, stepId, usage);
       });
     },
     async copyFinishedSteps(fromRunId, toRunId) {
       return tx(async (client) => {
-        const copied = await changes(client, `INSERT INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
+        const copied = await changes(
+          client,
+          `INSERT INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
           SELECT $1, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = $2 AND status = 'succeeded'
-          ON CONFLICT DO NOTHING`, [toRunId, fromRunId]);
+          ON CONFLICT DO NOTHING`,
+          [toRunId, fromRunId],
+        );
         await dropResults(client, fromRunId);
         return copied;
       });
@@ -352,65 +505,114 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await fenced(runId, epoch, async (db) => {
         // Lock the run's row when not fenced too: two deliveries of one run never take the same seq.
         if (epoch === undefined) await db.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
-        await db.query(`INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES ($1, (SELECT COUNT(*) FROM deliveries WHERE run_id = $1), $2, $3, $4)`, [runId, receipt.to, receipt.url ?? null, detail]);
+        await db.query(
+          `INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES ($1, (SELECT COUNT(*) FROM deliveries WHERE run_id = $1), $2, $3, $4)`,
+          [runId, receipt.to, receipt.url ?? null, detail],
+        );
       });
     },
     async recordDelivery(runId, stepId, delivery, epoch) {
       await fenced(runId, epoch, async (db) => {
         if (epoch === undefined) await db.query("SELECT 1 FROM runs WHERE id = $1 FOR UPDATE", [runId]);
-        await db.query(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error)
+        await db.query(
+          `INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error)
           VALUES ($1, (SELECT COUNT(*) FROM deliveries WHERE run_id = $1), $2, $3, $4, $5, $6, $7)
-          ON CONFLICT (run_id, step_id) WHERE step_id IS NOT NULL DO UPDATE SET url = excluded.url, detail = excluded.detail, status = excluded.status, error = excluded.error`, [
-          runId, delivery.to, delivery.url ?? null, delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null, stepId, delivery.status, delivery.error ? storedText(delivery.error) : null,
-        ]);
+          ON CONFLICT (run_id, step_id) WHERE step_id IS NOT NULL DO UPDATE SET url = excluded.url, detail = excluded.detail, status = excluded.status, error = excluded.error`,
+          [
+            runId,
+            delivery.to,
+            delivery.url ?? null,
+            delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null,
+            stepId,
+            delivery.status,
+            delivery.error ? storedText(delivery.error) : null,
+          ],
+        );
       });
     },
     async slotRun(job, scheduledFor) {
-      const row = await one(pool, `SELECT * FROM runs WHERE job = $1 AND scheduled_for = $2 AND trigger IN ('schedule','catchup')`, [job, scheduledFor]);
+      const row = await one(
+        pool,
+        `SELECT * FROM runs WHERE job = $1 AND scheduled_for = $2 AND trigger IN ('schedule','catchup')`,
+        [job, scheduledFor],
+      );
       return row ? ((await toRecords(pool, [row]))[0] as RunRecord) : null;
     },
     async reclaimRun(runId, owner) {
-      const row = await one<{ epoch: number }>(pool, `UPDATE runs SET owner_pid = $1, owner_instance = $2, lease_expires_at = ${DB_NOW} + $3::bigint, epoch = epoch + 1 WHERE id = $4 RETURNING epoch`, [owner.pid, owner.instance, leaseMs, runId]);
+      const row = await one<{ epoch: number }>(
+        pool,
+        `UPDATE runs SET owner_pid = $1, owner_instance = $2, lease_expires_at = ${DB_NOW} + $3::bigint, epoch = epoch + 1 WHERE id = $4 RETURNING epoch`,
+        [owner.pid, owner.instance, leaseMs, runId],
+      );
       if (!row) throw new Error(`run #${runId} is not in the ledger`);
       return row.epoch;
     },
     async cancelQueued(runId, reason, now) {
-      return (await changes(pool, `UPDATE runs SET status = 'cancelled', reason = $1, finished_at = $2, lease_expires_at = NULL WHERE id = $3 AND status = 'queued'`, [reason, now, runId])) > 0;
+      return (
+        (await changes(
+          pool,
+          `UPDATE runs SET status = 'cancelled', reason = $1, finished_at = $2, lease_expires_at = NULL WHERE id = $3 AND status = 'queued'`,
+          [reason, now, runId],
+        )) > 0
+      );
     },
     async pauses() {
-      const rows = await all<{ job: string } & JobPause>(pool, `SELECT job, reason, paused_at AS "pausedAt" FROM job_pauses`);
+      const rows = await all<{ job: string } & JobPause>(
+        pool,
+        `SELECT job, reason, paused_at AS "pausedAt" FROM job_pauses`,
+      );
       return new Map(rows.map(({ job, reason, pausedAt }) => [job, { reason, pausedAt }]));
     },
     async setPause(job, reason, now) {
-      await pool.query(`INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`, [job, reason, now]);
+      await pool.query(
+        `INSERT INTO job_pauses (job, reason, paused_at) VALUES ($1, $2, $3) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`,
+        [job, reason, now],
+      );
     },
     async clearPause(job) {
       return (await changes(pool, `DELETE FROM job_pauses WHERE job = $1`, [job])) > 0;
     },
     async loadState(job) {
-      const rows = await all<{ key: string; value: string }>(pool, "SELECT key, value FROM job_state WHERE job = $1", [job]);
+      const rows = await all<{ key: string; value: string }>(pool, "SELECT key, value FROM job_state WHERE job = $1", [
+        job,
+      ]);
       return new Map(rows.map((row) => [row.key, decodeValue(row.value)]));
     },
     async setState(job, key, value, now, fenceOf) {
       const encoded = encodeValue(value);
       await fenced(fenceOf?.runId ?? 0, fenceOf?.epoch, (db) =>
-        db.query(`INSERT INTO job_state (job, key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`, [job, key, encoded, now]),
+        db.query(
+          `INSERT INTO job_state (job, key, value, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          [job, key, encoded, now],
+        ),
       );
     },
     async lastSuccessAt(job) {
-      const row = await one<{ at: number }>(pool, `SELECT finished_at AS at FROM runs WHERE job = $1 AND status = 'succeeded' AND NOT dry_run ORDER BY id DESC LIMIT 1`, [job]);
+      const row = await one<{ at: number }>(
+        pool,
+        `SELECT finished_at AS at FROM runs WHERE job = $1 AND status = 'succeeded' AND NOT dry_run ORDER BY id DESC LIMIT 1`,
+        [job],
+      );
       return row?.at ?? null;
     },
     async shouldAlert(job, runId) {
-      const row = await one<{ n: number }>(pool, `SELECT COUNT(*) AS n FROM runs WHERE job = $1 AND id < $2 AND alerted_at IS NOT NULL AND NOT dry_run
-        AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = $1 AND status = 'succeeded' AND NOT dry_run), 0)`, [job, runId]);
+      const row = await one<{ n: number }>(
+        pool,
+        `SELECT COUNT(*) AS n FROM runs WHERE job = $1 AND id < $2 AND alerted_at IS NOT NULL AND NOT dry_run
+        AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = $1 AND status = 'succeeded' AND NOT dry_run), 0)`,
+        [job, runId],
+      );
       return row?.n === 0;
     },
     async markAlerted(runId, now) {
       await pool.query("UPDATE runs SET alerted_at = $1 WHERE id = $2", [now, runId]);
     },
     async previousOutcome(job, runId) {
-      const row = await one<{ status: RunStatus }>(pool, `SELECT status FROM runs WHERE job = $1 AND id < $2 AND NOT dry_run AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`, [job, runId]);
+      const row = await one<{ status: RunStatus }>(
+        pool,
+        `SELECT status FROM runs WHERE job = $1 AND id < $2 AND NOT dry_run AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`,
+        [job, runId],
+      );
       return row?.status ?? null;
     },
     async listRuns(query: RunQuery) {
@@ -420,7 +622,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (query.status) where.push(`status = $${args.push(query.status)}`);
       if (query.before !== undefined) where.push(`id < $${args.push(query.before)}`);
       const limit = `$${args.push(query.limit ?? 20)}`;
-      const rows = await all(pool, `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${limit}`, args);
+      const rows = await all(
+        pool,
+        `SELECT * FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY id DESC LIMIT ${limit}`,
+        args,
+      );
       return toRecords(pool, rows);
     },
     async getRun(runId) {
@@ -445,30 +651,51 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return tx(async (client) => {
         await client.query(`UPDATE job_cursor SET first_seen = GREATEST(first_seen, COALESCE((SELECT MAX(scheduled_for) FROM runs
           WHERE runs.job = job_cursor.job AND trigger IN ('schedule','catchup')), 0))`);
-        return changes(client, `DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND status NOT IN ${ACTIVE}`, [before]);
+        return changes(
+          client,
+          `DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < $1 AND status NOT IN ${ACTIVE}`,
+          [before],
+        );
       });
     },
     async pruneState(configuredJobs, before) {
       return tx(async (client) => {
-        const orphaned = await changes(client, `DELETE FROM job_state WHERE NOT (job = ANY($1))
-          AND job IN (SELECT job FROM job_state GROUP BY job HAVING MAX(updated_at) < $2)`, [configuredJobs, before]);
-        const caches = await changes(client, `DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < $1`, [before]);
+        const orphaned = await changes(
+          client,
+          `DELETE FROM job_state WHERE NOT (job = ANY($1))
+          AND job IN (SELECT job FROM job_state GROUP BY job HAVING MAX(updated_at) < $2)`,
+          [configuredJobs, before],
+        );
+        const caches = await changes(
+          client,
+          `DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < $1`,
+          [before],
+        );
         return orphaned + caches;
       });
     },
     async heartbeat(node) {
-      await pool.query(`INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
-        ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`, [node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash]);
+      await pool.query(
+        `INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
+        ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`,
+        [node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash],
+      );
       await pool.query(`DELETE FROM nodes WHERE heartbeat_at < $1`, [node.heartbeatAt - NODE_SILENT_DROP_MS]);
     },
     async listNodes(now) {
-      return all<NodeInfo>(pool, `SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at, instance`, [now - NODE_SILENT_DROP_MS]);
+      return all<NodeInfo>(
+        pool,
+        `SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= $1 ORDER BY started_at, instance`,
+        [now - NODE_SILENT_DROP_MS],
+      );
     },
     async removeNode(id) {
       await pool.query(`DELETE FROM nodes WHERE instance = $1`, [id]);
     },
     async ping(now) {
-      await pool.query("INSERT INTO health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at", [now]);
+      await pool.query("INSERT INTO health (id, at) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET at = excluded.at", [
+        now,
+      ]);
     },
     close() {
       if (closed) return;
@@ -479,7 +706,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   /** Once a run has ended (other than interrupted) nobody reuses its steps: larger results are dropped. */
   async function dropResults(db: Db, runId: number): Promise<void> {
-    await db.query(`UPDATE steps SET result = json_build_object('${NOT_KEPT}', length(result))::text WHERE run_id = $1 AND length(result) > $2`, [runId, KEEP_FINISHED_RESULT_BYTES]);
+    await db.query(
+      `UPDATE steps SET result = json_build_object('${NOT_KEPT}', length(result))::text WHERE run_id = $1 AND length(result) > $2`,
+      [runId, KEEP_FINISHED_RESULT_BYTES],
+    );
   }
 
   const retrying = withPgRetries(store, () => closed, { warn: options.warn, budgetMs: options.reconnectBudgetMs });

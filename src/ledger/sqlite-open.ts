@@ -32,7 +32,12 @@ export function openError(file: string, error: unknown): Error {
       { cause: error },
     );
   }
-  if (code.startsWith("SQLITE_CANTOPEN") || code.startsWith("SQLITE_READONLY") || code === "SQLITE_PERM" || code === "SQLITE_AUTH") {
+  if (
+    code.startsWith("SQLITE_CANTOPEN") ||
+    code.startsWith("SQLITE_READONLY") ||
+    code === "SQLITE_PERM" ||
+    code === "SQLITE_AUTH"
+  ) {
     return new LedgerOpenError(
       `cannot open the ledger ${file} (${message}): check that its directory exists and that this user may read and write it ` +
         `(SUNDIAL_DATA_DIR chooses the directory)`,
@@ -70,7 +75,8 @@ export function openDatabase(file: string, options: OpenOptions = {}): Database.
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = NORMAL");
     db.pragma("foreign_keys = ON");
-    if (!fresh && (db.pragma("auto_vacuum", { simple: true }) as number) !== 2) switchToIncrementalVacuum(db, file, options.warn);
+    if (!fresh && (db.pragma("auto_vacuum", { simple: true }) as number) !== 2)
+      switchToIncrementalVacuum(db, file, options.warn);
     return db;
   } catch (error) {
     db?.close();
@@ -113,6 +119,8 @@ function switchToIncrementalVacuum(db: Database.Database, file: string, warn?: (
     db.pragma("auto_vacuum = INCREMENTAL");
     db.exec("VACUUM");
   } catch (error) {
-    warn?.(`could not switch ${file} to incremental auto-vacuum (${(error as Error).message}); the file will not shrink after retention until this succeeds at a later start`);
+    warn?.(
+      `could not switch ${file} to incremental auto-vacuum (${(error as Error).message}); the file will not shrink after retention until this succeeds at a later start`,
+    );
   }
 }

@@ -34,7 +34,12 @@ export interface RetryPolicy {
  * driver, so an operation either happened entirely (its transaction committed) or not at all, and
  * trying it again is safe. `mustLand` names the methods retried through full-disk and I/O errors.
  */
-export function withRetries<T extends object>(store: T, mustLand: ReadonlySet<string>, isClosed: () => boolean, policy: RetryPolicy = {}): T {
+export function withRetries<T extends object>(
+  store: T,
+  mustLand: ReadonlySet<string>,
+  isClosed: () => boolean,
+  policy: RetryPolicy = {},
+): T {
   const budget = policy.busyBudgetMs ?? 30_000;
   const maxDelay = policy.maxDelayMs ?? 5_000;
   const wrapped = { ...store } as Record<string, unknown>;
@@ -48,12 +53,18 @@ export function withRetries<T extends object>(store: T, mustLand: ReadonlySet<st
           return await method.apply(store, args);
         } catch (error) {
           const landing = mustLand.has(name);
-          const retry = isTransient(error) ? landing || Date.now() - started < budget : landing && isResourceFault(error);
+          const retry = isTransient(error)
+            ? landing || Date.now() - started < budget
+            : landing && isResourceFault(error);
           if (!retry || isClosed()) throw policy.explain ? policy.explain(error) : error;
           if (!isTransient(error) && (tries === 1 || tries % 10 === 0)) {
-            policy.warn?.(`ledger write "${name}" failed (${(error as Error).message}); retrying until it lands — free disk space if the disk is full (try ${tries})`);
+            policy.warn?.(
+              `ledger write "${name}" failed (${(error as Error).message}); retrying until it lands — free disk space if the disk is full (try ${tries})`,
+            );
           }
-          await sleep(Math.min(maxDelay, isTransient(error) ? 2 * 2 ** Math.min(tries, 7) : 100 * 2 ** Math.min(tries, 6)));
+          await sleep(
+            Math.min(maxDelay, isTransient(error) ? 2 * 2 ** Math.min(tries, 7) : 100 * 2 ** Math.min(tries, 6)),
+          );
           if (isClosed()) throw error;
         }
       }

@@ -204,7 +204,8 @@ export function migrate(db: Database.Database): void {
         db.pragma(`user_version = ${next + 1}`);
       }
       const broken = db.pragma("foreign_key_check") as unknown[];
-      if (broken.length) throw new Error(`the ledger's migration left ${broken.length} broken reference(s); the database is unchanged`);
+      if (broken.length)
+        throw new Error(`the ledger's migration left ${broken.length} broken reference(s); the database is unchanged`);
     }).immediate();
   } finally {
     db.pragma(`foreign_keys = ${foreignKeys ? "ON" : "OFF"}`);

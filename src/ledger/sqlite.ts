@@ -6,7 +6,22 @@ import type Database from "better-sqlite3";
 import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { migrate } from "./sqlite-schema.ts";
-import { LeaseLostError, NODE_SILENT_DROP_MS, WAITING_FOR_CAPACITY, type NodeInfo, type ActiveRun, type ClaimResult, type InterruptedRun, type JobPause, type Owner, type RunClaim, type RunQuery, type RunStore, type StepUsage, type StoredStep } from "./store.ts";
+import {
+  LeaseLostError,
+  NODE_SILENT_DROP_MS,
+  WAITING_FOR_CAPACITY,
+  type NodeInfo,
+  type ActiveRun,
+  type ClaimResult,
+  type InterruptedRun,
+  type JobPause,
+  type Owner,
+  type RunClaim,
+  type RunQuery,
+  type RunStore,
+  type StepUsage,
+  type StoredStep,
+} from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
@@ -74,53 +89,90 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   }
 
   const q = {
-    insertRun: db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance, lease_expires_at, epoch)
+    insertRun:
+      db.prepare(`INSERT OR IGNORE INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance, lease_expires_at, epoch)
       VALUES (@job, @skill, @trigger, @status, @reason, @scheduledFor, @startedAt, @finishedAt, @attempt, @dryRun, @resumeOf, @pid, @instance, @leaseExpiresAt, 1)`),
-    active: db.prepare(`SELECT id, status, reason, scheduled_for AS scheduledFor, owner_pid AS ownerPid, owner_instance AS ownerInstance, epoch FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`),
+    active: db.prepare(
+      `SELECT id, status, reason, scheduled_for AS scheduledFor, owner_pid AS ownerPid, owner_instance AS ownerInstance, epoch FROM runs WHERE job = ? AND status IN ${ACTIVE} ORDER BY id`,
+    ),
     epoch: db.prepare(`SELECT epoch FROM runs WHERE id = ?`),
     renew: db.prepare(`UPDATE runs SET lease_expires_at = ? WHERE owner_instance = ? AND status IN ${ACTIVE}`),
-    held: db.prepare(`SELECT id, job, owner_pid AS ownerPid, owner_instance AS ownerInstance, lease_expires_at AS leaseExpiresAt, epoch FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> ?`),
-    interrupt: db.prepare(`UPDATE runs SET status = 'interrupted', reason = ?, finished_at = ?, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = ? AND epoch = ? AND status IN ${ACTIVE}`),
-    lastSlot: db.prepare(`SELECT MAX(scheduled_for) AS at FROM runs WHERE job = ? AND trigger IN ('schedule','catchup')`),
+    held: db.prepare(
+      `SELECT id, job, owner_pid AS ownerPid, owner_instance AS ownerInstance, lease_expires_at AS leaseExpiresAt, epoch FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> ?`,
+    ),
+    interrupt: db.prepare(
+      `UPDATE runs SET status = 'interrupted', reason = ?, finished_at = ?, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = ? AND epoch = ? AND status IN ${ACTIVE}`,
+    ),
+    lastSlot: db.prepare(
+      `SELECT MAX(scheduled_for) AS at FROM runs WHERE job = ? AND trigger IN ('schedule','catchup')`,
+    ),
     cursor: db.prepare(`SELECT first_seen FROM job_cursor WHERE job = ?`),
     insertCursor: db.prepare(`INSERT OR IGNORE INTO job_cursor (job, first_seen) VALUES (?, ?)`),
     getStep: db.prepare(`SELECT status, result FROM steps WHERE run_id = ? AND step_id = ?`),
-    startStep: db.prepare(`INSERT INTO steps (run_id, step_id, status, started_at, seq) VALUES (?, ?, 'running', ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?))
+    startStep:
+      db.prepare(`INSERT INTO steps (run_id, step_id, status, started_at, seq) VALUES (?, ?, 'running', ?, (SELECT COUNT(*) FROM steps WHERE run_id = ?))
       ON CONFLICT (run_id, step_id) DO UPDATE SET status = 'running', started_at = excluded.started_at, finished_at = NULL, error = NULL`),
-    finishStep: db.prepare(`UPDATE steps SET status = 'succeeded', finished_at = ?, result = ? WHERE run_id = ? AND step_id = ?`),
-    failStep: db.prepare(`UPDATE steps SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ? AND step_id = ?`),
-    runUsage: db.prepare(`UPDATE runs SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
+    finishStep: db.prepare(
+      `UPDATE steps SET status = 'succeeded', finished_at = ?, result = ? WHERE run_id = ? AND step_id = ?`,
+    ),
+    failStep: db.prepare(
+      `UPDATE steps SET status = 'failed', finished_at = ?, error = ? WHERE run_id = ? AND step_id = ?`,
+    ),
+    runUsage:
+      db.prepare(`UPDATE runs SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
       cache_write_tokens = cache_write_tokens + @cacheWriteTokens, cache_read_tokens = cache_read_tokens + @cacheReadTokens,
       cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
-    stepUsage: db.prepare(`UPDATE steps SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
+    stepUsage:
+      db.prepare(`UPDATE steps SET input_tokens = input_tokens + @inputTokens, output_tokens = output_tokens + @outputTokens,
       cache_write_tokens = cache_write_tokens + @cacheWriteTokens, cache_read_tokens = cache_read_tokens + @cacheReadTokens,
       cost_usd = CASE WHEN @cost IS NULL THEN NULL ELSE cost_usd + @cost END WHERE run_id = @runId AND step_id = @stepId`),
-    addDelivery: db.prepare(`INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES (?, (SELECT COUNT(*) FROM deliveries WHERE run_id = ?), ?, ?, ?)`),
+    addDelivery: db.prepare(
+      `INSERT INTO deliveries (run_id, seq, target, url, detail) VALUES (?, (SELECT COUNT(*) FROM deliveries WHERE run_id = ?), ?, ?, ?)`,
+    ),
     deliveries: db.prepare(`SELECT target AS "to", url, status, error FROM deliveries WHERE run_id = ? ORDER BY seq`),
     recordDelivery: db.prepare(`INSERT INTO deliveries (run_id, seq, target, url, detail, step_id, status, error)
       VALUES (@runId, (SELECT COUNT(*) FROM deliveries WHERE run_id = @runId), @to, @url, @detail, @stepId, @status, @error)
       ON CONFLICT (run_id, step_id) WHERE step_id IS NOT NULL DO UPDATE SET url = excluded.url, detail = excluded.detail, status = excluded.status, error = excluded.error`),
     slotRun: db.prepare(`SELECT * FROM runs WHERE job = ? AND scheduled_for = ? AND trigger IN ('schedule','catchup')`),
-    reclaim: db.prepare(`UPDATE runs SET owner_pid = @pid, owner_instance = @instance, lease_expires_at = @lease, epoch = epoch + 1 WHERE id = @runId RETURNING epoch`),
-    cancelQueued: db.prepare(`UPDATE runs SET status = 'cancelled', reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'`),
+    reclaim: db.prepare(
+      `UPDATE runs SET owner_pid = @pid, owner_instance = @instance, lease_expires_at = @lease, epoch = epoch + 1 WHERE id = @runId RETURNING epoch`,
+    ),
+    cancelQueued: db.prepare(
+      `UPDATE runs SET status = 'cancelled', reason = ?, finished_at = ? WHERE id = ? AND status = 'queued'`,
+    ),
     pauses: db.prepare(`SELECT job, reason, paused_at AS pausedAt FROM job_pauses`),
-    setPause: db.prepare(`INSERT INTO job_pauses (job, reason, paused_at) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`),
+    setPause: db.prepare(
+      `INSERT INTO job_pauses (job, reason, paused_at) VALUES (?, ?, ?) ON CONFLICT (job) DO UPDATE SET reason = excluded.reason`,
+    ),
     clearPause: db.prepare(`DELETE FROM job_pauses WHERE job = ?`),
-    setState: db.prepare(`INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`),
+    setState: db.prepare(
+      `INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
-    lastSuccess: db.prepare(`SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`),
-    markRunning: db.prepare(`UPDATE runs SET status = 'running', attempt = @attempt, started_at = COALESCE(started_at, @now), reason = NULL, lease_expires_at = @lease
+    lastSuccess: db.prepare(
+      `SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
+    ),
+    markRunning:
+      db.prepare(`UPDATE runs SET status = 'running', attempt = @attempt, started_at = COALESCE(started_at, @now), reason = NULL, lease_expires_at = @lease
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
-    markRetrying: db.prepare(`UPDATE runs SET status = 'retrying', attempt = @attempt, error = @error WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
+    markRetrying: db.prepare(
+      `UPDATE runs SET status = 'retrying', attempt = @attempt, error = @error WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`,
+    ),
     // The final row moves the epoch on: whatever the run's holder still writes after it (a skill that
     // ignored its signal and was given up) is refused.
-    finishRun: db.prepare(`UPDATE runs SET status = @status, reason = @reason, error = @error, finished_at = @now, lease_expires_at = NULL, epoch = epoch + 1
+    finishRun:
+      db.prepare(`UPDATE runs SET status = @status, reason = @reason, error = @error, finished_at = @now, lease_expires_at = NULL, epoch = epoch + 1
       WHERE id = @runId AND (@epoch IS NULL OR epoch = @epoch)`),
     loadState: db.prepare(`SELECT key, value FROM job_state WHERE job = ?`),
-    previousOutcome: db.prepare(`SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`),
+    previousOutcome: db.prepare(
+      `SELECT status FROM runs WHERE job = ? AND id < ? AND dry_run = 0 AND status IN ('succeeded','failed','timed_out') ORDER BY id DESC LIMIT 1`,
+    ),
     undelivered: db.prepare(`SELECT 1 FROM deliveries WHERE run_id = ? AND status <> 'succeeded' LIMIT 1`),
-    dropResults: db.prepare(`UPDATE steps SET result = json_object('${NOT_KEPT}', length(result)) WHERE run_id = ? AND length(result) > ?`),
-    shouldAlert: db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
+    dropResults: db.prepare(
+      `UPDATE steps SET result = json_object('${NOT_KEPT}', length(result)) WHERE run_id = ? AND length(result) > ?`,
+    ),
+    shouldAlert:
+      db.prepare(`SELECT COUNT(*) AS n FROM runs WHERE job = ? AND id < ? AND alerted_at IS NOT NULL AND dry_run = 0
       AND id > COALESCE((SELECT MAX(id) FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0), 0)`),
   };
 
@@ -179,10 +231,12 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   /** A write fenced by the run's epoch: checked and applied under one write lock. */
   function fenced<T>(runId: number, epoch: number | undefined, write: () => T): T {
     if (epoch === undefined) return write();
-    return db.transaction(() => {
-      fence(runId, epoch);
-      return write();
-    }).immediate();
+    return db
+      .transaction(() => {
+        fence(runId, epoch);
+        return write();
+      })
+      .immediate();
   }
   /** A single UPDATE of the run's row that matched nothing: refused by its epoch (or the row is gone). */
   function checked(runId: number, epoch: number | undefined, changes: number): void {
@@ -199,7 +253,9 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     } else if (active.length && claim.overlap === "queue") {
       const queued = active.find((run) => run.status === "queued");
       status = queued ? "skipped" : "queued";
-      reason = queued ? `overlap: run #${queued.id} is already queued behind the running one` : `queued behind run #${active[0]?.id}`;
+      reason = queued
+        ? `overlap: run #${queued.id} is already queued behind the running one`
+        : `queued behind run #${active[0]?.id}`;
     } else if (!canStart) {
       status = "queued";
       reason = WAITING_FOR_CAPACITY;
@@ -243,7 +299,18 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       const insert = db.transaction(() => {
         let count = 0;
         for (const row of rows) {
-          count += q.insertRun.run({ ...row, trigger: "schedule", startedAt: null, finishedAt: now, attempt: 0, dryRun: 0, resumeOf: null, pid: 0, instance: "", leaseExpiresAt: null }).changes;
+          count += q.insertRun.run({
+            ...row,
+            trigger: "schedule",
+            startedAt: null,
+            finishedAt: now,
+            attempt: 0,
+            dryRun: 0,
+            resumeOf: null,
+            pid: 0,
+            instance: "",
+            leaseExpiresAt: null,
+          }).changes;
         }
         return count;
       });
@@ -265,10 +332,18 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       return cursors;
     },
     async markRunning(runId, attempt, now, epoch) {
-      checked(runId, epoch, q.markRunning.run({ attempt, now, lease: now + leaseMs, runId, epoch: epoch ?? null }).changes);
+      checked(
+        runId,
+        epoch,
+        q.markRunning.run({ attempt, now, lease: now + leaseMs, runId, epoch: epoch ?? null }).changes,
+      );
     },
     async markRetrying(runId, attempt, error, epoch) {
-      checked(runId, epoch, q.markRetrying.run({ attempt, error: storedText(error), runId, epoch: epoch ?? null }).changes);
+      checked(
+        runId,
+        epoch,
+        q.markRetrying.run({ attempt, error: storedText(error), runId, epoch: epoch ?? null }).changes,
+      );
     },
     async finishRun(runId, outcome, now, epoch, usage) {
       db.transaction(() => {
@@ -284,7 +359,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
         if (usage) addUsageRows(runId, null, usage);
         // Only an interrupted run's steps are reused (by its resume), or those of a run with a failed
         // delivery (by `redeliver`): the others' large results go now.
-        if (outcome.status !== "interrupted" && !q.undelivered.get(runId)) q.dropResults.run(runId, KEEP_FINISHED_RESULT_BYTES);
+        if (outcome.status !== "interrupted" && !q.undelivered.get(runId))
+          q.dropResults.run(runId, KEEP_FINISHED_RESULT_BYTES);
       }).immediate();
     },
     async activeRuns(job) {
@@ -294,21 +370,29 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       return q.renew.run(now + leaseMs, owner.instance).changes;
     },
     async interruptExpired(self, now, reason, isGone) {
-      return db.transaction(() => {
-        const rows = q.held.all(self.instance) as (InterruptedRun & { leaseExpiresAt: number | null; epoch: number })[];
-        const taken: InterruptedRun[] = [];
-        for (const row of rows) {
-          const expired = row.leaseExpiresAt === null || row.leaseExpiresAt < now;
-          if (!expired && !isGone?.({ pid: row.ownerPid, instance: row.ownerInstance })) continue;
-          if (q.interrupt.run(reason, now, row.id, row.epoch).changes) taken.push({ id: row.id, job: row.job, ownerPid: row.ownerPid, ownerInstance: row.ownerInstance });
-        }
-        return taken;
-      }).immediate();
+      return db
+        .transaction(() => {
+          const rows = q.held.all(self.instance) as (InterruptedRun & {
+            leaseExpiresAt: number | null;
+            epoch: number;
+          })[];
+          const taken: InterruptedRun[] = [];
+          for (const row of rows) {
+            const expired = row.leaseExpiresAt === null || row.leaseExpiresAt < now;
+            if (!expired && !isGone?.({ pid: row.ownerPid, instance: row.ownerInstance })) continue;
+            if (q.interrupt.run(reason, now, row.id, row.epoch).changes)
+              taken.push({ id: row.id, job: row.job, ownerPid: row.ownerPid, ownerInstance: row.ownerInstance });
+          }
+          return taken;
+        })
+        .immediate();
     },
     async resumableRuns(since) {
       const rows = db
-        .prepare(`SELECT * FROM runs r WHERE status = 'interrupted' AND resume_of IS NULL AND dry_run = 0 AND finished_at >= ?
-          AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.resume_of = r.id) ORDER BY id`)
+        .prepare(
+          `SELECT * FROM runs r WHERE status = 'interrupted' AND resume_of IS NULL AND dry_run = 0 AND finished_at >= ?
+          AND NOT EXISTS (SELECT 1 FROM runs x WHERE x.resume_of = r.id) ORDER BY id`,
+        )
         .all(since) as Row[];
       return rows.map(toRecord);
     },
@@ -325,14 +409,17 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async finishStep(runId, stepId, result, now, epoch, usage) {
       let text = result === undefined ? null : scrub(encodeValue(result));
-      if (text !== null && Buffer.byteLength(text) > maxResult) text = JSON.stringify({ [NOT_KEPT]: Buffer.byteLength(text) });
+      if (text !== null && Buffer.byteLength(text) > maxResult)
+        text = JSON.stringify({ [NOT_KEPT]: Buffer.byteLength(text) });
       // The step's usage lands with its result: a crash cannot keep one without the other.
       durably(() =>
-        db.transaction(() => {
-          fence(runId, epoch);
-          q.finishStep.run(now, text, runId, stepId);
-          if (usage) addUsageRows(runId, stepId, usage);
-        }).immediate(),
+        db
+          .transaction(() => {
+            fence(runId, epoch);
+            q.finishStep.run(now, text, runId, stepId);
+            if (usage) addUsageRows(runId, stepId, usage);
+          })
+          .immediate(),
       );
     },
     async failStep(runId, stepId, error, now, epoch, usage) {
@@ -343,15 +430,19 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       }).immediate();
     },
     async copyFinishedSteps(fromRunId, toRunId) {
-      return db.transaction(() => {
-        const copied = db
-          .prepare(`INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
-            SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`)
-          .run(toRunId, fromRunId).changes;
-        // The resume owns the results now; the interrupted run is never resumed again.
-        q.dropResults.run(fromRunId, KEEP_FINISHED_RESULT_BYTES);
-        return copied;
-      }).immediate();
+      return db
+        .transaction(() => {
+          const copied = db
+            .prepare(
+              `INSERT OR IGNORE INTO steps (run_id, step_id, status, started_at, finished_at, result, seq, reused_from)
+            SELECT ?, step_id, status, started_at, finished_at, result, seq, COALESCE(reused_from, run_id) FROM steps WHERE run_id = ? AND status = 'succeeded'`,
+            )
+            .run(toRunId, fromRunId).changes;
+          // The resume owns the results now; the interrupted run is never resumed again.
+          q.dropResults.run(fromRunId, KEEP_FINISHED_RESULT_BYTES);
+          return copied;
+        })
+        .immediate();
     },
     async addUsage(runId, stepId, usage, costUsd, epoch) {
       db.transaction(() => {
@@ -361,18 +452,21 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     },
     async addDelivery(runId, receipt: Receipt, epoch) {
       const detail = receipt.detail ? scrub(JSON.stringify(receipt.detail)) : null;
-      durably(() => fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail)));
+      durably(() =>
+        fenced(runId, epoch, () => q.addDelivery.run(runId, runId, receipt.to, receipt.url ?? null, detail)),
+      );
     },
     async recordDelivery(runId, stepId, delivery, epoch) {
-      const write = () => q.recordDelivery.run({
-        runId,
-        stepId,
-        to: delivery.to,
-        url: delivery.url ?? null,
-        detail: delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null,
-        status: delivery.status,
-        error: delivery.error ? storedText(delivery.error) : null,
-      });
+      const write = () =>
+        q.recordDelivery.run({
+          runId,
+          stepId,
+          to: delivery.to,
+          url: delivery.url ?? null,
+          detail: delivery.detail ? scrub(JSON.stringify(delivery.detail)) : null,
+          status: delivery.status,
+          error: delivery.error ? storedText(delivery.error) : null,
+        });
       durably(() => fenced(runId, epoch, write));
     },
     async slotRun(job, scheduledFor) {
@@ -380,7 +474,8 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       return row ? toRecord(row) : null;
     },
     async reclaimRun(runId, owner, now) {
-      const row = q.reclaim.get({ pid: owner.pid, instance: owner.instance, lease: now + leaseMs, runId }) as { epoch: number } | undefined;
+      const row = q.reclaim.get({ pid: owner.pid, instance: owner.instance, lease: now + leaseMs, runId }) as
+        { epoch: number } | undefined;
       if (!row) throw new Error(`run #${runId} is not in the ledger`);
       return row.epoch;
     },
@@ -439,55 +534,73 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async getRun(runId) {
       const row = q.getRun.get(runId) as Row | undefined;
       if (!row) return null;
-      const steps = (db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY seq, started_at`).all(runId) as Row[]).map(
-        (step): StepRecord => ({
-          id: step.step_id as string,
-          status: step.status as StepRecord["status"],
-          startedAt: iso(step.started_at as number) as string,
-          finishedAt: iso(step.finished_at as number | null),
-          error: (step.error as string | null) ?? null,
-          usage: usageOf(step),
-          costUsd: (step.cost_usd as number | null) ?? null,
-          reusedFrom: (step.reused_from as number | null) ?? null,
-        }),
-      );
+      const steps = (
+        db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY seq, started_at`).all(runId) as Row[]
+      ).map((step): StepRecord => ({
+        id: step.step_id as string,
+        status: step.status as StepRecord["status"],
+        startedAt: iso(step.started_at as number) as string,
+        finishedAt: iso(step.finished_at as number | null),
+        error: (step.error as string | null) ?? null,
+        usage: usageOf(step),
+        costUsd: (step.cost_usd as number | null) ?? null,
+        reusedFrom: (step.reused_from as number | null) ?? null,
+      }));
       return { ...toRecord(row), steps };
     },
     async prune(before) {
       // Keep each job's catch-up cursor past the rows being deleted, or their slots would look missed.
-      const removed = db.transaction(() => {
-        db.prepare(`UPDATE job_cursor SET first_seen = MAX(first_seen, COALESCE((SELECT MAX(scheduled_for) FROM runs
-          WHERE runs.job = job_cursor.job AND trigger IN ('schedule','catchup')), 0))`).run();
-        return db.prepare(`DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ${ACTIVE}`).run(before).changes;
-      }).immediate();
+      const removed = db
+        .transaction(() => {
+          db.prepare(
+            `UPDATE job_cursor SET first_seen = MAX(first_seen, COALESCE((SELECT MAX(scheduled_for) FROM runs
+          WHERE runs.job = job_cursor.job AND trigger IN ('schedule','catchup')), 0))`,
+          ).run();
+          return db
+            .prepare(`DELETE FROM runs WHERE finished_at IS NOT NULL AND finished_at < ? AND status NOT IN ${ACTIVE}`)
+            .run(before).changes;
+        })
+        .immediate();
       if (removed) reclaimFreePages();
       return removed;
     },
     async pruneState(configuredJobs, before) {
-      const removed = db.transaction(() => {
-        // A job no longer configured: all its state goes once none of it was written within retention.
-        const jobs = JSON.stringify(configuredJobs);
-        const orphaned = db
-          .prepare(`DELETE FROM job_state WHERE job NOT IN (SELECT value FROM json_each(?))
-            AND job IN (SELECT job FROM job_state GROUP BY job HAVING MAX(updated_at) < ?)`)
-          .run(jobs, before).changes;
-        // Feed caches of sources a job no longer reads (or that never changed) are only validators
-        // and items for a conditional request: losing one costs one full fetch.
-        const caches = db.prepare(`DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < ?`).run(before).changes;
-        return orphaned + caches;
-      }).immediate();
+      const removed = db
+        .transaction(() => {
+          // A job no longer configured: all its state goes once none of it was written within retention.
+          const jobs = JSON.stringify(configuredJobs);
+          const orphaned = db
+            .prepare(
+              `DELETE FROM job_state WHERE job NOT IN (SELECT value FROM json_each(?))
+            AND job IN (SELECT job FROM job_state GROUP BY job HAVING MAX(updated_at) < ?)`,
+            )
+            .run(jobs, before).changes;
+          // Feed caches of sources a job no longer reads (or that never changed) are only validators
+          // and items for a conditional request: losing one costs one full fetch.
+          const caches = db
+            .prepare(`DELETE FROM job_state WHERE key LIKE 'http-cache:%' AND updated_at < ?`)
+            .run(before).changes;
+          return orphaned + caches;
+        })
+        .immediate();
       if (removed) reclaimFreePages();
       return removed;
     },
     async heartbeat(node) {
       db.transaction(() => {
-        db.prepare(`INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
-          ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`).run(node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash);
+        db.prepare(
+          `INSERT INTO nodes (instance, host, pid, version, started_at, heartbeat_at, config_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+          ON CONFLICT (instance) DO UPDATE SET heartbeat_at = excluded.heartbeat_at, config_hash = excluded.config_hash`,
+        ).run(node.id, node.host, node.pid, node.version, node.startedAt, node.heartbeatAt, node.configHash);
         db.prepare(`DELETE FROM nodes WHERE heartbeat_at < ?`).run(node.heartbeatAt - NODE_SILENT_DROP_MS);
       }).immediate();
     },
     async listNodes(now) {
-      return db.prepare(`SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at, instance`).all(now - NODE_SILENT_DROP_MS) as NodeInfo[];
+      return db
+        .prepare(
+          `SELECT instance AS id, host, pid, version, started_at AS "startedAt", heartbeat_at AS "heartbeatAt", config_hash AS "configHash" FROM nodes WHERE heartbeat_at >= ? ORDER BY started_at, instance`,
+        )
+        .all(now - NODE_SILENT_DROP_MS) as NodeInfo[];
     },
     async removeNode(id) {
       db.prepare(`DELETE FROM nodes WHERE instance = ?`).run(id);

@@ -34,7 +34,9 @@ export class LeaseLostError extends Error {
     readonly runId: number,
     readonly epoch: number,
   ) {
-    super(`run #${runId} is no longer held by this process (its lease expired and epoch ${epoch} moved on: it was interrupted, or taken over); nothing more is recorded for it here`);
+    super(
+      `run #${runId} is no longer held by this process (its lease expired and epoch ${epoch} moved on: it was interrupted, or taken over); nothing more is recorded for it here`,
+    );
   }
 }
 
@@ -213,7 +215,10 @@ export interface RunStore {
    */
   claimRuns(claims: RunClaim[], owner: Owner, now: number, capacity?: number): Promise<ClaimResult[]>;
   /** Rows for slots that will not run (outside the catch-up window, or skipped by policy). */
-  recordUnrun(rows: { job: string; skill: string; scheduledFor: number; status: "missed" | "skipped"; reason: string }[], now: number): Promise<number>;
+  recordUnrun(
+    rows: { job: string; skill: string; scheduledFor: number; status: "missed" | "skipped"; reason: string }[],
+    now: number,
+  ): Promise<number>;
   /** Per job: the newest slot with a row, else when the job was first seen (recorded now if new). */
   jobCursors(jobs: string[], now: number): Promise<Map<string, number>>;
   /** The writes below that take an `epoch` refuse with `LeaseLostError` when the run's epoch moved on. */
@@ -233,14 +238,26 @@ export interface RunStore {
    * that has none: rows older than leases), or whose holder `isGone` says is provably gone, becomes
    * `interrupted` with `reason` and a new epoch. Returns those rows (to resume them).
    */
-  interruptExpired(self: Owner, now: number, reason: string, isGone?: (owner: Owner) => boolean): Promise<InterruptedRun[]>;
+  interruptExpired(
+    self: Owner,
+    now: number,
+    reason: string,
+    isGone?: (owner: Owner) => boolean,
+  ): Promise<InterruptedRun[]>;
   /** Interrupted rows not yet resumed (and not themselves resumes), finished after `since`. */
   resumableRuns(since: number): Promise<RunRecord[]>;
 
   getStep(runId: number, stepId: string): Promise<StoredStep | null>;
   startStep(runId: number, stepId: string, now: number, epoch?: number): Promise<void>;
   /** The result and the step's usage land in one transaction. A result too large to keep is done again on resume. */
-  finishStep(runId: number, stepId: string, result: unknown, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
+  finishStep(
+    runId: number,
+    stepId: string,
+    result: unknown,
+    now: number,
+    epoch?: number,
+    usage?: StepUsage,
+  ): Promise<void>;
   failStep(runId: number, stepId: string, error: string, now: number, epoch?: number, usage?: StepUsage): Promise<void>;
   /** Copies a run's finished steps into another (a resume), marked as reused. */
   copyFinishedSteps(fromRunId: number, toRunId: number): Promise<number>;

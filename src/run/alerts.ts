@@ -31,20 +31,36 @@ function codeBlock(text: string): string {
 }
 
 type Deliveries = Pick<RunRecord, "deliveries" | "delivery">;
-const deliveryFailed = (run: Deliveries | null): run is Deliveries => run !== null && (run.delivery === "partial" || run.delivery === "failed");
+const deliveryFailed = (run: Deliveries | null): run is Deliveries =>
+  run !== null && (run.delivery === "partial" || run.delivery === "failed");
 
 /** Each target with its own outcome; the errors (text from outside) in one code block. */
 function deliveryReport(runId: number, run: Deliveries, scrub: (text: string) => string): string[] {
   const lines = run.deliveries.map((d) => {
     if (d.status === "succeeded") return `- ${d.to}: delivered${d.url ? ` ${scrub(stripControls(d.url))}` : ""}`;
-    return d.status === "failed" ? `- ${d.to}: **failed**` : `- ${d.to}: not delivered (an earlier target of the output failed)`;
+    return d.status === "failed"
+      ? `- ${d.to}: **failed**`
+      : `- ${d.to}: not delivered (an earlier target of the output failed)`;
   });
-  const errors = run.deliveries.filter((d) => d.status === "failed").map((d) => `${d.to}: ${scrub(stripControls(d.error ?? "unknown"))}`);
+  const errors = run.deliveries
+    .filter((d) => d.status === "failed")
+    .map((d) => `${d.to}: ${scrub(stripControls(d.error ?? "unknown"))}`);
   const made = run.deliveries.filter((d) => d.status === "succeeded").length;
-  return [`**Delivery: ${run.delivery}** (${made} of ${run.deliveries.length} delivered)`, lines.join("\n"), ...(errors.length ? ["**Delivery errors:**", codeBlock(errors.join("\n"))] : []), `Send the failed ones again: \`npx sundial redeliver ${runId}\``];
+  return [
+    `**Delivery: ${run.delivery}** (${made} of ${run.deliveries.length} delivered)`,
+    lines.join("\n"),
+    ...(errors.length ? ["**Delivery errors:**", codeBlock(errors.join("\n"))] : []),
+    `Send the failed ones again: \`npx sundial redeliver ${runId}\``,
+  ];
 }
 
-function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, scrub: (text: string) => string, run: Deliveries | null): Output {
+function failureMessage(
+  job: ResolvedJob,
+  runId: number,
+  outcome: RunOutcome,
+  scrub: (text: string) => string,
+  run: Deliveries | null,
+): Output {
   // The error is text from outside (a service's answer, a skill's message): secrets out, escapes out, shown as code.
   const error = scrub(stripControls(outcome.error ?? "unknown"));
   // Work done but not (all) delivered is said as such: the output exists, a target refused it.
@@ -53,7 +69,13 @@ function failureMessage(job: ResolvedJob, runId: number, outcome: RunOutcome, sc
   return {
     title: `Sundial: job ${job.id} ${what}`,
     summary: `Run #${runId} of ${job.id} (${job.skill}) ${what}${deliveryFailed(run) ? ` (delivery ${run.delivery})` : ""}.`,
-    markdown: ["**Error:**", codeBlock(error), ...delivery, `Details: \`npx sundial show ${runId}\``, "Further failures of this job are not announced until it succeeds again."].join("\n\n"),
+    markdown: [
+      "**Error:**",
+      codeBlock(error),
+      ...delivery,
+      `Details: \`npx sundial show ${runId}\``,
+      "Further failures of this job are not announced until it succeeds again.",
+    ].join("\n\n"),
     key: `alert-${runId}`,
     alertFor: { runId, job: job.id },
   };
@@ -70,15 +92,32 @@ function undeliveredMessage(job: ResolvedJob, runId: number, run: Deliveries, sc
 }
 
 function recoveryMessage(job: ResolvedJob, runId: number): Output {
-  return { title: `Sundial: job ${job.id} recovered`, markdown: `Run #${runId} of ${job.id} succeeded after earlier failures.`, key: `recovered-${runId}` };
+  return {
+    title: `Sundial: job ${job.id} recovered`,
+    markdown: `Run #${runId} of ${job.id} succeeded after earlier failures.`,
+    key: `recovered-${runId}`,
+  };
 }
 
-export async function broadcast(deps: Omit<AlertDeps, "store">, job: Pick<ResolvedJob, "id">, runId: number, output: Output): Promise<void> {
+export async function broadcast(
+  deps: Omit<AlertDeps, "store">,
+  job: Pick<ResolvedJob, "id">,
+  runId: number,
+  output: Output,
+): Promise<void> {
   for (const target of deps.alerts()) {
     const adapter = deps.adapters.get(target.to);
     if (!adapter) continue;
     const signal = AbortSignal.timeout(60_000);
-    await adapter.deliver(output, target, { job: job.id, runId, env: deps.env, dataDir: deps.dataDir, signal, log: deps.log, earlier: [] });
+    await adapter.deliver(output, target, {
+      job: job.id,
+      runId,
+      env: deps.env,
+      dataDir: deps.dataDir,
+      signal,
+      log: deps.log,
+      earlier: [],
+    });
   }
 }
 
@@ -131,8 +170,12 @@ export async function sendAlert(deps: AlertDeps, job: ResolvedJob, runId: number
     const run = await store.getRun(runId);
     if (deliveryFailed(run)) {
       // Announced once while it lasts: not when the job's previous run had its delivery fail too.
-      const before = (await store.listRuns({ job: job.id, limit: 20 })).find((r) => r.id < runId && !r.dryRun && (r.status === "succeeded" || r.status === "failed" || r.status === "timed_out"));
-      if (!deliveryFailed(before ?? null)) await broadcast(deps, job, runId, undeliveredMessage(job, runId, run, deps.scrub ?? createScrubber(deps.env)));
+      const before = (await store.listRuns({ job: job.id, limit: 20 })).find(
+        (r) =>
+          r.id < runId && !r.dryRun && (r.status === "succeeded" || r.status === "failed" || r.status === "timed_out"),
+      );
+      if (!deliveryFailed(before ?? null))
+        await broadcast(deps, job, runId, undeliveredMessage(job, runId, run, deps.scrub ?? createScrubber(deps.env)));
       return;
     }
     const previous = await store.previousOutcome(job.id, runId);

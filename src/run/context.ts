@@ -80,9 +80,17 @@ export interface ContextOptions {
   onStep?: (event: { id: string; status: "running" | "succeeded" | "failed" | "reused"; ms?: number }) => void;
 }
 
-export function createJobState(options: Pick<ContextOptions, "store" | "job" | "dryRun" | "stateSnapshot" | "now"> & { runId?: number; epoch?: number }): JobState {
+export function createJobState(
+  options: Pick<ContextOptions, "store" | "job" | "dryRun" | "stateSnapshot" | "now"> & {
+    runId?: number;
+    epoch?: number;
+  },
+): JobState {
   const { store, job, dryRun, stateSnapshot, now } = options;
-  const fence = options.runId !== undefined && options.epoch !== undefined ? { runId: options.runId, epoch: options.epoch } : undefined;
+  const fence =
+    options.runId !== undefined && options.epoch !== undefined
+      ? { runId: options.runId, epoch: options.epoch }
+      : undefined;
   return {
     get<T>(key: string) {
       const value = stateSnapshot.get(key);
@@ -149,14 +157,19 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
     images: options.integrations.images,
     deliver(output: Output): Promise<Receipt[]> {
       if (typeof output?.key !== "string" || !output.key) {
-        return Promise.reject(new MisuseError("ctx.deliver(output) needs output.key: a stable id (a video id, a date) so a resumed run does not deliver it twice"));
+        return Promise.reject(
+          new MisuseError(
+            "ctx.deliver(output) needs output.key: a stable id (a video id, a date) so a resumed run does not deliver it twice",
+          ),
+        );
       }
       return options.deliver(output);
     },
     step<T>(id: string, fn: () => Promise<T> | T): Promise<T> {
       // A mistake in the skill's code: failing the run at once says so; retries would only repeat it.
       if (typeof id !== "string" || !id) throw new MisuseError("ctx.step(id, fn) needs a non-empty string id");
-      if (typeof fn !== "function") throw new MisuseError(`ctx.step(${JSON.stringify(id)}, fn) needs a function to run`);
+      if (typeof fn !== "function")
+        throw new MisuseError(`ctx.step(${JSON.stringify(id)}, fn) needs a function to run`);
       // The same id twice in one attempt shares one execution instead of racing two.
       const existing = running.get(id);
       if (existing) return existing as Promise<T>;
@@ -165,7 +178,11 @@ export function createContext(options: ContextOptions): SkillContext<unknown> {
       promise.catch(() => running.delete(id));
       return promise;
     },
-    async parallel<I, O>(items: readonly I[], fn: (item: I, index: number) => Promise<O>, parallelOptions?: ParallelOptions): Promise<O[]> {
+    async parallel<I, O>(
+      items: readonly I[],
+      fn: (item: I, index: number) => Promise<O>,
+      parallelOptions?: ParallelOptions,
+    ): Promise<O[]> {
       const limit = pLimit(Math.max(1, parallelOptions?.concurrency ?? 4));
       return Promise.all(items.map((item, index) => limit(() => fn(item, index))));
     },

@@ -38,7 +38,10 @@ function createQueues() {
   const tails = new Map<number, Promise<unknown>>();
   return <T>(key: number, task: () => Promise<T>): Promise<T> => {
     const result = (tails.get(key) ?? Promise.resolve()).then(task);
-    tails.set(key, result.catch(() => undefined));
+    tails.set(
+      key,
+      result.catch(() => undefined),
+    );
     return result;
   };
 }
@@ -53,7 +56,10 @@ export function createDeliverer(request: DeliveryRequest) {
   async function recordUndelivered(key: string, failed: number, error: string): Promise<void> {
     for (const [d, target] of job.deliver.entries()) {
       if (d < failed) continue;
-      const write = d === failed ? { to: target.to, status: "failed" as const, error } : { to: target.to, status: "pending" as const };
+      const write =
+        d === failed
+          ? { to: target.to, status: "failed" as const, error }
+          : { to: target.to, status: "pending" as const };
       await request.store.recordDelivery(runId, stepOf(key, d, target.to), write, request.epoch).catch(() => undefined);
     }
   }
@@ -66,12 +72,20 @@ export function createDeliverer(request: DeliveryRequest) {
       if (!adapter) throw new Error(`no delivery adapter "${target.to}"`);
       const stepId = `deliver:${key}:${d}:${target.to}`;
       const ctx = {
-        job: job.id, runId, env: request.env, dataDir: request.dataDir, signal: request.signal, log: request.log, earlier: [...earlier],
+        job: job.id,
+        runId,
+        env: request.env,
+        dataDir: request.dataDir,
+        signal: request.signal,
+        log: request.log,
+        earlier: [...earlier],
         step: <T>(id: string, fn: () => Promise<T>) => request.step(`${stepId}:${id}`, fn),
       };
       const send = async (): Promise<Receipt> => {
         if (dryRun) {
-          request.writePreview(`── dry run: ${target.to} (${label}) ──\n${await adapter.preview(output, target, ctx)}\n`);
+          request.writePreview(
+            `── dry run: ${target.to} (${label}) ──\n${await adapter.preview(output, target, ctx)}\n`,
+          );
           return { to: target.to, url: `(dry run: ${target.to})` };
         }
         const stepId = stepOf(key, d, target.to);

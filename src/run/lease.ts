@@ -13,13 +13,21 @@ export interface LeaseKeeper {
   stop(): void;
 }
 
-export function keepLeases(store: RunStore, owner: Owner, leaseMs: number, log: Logger, now: () => number = Date.now): LeaseKeeper {
+export function keepLeases(
+  store: RunStore,
+  owner: Owner,
+  leaseMs: number,
+  log: Logger,
+  now: () => number = Date.now,
+): LeaseKeeper {
   let renewing: Promise<void> | null = null;
   const renew = () =>
     (renewing ??= store
       .renewLeases(owner, now())
       .then(() => undefined)
-      .catch((error: unknown) => log.error({ err: errorMessage(error) }, "could not renew the leases of running runs; retrying"))
+      .catch((error: unknown) =>
+        log.error({ err: errorMessage(error) }, "could not renew the leases of running runs; retrying"),
+      )
       .finally(() => (renewing = null)));
   // unref: a lease alone must not keep a finished process alive.
   const timer = setInterval(() => void renew(), Math.max(100, Math.floor(leaseMs / 3))).unref();

@@ -67,7 +67,10 @@ export interface RunRequest {
   cancel?: AbortSignal;
 }
 
-const cancelledOutcome = (signal: AbortSignal): RunOutcome => ({ status: "cancelled", reason: errorMessage(signal.reason) });
+const cancelledOutcome = (signal: AbortSignal): RunOutcome => ({
+  status: "cancelled",
+  reason: errorMessage(signal.reason),
+});
 
 /** A job whose day or month budget is spent: its slot is recorded skipped and no work starts. */
 class BudgetSkip extends Error {}
@@ -108,11 +111,23 @@ export function createRunner(deps: RunnerDeps) {
   const { store, now } = deps;
   const currentStep = new AsyncLocalStorage<string>();
 
-  async function attemptOnce(request: RunRequest, attempt: number, stateSnapshot: Map<string, unknown>, lastSuccessAt: number | null, meter: UsageMeter, budget: BudgetGuard): Promise<RunOutcome> {
+  async function attemptOnce(
+    request: RunRequest,
+    attempt: number,
+    stateSnapshot: Map<string, unknown>,
+    lastSuccessAt: number | null,
+    meter: UsageMeter,
+    budget: BudgetGuard,
+  ): Promise<RunOutcome> {
     const { job, runId, epoch } = request;
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)), job.timeoutMs);
-    const signal = AbortSignal.any(request.cancel ? [controller.signal, request.shutdown, request.cancel] : [controller.signal, request.shutdown]);
+    const timer = setTimeout(
+      () => controller.abort(new TimeoutError(`timed out after ${job.timeoutMs} ms`)),
+      job.timeoutMs,
+    );
+    const signal = AbortSignal.any(
+      request.cancel ? [controller.signal, request.shutdown, request.cancel] : [controller.signal, request.shutdown],
+    );
     // The shutdown's grace was given before it aborted; a timeout or a cancel gets the grace now.
     const grace = () => (request.shutdown.aborted ? 0 : (deps.graceMs?.() ?? 0));
     const log = deps.log.child({ job: job.id, run: runId, attempt });
@@ -129,7 +144,16 @@ export function createRunner(deps: RunnerDeps) {
       onUsage: ({ usage, costUsd }) => meter.add(currentStep.getStore() ?? null, { usage, costUsd }),
     });
     // The deliverer keeps its deliveries as the context's memoized steps.
-    const deliverer = createDeliverer({ ...deps, job, runId, epoch, dryRun: request.dryRun, step: (id, fn) => ctx.step(id, fn), signal, log });
+    const deliverer = createDeliverer({
+      ...deps,
+      job,
+      runId,
+      epoch,
+      dryRun: request.dryRun,
+      step: (id, fn) => ctx.step(id, fn),
+      signal,
+      log,
+    });
     const ctx = createContext({
       store,
       runId,
@@ -145,26 +169,42 @@ export function createRunner(deps: RunnerDeps) {
       now,
       currentStep,
       meter,
-      info: { id: runId, job: job.id, scheduledFor: new Date(request.scheduledFor).toISOString(), attempt, lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString() },
+      info: {
+        id: runId,
+        job: job.id,
+        scheduledFor: new Date(request.scheduledFor).toISOString(),
+        attempt,
+        lastSuccessAt: lastSuccessAt === null ? null : new Date(lastSuccessAt).toISOString(),
+      },
       onStep: deps.onStep && ((event) => deps.onStep?.(runId, event)),
     });
     try {
-      const result = await raceAbort(Promise.resolve().then(() => request.skill.definition.run(ctx)), signal, grace);
+      const result = await raceAbort(
+        Promise.resolve().then(() => request.skill.definition.run(ctx)),
+        signal,
+        grace,
+      );
       if (isSkip(result)) return { status: "skipped", reason: result.reason };
       const outputs: Output[] = result === undefined ? [] : Array.isArray(result) ? result : [result];
       // Returned outputs go one after another, in the order the skill gave them.
       for (const [index, output] of outputs.entries()) {
-        await raceAbort(deliverer.deliver(output, output.key ?? String(index), `output ${index + 1} of ${outputs.length}`), signal, grace);
+        await raceAbort(
+          deliverer.deliver(output, output.key ?? String(index), `output ${index + 1} of ${outputs.length}`),
+          signal,
+          grace,
+        );
       }
       await raceAbort(deliverer.idle(), signal, grace);
       if (deliverer.count === 0) return { status: "skipped", reason: "the skill returned no output" };
-      if (request.dryRun) return { status: "skipped", reason: `dry run: ${deliverer.count} output(s) previewed, nothing delivered` };
+      if (request.dryRun)
+        return { status: "skipped", reason: `dry run: ${deliverer.count} output(s) previewed, nothing delivered` };
       return { status: "succeeded" };
     } catch (error) {
       if (isLeaseLost(error)) throw error;
       if (request.cancel?.aborted) return cancelledOutcome(request.cancel);
       if (controller.signal.aborted) return { status: "timed_out", error: errorMessage(controller.signal.reason) };
-      if (request.shutdown.aborted) return { status: "interrupted", reason: "shutdown", error: errorMessage(request.shutdown.reason) };
+      if (request.shutdown.aborted)
+        return { status: "interrupted", reason: "shutdown", error: errorMessage(request.shutdown.reason) };
       throw error;
     } finally {
       clearTimeout(timer);
@@ -179,7 +219,15 @@ export function createRunner(deps: RunnerDeps) {
     let lost: unknown = null;
     const meter = new UsageMeter();
     // Budgets: dry and manual runs spend real money, so they count like any other.
-    const guardOptions = { store, runId, job: job.id, caps: capsOf(job.budget, deps.budget?.()), now, log, alerts: deps };
+    const guardOptions = {
+      store,
+      runId,
+      job: job.id,
+      caps: capsOf(job.budget, deps.budget?.()),
+      now,
+      log,
+      alerts: deps,
+    };
     const budget = createBudgetGuard(guardOptions);
     try {
       const skipped = guardOptions.caps.length ? await budgetSkipReason(guardOptions) : null;
@@ -208,9 +256,13 @@ export function createRunner(deps: RunnerDeps) {
           log.warn({ err: message, retryInMs: wait }, "attempt failed; retrying");
           await store.markRetrying(runId, attempt, message, epoch);
           try {
-            await sleep(wait, undefined, { signal: request.cancel ? AbortSignal.any([request.shutdown, request.cancel]) : request.shutdown });
+            await sleep(wait, undefined, {
+              signal: request.cancel ? AbortSignal.any([request.shutdown, request.cancel]) : request.shutdown,
+            });
           } catch {
-            outcome = request.cancel?.aborted ? { ...cancelledOutcome(request.cancel), error: message } : { status: "interrupted", reason: "shutdown", error: message };
+            outcome = request.cancel?.aborted
+              ? { ...cancelledOutcome(request.cancel), error: message }
+              : { status: "interrupted", reason: "shutdown", error: message };
             break;
           }
         }
@@ -225,7 +277,14 @@ export function createRunner(deps: RunnerDeps) {
       }
     }
     // Calls cut off mid-flight (timeout, shutdown) leave reservations: they end with the run.
-    await store.releaseRunReservations(runId).catch((error: unknown) => log.warn({ err: errorMessage(error) }, "budget reservations of the run not released; the next start-up drops them"));
+    await store
+      .releaseRunReservations(runId)
+      .catch((error: unknown) =>
+        log.warn(
+          { err: errorMessage(error) },
+          "budget reservations of the run not released; the next start-up drops them",
+        ),
+      );
     await budget.flush();
     if (!lost) {
       try {
@@ -242,8 +301,14 @@ export function createRunner(deps: RunnerDeps) {
       return { status: "interrupted", reason: "lease lost" };
     }
     const level = outcome.status === "failed" || outcome.status === "timed_out" ? "error" : "info";
-    log[level]({ status: outcome.status, reason: outcome.reason ?? undefined, err: outcome.error ?? undefined }, `run ${outcome.status}`);
-    if (!request.dryRun) await sendAlert({ ...deps, log }, job, runId, outcome).catch((error: unknown) => log.error({ err: errorMessage(error) }, "failure alert could not be sent"));
+    log[level](
+      { status: outcome.status, reason: outcome.reason ?? undefined, err: outcome.error ?? undefined },
+      `run ${outcome.status}`,
+    );
+    if (!request.dryRun)
+      await sendAlert({ ...deps, log }, job, runId, outcome).catch((error: unknown) =>
+        log.error({ err: errorMessage(error) }, "failure alert could not be sent"),
+      );
     return outcome;
   }
 

@@ -10,7 +10,18 @@ import { windowAround, type ZoneWindow } from "./zone-windows.ts";
 /** Most slots enumerated for one job at once; beyond it a warning says how many were left out. */
 export const MAX_SLOTS = 100_000;
 
-const UTC_ZONES = new Set(["UTC", "Etc/UTC", "Etc/GMT", "GMT", "Etc/Zulu", "Zulu", "Etc/UCT", "UCT", "Universal", "Etc/Universal"]);
+const UTC_ZONES = new Set([
+  "UTC",
+  "Etc/UTC",
+  "Etc/GMT",
+  "GMT",
+  "Etc/Zulu",
+  "Zulu",
+  "Etc/UCT",
+  "UCT",
+  "Universal",
+  "Etc/Universal",
+]);
 const NO_YEARS: number[] = [];
 
 /** Windows kept per zone, so cursors on both sides of a change do not rebuild one window in turn. */
@@ -22,7 +33,8 @@ const WINDOWS_PER_ZONE = 4;
  * to a few KB; `test/schedule/calendar.test.ts` proves the fire times unchanged.
  */
 function slim(cron: Cron): Cron {
-  const pattern = (cron as unknown as { _states?: { pattern?: { starYear?: boolean; year?: number[] } } })._states?.pattern;
+  const pattern = (cron as unknown as { _states?: { pattern?: { starYear?: boolean; year?: number[] } } })._states
+    ?.pattern;
   if (pattern?.starYear === true && Array.isArray(pattern.year)) pattern.year = NO_YEARS;
   return cron;
 }
@@ -53,7 +65,11 @@ export class Calendar {
     const key = this.keyOf(pattern, timezone);
     let cron = this.crons.get(key);
     if (!cron) {
-      cron = slim(UTC_ZONES.has(timezone) ? new Cron(pattern, { utcOffset: 0, paused: true }) : new Cron(pattern, { timezone, paused: true }));
+      cron = slim(
+        UTC_ZONES.has(timezone)
+          ? new Cron(pattern, { utcOffset: 0, paused: true })
+          : new Cron(pattern, { timezone, paused: true }),
+      );
       this.crons.set(key, cron);
     }
     if (!UTC_ZONES.has(timezone)) cron.options.timezone = timezone;
@@ -117,7 +133,13 @@ export class Calendar {
    * Slots in (fromMs, toMs], oldest first, at most `limit`; `truncated` when more exist; `after`,
    * the first slot past `toMs` when it was reached (so the caller need not compute it again).
    */
-  between(pattern: string, timezone: string, fromMs: number, toMs: number, limit = MAX_SLOTS): { slots: number[]; truncated: boolean; after?: number | null } {
+  between(
+    pattern: string,
+    timezone: string,
+    fromMs: number,
+    toMs: number,
+    limit = MAX_SLOTS,
+  ): { slots: number[]; truncated: boolean; after?: number | null } {
     const slots: number[] = [];
     let cursor = fromMs;
     while (slots.length < limit) {

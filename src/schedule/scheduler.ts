@@ -127,11 +127,23 @@ export class Scheduler {
     const now = this.clock.now();
     await this.resumeInterrupted(now - resumeWindowMs);
     const enabled = [...this.jobs.values()].filter((job) => job.enabled);
-    const cursors = await this.deps.store.jobCursors(enabled.map((job) => job.id), now);
+    const cursors = await this.deps.store.jobCursors(
+      enabled.map((job) => job.id),
+      now,
+    );
     const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
     for (const job of enabled) {
-      const { slots, truncated, after } = this.calendar.between(job.cron, job.timezone, cursors.get(job.id) ?? now, now);
-      if (truncated) this.deps.log.warn({ job: job.id }, `more than ${slots.length} slots were missed; only the latest ${slots.length} are recorded`);
+      const { slots, truncated, after } = this.calendar.between(
+        job.cron,
+        job.timezone,
+        cursors.get(job.id) ?? now,
+        now,
+      );
+      if (truncated)
+        this.deps.log.warn(
+          { job: job.id },
+          `more than ${slots.length} slots were missed; only the latest ${slots.length} are recorded`,
+        );
       const plan = planSlots(slots, now, job, 0);
       await this.recordMissed(job, plan.missed);
       claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
@@ -149,7 +161,12 @@ export class Scheduler {
     const now = this.clock.now();
     for (const job of this.jobs.values()) {
       const old = before.get(job.id);
-      const same = old && old.cron === job.cron && old.timezone === job.timezone && old.enabled === job.enabled && old.jitterMs === job.jitterMs;
+      const same =
+        old &&
+        old.cron === job.cron &&
+        old.timezone === job.timezone &&
+        old.enabled === job.enabled &&
+        old.jitterMs === job.jitterMs;
       const entry = this.entries.get(job.id);
       if (same && entry) entry.job = job;
       else this.schedule(job, now);
@@ -170,14 +187,22 @@ export class Scheduler {
   async drain(graceMs: number): Promise<void> {
     this.stop();
     const all = () => Promise.allSettled([...this.inFlight.values()]);
-    const timedOut = await Promise.race([all().then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref())]);
+    const timedOut = await Promise.race([
+      all().then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), graceMs).unref()),
+    ]);
     if (timedOut) {
       this.deps.log.warn({ running: this.inFlight.size }, "grace period over; aborting running runs");
       this.shutdown.abort(new Error("the daemon is shutting down"));
       await all();
     }
     for (const waiting of this.waiting.splice(0)) {
-      await this.deps.store.finishRun(waiting.runId, { status: "interrupted", reason: "shutdown before it could start" }, this.clock.now(), waiting.epoch);
+      await this.deps.store.finishRun(
+        waiting.runId,
+        { status: "interrupted", reason: "shutdown before it could start" },
+        this.clock.now(),
+        waiting.epoch,
+      );
     }
   }
 
@@ -188,7 +213,9 @@ export class Scheduler {
   overdue(now = this.clock.now(), graceMs = 2 * MAX_SLEEP_MS): { job: string; dueAt: number }[] {
     if (this.stopped) return [];
     const stuck = this.tickDue.filter((due) => now - due.dueAt > graceMs);
-    const waiting = [...this.entries.values()].filter((entry) => now - entry.at > graceMs && !stuck.some((due) => due.job === entry.job.id));
+    const waiting = [...this.entries.values()].filter(
+      (entry) => now - entry.at > graceMs && !stuck.some((due) => due.job === entry.job.id),
+    );
     return [...stuck, ...waiting.map((entry) => ({ job: entry.job.id, dueAt: entry.at }))];
   }
 
@@ -202,9 +229,20 @@ export class Scheduler {
     const overdue = this.overdue(now, ON_TIME_MS);
     if (!overdue.length) return overdue;
     if (this.ticking) {
-      this.noteLate(overdue.map(({ job, dueAt }) => ({ job, dueAt, noticedAt: now, handled: "waiting", catchUp: this.jobs.get(job)?.catchUp ?? "latest" })));
+      this.noteLate(
+        overdue.map(({ job, dueAt }) => ({
+          job,
+          dueAt,
+          noticedAt: now,
+          handled: "waiting",
+          catchUp: this.jobs.get(job)?.catchUp ?? "latest",
+        })),
+      );
     } else {
-      this.deps.log.warn({ jobs: overdue.map((o) => o.job) }, "schedules overdue (the scheduler's timer did not fire); handling them now");
+      this.deps.log.warn(
+        { jobs: overdue.map((o) => o.job) },
+        "schedules overdue (the scheduler's timer did not fire); handling them now",
+      );
       if (this.timer !== null) this.clock.clearTimeout(this.timer);
       this.timer = null;
       void this.tick();
@@ -227,7 +265,16 @@ export class Scheduler {
     }
     const fresh = late.filter((fire) => !this.announcedLate.has(fire.job));
     for (const fire of fresh) this.announcedLate.add(fire.job);
-    for (const fire of late) this.deps.log.warn({ job: fire.job, dueAt: new Date(fire.dueAt).toISOString(), lateMs: fire.noticedAt - fire.dueAt, handled: fire.handled }, "schedule fired late");
+    for (const fire of late)
+      this.deps.log.warn(
+        {
+          job: fire.job,
+          dueAt: new Date(fire.dueAt).toISOString(),
+          lateMs: fire.noticedAt - fire.dueAt,
+          handled: fire.handled,
+        },
+        "schedule fired late",
+      );
     if (fresh.length) this.deps.events?.onLate?.(fresh);
   }
 
@@ -287,7 +334,14 @@ export class Scheduler {
         const lateBy = now - top.at;
         const before = claims.length;
         const noteLateness = () => {
-          if (lateBy > ON_TIME_MS) late.push({ job: job.id, dueAt: top.at, noticedAt: now, handled: claims.length > before ? "fired" : "missed", catchUp: job.catchUp });
+          if (lateBy > ON_TIME_MS)
+            late.push({
+              job: job.id,
+              dueAt: top.at,
+              noticedAt: now,
+              handled: claims.length > before ? "fired" : "missed",
+              catchUp: job.catchUp,
+            });
           else this.announcedLate.delete(job.id);
         };
         const next = this.calendar.next(job.cron, job.timezone, top.slot);
@@ -324,7 +378,13 @@ export class Scheduler {
     if (!missed.length) return;
     // A paused job would not have run them anyway: they are its paused slots.
     const paused = this.deps.isPaused?.(job.id) ?? false;
-    const rows = missed.map((m) => ({ job: job.id, skill: job.skill, scheduledFor: m.at, status: paused ? ("skipped" as const) : ("missed" as const), reason: paused ? "paused" : m.reason }));
+    const rows = missed.map((m) => ({
+      job: job.id,
+      skill: job.skill,
+      scheduledFor: m.at,
+      status: paused ? ("skipped" as const) : ("missed" as const),
+      reason: paused ? "paused" : m.reason,
+    }));
     const count = await this.deps.store.recordUnrun(rows, this.clock.now());
     if (count) this.deps.log.warn({ job: job.id, count }, "slots recorded as missed");
   }
@@ -334,15 +394,34 @@ export class Scheduler {
     const fires = paused.length ? all.filter((fire) => !paused.includes(fire)) : all;
     if (paused.length) {
       // Still one row per slot: a paused job's slot is recorded, not silently dropped.
-      const rows = paused.map(({ job, at }) => ({ job: job.id, skill: job.skill, scheduledFor: at, status: "skipped" as const, reason: "paused" }));
+      const rows = paused.map(({ job, at }) => ({
+        job: job.id,
+        skill: job.skill,
+        scheduledFor: at,
+        status: "skipped" as const,
+        reason: "paused",
+      }));
       await this.deps.store.recordUnrun(rows, this.clock.now());
       for (const { job } of paused) this.deps.events?.onOutcome?.(job.id, "skipped", 0);
     }
     if (!fires.length) return;
-    const claims: RunClaim[] = fires.map(({ job, at, trigger }) => ({ job: job.id, skill: job.skill, scheduledFor: at, trigger, overlap: job.overlap }));
+    const claims: RunClaim[] = fires.map(({ job, at, trigger }) => ({
+      job: job.id,
+      skill: job.skill,
+      scheduledFor: at,
+      trigger,
+      overlap: job.overlap,
+    }));
     const capacity = Math.max(0, this.maxConcurrentRuns - this.inFlight.size);
     const results = await this.deps.store.claimRuns(claims, this.deps.owner, this.clock.now(), capacity);
-    results.forEach((result, index) => this.afterClaim(result, (fires[index] as (typeof fires)[number]).job, (claims[index] as RunClaim).scheduledFor, null));
+    results.forEach((result, index) =>
+      this.afterClaim(
+        result,
+        (fires[index] as (typeof fires)[number]).job,
+        (claims[index] as RunClaim).scheduledFor,
+        null,
+      ),
+    );
   }
 
   private afterClaim(result: ClaimResult, job: ResolvedJob, scheduledFor: number, resumeOf: number | null): void {
@@ -355,13 +434,29 @@ export class Scheduler {
     if (result.status === "queued") {
       // Queued behind its own job (overlap: queue) starts when that run ends; queued for capacity
       // starts when any run ends.
-      if (result.reason === WAITING_FOR_CAPACITY) this.waiting.push({ runId: result.runId, epoch: result.epoch, job, scheduledFor, resumeOf, claimedRunning: false });
+      if (result.reason === WAITING_FOR_CAPACITY)
+        this.waiting.push({
+          runId: result.runId,
+          epoch: result.epoch,
+          job,
+          scheduledFor,
+          resumeOf,
+          claimedRunning: false,
+        });
       return;
     }
     this.startOrWait(result.runId, result.epoch, job, scheduledFor, resumeOf, true);
   }
 
-  private startOrWait(runId: number, epoch: number, job: ResolvedJob, scheduledFor: number, resumeOf: number | null, claimedRunning: boolean, extra: { dryRun?: boolean; attempt?: number } = {}): void {
+  private startOrWait(
+    runId: number,
+    epoch: number,
+    job: ResolvedJob,
+    scheduledFor: number,
+    resumeOf: number | null,
+    claimedRunning: boolean,
+    extra: { dryRun?: boolean; attempt?: number } = {},
+  ): void {
     if (this.inFlight.size >= this.maxConcurrentRuns) {
       this.waiting.push({ runId, epoch, job, scheduledFor, resumeOf, claimedRunning, ...extra });
       return;
@@ -372,11 +467,27 @@ export class Scheduler {
     const started = this.clock.now();
     this.deps.events?.onFire?.(job.id, started - scheduledFor);
     const execution = skill
-      ? this.deps.runner.execute({ runId, epoch, job, skill, scheduledFor, attempt: extra.attempt ?? 1, claimedRunning, dryRun: extra.dryRun ?? false, resumeOf, shutdown: this.shutdown.signal, cancel: cancel.signal })
-      : this.deps.store.finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started, epoch).then(() => ({ status: "failed" as const }));
+      ? this.deps.runner.execute({
+          runId,
+          epoch,
+          job,
+          skill,
+          scheduledFor,
+          attempt: extra.attempt ?? 1,
+          claimedRunning,
+          dryRun: extra.dryRun ?? false,
+          resumeOf,
+          shutdown: this.shutdown.signal,
+          cancel: cancel.signal,
+        })
+      : this.deps.store
+          .finishRun(runId, { status: "failed", error: `skill "${job.skill}" is no longer loaded` }, started, epoch)
+          .then(() => ({ status: "failed" as const }));
     const tracked = execution
       .then((outcome) => this.deps.events?.onOutcome?.(job.id, outcome.status, this.clock.now() - started))
-      .catch((error: unknown) => this.deps.log.error({ job: job.id, run: runId, err: errorMessage(error) }, "run could not be recorded"))
+      .catch((error: unknown) =>
+        this.deps.log.error({ job: job.id, run: runId, err: errorMessage(error) }, "run could not be recorded"),
+      )
       .finally(() => {
         this.inFlight.delete(runId);
         this.cancels.delete(runId);
@@ -388,12 +499,18 @@ export class Scheduler {
   /** Frees a run slot: starts a run waiting for capacity, or the job's queued run (overlap: queue). */
   private async afterRunEnded(jobId: string): Promise<void> {
     const next = this.waiting.shift();
-    if (next) this.startOrWait(next.runId, next.epoch, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning, next);
+    if (next)
+      this.startOrWait(next.runId, next.epoch, next.job, next.scheduledFor, next.resumeOf, next.claimedRunning, next);
     const job = this.jobs.get(jobId);
     if (!job || job.overlap !== "queue" || this.shutdown.signal.aborted) return;
     try {
       const active = await this.deps.store.activeRuns(jobId);
-      const queued = active.find((run) => run.status === "queued" && run.reason !== WAITING_FOR_CAPACITY && run.ownerInstance === this.deps.owner.instance);
+      const queued = active.find(
+        (run) =>
+          run.status === "queued" &&
+          run.reason !== WAITING_FOR_CAPACITY &&
+          run.ownerInstance === this.deps.owner.instance,
+      );
       if (queued && !active.some((run) => run.status !== "queued")) {
         await this.deps.store.markRunning(queued.id, 1, this.clock.now(), queued.epoch);
         const manual = this.queuedManual.get(queued.id);
@@ -436,11 +553,43 @@ export class Scheduler {
   async trigger(job: ResolvedJob, options: { dryRun: boolean }): Promise<ClaimResult> {
     const now = this.clock.now();
     const capacity = Math.max(0, this.maxConcurrentRuns - this.inFlight.size);
-    const [result] = await this.deps.store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor: now, trigger: "manual", overlap: job.overlap, dryRun: options.dryRun }], this.deps.owner, now, capacity);
+    const [result] = await this.deps.store.claimRuns(
+      [
+        {
+          job: job.id,
+          skill: job.skill,
+          scheduledFor: now,
+          trigger: "manual",
+          overlap: job.overlap,
+          dryRun: options.dryRun,
+        },
+      ],
+      this.deps.owner,
+      now,
+      capacity,
+    );
     if (!result || result.status === "duplicate") throw new Error("the manual run could not be recorded");
-    if (result.status === "queued" && result.reason !== WAITING_FOR_CAPACITY) this.queuedManual.set(result.runId, { epoch: result.epoch, job, scheduledFor: now, resumeOf: null, claimedRunning: true, dryRun: options.dryRun });
-    else if (result.status === "queued") this.waiting.push({ runId: result.runId, epoch: result.epoch, job, scheduledFor: now, resumeOf: null, claimedRunning: false, dryRun: options.dryRun });
-    else if (result.status === "running") this.startOrWait(result.runId, result.epoch, job, now, null, true, { dryRun: options.dryRun });
+    if (result.status === "queued" && result.reason !== WAITING_FOR_CAPACITY)
+      this.queuedManual.set(result.runId, {
+        epoch: result.epoch,
+        job,
+        scheduledFor: now,
+        resumeOf: null,
+        claimedRunning: true,
+        dryRun: options.dryRun,
+      });
+    else if (result.status === "queued")
+      this.waiting.push({
+        runId: result.runId,
+        epoch: result.epoch,
+        job,
+        scheduledFor: now,
+        resumeOf: null,
+        claimedRunning: false,
+        dryRun: options.dryRun,
+      });
+    else if (result.status === "running")
+      this.startOrWait(result.runId, result.epoch, job, now, null, true, { dryRun: options.dryRun });
     return result;
   }
 
@@ -482,7 +631,11 @@ export class Scheduler {
       const job = this.jobs.get(run.job);
       if (!job?.enabled) continue;
       const scheduledFor = Date.parse(run.scheduledFor);
-      const [result] = await this.deps.store.claimRuns([{ job: job.id, skill: job.skill, scheduledFor, trigger: "resume", overlap: job.overlap, resumeOf: run.id }], this.deps.owner, this.clock.now());
+      const [result] = await this.deps.store.claimRuns(
+        [{ job: job.id, skill: job.skill, scheduledFor, trigger: "resume", overlap: job.overlap, resumeOf: run.id }],
+        this.deps.owner,
+        this.clock.now(),
+      );
       this.deps.log.warn({ job: job.id, run: run.id }, "resuming an interrupted run from its last finished step");
       if (result) this.afterClaim(result, job, scheduledFor, run.id);
     }

@@ -30,7 +30,16 @@ function formatterOf(zone: string): Intl.DateTimeFormat | null {
   let format = formatters.get(zone);
   if (format === undefined) {
     try {
-      format = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+      format = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "numeric",
+        day: "numeric",
+        hour: "numeric",
+        minute: "numeric",
+        second: "numeric",
+      });
     } catch {
       format = null; // croner reports the unknown zone in its own words
     }
@@ -41,7 +50,12 @@ function formatterOf(zone: string): Intl.DateTimeFormat | null {
 
 /** The zone's offset at a whole-second instant: its wall clock read as UTC, minus the instant (seconds kept, for old local mean times). */
 function offsetAt(format: Intl.DateTimeFormat, instant: number): number {
-  let year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  let year = 0,
+    month = 0,
+    day = 0,
+    hour = 0,
+    minute = 0,
+    second = 0;
   for (const part of format.formatToParts(instant)) {
     const value = Number(part.value);
     if (part.type === "year") year = value;
@@ -62,7 +76,12 @@ function offsetAt(format: Intl.DateTimeFormat, instant: number): number {
  * between them and one that differs has exactly one. Returns the last instant known to have
  * `offset` and, when a change was found, the offset on the other side of it.
  */
-function edgeOf(format: Intl.DateTimeFormat, at: number, offset: number, direction: 1 | -1): { inside: number; other?: number } {
+function edgeOf(
+  format: Intl.DateTimeFormat,
+  at: number,
+  offset: number,
+  direction: 1 | -1,
+): { inside: number; other?: number } {
   let inside = at;
   for (let day = 1; day <= WINDOW_DAYS; day++) {
     const probe = at + direction * day * DAY;
@@ -94,5 +113,10 @@ export function windowAround(zone: string, at: number): ZoneWindow | null {
   // No change found behind: a fall-back just before the searched span could still repeat wall
   // times at its start, by less than a day, so the first day of it is left to croner.
   const exactFrom = back.other === undefined ? back.inside + DAY : back.inside + Math.max(0, back.other - offset);
-  return { start: back.inside, exactFrom, until: ahead.other === undefined ? ahead.inside : ahead.inside + SECOND, offset };
+  return {
+    start: back.inside,
+    exactFrom,
+    until: ahead.other === undefined ? ahead.inside : ahead.inside + SECOND,
+    offset,
+  };
 }

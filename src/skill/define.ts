@@ -36,5 +36,10 @@ export function skip(reason: string): SkipResult {
 }
 
 export function isSkip(value: unknown): value is SkipResult {
-  return typeof value === "object" && value !== null && (value as SkipResult).skipped === true && typeof (value as SkipResult).reason === "string";
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    (value as SkipResult).skipped === true &&
+    typeof (value as SkipResult).reason === "string"
+  );
 }

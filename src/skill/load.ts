@@ -14,13 +14,16 @@ import type { SkillDefinition } from "../types.ts";
 import { errorMessage, type Problem } from "../errors.ts";
 
 /** Node's own `import()` (see native-import.cjs for why it is not simply `import()` here). */
-const nativeImport = nodeModule.createRequire(import.meta.url)("./native-import.cjs") as (url: string) => Promise<unknown>;
+const nativeImport = nodeModule.createRequire(import.meta.url)("./native-import.cjs") as (
+  url: string,
+) => Promise<unknown>;
 
 /** Set by bin/sundial.js once tsx is registered; kept on globalThis as vitest may evaluate this file more than once per process. */
 const TSX_REGISTERED = Symbol.for("sundial.tsxRegistered");
 const HOOKS_REGISTERED = Symbol.for("sundial.skillHooksRegistered");
 /** Node ≥ 22.15 (absent from Node 20's types). */
-const registerHooks = (nodeModule as { registerHooks?: (hooks: { resolve: unknown; load: unknown }) => unknown }).registerHooks;
+const registerHooks = (nodeModule as { registerHooks?: (hooks: { resolve: unknown; load: unknown }) => unknown })
+  .registerHooks;
 
 /** Once per process: tsx (unless the `sundial` bin did it), then the skill hooks, after it so they wrap its loads. */
 function registerLoaders(): Promise<void> {
@@ -70,7 +73,8 @@ export function findSkillFiles(dir: string): { name: string; file: string }[] {
   }
   const found: { name: string; file: string }[] = [];
   for (const entry of entries) {
-    if (entry.startsWith(".") || entry.startsWith("_") || entry.endsWith(".test.ts") || entry.endsWith(".d.ts")) continue;
+    if (entry.startsWith(".") || entry.startsWith("_") || entry.endsWith(".test.ts") || entry.endsWith(".d.ts"))
+      continue;
     const path = join(dir, entry);
     const stat = statSync(path, { throwIfNoEntry: false });
     if (stat?.isDirectory()) {
@@ -118,11 +122,13 @@ function topLevelFingerprint(dir: string): string {
 }
 
 function shapeProblem(value: unknown): string | null {
-  if (typeof value !== "object" || value === null) return "has no default export; write `export default defineSkill({ … })`";
+  if (typeof value !== "object" || value === null)
+    return "has no default export; write `export default defineSkill({ … })`";
   const skill = value as Partial<SkillDefinition>;
   if (typeof skill.name !== "string") return "its definition has no `name`";
   if (typeof skill.description !== "string") return "its definition has no `description`";
-  if (typeof (skill.params as { safeParse?: unknown } | undefined)?.safeParse !== "function") return "its `params` is not a zod schema; use `z.object({ … })`";
+  if (typeof (skill.params as { safeParse?: unknown } | undefined)?.safeParse !== "function")
+    return "its `params` is not a zod schema; use `z.object({ … })`";
   if (typeof skill.run !== "function") return "its definition has no `run(ctx)` function";
   return null;
 }
@@ -139,12 +145,19 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
   for (const { name, file } of findSkillFiles(dir)) {
     const shown = relative(process.cwd(), file) || file;
     if (!SKILL_NAME.test(name)) {
-      problems.push({ file: shown, path: "", message: `"${name}" is not a valid skill name`, fix: "name skill files with lowercase letters, digits and hyphens", skill: name });
+      problems.push({
+        file: shown,
+        path: "",
+        message: `"${name}" is not a valid skill name`,
+        fix: "name skill files with lowercase letters, digits and hyphens",
+        skill: name,
+      });
       continue;
     }
     // Node never frees a module, so only a skill whose files changed is imported again (its own
     // files: packages and "sundial" are shared). A single-file skill may import its top-level neighbours, so any of those counts.
-    const fingerprint = basename(file) === "index.ts" ? skillsFingerprint(dirname(file)) : (topLevel ??= topLevelFingerprint(dir));
+    const fingerprint =
+      basename(file) === "index.ts" ? skillsFingerprint(dirname(file)) : (topLevel ??= topLevelFingerprint(dir));
     const unchanged = previous?.get(name);
     if (unchanged && unchanged.file === file && unchanged.fingerprint === fingerprint) {
       skills.set(name, unchanged);
@@ -160,7 +173,13 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       }
       const definition = module.default as SkillDefinition;
       if (definition.name !== name) {
-        problems.push({ file: shown, path: "name", message: `skill is named "${definition.name}" but its file says "${name}"`, fix: `rename one so they match`, skill: name });
+        problems.push({
+          file: shown,
+          path: "name",
+          message: `skill is named "${definition.name}" but its file says "${name}"`,
+          fix: `rename one so they match`,
+          skill: name,
+        });
         continue;
       }
       skills.set(name, { name, file, definition, fingerprint });
@@ -169,7 +188,13 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       if (kept) skills.set(name, kept);
       // The whole message: a compile error's first line is only "Transform failed with 1 error:".
       const message = errorMessage(error).trimEnd().split("\n").join("\n    ");
-      problems.push({ file: shown, path: "", message: `skill failed to load: ${message}${kept ? " (the previous version keeps running)" : ""}`, fix: "fix the error, then save; the daemon reloads it", skill: name });
+      problems.push({
+        file: shown,
+        path: "",
+        message: `skill failed to load: ${message}${kept ? " (the previous version keeps running)" : ""}`,
+        fix: "fix the error, then save; the daemon reloads it",
+        skill: name,
+      });
     }
   }
   return { skills, problems };

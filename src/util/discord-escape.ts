@@ -18,7 +18,11 @@ const MENTION = /@(?=everyone|here|[!&]?\d)/g;
 export function escapeDiscordText(text: string): string {
   return stripControls(text)
     .replace(INLINE, (char) => `\\${char}`)
-    .replace(LINE_START, (_match, space: string, marker: string | undefined, digits: string | undefined, dot: string | undefined) => (marker ? `${space}\\${marker}` : `${space}${digits}\\${dot}`))
+    .replace(
+      LINE_START,
+      (_match, space: string, marker: string | undefined, digits: string | undefined, dot: string | undefined) =>
+        marker ? `${space}\\${marker}` : `${space}${digits}\\${dot}`,
+    )
     .replace(SCHEME, "$1:\u200b")
     .replace(MENTION, "@\u200b");
 }

@@ -6,7 +6,8 @@ export interface ImageType {
   extension: "png" | "jpg" | "gif" | "webp";
 }
 
-const startsWith = (bytes: Uint8Array, signature: readonly number[], at = 0): boolean => signature.every((value, index) => bytes[at + index] === value);
+const startsWith = (bytes: Uint8Array, signature: readonly number[], at = 0): boolean =>
+  signature.every((value, index) => bytes[at + index] === value);
 
 /**
  * The type of a PNG, JPEG, GIF or WebP image, read from its first bytes (its signature), or null for
@@ -18,9 +19,11 @@ const startsWith = (bytes: Uint8Array, signature: readonly number[], at = 0): bo
  * if (type) files.push({ path: `${slug}.${type.extension}`, content: bytes });
  */
 export function imageType(bytes: Uint8Array): ImageType | null {
-  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return { mediaType: "image/png", extension: "png" };
+  if (startsWith(bytes, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    return { mediaType: "image/png", extension: "png" };
   if (startsWith(bytes, [0xff, 0xd8, 0xff])) return { mediaType: "image/jpeg", extension: "jpg" };
   if (startsWith(bytes, [0x47, 0x49, 0x46, 0x38])) return { mediaType: "image/gif", extension: "gif" };
-  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8)) return { mediaType: "image/webp", extension: "webp" };
+  if (startsWith(bytes, [0x52, 0x49, 0x46, 0x46]) && startsWith(bytes, [0x57, 0x45, 0x42, 0x50], 8))
+    return { mediaType: "image/webp", extension: "webp" };
   return null;
 }

@@ -24,7 +24,13 @@ export function secretValues(env: Env, extraNames: Iterable<string> = []): strin
 /** How a value may appear once it went through JSON (once or twice, as in a log line of a JSON body) or a URL. */
 function escapedForms(secret: string): string[] {
   const json = (text: string) => JSON.stringify(text).slice(1, -1);
-  const forms = [secret, json(secret), json(json(secret)), encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, "+")];
+  const forms = [
+    secret,
+    json(secret),
+    json(json(secret)),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, "+"),
+  ];
   return [...new Set(forms)];
 }
 
@@ -38,7 +44,7 @@ export function stripUrlUserinfo(text: string): string {
   for (let at = text.indexOf("://"); at !== -1; at = text.indexOf("://", at + 3)) {
     const start = at + 3;
     let end = start;
-    while (end < text.length && !'/?#@ \t\r\n"\'<>`\\'.includes(text[end] as string)) end++;
+    while (end < text.length && !"/?#@ \t\r\n\"'<>`\\".includes(text[end] as string)) end++;
     if (text[end] === "@" && end > start) {
       out += text.slice(from, start);
       from = end + 1;
@@ -104,7 +110,15 @@ export function scrubOutput(output: Output, scrub: Scrub): Output {
     title: scrub(output.title),
     markdown: scrub(output.markdown),
     ...(output.summary !== undefined ? { summary: scrub(output.summary) } : {}),
-    ...(output.links ? { links: output.links.map((link) => ({ title: scrub(link.title), url: scrub(link.url) })) } : {}),
-    ...(output.files ? { files: output.files.map((file) => (typeof file.content === "string" ? { ...file, content: scrub(file.content) } : file)) } : {}),
+    ...(output.links
+      ? { links: output.links.map((link) => ({ title: scrub(link.title), url: scrub(link.url) })) }
+      : {}),
+    ...(output.files
+      ? {
+          files: output.files.map((file) =>
+            typeof file.content === "string" ? { ...file, content: scrub(file.content) } : file,
+          ),
+        }
+      : {}),
   };
 }

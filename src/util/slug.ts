@@ -1,7 +1,17 @@
 /** @module slug — URL- and file-safe names from any text (titles, model output). */
 
 /** Letters NFKD does not decompose into ASCII, spelled the way people transliterate them. */
-const TRANSLITERATIONS: Record<string, string> = { ß: "ss", æ: "ae", ø: "o", œ: "oe", đ: "d", ð: "d", ł: "l", þ: "th", ı: "i" };
+const TRANSLITERATIONS: Record<string, string> = {
+  ß: "ss",
+  æ: "ae",
+  ø: "o",
+  œ: "oe",
+  đ: "d",
+  ð: "d",
+  ł: "l",
+  þ: "th",
+  ı: "i",
+};
 export interface SlugOptions {
   /**
    * The longest slug; a longer one is cut at a hyphen when one is in its second half.

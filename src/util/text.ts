@@ -48,13 +48,19 @@ export interface FillTemplateOptions {
  * fillTemplate("Write about {{ topic }} for {{audience}}.", { topic: "backups", audience: "admins" })
  * // "Write about backups for admins."
  */
-export function fillTemplate(template: string, values: Readonly<Record<string, string>>, options: FillTemplateOptions = {}): string {
+export function fillTemplate(
+  template: string,
+  values: Readonly<Record<string, string>>,
+  options: FillTemplateOptions = {},
+): string {
   const { name = "the template", unknown = "throw" } = options;
   return template.replace(/\{\{\s*([\w-]+)\s*\}\}/g, (whole, key: string) => {
     const value = Object.hasOwn(values, key) ? values[key] : undefined;
     if (value !== undefined) return value;
     if (unknown === "keep") return whole;
-    const known = Object.keys(values).map((k) => `{{${k}}}`).join(", ");
+    const known = Object.keys(values)
+      .map((k) => `{{${k}}}`)
+      .join(", ");
     throw new NonRetryableError(`${name} uses {{${key}}}, which is not one of ${known || "(none)"}`);
   });
 }

@@ -13,9 +13,20 @@ const usage = (output: number) => ({ inputTokens: 100, outputTokens: output, cac
 
 beforeAll(async () => {
   const store = openSqliteStore(ws.dbFile);
-  const [claim] = await store.claimRuns([{ job: "blog", skill: "s", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, Date.now());
+  const [claim] = await store.claimRuns(
+    [{ job: "blog", skill: "s", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }],
+    { pid: process.pid, instance: "t" },
+    Date.now(),
+  );
   const spend = (job: string, model: string, ago: number, costUsd: number, output: number) =>
-    store.settleSpend(-1, { runId: claim?.runId as number, job, model, usage: usage(output), costUsd, now: Date.now() - ago * DAY });
+    store.settleSpend(-1, {
+      runId: claim?.runId as number,
+      job,
+      model,
+      usage: usage(output),
+      costUsd,
+      now: Date.now() - ago * DAY,
+    });
   await spend("blog", "claude-sonnet-5-5", 0, 0.5, 1000);
   await spend("blog", "claude-sonnet-5-5", 0, 0.25, 500);
   await spend("digest", "claude-haiku-5-5", 3, 0.125, 10);
@@ -37,7 +48,12 @@ describe("sundial costs", () => {
       totalUsd: 0.875,
       groups: [
         { day: day(3), costUsd: 0.125, calls: 1, usage: usage(10) },
-        { day: day(0), costUsd: 0.75, calls: 2, usage: { inputTokens: 200, outputTokens: 1500, cacheWriteTokens: 0, cacheReadTokens: 10 } },
+        {
+          day: day(0),
+          costUsd: 0.75,
+          calls: 2,
+          usage: { inputTokens: 200, outputTokens: 1500, cacheWriteTokens: 0, cacheReadTokens: 10 },
+        },
       ],
     });
   });
@@ -56,7 +72,10 @@ describe("sundial costs", () => {
       ].join("\n"),
     );
     const all = JSON.parse((await ws.runCli(["costs", "--since", "90d", "--by", "model", "--json"])).stdout) as Report;
-    expect(all.groups.map((g) => [g.model, g.costUsd])).toEqual([["claude-haiku-5-5", 2.125], ["claude-sonnet-5-5", 0.75]]);
+    expect(all.groups.map((g) => [g.model, g.costUsd])).toEqual([
+      ["claude-haiku-5-5", 2.125],
+      ["claude-sonnet-5-5", 0.75],
+    ]);
   });
 
   it("exits 2 with a clear line for a bad --since", async () => {

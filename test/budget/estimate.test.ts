@@ -25,10 +25,19 @@ describe("a call's largest cost", () => {
     // A guard that records what the client reserved, and the answer's usage, per call.
     const guard: Pick<BudgetGuard, "reserve"> = {
       async reserve(bound) {
-        return { settle: async (_model, usage, cost) => void seen.push({ bound, usage, cost }), release: async () => {} };
+        return {
+          settle: async (_model, usage, cost) => void seen.push({ bound, usage, cost }),
+          release: async () => {},
+        };
       },
     };
-    const claude = createClaudeClient({ env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: emulator.url }, signal: new AbortController().signal, log: silentLog, onUsage: () => {}, budget: guard });
+    const claude = createClaudeClient({
+      env: { ANTHROPIC_API_KEY: API_KEY, ANTHROPIC_BASE_URL: emulator.url },
+      signal: new AbortController().signal,
+      log: silentLog,
+      onUsage: () => {},
+      budget: guard,
+    });
     emulator.responder = () => "y".repeat(396);
     const system = "You are terse. ".repeat(800);
     await claude.text({ prompt: "Hello there.", maxTokens: 100 });
@@ -40,17 +49,40 @@ describe("a call's largest cost", () => {
     expect(seen[3]?.usage.cacheReadTokens).toBeGreaterThan(0);
     for (const { bound, usage, cost } of seen) {
       expect(bound.maxCostUsd).toBeGreaterThanOrEqual(cost as number);
-      expect(bound.inputTokens).toBeGreaterThanOrEqual(usage.inputTokens + usage.cacheWriteTokens + usage.cacheReadTokens);
+      expect(bound.inputTokens).toBeGreaterThanOrEqual(
+        usage.inputTokens + usage.cacheWriteTokens + usage.cacheReadTokens,
+      );
     }
   });
 
   it("prices a cached prompt at the cache-write price and output at maxTokens; unknown models have no bound", () => {
-    const plain = maxCallCost({ model: "claude-sonnet-5-5", cachedBytes: 0, otherBytes: 10_000, messages: 1, maxTokens: 1000 });
-    const cached = maxCallCost({ model: "claude-sonnet-5-5", cachedBytes: 10_000, otherBytes: 0, messages: 1, maxTokens: 1000 });
+    const plain = maxCallCost({
+      model: "claude-sonnet-5-5",
+      cachedBytes: 0,
+      otherBytes: 10_000,
+      messages: 1,
+      maxTokens: 1000,
+    });
+    const cached = maxCallCost({
+      model: "claude-sonnet-5-5",
+      cachedBytes: 10_000,
+      otherBytes: 0,
+      messages: 1,
+      maxTokens: 1000,
+    });
     const tokens = 10_000 + 64 + 16;
     expect(plain).toEqual({ inputTokens: tokens, usd: (tokens * 2 + 1000 * 10) / 1e6 });
     expect(cached.usd).toBeCloseTo((10_000 * 2.5 + 80 * 2 + 1000 * 10) / 1e6, 12);
-    expect(cached.usd).toBeGreaterThanOrEqual(costOf("claude-sonnet-5-5", { inputTokens: 80, outputTokens: 1000, cacheWriteTokens: 10_000, cacheReadTokens: 0 }) as number);
-    expect(maxCallCost({ model: "claude-unknown-9", cachedBytes: 0, otherBytes: 10, messages: 1, maxTokens: 10 }).usd).toBeNull();
+    expect(cached.usd).toBeGreaterThanOrEqual(
+      costOf("claude-sonnet-5-5", {
+        inputTokens: 80,
+        outputTokens: 1000,
+        cacheWriteTokens: 10_000,
+        cacheReadTokens: 0,
+      }) as number,
+    );
+    expect(
+      maxCallCost({ model: "claude-unknown-9", cachedBytes: 0, otherBytes: 10, messages: 1, maxTokens: 10 }).usd,
+    ).toBeNull();
   });
 });

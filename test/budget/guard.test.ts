@@ -56,13 +56,36 @@ function setup(options: { jobBudget?: Budget; topBudget?: Budget; store?: RunSto
     alerts: () => [{ to: "stdout" }],
     budget: () => options.topBudget,
   });
-  const theJob = job({ id: "j", cron: "0 0 1 1 *", retries: 3, retryBackoffMs: 10, ...(options.jobBudget ? { budget: options.jobBudget } : {}) });
+  const theJob = job({
+    id: "j",
+    cron: "0 0 1 1 *",
+    retries: 3,
+    retryBackoffMs: 10,
+    ...(options.jobBudget ? { budget: options.jobBudget } : {}),
+  });
   async function execute(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>, dryRun = false) {
-    const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
+    const skill = {
+      name: "test",
+      file: "test.ts",
+      definition: { name: "test", description: "t", params: z.object({}), run },
+    };
     const now = Date.now();
-    const [claim] = await (store as RunStore).claimRuns([{ job: "j", skill: "test", scheduledFor: now, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, now);
+    const [claim] = await (store as RunStore).claimRuns(
+      [{ job: "j", skill: "test", scheduledFor: now, trigger: "manual", overlap: "allow" }],
+      { pid: process.pid, instance: "t" },
+      now,
+    );
     const runId = claim?.runId as number;
-    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: now, attempt: 1, dryRun, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId,
+      job: theJob,
+      skill,
+      scheduledFor: now,
+      attempt: 1,
+      dryRun,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     return { outcome, run: await (store as RunStore).getRun(runId) };
   }
   return { store, dir, alerts, execute };
@@ -81,7 +104,9 @@ describe("budget guard", () => {
     expect(emulator.requests).toHaveLength(0);
     expect(outcome.status).toBe("failed");
     expect(run?.attempt).toBe(1);
-    expect(outcome.error).toMatch(/^budget perRun of job j \(\$0\.0010\): \$0\.00 spent in this run \(its retries and resumes included\), \$0\.0010 left; this Claude call could cost up to \$0\.01\d\d \(claude-sonnet-5-5: at most \d+ input tokens, maxTokens 1000\), so it was not made$/);
+    expect(outcome.error).toMatch(
+      /^budget perRun of job j \(\$0\.0010\): \$0\.00 spent in this run \(its retries and resumes included\), \$0\.0010 left; this Claude call could cost up to \$0\.01\d\d \(claude-sonnet-5-5: at most \d+ input tokens, maxTokens 1000\), so it was not made$/,
+    );
   });
 
   it("lets a call that fits through and records its real cost per job, day and model", async () => {
@@ -90,17 +115,33 @@ describe("budget guard", () => {
     expect(outcome.status).toBe("succeeded");
     expect(emulator.requests).toHaveLength(1);
     const rows = await store.listSpend({});
-    expect(rows).toEqual([{ job: "j", day: new Date().toISOString().slice(0, 10), model: "claude-sonnet-5-5", calls: 1, usage: run?.usage, costUsd: run?.costUsd }]);
+    expect(rows).toEqual([
+      {
+        job: "j",
+        day: new Date().toISOString().slice(0, 10),
+        model: "claude-sonnet-5-5",
+        calls: 1,
+        usage: run?.usage,
+        costUsd: run?.costUsd,
+      },
+    ]);
     // The reservation (the call's bound) is gone once the call settled.
-    expect(await store.spendUse({ scope: "job", period: "day", limitUsd: 1 }, "j", Date.now())).toEqual({ spentUsd: run?.costUsd, reservedUsd: 0 });
+    expect(await store.spendUse({ scope: "job", period: "day", limitUsd: 1 }, "j", Date.now())).toEqual({
+      spentUsd: run?.costUsd,
+      reservedUsd: 0,
+    });
   });
 
   it("skips the job's next runs once a call was refused for its perDay, with the reset time, and sends the spent alert once", async () => {
     const { execute, alerts } = setup({ jobBudget: { perDay: 0.002 } });
     const first = await execute(ask(1000));
     expect(first.outcome.status).toBe("failed");
-    expect(first.outcome.error).toMatch(/^budget perDay of job j \(\$0\.0020\): \$0\.00 spent in UTC day \d{4}-\d\d-\d\d/);
-    const tomorrow = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
+    expect(first.outcome.error).toMatch(
+      /^budget perDay of job j \(\$0\.0020\): \$0\.00 spent in UTC day \d{4}-\d\d-\d\d/,
+    );
+    const tomorrow = new Date(
+      Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1),
+    ).toISOString();
     for (let i = 0; i < 2; i++) {
       const next = await execute(ask(10));
       expect(next.outcome).toEqual({ status: "skipped", reason: `budget: perDay, resets ${tomorrow}` });
@@ -108,7 +149,9 @@ describe("budget guard", () => {
       expect(next.run?.steps).toEqual([]);
     }
     expect(emulator.requests).toHaveLength(0);
-    expect(alerts.map((a) => a.title).filter((t) => t.includes("budget"))).toEqual(["Sundial: budget perDay of job j spent"]);
+    expect(alerts.map((a) => a.title).filter((t) => t.includes("budget"))).toEqual([
+      "Sundial: budget perDay of job j spent",
+    ]);
     expect(alerts[0]?.markdown).toContain(`until it resets ${tomorrow}`);
   });
 
@@ -121,7 +164,10 @@ describe("budget guard", () => {
     for (let i = 0; i < 4; i++) results.push(await execute(ask(600)));
     const spent = (await store.listSpend({})).reduce((sum, row) => sum + row.costUsd, 0);
     expect(spent).toBeLessThanOrEqual(0.0125);
-    expect(alerts.map((a) => a.title).filter((t) => t.includes("budget"))).toEqual(["Sundial: budget top-level perDay (all jobs) at 80%", "Sundial: budget top-level perDay (all jobs) spent"]);
+    expect(alerts.map((a) => a.title).filter((t) => t.includes("budget"))).toEqual([
+      "Sundial: budget top-level perDay (all jobs) at 80%",
+      "Sundial: budget top-level perDay (all jobs) spent",
+    ]);
     expect(results.map((r) => r.outcome.status)).toEqual(["succeeded", "succeeded", "failed", "skipped"]);
     expect(results[3]?.outcome.reason).toMatch(/^budget: top-level perDay, resets /);
     expect(emulator.requests).toHaveLength(2);
@@ -138,7 +184,9 @@ describe("budget guard", () => {
     const b = setup({ jobBudget: { perDay: 0.015 }, store: second, dir: ledger.dir });
     const outcomes = await Promise.all([a.execute(ask(1000)), b.execute(ask(1000))]);
     expect(outcomes.map((o) => o.outcome.status).sort()).toEqual(["failed", "succeeded"]);
-    expect(outcomes.find((o) => o.outcome.status === "failed")?.outcome.error).toMatch(/\$0\.01\d\d reserved by calls in flight/);
+    expect(outcomes.find((o) => o.outcome.status === "failed")?.outcome.error).toMatch(
+      /\$0\.01\d\d reserved by calls in flight/,
+    );
     expect(emulator.requests).toHaveLength(1);
   });
 

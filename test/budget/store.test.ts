@@ -22,7 +22,11 @@ function ledger() {
 describe("spend in the ledger", () => {
   it("keeps month spend after the runs that spent it are pruned", async () => {
     const store = ledger();
-    const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: DAY, trigger: "manual", overlap: "allow" }], owner, DAY);
+    const [claim] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: DAY, trigger: "manual", overlap: "allow" }],
+      owner,
+      DAY,
+    );
     const runId = claim?.runId as number;
     await store.settleSpend(-1, { runId, job: "j", model: "m", usage, costUsd: 0.25, now: DAY });
     await store.finishRun(runId, { status: "succeeded" }, DAY);
@@ -38,30 +42,59 @@ describe("spend in the ledger", () => {
 
   it("measures perRun over the chain of resumes", async () => {
     const store = ledger();
-    const [first] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: DAY, trigger: "schedule", overlap: "allow" }], owner, DAY);
+    const [first] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: DAY, trigger: "schedule", overlap: "allow" }],
+      owner,
+      DAY,
+    );
     const firstId = first?.runId as number;
     await store.settleSpend(-1, { runId: firstId, job: "j", model: "m", usage, costUsd: 0.3, now: DAY });
     await store.finishRun(firstId, { status: "interrupted", reason: "crash" }, DAY);
-    const [resume] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: DAY, trigger: "resume", overlap: "allow", resumeOf: firstId }], owner, DAY);
+    const [resume] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: DAY, trigger: "resume", overlap: "allow", resumeOf: firstId }],
+      owner,
+      DAY,
+    );
     const resumeId = resume?.runId as number;
     const perRun: SpendCap = { scope: "job", period: "run", limitUsd: 0.5 };
-    expect(await store.reserveSpend({ runId: resumeId, job: "j", amountUsd: 0.25, now: DAY, caps: [perRun] })).toEqual({ reserved: false, cap: perRun, spentUsd: 0.3, reservedUsd: 0 });
-    expect((await store.reserveSpend({ runId: resumeId, job: "j", amountUsd: 0.2, now: DAY, caps: [perRun] })).reserved).toBe(true);
+    expect(await store.reserveSpend({ runId: resumeId, job: "j", amountUsd: 0.25, now: DAY, caps: [perRun] })).toEqual({
+      reserved: false,
+      cap: perRun,
+      spentUsd: 0.3,
+      reservedUsd: 0,
+    });
+    expect(
+      (await store.reserveSpend({ runId: resumeId, job: "j", amountUsd: 0.2, now: DAY, caps: [perRun] })).reserved,
+    ).toBe(true);
   });
 
   it("counts open reservations, releases them with their run, and drops those of runs that died", async () => {
     const store = ledger();
     const claims = await store.claimRuns(
-      [0, 1].map((i) => ({ job: "j", skill: "s", scheduledFor: DAY + i, trigger: "schedule" as const, overlap: "allow" as const })),
+      [0, 1].map((i) => ({
+        job: "j",
+        skill: "s",
+        scheduledFor: DAY + i,
+        trigger: "schedule" as const,
+        overlap: "allow" as const,
+      })),
       owner,
       DAY,
     );
     const [a, b] = claims.map((claim) => claim.runId as number) as [number, number];
     const day: SpendCap = { scope: "all", period: "day", limitUsd: 1 };
-    expect((await store.reserveSpend({ runId: a, job: "j", amountUsd: 0.6, now: DAY, caps: [day] })).reserved).toBe(true);
-    expect(await store.reserveSpend({ runId: b, job: "other", amountUsd: 0.6, now: DAY, caps: [day] })).toMatchObject({ reserved: false, spentUsd: 0, reservedUsd: 0.6 });
+    expect((await store.reserveSpend({ runId: a, job: "j", amountUsd: 0.6, now: DAY, caps: [day] })).reserved).toBe(
+      true,
+    );
+    expect(await store.reserveSpend({ runId: b, job: "other", amountUsd: 0.6, now: DAY, caps: [day] })).toMatchObject({
+      reserved: false,
+      spentUsd: 0,
+      reservedUsd: 0.6,
+    });
     expect(await store.releaseRunReservations(a)).toBe(1);
-    expect((await store.reserveSpend({ runId: b, job: "other", amountUsd: 0.6, now: DAY, caps: [day] })).reserved).toBe(true);
+    expect((await store.reserveSpend({ runId: b, job: "other", amountUsd: 0.6, now: DAY, caps: [day] })).reserved).toBe(
+      true,
+    );
     // Run b's process died: its row is no longer active, and start-up drops what it held.
     await store.finishRun(b, { status: "interrupted", reason: "crash" }, DAY);
     expect(await store.releaseStaleReservations()).toBe(1);

@@ -19,7 +19,11 @@ const SKILLS = { hello: skill("hello"), needs: skill("needs", 'env: ["CHECK_API_
 const job = (id: string, extra: Record<string, unknown> = {}) => ({ id, skill: "hello", cron: "0 9 * * *", ...extra });
 
 const workspaces: Workspace[] = [];
-function check(options: { skills?: Record<string, string>; schedules: unknown; env?: Record<string, string> }): Promise<CliResult & { ws: Workspace }> {
+function check(options: {
+  skills?: Record<string, string>;
+  schedules: unknown;
+  env?: Record<string, string>;
+}): Promise<CliResult & { ws: Workspace }> {
   const ws = createWorkspace({ skills: options.skills ?? SKILLS, schedules: options.schedules });
   workspaces.push(ws);
   const result = ws.runCli(["check"], options.env, 150_000).then((done) => ({ ...done, ws }));
@@ -62,12 +66,27 @@ const jobsBroken = check({
     syntax: `import { defineSkill } from "sundial";\nexport default defineSkill({\n  name: "syntax",,\n});\n`,
   },
   schedules: {
-    jobs: [job("ok"), job("typo", { skill: "helo" }), job("wrong-type", { params: { who: 42 } }), job("no-key", { skill: "needs" }), job("no-hook", { deliver: [{ to: "discord", webhookEnv: "CHECK_WEBHOOK" }] }), job("off", { skill: "needs", enabled: false })],
+    jobs: [
+      job("ok"),
+      job("typo", { skill: "helo" }),
+      job("wrong-type", { params: { who: 42 } }),
+      job("no-key", { skill: "needs" }),
+      job("no-hook", { deliver: [{ to: "discord", webhookEnv: "CHECK_WEBHOOK" }] }),
+      job("off", { skill: "needs", enabled: false }),
+    ],
   },
 });
-const badJson = check({ schedules: '{\n  "jobs": [\n    { "id": "a" "skill": "hello", "cron": "0 9 * * *" }\n  ]\n}\n' });
+const badJson = check({
+  schedules: '{\n  "jobs": [\n    { "id": "a" "skill": "hello", "cron": "0 9 * * *" }\n  ]\n}\n',
+});
 const good = check({
-  schedules: { jobs: [job("greet", { deliver: [{ to: "stdout" }] }), job("keyed", { skill: "needs", deliver: [{ to: "discord", webhookEnv: "CHECK_WEBHOOK" }] }), job("off", { enabled: false })] },
+  schedules: {
+    jobs: [
+      job("greet", { deliver: [{ to: "stdout" }] }),
+      job("keyed", { skill: "needs", deliver: [{ to: "discord", webhookEnv: "CHECK_WEBHOOK" }] }),
+      job("off", { enabled: false }),
+    ],
+  },
   env: { CHECK_API_KEY: "test-key", CHECK_WEBHOOK: "http://127.0.0.1:9/webhook" },
 });
 const everything = check({
@@ -94,7 +113,11 @@ describe("sundial check", { timeout: 180_000 }, () => {
     const lines = problemLines(result);
     expect(lines).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[0\\] \\("a"\\)\\.cron: invalid cron pattern "61 \\* \\* \\* \\*": .*61.*; write 5 fields`)),
+        expect.stringMatching(
+          new RegExp(
+            `^schedules\\.json jobs\\[0\\] \\("a"\\)\\.cron: invalid cron pattern "61 \\* \\* \\* \\*": .*61.*; write 5 fields`,
+          ),
+        ),
         `${file} jobs[1] ("b").timezone: unknown time zone "Mars/Olympus"; use an IANA name such as "UTC" or "Europe/Berlin"`,
         `${file} jobs[2] ("c").timeout: expected a duration like "90s", "10m" or "1h"`,
         `${file} jobs[3] ("a").id: duplicate job id "a" (also jobs[0]); job ids must be unique, so this one does not run`,
@@ -115,7 +138,11 @@ describe("sundial check", { timeout: 180_000 }, () => {
     expect(lines).toEqual(
       expect.arrayContaining([
         `${file} jobs[1] ("typo").skill: unknown skill "helo" (skills found: hello, needs) — add skills/helo.ts (npx sundial new helo) or fix the name`,
-        expect.stringMatching(new RegExp(`^schedules\\.json jobs\\[2\\] \\("wrong-type"\\)\\.params\\.who: .*expected string, received number`)),
+        expect.stringMatching(
+          new RegExp(
+            `^schedules\\.json jobs\\[2\\] \\("wrong-type"\\)\\.params\\.who: .*expected string, received number`,
+          ),
+        ),
         `${file} jobs[3] ("no-key"): needs the environment variable CHECK_API_KEY, which is not set — set CHECK_API_KEY in .env or the environment (see .env.example)`,
         `${file} jobs[4] ("no-hook"): needs the environment variable CHECK_WEBHOOK, which is not set — set CHECK_WEBHOOK in .env or the environment (see .env.example)`,
         "skills/syntax.ts: skill failed to load: Transform failed with 1 error:",
@@ -127,13 +154,17 @@ describe("sundial check", { timeout: 180_000 }, () => {
     // The disabled job needs CHECK_API_KEY too, but a job that does not run asks nothing.
     expect(lines).toHaveLength(8);
     // A compile error is shown whole: the line and column of the error follow its first line.
-    expect(result.stderr).toMatch(/skills\/syntax\.ts: skill failed to load: Transform failed with 1 error:\n\s+\S*syntax\.ts:3:\d+: ERROR: /);
+    expect(result.stderr).toMatch(
+      /skills\/syntax\.ts: skill failed to load: Transform failed with 1 error:\n\s+\S*syntax\.ts:3:\d+: ERROR: /,
+    );
   });
 
   it("names the line and column of invalid JSON, and exits 2", async () => {
     const result = await badJson;
     expect(result.code).toBe(2);
-    expect(problemLines(result)).toEqual([`${file}: invalid JSON at line 3, column 17: Expected ',' or '}' after property value — fix the JSON syntax`]);
+    expect(problemLines(result)).toEqual([
+      `${file}: invalid JSON at line 3, column 17: Expected ',' or '}' after property value — fix the JSON syntax`,
+    ]);
   });
 
   it("says ok and exits 0 when the file, the skills and the environment are good", async () => {
@@ -146,7 +177,21 @@ describe("sundial check", { timeout: 180_000 }, () => {
   it("reports every kind of problem in one pass, one line each", async () => {
     const result = await everything;
     expect(result.code).toBe(2);
-    const paths = problemLines(result).map((line) => /^schedules\.json( \S+)?:/.exec(line.replace(/ \("[^"]*"\)/, ""))?.[1]?.trim() ?? "");
-    expect(paths.sort()).toEqual(["", "jobs[0].cron", "jobs[1].skill", "jobs[2].params.who", "jobs[3].id", "jobs[4].timezone", "jobs[5].retryBackoff", "jobs[6].deliver[0]", "jobs[7]"].sort());
+    const paths = problemLines(result).map(
+      (line) => /^schedules\.json( \S+)?:/.exec(line.replace(/ \("[^"]*"\)/, ""))?.[1]?.trim() ?? "",
+    );
+    expect(paths.sort()).toEqual(
+      [
+        "",
+        "jobs[0].cron",
+        "jobs[1].skill",
+        "jobs[2].params.who",
+        "jobs[3].id",
+        "jobs[4].timezone",
+        "jobs[5].retryBackoff",
+        "jobs[6].deliver[0]",
+        "jobs[7]",
+      ].sort(),
+    );
   });
 });

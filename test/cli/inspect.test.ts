@@ -17,7 +17,11 @@ async function seedLedger(): Promise<void> {
   const store = openSqliteStore(ws.dbFile);
   try {
     const claim = async (job: string, at: number) => {
-      const [result] = await store.claimRuns([{ job, skill: "hello", scheduledFor: at, trigger: "schedule", overlap: "allow" }], owner, at);
+      const [result] = await store.claimRuns(
+        [{ job, skill: "hello", scheduledFor: at, trigger: "schedule", overlap: "allow" }],
+        owner,
+        at,
+      );
       if (!result || result.runId === null) throw new Error("claim failed");
       await store.markRunning(result.runId, 1, at);
       return result.runId;
@@ -33,7 +37,11 @@ async function seedLedger(): Promise<void> {
     const second = await claim("beta", T0 + 60_000);
     await store.startStep(second, "fetch", T0 + 61_000);
     await store.failStep(second, "fetch", "feeds: https://example.org/feed answered 500", T0 + 62_000);
-    await store.finishRun(second, { status: "failed", error: "feeds: https://example.org/feed answered 500" }, T0 + 62_000);
+    await store.finishRun(
+      second,
+      { status: "failed", error: "feeds: https://example.org/feed answered 500" },
+      T0 + 62_000,
+    );
 
     const third = await claim("alpha", T0 + 120_000);
     await store.finishRun(third, { status: "skipped", reason: "nothing new" }, T0 + 121_000);
@@ -89,12 +97,18 @@ describe("sundial runs", () => {
       error: null,
       usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
       costUsd: expect.anything(),
-      deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null }],
+      deliveries: [
+        { to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null },
+      ],
       delivery: "delivered",
       resumeOf: null,
       dryRun: false,
     });
-    expect(runs[1]).toMatchObject({ job: "beta", status: "failed", error: "feeds: https://example.org/feed answered 500" });
+    expect(runs[1]).toMatchObject({
+      job: "beta",
+      status: "failed",
+      error: "feeds: https://example.org/feed answered 500",
+    });
     expect(runs[0]).toMatchObject({ status: "skipped", reason: "nothing new" });
   });
 
@@ -140,8 +154,18 @@ describe("sundial show", () => {
 
   it("--json gives the run with its steps, as one JSON document", async () => {
     const run = await json<RunRecord & { steps: StepRecord[] }>("showJson");
-    expect(run).toMatchObject({ id: 1, job: "alpha", status: "succeeded", deliveries: [{ to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null }], delivery: "delivered" });
-    expect(run.steps.map((step) => [step.id, step.status, step.startedAt, step.finishedAt, step.error, step.reusedFrom])).toEqual([
+    expect(run).toMatchObject({
+      id: 1,
+      job: "alpha",
+      status: "succeeded",
+      deliveries: [
+        { to: "discord", url: "https://chat.example.test/channels/1/2/3", status: "succeeded", error: null },
+      ],
+      delivery: "delivered",
+    });
+    expect(
+      run.steps.map((step) => [step.id, step.status, step.startedAt, step.finishedAt, step.error, step.reusedFrom]),
+    ).toEqual([
       ["fetch", "succeeded", "2026-03-01T09:00:00.500Z", "2026-03-01T09:00:03.500Z", null, null],
       ["summarize", "succeeded", "2026-03-01T09:00:01.000Z", "2026-03-01T09:00:03.500Z", null, null],
     ]);

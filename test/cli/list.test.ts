@@ -48,7 +48,14 @@ async function listed(): Promise<Map<string, ListedJob>> {
 
 /** Wall-clock fields of an instant as seen in a time zone. */
 function local(iso: string, timeZone: string): { weekday: string; day: string; hour: string; minute: string } {
-  const parts = new Intl.DateTimeFormat("en-US", { timeZone, weekday: "short", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).formatToParts(new Date(iso));
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    weekday: "short",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(new Date(iso));
   const get = (type: string) => parts.find((part) => part.type === type)?.value ?? "";
   return { weekday: get("weekday"), day: get("day"), hour: get("hour"), minute: get("minute") };
 }
@@ -68,7 +75,13 @@ describe("sundial list --json", { timeout: 180_000 }, () => {
   it("lists every job with its skill, cron, zone and state, as one JSON document", async () => {
     const jobs = await listed();
     expect([...jobs.keys()]).toEqual(["new-york", "kolkata", "berlin", "paused", "broken"]);
-    expect(jobs.get("new-york")).toMatchObject({ skill: "hello", cron: "0 9 * * *", timezone: "America/New_York", enabled: true, disabledReason: null });
+    expect(jobs.get("new-york")).toMatchObject({
+      skill: "hello",
+      cron: "0 9 * * *",
+      timezone: "America/New_York",
+      enabled: true,
+      disabledReason: null,
+    });
     expect(jobs.get("berlin")?.timezone).toBe("Europe/Berlin");
   });
 
@@ -92,7 +105,8 @@ describe("sundial list --json", { timeout: 180_000 }, () => {
     }
     const berlin = jobs.get("berlin")!.nextRuns;
     expectThreeIncreasingFutureTimes(berlin);
-    for (const iso of berlin) expect(local(iso, "Europe/Berlin")).toMatchObject({ day: "01", hour: "00", minute: "00" });
+    for (const iso of berlin)
+      expect(local(iso, "Europe/Berlin")).toMatchObject({ day: "01", hour: "00", minute: "00" });
   });
 
   it("shows a disabled job with its whole reason and the times it would fire", async () => {
@@ -112,7 +126,9 @@ describe("sundial list", { timeout: 180_000 }, () => {
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^job\s+skill\s+schedule\s+timezone\s+state\s+next runs$/);
     expect(lines).toHaveLength(6);
-    expect(lines[1]).toMatch(/^new-york\s+hello\s+0 9 \* \* \*\s+America\/New_York\s+enabled\s+\d{4}-\d\d-\d\dT1[34]:00:00\.000Z, /);
+    expect(lines[1]).toMatch(
+      /^new-york\s+hello\s+0 9 \* \* \*\s+America\/New_York\s+enabled\s+\d{4}-\d\d-\d\dT1[34]:00:00\.000Z, /,
+    );
     expect(lines[4]).toMatch(/^paused\s+hello\s+0 9 \* \* \*\s+Europe\/Berlin\s+disabled: disabled in schedules\.json/);
     expect(lines[5]).toMatch(/^broken\s+.*disabled: jobs\[4\]\.params\.who/);
   });
@@ -124,7 +140,12 @@ describe("sundial list", { timeout: 180_000 }, () => {
     expect(state).toMatch(/^jobs\[4\]\.params\.who: .*…$/);
     const words = (await listed()).get("broken")!.disabledReason!.split(" ");
     // Every word before the "…" is a whole word of the reason.
-    expect(state.slice(0, -1).split(" ").every((word, i) => word === words[i])).toBe(true);
+    expect(
+      state
+        .slice(0, -1)
+        .split(" ")
+        .every((word, i) => word === words[i]),
+    ).toBe(true);
     expect(row.match(/\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z/g)).toHaveLength(3);
     expect(result.stderr).toContain("sundial check");
   });

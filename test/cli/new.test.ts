@@ -7,7 +7,11 @@ import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createWorkspace, type CliResult } from "../helpers/workspace.ts";
 
-const ws = createWorkspace({ schedules: { jobs: [{ id: "hello-world-daily", skill: "hello-world", cron: "0 9 * * *", deliver: [{ to: "stdout" }] }] } });
+const ws = createWorkspace({
+  schedules: {
+    jobs: [{ id: "hello-world-daily", skill: "hello-world", cron: "0 9 * * *", deliver: [{ to: "stdout" }] }],
+  },
+});
 const file = join(ws.dir, "skills", "hello-world.ts");
 let created: CliResult;
 let original = "";
@@ -31,7 +35,7 @@ beforeAll(async () => {
 afterAll(() => ws.cleanup());
 
 describe("sundial new", () => {
-  it("writes skills/<name>.ts, a skill named after its file that imports from \"sundial\"", () => {
+  it('writes skills/<name>.ts, a skill named after its file that imports from "sundial"', () => {
     expect(created.code, created.stderr).toBe(0);
     expect(created.stdout).toContain("wrote skills/hello-world.ts");
     expect(original).toContain('from "sundial"');
@@ -63,7 +67,9 @@ describe("sundial new", () => {
 
   it("exits 2 for an invalid name, and writes nothing", () => {
     expect(after.invalid.code).toBe(2);
-    expect(after.invalid.stderr).toContain('"Hello_World" is not a valid skill name; use lowercase letters, digits and hyphens');
+    expect(after.invalid.stderr).toContain(
+      '"Hello_World" is not a valid skill name; use lowercase letters, digits and hyphens',
+    );
     expect(existsSync(join(ws.dir, "skills", "Hello_World.ts"))).toBe(false);
   });
 });

@@ -16,7 +16,16 @@ describe("sundial nodes", () => {
     expect(none.stdout).toContain("no daemon is running on this ledger");
     const daemon = await ws.start();
     const listed = await ws.runCli(["nodes", "--json"]);
-    const { nodes } = JSON.parse(listed.stdout) as { nodes: { id: string; host: string; version: string; startedAt: string; heartbeatAt: string; configHash: string }[] };
+    const { nodes } = JSON.parse(listed.stdout) as {
+      nodes: {
+        id: string;
+        host: string;
+        version: string;
+        startedAt: string;
+        heartbeatAt: string;
+        configHash: string;
+      }[];
+    };
     expect(nodes).toHaveLength(1);
     expect(Object.keys(nodes[0] ?? {})).toEqual(["id", "host", "version", "startedAt", "heartbeatAt", "configHash"]);
     expect(nodes[0]?.configHash).toMatch(/^[0-9a-f]{16}$/);

@@ -71,7 +71,9 @@ function leaks(text: string): string[] {
     hookToken: hookUrl.split("/").at(-1) as string,
     userinfo: USERINFO_PASSWORD,
   };
-  return Object.entries(forms).filter(([, form]) => text.includes(form)).map(([name]) => name);
+  return Object.entries(forms)
+    .filter(([, form]) => text.includes(form))
+    .map(([name]) => name);
 }
 // eslint-disable-next-line no-control-regex -- the test looks for control characters
 const ESCAPES = /[\x1b\x07\u009b\u202e]/;
@@ -116,23 +118,32 @@ describe("a failing run whose error carries secrets and terminal escapes", () =>
 });
 
 describe("runs and show print stored text without terminal escapes", () => {
-  it("a row written with escapes (by an older version) never reaches the CLI's output as escapes", { timeout: 120_000 }, async () => {
-    const hostile = "boom\x1b[2J\x1b[H\x1b]8;;https://evil.example.test\x07fake row\x1b]8;;\x07\x9b31m\u202eevil\r";
-    const db = new Database(ws.dbFile, { fileMustExist: true });
-    try {
-      db.prepare("UPDATE runs SET error = ? WHERE id = 1").run(hostile);
-      db.prepare("UPDATE steps SET error = ?, step_id = ? WHERE run_id = 1").run(hostile, "step\x1b[31m");
-    } finally {
-      db.close();
-    }
-    const outputs = await Promise.all([ws.runCli(["runs"]), ws.runCli(["show", "1"]), ws.runCli(["runs", "--json"]), ws.runCli(["show", "1", "--json"])]);
-    for (const result of outputs) {
-      expect(result.code, result.stderr).toBe(0);
-      // eslint-disable-next-line no-control-regex -- the test looks for control characters
-      expect(result.stdout).not.toMatch(/[\x1b\x07\x9b\u202e\r]/);
-      expect(result.stdout).toContain("fake row");
-    }
-    // JSON keeps the text exact, escaped as JSON.
-    expect((JSON.parse(outputs[3]!.stdout) as { error: string }).error).toBe(hostile);
-  });
+  it(
+    "a row written with escapes (by an older version) never reaches the CLI's output as escapes",
+    { timeout: 120_000 },
+    async () => {
+      const hostile = "boom\x1b[2J\x1b[H\x1b]8;;https://evil.example.test\x07fake row\x1b]8;;\x07\x9b31m\u202eevil\r";
+      const db = new Database(ws.dbFile, { fileMustExist: true });
+      try {
+        db.prepare("UPDATE runs SET error = ? WHERE id = 1").run(hostile);
+        db.prepare("UPDATE steps SET error = ?, step_id = ? WHERE run_id = 1").run(hostile, "step\x1b[31m");
+      } finally {
+        db.close();
+      }
+      const outputs = await Promise.all([
+        ws.runCli(["runs"]),
+        ws.runCli(["show", "1"]),
+        ws.runCli(["runs", "--json"]),
+        ws.runCli(["show", "1", "--json"]),
+      ]);
+      for (const result of outputs) {
+        expect(result.code, result.stderr).toBe(0);
+        // eslint-disable-next-line no-control-regex -- the test looks for control characters
+        expect(result.stdout).not.toMatch(/[\x1b\x07\x9b\u202e\r]/);
+        expect(result.stdout).toContain("fake row");
+      }
+      // JSON keeps the text exact, escaped as JSON.
+      expect((JSON.parse(outputs[3]!.stdout) as { error: string }).error).toBe(hostile);
+    },
+  );
 });

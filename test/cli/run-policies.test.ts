@@ -67,7 +67,14 @@ export default defineSkill({
 const ws = createWorkspace({ skills: SKILLS });
 const counter = join(ws.dir, "fetch-count.txt");
 const gate = join(ws.dir, "gate");
-const job = (id: string, extra: Record<string, unknown> = {}) => ({ id, skill: id, cron: "0 9 * * *", retries: 0, deliver: [{ to: "stdout" }], ...extra });
+const job = (id: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  skill: id,
+  cron: "0 9 * * *",
+  retries: 0,
+  deliver: [{ to: "stdout" }],
+  ...extra,
+});
 ws.writeSchedules({
   jobs: [
     job("flaky", { retries: 2, retryBackoff: "100ms", params: { counter } }),
@@ -130,7 +137,8 @@ describe("sundial run twice at once, overlap skip", () => {
     try {
       // The gate opens only once both processes have claimed their row, so their runs truly overlap.
       const deadline = Date.now() + 150_000;
-      while (ws.runs("gated").length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      while (ws.runs("gated").length < 2 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
       writeFileSync(gate, "");
     }

@@ -36,7 +36,14 @@ export default defineSkill({
 `,
 };
 
-const job = (id: string, skill: string, extra: Record<string, unknown> = {}) => ({ id, skill, cron: "0 9 * * *", retries: 0, deliver: [{ to: "stdout" }], ...extra });
+const job = (id: string, skill: string, extra: Record<string, unknown> = {}) => ({
+  id,
+  skill,
+  cron: "0 9 * * *",
+  retries: 0,
+  deliver: [{ to: "stdout" }],
+  ...extra,
+});
 const ws = createWorkspace({
   skills: SKILLS,
   schedules: {
@@ -94,7 +101,9 @@ describe("sundial run", { timeout: 240_000 }, () => {
       ["greet", "succeeded", '"Hello, Bob!"'],
       ["deliver:0:0:stdout", "succeeded", expect.any(String)],
     ]);
-    expect(ws.query("SELECT key, value FROM job_state WHERE job = ?", "greet")).toEqual([{ key: "greeted", value: '"Bob"' }]);
+    expect(ws.query("SELECT key, value FROM job_state WHERE job = ?", "greet")).toEqual([
+      { key: "greeted", value: '"Bob"' },
+    ]);
   });
 
   it("exits 0 on a skip and records the skill's reason", async () => {

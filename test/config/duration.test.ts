@@ -18,12 +18,52 @@ describe("parseDuration", () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(["", "10", "s", "10 minutes", "10min", "-1s", "1w", "1e3ms", "1,5s", "10M"])("rejects %j and says what a duration looks like", (text) => {
-    expect(() => parseDuration(text)).toThrow(`"${text}" is not a duration; write a number and a unit, like "90s", "10m" or "1h"`);
-  });
+  it.each(["", "10", "s", "10 minutes", "10min", "-1s", "1w", "1e3ms", "1,5s", "10M"])(
+    "rejects %j and says what a duration looks like",
+    (text) => {
+      expect(() => parseDuration(text)).toThrow(
+        `"${text}" is not a duration; write a number and a unit, like "90s", "10m" or "1h"`,
+      );
+    },
+  );
 
   it("accepts exactly the strings schedules.json's duration type accepts, and reads them the same", () => {
-    const strings = ["0s", "500ms", "90s", "10m", "1h", "2d", "1.5s", "0.25h", "1.25m", "100ms", "365d", " 2s ", "\t3m", "", " ", "10", "s", "ms", "10 minutes", "10min", "-1s", "+1s", "1w", "1e3ms", "1,5s", "10M", "1S", ".5s", "5.s", "1h30m", "0x10s", "١s", "10s\n1s", "∞s"];
+    const strings = [
+      "0s",
+      "500ms",
+      "90s",
+      "10m",
+      "1h",
+      "2d",
+      "1.5s",
+      "0.25h",
+      "1.25m",
+      "100ms",
+      "365d",
+      " 2s ",
+      "\t3m",
+      "",
+      " ",
+      "10",
+      "s",
+      "ms",
+      "10 minutes",
+      "10min",
+      "-1s",
+      "+1s",
+      "1w",
+      "1e3ms",
+      "1,5s",
+      "10M",
+      "1S",
+      ".5s",
+      "5.s",
+      "1h30m",
+      "0x10s",
+      "١s",
+      "10s\n1s",
+      "∞s",
+    ];
     for (const text of strings) {
       let parsed: number | null;
       try {

@@ -28,7 +28,12 @@ function imageEnv(): Record<string, string> {
     finalStage
       .split("\n")
       .filter((line) => line.startsWith("ENV "))
-      .flatMap((line) => [...line.slice(4).matchAll(/([\w.]+)=("[^"]*"|\S*)/g)].map(([, name, value]) => [name!, value!.replace(/^"(.*)"$/, "$1")])),
+      .flatMap((line) =>
+        [...line.slice(4).matchAll(/([\w.]+)=("[^"]*"|\S*)/g)].map(([, name, value]) => [
+          name!,
+          value!.replace(/^"(.*)"$/, "$1"),
+        ]),
+      ),
   );
 }
 
@@ -38,11 +43,15 @@ describe("httpAddress", () => {
     expect(httpAddress({ SUNDIAL_HTTP_PORT: "  " })).toEqual({ host: "127.0.0.1", port: 8787 });
     expect(httpAddress({})).toEqual({ host: "127.0.0.1", port: 8787 });
     expect(httpAddress({ SUNDIAL_HTTP_PORT: "0" }).port).toBe(0);
-    expect(httpAddress({ SUNDIAL_HTTP_PORT: "9000", SUNDIAL_HTTP_HOST: "0.0.0.0" })).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(httpAddress({ SUNDIAL_HTTP_PORT: "9000", SUNDIAL_HTTP_HOST: "0.0.0.0" })).toEqual({
+      host: "0.0.0.0",
+      port: 9000,
+    });
   });
 
   it("rejects a port that is not a whole number from 0 to 65535, quoting it", () => {
-    for (const bad of ["80a", "-1", "65536", "1.5", "0x50"]) expect(() => httpAddress({ SUNDIAL_HTTP_PORT: bad })).toThrow(`not "${bad}"`);
+    for (const bad of ["80a", "-1", "65536", "1.5", "0x50"])
+      expect(() => httpAddress({ SUNDIAL_HTTP_PORT: bad })).toThrow(`not "${bad}"`);
   });
 });
 

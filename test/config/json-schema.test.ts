@@ -13,7 +13,11 @@ import { schedulesSchema } from "../../src/config/schema.ts";
 const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const committedText = readFileSync(resolve(repoRoot, "schedules.schema.json"), "utf8");
 
-type JsonObject = Record<string, unknown> & { properties: Record<string, JsonObject>; items: JsonObject; required?: string[] };
+type JsonObject = Record<string, unknown> & {
+  properties: Record<string, JsonObject>;
+  items: JsonObject;
+  required?: string[];
+};
 
 describe("schedules.schema.json", () => {
   it("is byte for byte what `npm run schema` writes (run it after changing src/config/schema.ts)", () => {
@@ -21,7 +25,10 @@ describe("schedules.schema.json", () => {
   });
 
   it("is zod's input-side JSON Schema of schedulesSchema, plus a title and description", () => {
-    const generated = z.toJSONSchema(schedulesSchema, { io: "input", unrepresentable: "any" }) as Record<string, unknown>;
+    const generated = z.toJSONSchema(schedulesSchema, { io: "input", unrepresentable: "any" }) as Record<
+      string,
+      unknown
+    >;
     const committed = JSON.parse(committedText) as Record<string, unknown>;
     const { title, description, ...rest } = committed;
     expect(rest).toEqual(generated);
@@ -38,6 +45,20 @@ describe("schedules.schema.json", () => {
     expect(jobs.items.required?.sort()).toEqual(["cron", "id", "skill"]);
     // Input side: fields with defaults stay optional for the person writing the file.
     expect(committed.required ?? []).toEqual([]);
-    expect(Object.keys(jobs.items.properties)).toEqual(expect.arrayContaining(["timezone", "enabled", "params", "deliver", "timeout", "retries", "retryBackoff", "overlap", "catchUp", "catchUpWindow", "jitter"]));
+    expect(Object.keys(jobs.items.properties)).toEqual(
+      expect.arrayContaining([
+        "timezone",
+        "enabled",
+        "params",
+        "deliver",
+        "timeout",
+        "retries",
+        "retryBackoff",
+        "overlap",
+        "catchUp",
+        "catchUpWindow",
+        "jitter",
+      ]),
+    );
   });
 });

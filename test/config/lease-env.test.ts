@@ -12,7 +12,9 @@ describe("SUNDIAL_LEASE", () => {
 
   it("refuses what is not a duration, or is shorter than 1s or longer than 24h, naming the variable", () => {
     expect(() => leaseMs({ SUNDIAL_LEASE: "30" })).toThrow(/^SUNDIAL_LEASE: "30" is not a duration/);
-    expect(() => leaseMs({ SUNDIAL_LEASE: "500ms" })).toThrow('SUNDIAL_LEASE must be between 1s and 24h (a run whose holder is silent that long is taken from it), not "500ms"');
+    expect(() => leaseMs({ SUNDIAL_LEASE: "500ms" })).toThrow(
+      'SUNDIAL_LEASE must be between 1s and 24h (a run whose holder is silent that long is taken from it), not "500ms"',
+    );
     expect(() => leaseMs({ SUNDIAL_LEASE: "2d" })).toThrow("SUNDIAL_LEASE must be between 1s and 24h");
   });
 });

@@ -30,7 +30,12 @@ const digest = defineSkill({
 });
 
 const skillSet = (): SkillSet => ({
-  skills: new Map([hello, digest].map((definition) => [definition.name, { name: definition.name, file: `/srv/sundial/skills/${definition.name}.ts`, definition }])),
+  skills: new Map(
+    [hello, digest].map((definition) => [
+      definition.name,
+      { name: definition.name, file: `/srv/sundial/skills/${definition.name}.ts`, definition },
+    ]),
+  ),
   problems: [],
 });
 
@@ -52,7 +57,18 @@ describe("resolveConfiguration", () => {
     );
     expect(configuration.problems).toEqual([]);
     const [a, b] = configuration.jobs;
-    expect(a).toMatchObject({ id: "a", enabled: true, disabledReason: null, params: { who: "world" }, timezone: "Europe/Berlin", timeoutMs: 1000, retries: 4, retryBackoffMs: 100, overlap: "skip", catchUp: "latest" });
+    expect(a).toMatchObject({
+      id: "a",
+      enabled: true,
+      disabledReason: null,
+      params: { who: "world" },
+      timezone: "Europe/Berlin",
+      timeoutMs: 1000,
+      retries: 4,
+      retryBackoffMs: 100,
+      overlap: "skip",
+      catchUp: "latest",
+    });
     expect(b).toMatchObject({ timezone: "Asia/Tokyo", timeoutMs: 120_000 });
   });
 
@@ -61,36 +77,66 @@ describe("resolveConfiguration", () => {
     expect(configuration.problems.map(formatProblem)).toEqual([
       `${FILE} jobs[1] ("b").skill: unknown skill "helo" (skills found: hello, digest) — add skills/helo.ts (npx sundial new helo) or fix the name`,
     ]);
-    expect(configuration.jobs[1]).toMatchObject({ enabled: false, disabledReason: expect.stringContaining('jobs[1].skill: unknown skill "helo"') });
+    expect(configuration.jobs[1]).toMatchObject({
+      enabled: false,
+      disabledReason: expect.stringContaining('jobs[1].skill: unknown skill "helo"'),
+    });
     expect(configuration.jobs[0]?.enabled).toBe(true);
   });
 
   it("reports a param of the wrong type at its JSON path", () => {
     const configuration = resolve({ jobs: [job("a"), job("b"), job("c", { params: { who: 42 } })] });
     expect(configuration.problems).toHaveLength(1);
-    expect(configuration.problems[0]).toMatchObject({ file: FILE, path: "jobs[2].params.who", message: expect.stringMatching(/expected string, received number/) });
+    expect(configuration.problems[0]).toMatchObject({
+      file: FILE,
+      path: "jobs[2].params.who",
+      message: expect.stringMatching(/expected string, received number/),
+    });
     expect(configuration.jobs[2]?.enabled).toBe(false);
   });
 
   it("names a variable the skill needs that is not set, and how to fix it", () => {
-    const configuration = resolve({ jobs: [job("a", { skill: "digest", params: { private: true } })] }, { DIGEST_API_KEY: "k" });
+    const configuration = resolve(
+      { jobs: [job("a", { skill: "digest", params: { private: true } })] },
+      { DIGEST_API_KEY: "k" },
+    );
     expect(configuration.problems).toEqual([
-      { file: FILE, path: "jobs[0]", job: "a", message: "needs the environment variable DIGEST_TOKEN, which is not set", fix: "set DIGEST_TOKEN in .env or the environment (see .env.example)", kind: "env" },
+      {
+        file: FILE,
+        path: "jobs[0]",
+        job: "a",
+        message: "needs the environment variable DIGEST_TOKEN, which is not set",
+        fix: "set DIGEST_TOKEN in .env or the environment (see .env.example)",
+        kind: "env",
+      },
     ]);
     expect(configuration.jobs[0]?.disabledReason).toContain("DIGEST_TOKEN");
-    expect(resolve({ jobs: [job("a", { skill: "digest", params: { private: true } })] }, { DIGEST_API_KEY: "k", DIGEST_TOKEN: "t" }).problems).toEqual([]);
+    expect(
+      resolve(
+        { jobs: [job("a", { skill: "digest", params: { private: true } })] },
+        { DIGEST_API_KEY: "k", DIGEST_TOKEN: "t" },
+      ).problems,
+    ).toEqual([]);
   });
 
   it("names the variable an enabled delivery needs: a webhook's variable, or DISCORD_TOKEN for a channel", () => {
     const configuration = resolve({
-      jobs: [job("hook", { deliver: [{ to: "stdout" }, { to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] }), job("bot", { deliver: [{ to: "discord", channel: "123456789012345678" }] })],
+      jobs: [
+        job("hook", { deliver: [{ to: "stdout" }, { to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] }),
+        job("bot", { deliver: [{ to: "discord", channel: "123456789012345678" }] }),
+      ],
     });
     expect(configuration.problems.map(formatProblem)).toEqual([
       `${FILE} jobs[0] ("hook"): needs the environment variable DIGEST_WEBHOOK, which is not set — set DIGEST_WEBHOOK in .env or the environment (see .env.example)`,
       `${FILE} jobs[1] ("bot"): needs the environment variable DISCORD_TOKEN, which is not set — set DISCORD_TOKEN in .env or the environment (see .env.example)`,
     ]);
     expect(configuration.problems.every((p) => p.kind === "env" && p.fix?.startsWith("set "))).toBe(true);
-    expect(resolve({ jobs: [job("hook", { deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] })] }, { DIGEST_WEBHOOK: "https://127.0.0.1/hook" }).problems).toEqual([]);
+    expect(
+      resolve(
+        { jobs: [job("hook", { deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] })] },
+        { DIGEST_WEBHOOK: "https://127.0.0.1/hook" },
+      ).problems,
+    ).toEqual([]);
   });
 
   it("asks nothing of a job disabled in schedules.json, and says why it does not run", () => {
@@ -101,7 +147,9 @@ describe("resolveConfiguration", () => {
 
   it("reports an alert target whose variable is not set", () => {
     const configuration = resolve({ alerts: [{ to: "discord", webhookEnv: "ALERT_WEBHOOK" }], jobs: [job("a")] });
-    expect(configuration.problems).toEqual([expect.objectContaining({ path: "alerts[0]", message: expect.stringContaining("ALERT_WEBHOOK"), kind: "env" })]);
+    expect(configuration.problems).toEqual([
+      expect.objectContaining({ path: "alerts[0]", message: expect.stringContaining("ALERT_WEBHOOK"), kind: "env" }),
+    ]);
   });
 
   it("keeps the problems of skill files it was given", () => {

@@ -85,16 +85,25 @@ describe("skill loading", () => {
     expect(fixed.skills.get("gamma")?.definition.description).toBe("fixed");
   });
 
-  it.runIf(process.platform === "linux")("stops tsx's esbuild service a few seconds after the last load", { timeout: 30_000 }, async () => {
-    // A new file in a new directory: tsx's transform cache cannot have it, so esbuild runs.
-    workspace({ "delta.ts": skillUsingHelper("delta").replace(`import { text } from "./text.ts";\n`, `const text = "${Math.random()}";\n`) });
-    const loaded = await loadSkills(dir);
-    expect(loaded.problems).toEqual([]);
-    expect(esbuildServices().length).toBeGreaterThan(0);
-    const deadline = Date.now() + 15_000;
-    while (esbuildServices().length > 0 && Date.now() < deadline) await sleep(250);
-    expect(esbuildServices()).toEqual([]);
-  });
+  it.runIf(process.platform === "linux")(
+    "stops tsx's esbuild service a few seconds after the last load",
+    { timeout: 30_000 },
+    async () => {
+      // A new file in a new directory: tsx's transform cache cannot have it, so esbuild runs.
+      workspace({
+        "delta.ts": skillUsingHelper("delta").replace(
+          `import { text } from "./text.ts";\n`,
+          `const text = "${Math.random()}";\n`,
+        ),
+      });
+      const loaded = await loadSkills(dir);
+      expect(loaded.problems).toEqual([]);
+      expect(esbuildServices().length).toBeGreaterThan(0);
+      const deadline = Date.now() + 15_000;
+      while (esbuildServices().length > 0 && Date.now() < deadline) await sleep(250);
+      expect(esbuildServices()).toEqual([]);
+    },
+  );
 });
 
 /** Running esbuild services started by this process. */

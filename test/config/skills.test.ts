@@ -41,7 +41,8 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** The problem lines about one file. */
-const linesFor = (file: string) => loaded.problems.filter((p) => p.file === relative(process.cwd(), join(dir, file))).map(formatProblem);
+const linesFor = (file: string) =>
+  loaded.problems.filter((p) => p.file === relative(process.cwd(), join(dir, file))).map(formatProblem);
 
 describe("loadSkills", () => {
   it("loads good skills, a <name>.ts and a <name>/index.ts, and ignores helpers and tests", () => {
@@ -52,15 +53,21 @@ describe("loadSkills", () => {
   });
 
   it("reports a skill that throws at import, with the error", () => {
-    expect(linesFor("throws.ts")).toEqual([expect.stringMatching(/^.*skills-\w+\/throws\.ts: skill failed to load: cannot reach the config server — /)]);
+    expect(linesFor("throws.ts")).toEqual([
+      expect.stringMatching(/^.*skills-\w+\/throws\.ts: skill failed to load: cannot reach the config server — /),
+    ]);
   });
 
   it("reports a skill without a default export and says what to write", () => {
-    expect(linesFor("no-default.ts")).toEqual([expect.stringContaining("no-default.ts: skill has no default export; write `export default defineSkill({ … })`")]);
+    expect(linesFor("no-default.ts")).toEqual([
+      expect.stringContaining("no-default.ts: skill has no default export; write `export default defineSkill({ … })`"),
+    ]);
   });
 
   it("reports a skill whose name differs from its file name", () => {
-    expect(linesFor("mismatch.ts")).toEqual([expect.stringContaining('mismatch.ts name: skill is named "hello-there" but its file says "mismatch"')]);
+    expect(linesFor("mismatch.ts")).toEqual([
+      expect.stringContaining('mismatch.ts name: skill is named "hello-there" but its file says "mismatch"'),
+    ]);
   });
 
   it("reports params that are not a zod schema, and a file name that is not a valid skill name", () => {
@@ -79,6 +86,8 @@ describe("loadSkills", () => {
     writeFileSync(join(reloadDir, "hello.ts"), `${good("hello")}\nthrow new Error("half-saved edit");\n`);
     const second = await loadSkills(reloadDir, first.skills);
     expect(second.skills.get("hello")).toBe(first.skills.get("hello"));
-    expect(second.problems.map(formatProblem)).toEqual([expect.stringContaining("half-saved edit (the previous version keeps running)")]);
+    expect(second.problems.map(formatProblem)).toEqual([
+      expect.stringContaining("half-saved edit (the previous version keeps running)"),
+    ]);
   });
 });

@@ -29,16 +29,33 @@ const iso = globalExpect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z
 // Side by side (each with its context's expect and hooks): most of their time is process start-up.
 describe.concurrent("status server and CLI views of a running daemon", () => {
   it("serves /healthz and /metrics that count the fires", { timeout: 90_000 }, async ({ expect, onTestFinished }) => {
-    const w = createWorkspace({ skills: { tick }, schedules: { jobs: [{ id: "tick", skill: "tick", cron: "* * * * * *" }] } });
+    const w = createWorkspace({
+      skills: { tick },
+      schedules: { jobs: [{ id: "tick", skill: "tick", cron: "* * * * * *" }] },
+    });
     onTestFinished(() => w.cleanup());
     const daemon = await w.start();
     expect(daemon.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    await waitFor(() => w.runs("tick").filter((run) => run.status === "succeeded").length >= 3, { timeoutMs: 30_000, what: "three runs" });
+    await waitFor(() => w.runs("tick").filter((run) => run.status === "succeeded").length >= 3, {
+      timeoutMs: 30_000,
+      what: "three runs",
+    });
 
     const health = await fetch(`${daemon.url}/healthz`);
     expect(health.status).toBe(200);
     expect(health.headers.get("content-type")).toContain("application/json");
-    expect(await health.json()).toMatchObject({ status: "ok", checks: { scheduler: { status: "ok" }, ledger: { status: "ok" }, config: { status: "ok" }, jobs: { status: "ok", enabled: 1, disabled: [] }, overdue: { status: "ok", jobs: [] }, discord: { status: "not configured" }, nodes: { status: "ok", nodes: [{ pid: daemon.pid }] } } });
+    expect(await health.json()).toMatchObject({
+      status: "ok",
+      checks: {
+        scheduler: { status: "ok" },
+        ledger: { status: "ok" },
+        config: { status: "ok" },
+        jobs: { status: "ok", enabled: 1, disabled: [] },
+        overdue: { status: "ok", jobs: [] },
+        discord: { status: "not configured" },
+        nodes: { status: "ok", nodes: [{ pid: daemon.pid }] },
+      },
+    });
 
     const scrape = async () => {
       const response = await fetch(`${daemon.url}/metrics`);
@@ -48,7 +65,13 @@ describe.concurrent("status server and CLI views of a running daemon", () => {
     const text = await scrape();
     const fired = w.runs("tick").filter((run) => run.started_at !== null).length;
     const later = await scrape();
-    for (const name of ["sundial_fires_total", "sundial_runs_total", "sundial_fire_lag_seconds", "sundial_run_duration_seconds"]) expect(text).toContain(`# TYPE ${name} `);
+    for (const name of [
+      "sundial_fires_total",
+      "sundial_runs_total",
+      "sundial_fire_lag_seconds",
+      "sundial_run_duration_seconds",
+    ])
+      expect(text).toContain(`# TYPE ${name} `);
     // A row is written before its fire is counted: the ledger read in between is bracketed by the two scrapes.
     const fires = sample(text, 'sundial_fires_total{job="tick"}') as number;
     expect(fires).toBeGreaterThanOrEqual(3);
@@ -61,48 +84,78 @@ describe.concurrent("status server and CLI views of a running daemon", () => {
     expect(await daemon.stop("SIGTERM")).toEqual({ code: 0, signal: null });
   });
 
-  it("prints `runs --json` and `show <id> --json` as single JSON documents with the contract's fields", { timeout: 90_000 }, async ({ expect, onTestFinished }) => {
-    const w = createWorkspace({ skills: { tick }, schedules: { jobs: [{ id: "tick", skill: "tick", cron: "* * * * * *", deliver: [{ to: "file", path: "out/{job}-{time}.md" }] }] } });
-    onTestFinished(() => w.cleanup());
-    await w.start();
-    const finished = await waitFor(() => w.runs("tick").filter((run) => run.status === "succeeded")[1], { timeoutMs: 30_000, what: "two runs" });
+  it(
+    "prints `runs --json` and `show <id> --json` as single JSON documents with the contract's fields",
+    { timeout: 90_000 },
+    async ({ expect, onTestFinished }) => {
+      const w = createWorkspace({
+        skills: { tick },
+        schedules: {
+          jobs: [
+            { id: "tick", skill: "tick", cron: "* * * * * *", deliver: [{ to: "file", path: "out/{job}-{time}.md" }] },
+          ],
+        },
+      });
+      onTestFinished(() => w.cleanup());
+      await w.start();
+      const finished = await waitFor(() => w.runs("tick").filter((run) => run.status === "succeeded")[1], {
+        timeoutMs: 30_000,
+        what: "two runs",
+      });
 
-    // The CLI starts slowly on a loaded machine: the three commands run side by side.
-    const [listed, shown, missing] = await Promise.all([w.runCli(["runs", "--json", "--limit", "50"]), w.runCli(["show", String(finished.id), "--json"]), w.runCli(["show", "999999", "--json"])]);
-    expect(listed.code, listed.stderr).toBe(0);
-    const { runs } = JSON.parse(listed.stdout) as { runs: Record<string, unknown>[] };
-    expect(runs.length).toBeGreaterThanOrEqual(2);
-    expect((runs[0]?.id as number) > (runs[1]?.id as number)).toBe(true); // newest first
-    const done = runs.find((run) => run.id === finished.id);
-    expect(done).toEqual(
-      globalExpect.objectContaining({
-        id: globalExpect.any(Number),
-        job: "tick",
-        skill: "tick",
-        trigger: "schedule",
-        status: "succeeded",
-        reason: null,
-        scheduledFor: iso,
-        startedAt: iso,
-        finishedAt: iso,
-        attempt: 1,
-        error: null,
-        usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
-        costUsd: 0,
-        deliveries: [{ to: "file", url: globalExpect.stringMatching(/^file:\/\/.*\/data\/deliveries\/out\/tick-\d{6}\.md$/), status: "succeeded", error: null }],
-        delivery: "delivered",
-      }),
-    );
+      // The CLI starts slowly on a loaded machine: the three commands run side by side.
+      const [listed, shown, missing] = await Promise.all([
+        w.runCli(["runs", "--json", "--limit", "50"]),
+        w.runCli(["show", String(finished.id), "--json"]),
+        w.runCli(["show", "999999", "--json"]),
+      ]);
+      expect(listed.code, listed.stderr).toBe(0);
+      const { runs } = JSON.parse(listed.stdout) as { runs: Record<string, unknown>[] };
+      expect(runs.length).toBeGreaterThanOrEqual(2);
+      expect((runs[0]?.id as number) > (runs[1]?.id as number)).toBe(true); // newest first
+      const done = runs.find((run) => run.id === finished.id);
+      expect(done).toEqual(
+        globalExpect.objectContaining({
+          id: globalExpect.any(Number),
+          job: "tick",
+          skill: "tick",
+          trigger: "schedule",
+          status: "succeeded",
+          reason: null,
+          scheduledFor: iso,
+          startedAt: iso,
+          finishedAt: iso,
+          attempt: 1,
+          error: null,
+          usage: { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
+          costUsd: 0,
+          deliveries: [
+            {
+              to: "file",
+              url: globalExpect.stringMatching(/^file:\/\/.*\/data\/deliveries\/out\/tick-\d{6}\.md$/),
+              status: "succeeded",
+              error: null,
+            },
+          ],
+          delivery: "delivered",
+        }),
+      );
 
-    expect(shown.code, shown.stderr).toBe(0);
-    const run = JSON.parse(shown.stdout) as Record<string, unknown>;
-    expect(run).toMatchObject({ ...done });
-    expect(run.steps).toEqual([
-      globalExpect.objectContaining({ id: "stamp", status: "succeeded", startedAt: iso, finishedAt: iso }),
-      globalExpect.objectContaining({ id: globalExpect.stringMatching(/^deliver:/), status: "succeeded", startedAt: iso, finishedAt: iso }),
-    ]);
+      expect(shown.code, shown.stderr).toBe(0);
+      const run = JSON.parse(shown.stdout) as Record<string, unknown>;
+      expect(run).toMatchObject({ ...done });
+      expect(run.steps).toEqual([
+        globalExpect.objectContaining({ id: "stamp", status: "succeeded", startedAt: iso, finishedAt: iso }),
+        globalExpect.objectContaining({
+          id: globalExpect.stringMatching(/^deliver:/),
+          status: "succeeded",
+          startedAt: iso,
+          finishedAt: iso,
+        }),
+      ]);
 
-    expect(missing.code).toBe(2);
-    expect(missing.stdout).toBe("");
-  });
+      expect(missing.code).toBe(2);
+      expect(missing.stdout).toBe("");
+    },
+  );
 });

@@ -35,29 +35,36 @@ afterEach(async () => {
 });
 
 describe("the data directory lock", () => {
-  it("makes a second daemon on the same data directory exit 2, naming the lock and the pid, while the first keeps firing", { timeout: 120_000 }, async () => {
-    ws = createWorkspace({ skills: { nap }, schedules: schedules(0, "5s") });
-    const w = ws;
-    const first = await w.start();
-    await waitFor(() => w.runs("nap").length >= 1, { timeoutMs: 30_000, what: "a first run" });
+  it(
+    "makes a second daemon on the same data directory exit 2, naming the lock and the pid, while the first keeps firing",
+    { timeout: 120_000 },
+    async () => {
+      ws = createWorkspace({ skills: { nap }, schedules: schedules(0, "5s") });
+      const w = ws;
+      const first = await w.start();
+      await waitFor(() => w.runs("nap").length >= 1, { timeoutMs: 30_000, what: "a first run" });
 
-    const second = w.spawn();
-    // Bounded, so a second daemon that wrongly keeps running fails the test instead of hanging it.
-    const exit = await Promise.race([second.exited, sleep(45_000, "still running after 45 s", { ref: false })]);
-    expect(exit).toEqual({ code: 2, signal: null });
-    const message = second.lines.join("\n");
-    expect(message).toContain(`another Sundial daemon (pid ${first.pid}) is already using this data directory`);
-    expect(message).toContain(join(w.dataDir, "daemon.lock"));
-    expect(second.logs().some((log) => log.msg === "sundial is running")).toBe(false);
+      const second = w.spawn();
+      // Bounded, so a second daemon that wrongly keeps running fails the test instead of hanging it.
+      const exit = await Promise.race([second.exited, sleep(45_000, "still running after 45 s", { ref: false })]);
+      expect(exit).toEqual({ code: 2, signal: null });
+      const message = second.lines.join("\n");
+      expect(message).toContain(`another Sundial daemon (pid ${first.pid}) is already using this data directory`);
+      expect(message).toContain(join(w.dataDir, "daemon.lock"));
+      expect(second.logs().some((log) => log.msg === "sundial is running")).toBe(false);
 
-    // The lock still names the first daemon, which goes on firing.
-    expect(JSON.parse(readFileSync(join(w.dataDir, "daemon.lock"), "utf8"))).toMatchObject({ pid: first.pid });
-    const count = w.runs("nap").length;
-    await waitFor(() => w.runs("nap").filter((run) => run.status === "succeeded").length >= count + 2, { timeoutMs: 20_000, what: "runs after the second daemon exited" });
-    expect(await first.stop("SIGTERM")).toEqual({ code: 0, signal: null });
-    // A clean stop releases the lock.
-    expect(existsSync(join(w.dataDir, "daemon.lock"))).toBe(false);
-  });
+      // The lock still names the first daemon, which goes on firing.
+      expect(JSON.parse(readFileSync(join(w.dataDir, "daemon.lock"), "utf8"))).toMatchObject({ pid: first.pid });
+      const count = w.runs("nap").length;
+      await waitFor(() => w.runs("nap").filter((run) => run.status === "succeeded").length >= count + 2, {
+        timeoutMs: 20_000,
+        what: "runs after the second daemon exited",
+      });
+      expect(await first.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+      // A clean stop releases the lock.
+      expect(existsSync(join(w.dataDir, "daemon.lock"))).toBe(false);
+    },
+  );
 
   // Regression: the lock used to be taken before anything created the data directory (ENOENT, exit 1).
   it("starts on a workspace whose data directory does not exist yet, creating it", { timeout: 90_000 }, async () => {
@@ -70,27 +77,37 @@ describe("the data directory lock", () => {
 });
 
 describe("SIGTERM", () => {
-  it("aborts a run that outlasts shutdownGrace, records it interrupted (shutdown) and exits 0 soon after the grace", { timeout: 90_000 }, async () => {
-    ws = createWorkspace({ skills: { nap }, schedules: schedules(10_000, "1s") });
-    const w = ws;
-    const daemon = await w.start();
-    const run = await waitFor(() => w.runs("nap").find((r) => r.status === "running" && w.steps(r.id).some((s) => s.status === "running")), { timeoutMs: 30_000, what: "a run under way" });
-    const sent = Date.now();
-    const exit = await daemon.stop("SIGTERM", 20_000);
-    const tookMs = Date.now() - sent;
-    expect(exit).toEqual({ code: 0, signal: null });
-    // Grace 1 s; the run had ~10 s left, so exiting well before that proves it was cut short.
-    expect(tookMs).toBeLessThan(6_000);
-    expect(w.runs("nap").find((r) => r.id === run.id)).toMatchObject({ status: "interrupted", reason: "shutdown" });
-    expect(w.runs("nap").filter((r) => r.status === "running")).toEqual([]);
-    expect(daemon.logs().some((log) => log.msg === "grace period over; aborting running runs")).toBe(true);
-  });
+  it(
+    "aborts a run that outlasts shutdownGrace, records it interrupted (shutdown) and exits 0 soon after the grace",
+    { timeout: 90_000 },
+    async () => {
+      ws = createWorkspace({ skills: { nap }, schedules: schedules(10_000, "1s") });
+      const w = ws;
+      const daemon = await w.start();
+      const run = await waitFor(
+        () => w.runs("nap").find((r) => r.status === "running" && w.steps(r.id).some((s) => s.status === "running")),
+        { timeoutMs: 30_000, what: "a run under way" },
+      );
+      const sent = Date.now();
+      const exit = await daemon.stop("SIGTERM", 20_000);
+      const tookMs = Date.now() - sent;
+      expect(exit).toEqual({ code: 0, signal: null });
+      // Grace 1 s; the run had ~10 s left, so exiting well before that proves it was cut short.
+      expect(tookMs).toBeLessThan(6_000);
+      expect(w.runs("nap").find((r) => r.id === run.id)).toMatchObject({ status: "interrupted", reason: "shutdown" });
+      expect(w.runs("nap").filter((r) => r.status === "running")).toEqual([]);
+      expect(daemon.logs().some((log) => log.msg === "grace period over; aborting running runs")).toBe(true);
+    },
+  );
 
   it("lets a run that ends within shutdownGrace succeed, then exits 0", { timeout: 90_000 }, async () => {
     ws = createWorkspace({ skills: { nap }, schedules: schedules(2_000, "15s") });
     const w = ws;
     const daemon = await w.start();
-    const run = await waitFor(() => w.runs("nap").find((r) => r.status === "running" && w.steps(r.id).some((s) => s.status === "running")), { timeoutMs: 30_000, what: "a run under way" });
+    const run = await waitFor(
+      () => w.runs("nap").find((r) => r.status === "running" && w.steps(r.id).some((s) => s.status === "running")),
+      { timeoutMs: 30_000, what: "a run under way" },
+    );
     const sent = Date.now();
     const exit = await daemon.stop("SIGTERM", 30_000);
     expect(exit).toEqual({ code: 0, signal: null });

@@ -15,12 +15,19 @@ describe("process metrics", () => {
   it("are prom-client's defaults but the event-loop delay histogram, plus utilization and lag at scrape time", async () => {
     const metrics = createMetrics();
     const blockFor = (ms: number) => {
-      for (const started = performance.now(); performance.now() - started < ms; );
+      for (const started = performance.now(); performance.now() - started < ms;);
     };
     blockFor(50);
     const text = await metrics.registry.metrics();
 
-    for (const name of ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "nodejs_heap_size_used_bytes", "nodejs_version_info", "nodejs_gc_duration_seconds"]) {
+    for (const name of [
+      "process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+      "process_open_fds",
+      "nodejs_heap_size_used_bytes",
+      "nodejs_version_info",
+      "nodejs_gc_duration_seconds",
+    ]) {
       expect(text).toContain(`# TYPE sundial_process_${name} `);
     }
     expect(sample(text, "sundial_process_process_cpu_seconds_total")).toBeGreaterThan(0);

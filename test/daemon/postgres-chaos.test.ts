@@ -62,81 +62,121 @@ const lines = (file: string) => readFileSync(file, "utf8").split("\n").filter(Bo
 const duplicates = (items: string[]) => items.filter((item, index) => items.indexOf(item) !== index);
 
 describe("three daemons on one PostgreSQL ledger", () => {
-  it("survive a kill -9 and a freeze past the lease: one chain per slot, nothing done twice, the killed run resumed elsewhere", { timeout: 90_000 }, async () => {
-    const url = await server.freshDatabase();
-    ws = createWorkspace({ skills: { slow, quick }, env: { SUNDIAL_DATABASE_URL: url, SUNDIAL_LEASE: "2s" } });
-    const w = ws;
-    for (const file of ["one.log", "three.log", "quick.log"]) appendFileSync(join(w.dir, file), "");
-    const jobs = [
-      { id: "slow", skill: "slow", cron: "* * * * * *", catchUp: "none", overlap: "allow", params: { dir: w.dir } },
-      ...Array.from({ length: 20 }, (_, i) => ({ id: `quick-${i}`, skill: "quick", cron: "* * * * * *", catchUp: "none", params: { dir: w.dir } })),
-    ];
-    w.writeSchedules({ jobs });
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    try {
-      const daemons: Daemon[] = await Promise.all([1, 2, 3].map((n) => w.start({ SUNDIAL_DATA_DIR: join(w.dir, `data-${n}`) })));
-      const nodes = await w.runCli(["nodes", "--json"]);
-      expect((JSON.parse(nodes.stdout) as { nodes: { id: string }[] }).nodes).toHaveLength(3);
+  it(
+    "survive a kill -9 and a freeze past the lease: one chain per slot, nothing done twice, the killed run resumed elsewhere",
+    { timeout: 90_000 },
+    async () => {
+      const url = await server.freshDatabase();
+      ws = createWorkspace({ skills: { slow, quick }, env: { SUNDIAL_DATABASE_URL: url, SUNDIAL_LEASE: "2s" } });
+      const w = ws;
+      for (const file of ["one.log", "three.log", "quick.log"]) appendFileSync(join(w.dir, file), "");
+      const jobs = [
+        { id: "slow", skill: "slow", cron: "* * * * * *", catchUp: "none", overlap: "allow", params: { dir: w.dir } },
+        ...Array.from({ length: 20 }, (_, i) => ({
+          id: `quick-${i}`,
+          skill: "quick",
+          cron: "* * * * * *",
+          catchUp: "none",
+          params: { dir: w.dir },
+        })),
+      ];
+      w.writeSchedules({ jobs });
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const daemons: Daemon[] = await Promise.all(
+          [1, 2, 3].map((n) => w.start({ SUNDIAL_DATA_DIR: join(w.dir, `data-${n}`) })),
+        );
+        const nodes = await w.runCli(["nodes", "--json"]);
+        expect((JSON.parse(nodes.stdout) as { nodes: { id: string }[] }).nodes).toHaveLength(3);
 
-      // Kill -9 the daemon holding a slow run in its slow step.
-      const victim = await waitFor(async () => {
-        const { rows } = await db.query(`SELECT r.id, r.owner_pid FROM runs r JOIN steps s ON s.run_id = r.id
+        // Kill -9 the daemon holding a slow run in its slow step.
+        const victim = await waitFor(
+          async () => {
+            const { rows } = await db.query(`SELECT r.id, r.owner_pid FROM runs r JOIN steps s ON s.run_id = r.id
           WHERE r.job = 'slow' AND r.status = 'running' AND s.step_id = 'two' AND s.status = 'running' ORDER BY r.id LIMIT 1`);
-        return rows[0] as { id: number; owner_pid: number } | undefined;
-      }, { timeoutMs: 20_000, what: "a slow run in step two" });
-      const killed = daemons.find((d) => d.pid === victim.owner_pid) as Daemon;
-      expect((await killed.stop("SIGKILL")).signal).toBe("SIGKILL");
-      const others = daemons.filter((d) => d !== killed);
+            return rows[0] as { id: number; owner_pid: number } | undefined;
+          },
+          { timeoutMs: 20_000, what: "a slow run in step two" },
+        );
+        const killed = daemons.find((d) => d.pid === victim.owner_pid) as Daemon;
+        expect((await killed.stop("SIGKILL")).signal).toBe("SIGKILL");
+        const others = daemons.filter((d) => d !== killed);
 
-      // Freeze another past its lease (2 s), then wake it.
-      const frozen = others[0] as Daemon;
-      process.kill(frozen.pid, "SIGSTOP");
-      await sleep(3_500);
-      process.kill(frozen.pid, "SIGCONT");
+        // Freeze another past its lease (2 s), then wake it.
+        const frozen = others[0] as Daemon;
+        process.kill(frozen.pid, "SIGSTOP");
+        await sleep(3_500);
+        process.kill(frozen.pid, "SIGCONT");
 
-      // The killed run is resumed by a live daemon, from its last finished step.
-      const resume = await waitFor(async () => {
-        const { rows } = await db.query(`SELECT id, owner_pid, status FROM runs WHERE resume_of = $1 AND finished_at IS NOT NULL`, [victim.id]);
-        return rows[0] as { id: number; owner_pid: number; status: string } | undefined;
-      }, { timeoutMs: 20_000, what: "the killed daemon's run resumed and finished" });
-      expect(resume.owner_pid).not.toBe(killed.pid);
-      expect(resume.status).toBe("succeeded");
-      const { rows: resumedSteps } = await db.query(`SELECT step_id, reused_from FROM steps WHERE run_id = $1 ORDER BY seq`, [resume.id]);
-      expect(resumedSteps).toContainEqual({ step_id: "one", reused_from: victim.id });
+        // The killed run is resumed by a live daemon, from its last finished step.
+        const resume = await waitFor(
+          async () => {
+            const { rows } = await db.query(
+              `SELECT id, owner_pid, status FROM runs WHERE resume_of = $1 AND finished_at IS NOT NULL`,
+              [victim.id],
+            );
+            return rows[0] as { id: number; owner_pid: number; status: string } | undefined;
+          },
+          { timeoutMs: 20_000, what: "the killed daemon's run resumed and finished" },
+        );
+        expect(resume.owner_pid).not.toBe(killed.pid);
+        expect(resume.status).toBe("succeeded");
+        const { rows: resumedSteps } = await db.query(
+          `SELECT step_id, reused_from FROM steps WHERE run_id = $1 ORDER BY seq`,
+          [resume.id],
+        );
+        expect(resumedSteps).toContainEqual({ step_id: "one", reused_from: victim.id });
 
-      // Stop firing (an empty schedule reloads on every daemon) and let the running ones end.
-      await sleep(1_000);
-      w.writeSchedules({ jobs: jobs.map((job) => ({ ...job, enabled: false })) });
-      await sleep(6_000);
-      await Promise.all(others.map((d) => d.stop("SIGTERM")));
-      // Anything the killed daemon left active is taken over by lease; none is left here.
-      const { rows: active } = await db.query(`SELECT id, job, status, owner_pid FROM runs WHERE status IN ('queued','running','retrying') AND owner_pid <> $1`, [killed.pid]);
-      expect(active).toEqual([]);
+        // Stop firing (an empty schedule reloads on every daemon) and let the running ones end.
+        await sleep(1_000);
+        w.writeSchedules({ jobs: jobs.map((job) => ({ ...job, enabled: false })) });
+        await sleep(6_000);
+        await Promise.all(others.map((d) => d.stop("SIGTERM")));
+        // Anything the killed daemon left active is taken over by lease; none is left here.
+        const { rows: active } = await db.query(
+          `SELECT id, job, status, owner_pid FROM runs WHERE status IN ('queued','running','retrying') AND owner_pid <> $1`,
+          [killed.pid],
+        );
+        expect(active).toEqual([]);
 
-      const { rows: slots } = await db.query(`SELECT job, scheduled_for, COUNT(*)::int AS n FROM runs WHERE trigger IN ('schedule','catchup') GROUP BY job, scheduled_for HAVING COUNT(*) > 1`);
-      expect(slots).toEqual([]);
-      const { rows: chains } = await db.query(`SELECT resume_of, COUNT(*)::int AS n FROM runs WHERE trigger = 'resume' GROUP BY resume_of HAVING COUNT(*) > 1`);
-      expect(chains).toEqual([]);
-      // Runs spread: more than one daemon ran quick jobs.
-      const { rows: owners } = await db.query(`SELECT DISTINCT owner_pid FROM runs WHERE job LIKE 'quick-%' AND status = 'succeeded'`);
-      expect(owners.length).toBeGreaterThan(1);
-      // A step whose success was recorded is never done again. A step cut off by the kill (its side
-      // effect done, its result not yet recorded) is done again by the resume: at-least-once, the
-      // contract for work between a step's start and its record. So a line may repeat only for a slot
-      // whose chain has an interrupted run that did not record that step.
-      for (const [file, step] of [["one.log", "one"], ["three.log", "three"], ["quick.log", "mark"]] as const) {
-        for (const line of new Set(duplicates(lines(join(w.dir, file))))) {
-          const [job, at] = line.split("@") as [string, string];
-          const { rows: cut } = await db.query(`SELECT r.id FROM runs r WHERE r.job = $1 AND r.scheduled_for = $2 AND r.status = 'interrupted' AND r.owner_pid = $4
-            AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.step_id = $3 AND s.status = 'succeeded')`, [job, Date.parse(at), step, killed.pid]);
-          expect(cut, `${file}: ${line} done twice though its step was recorded`).not.toEqual([]);
+        const { rows: slots } = await db.query(
+          `SELECT job, scheduled_for, COUNT(*)::int AS n FROM runs WHERE trigger IN ('schedule','catchup') GROUP BY job, scheduled_for HAVING COUNT(*) > 1`,
+        );
+        expect(slots).toEqual([]);
+        const { rows: chains } = await db.query(
+          `SELECT resume_of, COUNT(*)::int AS n FROM runs WHERE trigger = 'resume' GROUP BY resume_of HAVING COUNT(*) > 1`,
+        );
+        expect(chains).toEqual([]);
+        // Runs spread: more than one daemon ran quick jobs.
+        const { rows: owners } = await db.query(
+          `SELECT DISTINCT owner_pid FROM runs WHERE job LIKE 'quick-%' AND status = 'succeeded'`,
+        );
+        expect(owners.length).toBeGreaterThan(1);
+        // A step whose success was recorded is never done again. A step cut off by the kill (its side
+        // effect done, its result not yet recorded) is done again by the resume: at-least-once, the
+        // contract for work between a step's start and its record. So a line may repeat only for a slot
+        // whose chain has an interrupted run that did not record that step.
+        for (const [file, step] of [
+          ["one.log", "one"],
+          ["three.log", "three"],
+          ["quick.log", "mark"],
+        ] as const) {
+          for (const line of new Set(duplicates(lines(join(w.dir, file))))) {
+            const [job, at] = line.split("@") as [string, string];
+            const { rows: cut } = await db.query(
+              `SELECT r.id FROM runs r WHERE r.job = $1 AND r.scheduled_for = $2 AND r.status = 'interrupted' AND r.owner_pid = $4
+            AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.run_id = r.id AND s.step_id = $3 AND s.status = 'succeeded')`,
+              [job, Date.parse(at), step, killed.pid],
+            );
+            expect(cut, `${file}: ${line} done twice though its step was recorded`).not.toEqual([]);
+          }
         }
+        const { rows: done } = await db.query(`SELECT COUNT(*)::int AS n FROM runs WHERE status = 'succeeded'`);
+        expect(done[0].n).toBeGreaterThan(20);
+      } finally {
+        await db.end();
       }
-      const { rows: done } = await db.query(`SELECT COUNT(*)::int AS n FROM runs WHERE status = 'succeeded'`);
-      expect(done[0].n).toBeGreaterThan(20);
-    } finally {
-      await db.end();
-    }
-  });
+    },
+  );
 });

@@ -45,43 +45,57 @@ function leaksIn(bytes: Buffer | string): string[] {
 }
 
 describe("secrets in the environment", () => {
-  it("are replaced by [redacted] in stderr and in the SQLite files (db and WAL), whatever the skill does with them", { timeout: 90_000 }, async () => {
-    ws = createWorkspace({
-      skills: { leaky },
-      schedules: { jobs: [{ id: "leaky", skill: "leaky", cron: "* * * * * *", retries: 0 }] },
-      env: secrets,
-    });
-    const w = ws;
-    const daemon = await w.start();
-    const failed = await waitFor(() => w.runs("leaky").filter((run) => run.status === "failed")[1], { timeoutMs: 30_000, what: "two failed runs" });
+  it(
+    "are replaced by [redacted] in stderr and in the SQLite files (db and WAL), whatever the skill does with them",
+    { timeout: 90_000 },
+    async () => {
+      ws = createWorkspace({
+        skills: { leaky },
+        schedules: { jobs: [{ id: "leaky", skill: "leaky", cron: "* * * * * *", retries: 0 }] },
+        env: secrets,
+      });
+      const w = ws;
+      const daemon = await w.start();
+      const failed = await waitFor(() => w.runs("leaky").filter((run) => run.status === "failed")[1], {
+        timeoutMs: 30_000,
+        what: "two failed runs",
+      });
 
-    // The ledger recorded the failure, scrubbed.
-    expect(failed.error).toContain("[redacted]");
-    expect(failed.error).toMatch(/^step failed with \[redacted\] and \[redacted\] and \[redacted\]$/);
-    const steps = w.steps(failed.id);
-    expect(steps.find((s) => s.step_id === "remember")?.result).toContain("[redacted]");
-    expect(steps.find((s) => s.step_id === "explode")?.error).toContain("[redacted]");
+      // The ledger recorded the failure, scrubbed.
+      expect(failed.error).toContain("[redacted]");
+      expect(failed.error).toMatch(/^step failed with \[redacted\] and \[redacted\] and \[redacted\]$/);
+      const steps = w.steps(failed.id);
+      expect(steps.find((s) => s.step_id === "remember")?.result).toContain("[redacted]");
+      expect(steps.find((s) => s.step_id === "explode")?.error).toContain("[redacted]");
 
-    // Raw bytes while the daemon runs: the WAL holds the newest pages. Every file must be there to be checked.
-    const wal = `${w.dbFile}-wal`;
-    for (const file of [w.dbFile, wal, `${w.dbFile}-shm`]) {
-      expect(existsSync(file), `${file} exists while the daemon runs`).toBe(true);
-      expect(leaksIn(readFileSync(file)), file).toEqual([]);
-    }
-    // The WAL really holds the failed runs' rows (so checking it proves something): their scrubbed error text.
-    expect(readFileSync(wal).toString("latin1")).toContain("step failed with [redacted]");
+      // Raw bytes while the daemon runs: the WAL holds the newest pages. Every file must be there to be checked.
+      const wal = `${w.dbFile}-wal`;
+      for (const file of [w.dbFile, wal, `${w.dbFile}-shm`]) {
+        expect(existsSync(file), `${file} exists while the daemon runs`).toBe(true);
+        expect(leaksIn(readFileSync(file)), file).toEqual([]);
+      }
+      // The WAL really holds the failed runs' rows (so checking it proves something): their scrubbed error text.
+      expect(readFileSync(wal).toString("latin1")).toContain("step failed with [redacted]");
 
-    expect(await daemon.stop("SIGTERM")).toEqual({ code: 0, signal: null });
-    const stderr = daemon.lines.join("\n");
-    expect(leaksIn(stderr)).toEqual([]);
-    expect(stderr).toContain("[redacted]");
-    // The skill's own log lines were written, with the values replaced.
-    expect(daemon.logs().some((log) => typeof log.msg === "string" && log.msg.startsWith("the secrets are [redacted] / [redacted] / [redacted]"))).toBe(true);
-    expect(daemon.logs().some((log) => log.msg === "webhook at [redacted]")).toBe(true);
-    expect(daemon.stdout()).toBe("");
-    // After a clean stop the WAL is checkpointed into the database file, which must exist and hold no secret.
-    expect(existsSync(w.dbFile)).toBe(true);
-    expect(readFileSync(w.dbFile).toString("latin1")).toContain("step failed with [redacted]");
-    expect(leaksIn(readFileSync(w.dbFile))).toEqual([]);
-  });
+      expect(await daemon.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+      const stderr = daemon.lines.join("\n");
+      expect(leaksIn(stderr)).toEqual([]);
+      expect(stderr).toContain("[redacted]");
+      // The skill's own log lines were written, with the values replaced.
+      expect(
+        daemon
+          .logs()
+          .some(
+            (log) =>
+              typeof log.msg === "string" && log.msg.startsWith("the secrets are [redacted] / [redacted] / [redacted]"),
+          ),
+      ).toBe(true);
+      expect(daemon.logs().some((log) => log.msg === "webhook at [redacted]")).toBe(true);
+      expect(daemon.stdout()).toBe("");
+      // After a clean stop the WAL is checkpointed into the database file, which must exist and hold no secret.
+      expect(existsSync(w.dbFile)).toBe(true);
+      expect(readFileSync(w.dbFile).toString("latin1")).toContain("step failed with [redacted]");
+      expect(leaksIn(readFileSync(w.dbFile))).toEqual([]);
+    },
+  );
 });

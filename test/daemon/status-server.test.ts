@@ -36,7 +36,13 @@ afterEach(async () => {
 });
 
 async function serve(health: HealthSources, limits?: Partial<ServerLimits>) {
-  const server = await startStatusServer({ host: "127.0.0.1", port: 0, health: () => healthOf(health), metrics: createMetrics(), limits });
+  const server = await startStatusServer({
+    host: "127.0.0.1",
+    port: 0,
+    health: () => healthOf(health),
+    metrics: createMetrics(),
+    limits,
+  });
   closers.push(server.close);
   return server;
 }
@@ -49,40 +55,56 @@ function open(url: string): Promise<Socket> {
   });
 }
 
-const closed = (socket: Socket) => new Promise<number>((resolve) => {
-  const started = Date.now();
-  socket.on("error", () => undefined).once("close", () => resolve(Date.now() - started));
-});
+const closed = (socket: Socket) =>
+  new Promise<number>((resolve) => {
+    const started = Date.now();
+    socket.on("error", () => undefined).once("close", () => resolve(Date.now() - started));
+  });
 
 describe("the status server", () => {
-  it("closes a slow-loris connection (headers trickling in) once the headers timeout is over", { timeout: 20_000 }, async () => {
-    expect(DEFAULT_LIMITS.headersTimeoutMs).toBeLessThanOrEqual(10_000);
-    const server = await serve(sources(), { headersTimeoutMs: 1000 });
-    const socket = await open(server.url);
-    const ended = closed(socket);
-    socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
-    const trickle = setInterval(() => socket.writable && socket.write("X"), 100);
-    try {
-      // Node's default (60 s, checked every 30 s) would keep it open far longer.
-      expect(await Promise.race([ended, new Promise((r) => setTimeout(() => r("still open after 5 s"), 5000))])).toBeLessThan(5000);
-    } finally {
-      clearInterval(trickle);
-    }
-  });
+  it(
+    "closes a slow-loris connection (headers trickling in) once the headers timeout is over",
+    { timeout: 20_000 },
+    async () => {
+      expect(DEFAULT_LIMITS.headersTimeoutMs).toBeLessThanOrEqual(10_000);
+      const server = await serve(sources(), { headersTimeoutMs: 1000 });
+      const socket = await open(server.url);
+      const ended = closed(socket);
+      socket.write("GET /healthz HTTP/1.1\r\nHost: x\r\n");
+      const trickle = setInterval(() => socket.writable && socket.write("X"), 100);
+      try {
+        // Node's default (60 s, checked every 30 s) would keep it open far longer.
+        expect(
+          await Promise.race([ended, new Promise((r) => setTimeout(() => r("still open after 5 s"), 5000))]),
+        ).toBeLessThan(5000);
+      } finally {
+        clearInterval(trickle);
+      }
+    },
+  );
 
-  it("answers /healthz during a flood of idle connections, shedding the oldest idle ones", { timeout: 20_000 }, async () => {
-    const server = await serve(sources(), { connections: 20 });
-    const flood = await Promise.all(Array.from({ length: 100 }, () => open(server.url)));
-    const shed = flood.map(closed);
-    const started = Date.now();
-    const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5000) });
-    expect(response.status).toBe(200);
-    expect(Date.now() - started).toBeLessThan(2000);
-    const count = await new Promise<number>((resolve, reject) => server.server.getConnections((error, n) => (error ? reject(error) : resolve(n))));
-    expect(count).toBeLessThanOrEqual(21);
-    expect((await Promise.race([Promise.all(shed.slice(0, 70)), new Promise((r) => setTimeout(() => r(null), 2000))])) !== null).toBe(true);
-    expect(server.server.maxConnections).toBe(DEFAULT_LIMITS.maxConnections);
-  });
+  it(
+    "answers /healthz during a flood of idle connections, shedding the oldest idle ones",
+    { timeout: 20_000 },
+    async () => {
+      const server = await serve(sources(), { connections: 20 });
+      const flood = await Promise.all(Array.from({ length: 100 }, () => open(server.url)));
+      const shed = flood.map(closed);
+      const started = Date.now();
+      const response = await fetch(`${server.url}/healthz`, { signal: AbortSignal.timeout(5000) });
+      expect(response.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(2000);
+      const count = await new Promise<number>((resolve, reject) =>
+        server.server.getConnections((error, n) => (error ? reject(error) : resolve(n))),
+      );
+      expect(count).toBeLessThanOrEqual(21);
+      expect(
+        (await Promise.race([Promise.all(shed.slice(0, 70)), new Promise((r) => setTimeout(() => r(null), 2000))])) !==
+          null,
+      ).toBe(true);
+      expect(server.server.maxConnections).toBe(DEFAULT_LIMITS.maxConnections);
+    },
+  );
 
   it("refuses headers over the size limit with 431", async () => {
     const server = await serve(sources(), { maxHeaderSize: 2048 });
@@ -96,21 +118,45 @@ describe("the status server", () => {
     expect(okResponse.status).toBe(200);
     const okBody = (await okResponse.json()) as { status: string; checks: Record<string, { status: string }> };
     expect(okBody.status).toBe("ok");
-    expect(Object.keys(okBody.checks).sort()).toEqual(["config", "discord", "jobs", "ledger", "nodes", "overdue", "scheduler"]);
+    expect(Object.keys(okBody.checks).sort()).toEqual([
+      "config",
+      "discord",
+      "jobs",
+      "ledger",
+      "nodes",
+      "overdue",
+      "scheduler",
+    ]);
 
-    const broken = configuration([{ id: "a", enabled: true, disabledReason: null }, { id: "b", enabled: false, disabledReason: "jobs[1].cron: invalid cron pattern", disabledBy: "problem" }, { id: "c", enabled: false, disabledReason: "disabled in schedules.json", disabledBy: "file" }]);
+    const broken = configuration([
+      { id: "a", enabled: true, disabledReason: null },
+      { id: "b", enabled: false, disabledReason: "jobs[1].cron: invalid cron pattern", disabledBy: "problem" },
+      { id: "c", enabled: false, disabledReason: "disabled in schedules.json", disabledBy: "file" },
+    ]);
     const degraded = await serve(sources({ configuration: () => broken }));
     const degradedResponse = await fetch(`${degraded.url}/healthz`);
     expect(degradedResponse.status).toBe(200);
-    expect(await degradedResponse.json()).toMatchObject({ status: "degraded", checks: { jobs: { status: "degraded", enabled: 1, disabled: [{ id: "b", reason: "jobs[1].cron: invalid cron pattern" }] }, config: { status: "ok" } } });
+    expect(await degradedResponse.json()).toMatchObject({
+      status: "degraded",
+      checks: {
+        jobs: { status: "degraded", enabled: 1, disabled: [{ id: "b", reason: "jobs[1].cron: invalid cron pattern" }] },
+        config: { status: "ok" },
+      },
+    });
 
     const invalid = await serve(sources({ configuration: () => configuration([], false) }));
-    expect(await (await fetch(`${invalid.url}/healthz`)).json()).toMatchObject({ status: "degraded", checks: { config: { status: "degraded" } } });
+    expect(await (await fetch(`${invalid.url}/healthz`)).json()).toMatchObject({
+      status: "degraded",
+      checks: { config: { status: "degraded" } },
+    });
 
     const down = await serve(sources({ ledger: async () => Promise.reject(new Error("disk I/O error")) }));
     const downResponse = await fetch(`${down.url}/healthz`);
     expect(downResponse.status).toBe(503);
-    expect(await downResponse.json()).toMatchObject({ status: "down", checks: { ledger: { status: "down", message: expect.stringContaining("disk I/O error") } } });
+    expect(await downResponse.json()).toMatchObject({
+      status: "down",
+      checks: { ledger: { status: "down", message: expect.stringContaining("disk I/O error") } },
+    });
 
     const stopped = await serve(sources({ scheduler: () => ({ alive: false, running: 0 }) }));
     expect((await fetch(`${stopped.url}/healthz`)).status).toBe(503);
@@ -120,10 +166,15 @@ describe("the status server", () => {
     let now = 0;
     let calls = 0;
     let fail = false;
-    const probe = cachedProbe(async () => {
-      calls++;
-      if (fail) throw new Error("busy");
-    }, () => now, 30_000, 2_000);
+    const probe = cachedProbe(
+      async () => {
+        calls++;
+        if (fail) throw new Error("busy");
+      },
+      () => now,
+      30_000,
+      2_000,
+    );
     for (let i = 0; i < 5; i++) await probe();
     expect(calls).toBe(1);
     now = 30_000;

@@ -19,7 +19,15 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const accepted: Loaded = { skills: new Map(), configuration: { settings: { maxConcurrentRuns: 1, retentionMs: 1, shutdownGraceMs: 1, alerts: [] }, jobs: [], problems: [], fileValid: true } };
+const accepted: Loaded = {
+  skills: new Map(),
+  configuration: {
+    settings: { maxConcurrentRuns: 1, retentionMs: 1, shutdownGraceMs: 1, alerts: [] },
+    jobs: [],
+    problems: [],
+    fileValid: true,
+  },
+};
 
 /** A workspace and a watcher on it; `loads` counts configuration loads, `applied` the accepted ones. */
 function watched() {
@@ -29,14 +37,24 @@ function watched() {
   writeFileSync(join(dir, "schedules.json"), `{ "jobs": [] }`);
   const counts = { loads: 0, applied: 0 };
   const app = {
-    paths: { schedules: join(dir, "schedules.json"), skillsDir: join(dir, "skills"), dataDir: join(dir, "data"), database: join(dir, "data", "sundial.db") },
+    paths: {
+      schedules: join(dir, "schedules.json"),
+      skillsDir: join(dir, "skills"),
+      dataDir: join(dir, "data"),
+      database: join(dir, "data", "sundial.db"),
+    },
     load: async () => {
       counts.loads++;
       return accepted;
     },
     log: { error: () => undefined },
   } as unknown as App;
-  const watcher = watchConfiguration(app, () => accepted, () => counts.applied++, () => undefined);
+  const watcher = watchConfiguration(
+    app,
+    () => accepted,
+    () => counts.applied++,
+    () => undefined,
+  );
   stop = () => watcher.close();
   return { counts, close: () => watcher.close() };
 }

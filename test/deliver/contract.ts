@@ -28,11 +28,25 @@ export const sampleOutput: Output = {
   slug: "contract-output",
 };
 
-export function deliveryContext(setup: { env: Env; dataDir: string }, signal = new AbortController().signal): DeliveryContext {
-  return { job: "contract-job", runId: 1, env: setup.env, dataDir: setup.dataDir, signal, log: pino({ level: "silent" }), earlier: [] };
+export function deliveryContext(
+  setup: { env: Env; dataDir: string },
+  signal = new AbortController().signal,
+): DeliveryContext {
+  return {
+    job: "contract-job",
+    runId: 1,
+    env: setup.env,
+    dataDir: setup.dataDir,
+    signal,
+    log: pino({ level: "silent" }),
+    earlier: [],
+  };
 }
 
-export function describeDeliveryContract<T extends DeliveryTarget>(name: string, makeSetup: () => Promise<ContractSetup<T>>): void {
+export function describeDeliveryContract<T extends DeliveryTarget>(
+  name: string,
+  makeSetup: () => Promise<ContractSetup<T>>,
+): void {
   describe(`delivery contract: ${name}`, () => {
     let setup: ContractSetup<T>;
     beforeAll(async () => {
@@ -53,15 +67,19 @@ export function describeDeliveryContract<T extends DeliveryTarget>(name: string,
       const before = await setup.sentCount();
       const controller = new AbortController();
       controller.abort(new Error("shutting down"));
-      await expect(setup.adapter.deliver(sampleOutput, setup.target, deliveryContext(setup, controller.signal))).rejects.toThrow();
+      await expect(
+        setup.adapter.deliver(sampleOutput, setup.target, deliveryContext(setup, controller.signal)),
+      ).rejects.toThrow();
       expect(await setup.sentCount()).toBe(before);
     });
 
     it("names the adapter in its errors", async () => {
-      const error = await setup.adapter.deliver(sampleOutput, setup.failing.target, deliveryContext({ ...setup, env: setup.failing.env })).then(
-        () => null,
-        (e: unknown) => e as Error,
-      );
+      const error = await setup.adapter
+        .deliver(sampleOutput, setup.failing.target, deliveryContext({ ...setup, env: setup.failing.env }))
+        .then(
+          () => null,
+          (e: unknown) => e as Error,
+        );
       expect(error).toBeInstanceOf(Error);
       expect(error?.message.toLowerCase()).toContain(name.toLowerCase().split("-")[0]);
     });

@@ -35,42 +35,55 @@ describe("a daemon killed with SIGKILL while posting to Discord", () => {
   it.each([
     ["webhook", { to: "discord", webhookEnv: "DIGEST_WEBHOOK" }, false],
     ["bot channel", { to: "discord", channel: CHANNEL_ID }, true],
-  ] as const)("resumes the run and posts no message twice (%s)", { timeout: 120_000 }, async (_, target, keptByDiscord) => {
-    emulator = await startDiscordEmulator();
-    const discord = emulator;
-    ws = createWorkspace({
-      skills: { digest: skill },
-      schedules: { jobs: [{ id: "digest", skill: "digest", cron: "* * * * * *", catchUp: "none", deliver: [target] }] },
-      env: { DISCORD_API_URL: discord.url, DISCORD_TOKEN: discord.token, DIGEST_WEBHOOK: discord.webhookUrl() },
-    });
-    const w = ws;
-    const first = await w.start();
-    let killed = false;
-    // The second message of the first slot: the first is posted and recorded; the daemon dies now.
-    // With a bot, Discord keeps this message though the daemon never reads the answer.
-    discord.beforePost = () => {
-      if (killed || discord.messages.length !== 1) return undefined;
-      killed = true;
-      process.kill(first.pid, "SIGKILL");
-      return keptByDiscord ? { delayMs: 300 } : { status: 503, delayMs: 300 };
-    };
-    await first.exited;
-    expect(killed).toBe(true);
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    discord.beforePost = null;
-    const victim = w.runs("digest").find((run) => run.status === "running");
-    expect(victim).toBeDefined();
-    const tag = `[slot ${new Date(victim?.scheduled_for as number).toISOString()}]`;
-    expect(discord.messages).toHaveLength(keptByDiscord ? 2 : 1);
+  ] as const)(
+    "resumes the run and posts no message twice (%s)",
+    { timeout: 120_000 },
+    async (_, target, keptByDiscord) => {
+      emulator = await startDiscordEmulator();
+      const discord = emulator;
+      ws = createWorkspace({
+        skills: { digest: skill },
+        schedules: {
+          jobs: [{ id: "digest", skill: "digest", cron: "* * * * * *", catchUp: "none", deliver: [target] }],
+        },
+        env: { DISCORD_API_URL: discord.url, DISCORD_TOKEN: discord.token, DIGEST_WEBHOOK: discord.webhookUrl() },
+      });
+      const w = ws;
+      const first = await w.start();
+      let killed = false;
+      // The second message of the first slot: the first is posted and recorded; the daemon dies now.
+      // With a bot, Discord keeps this message though the daemon never reads the answer.
+      discord.beforePost = () => {
+        if (killed || discord.messages.length !== 1) return undefined;
+        killed = true;
+        process.kill(first.pid, "SIGKILL");
+        return keptByDiscord ? { delayMs: 300 } : { status: 503, delayMs: 300 };
+      };
+      await first.exited;
+      expect(killed).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      discord.beforePost = null;
+      const victim = w.runs("digest").find((run) => run.status === "running");
+      expect(victim).toBeDefined();
+      const tag = `[slot ${new Date(victim?.scheduled_for as number).toISOString()}]`;
+      expect(discord.messages).toHaveLength(keptByDiscord ? 2 : 1);
 
-    const second = await w.start();
-    await waitFor(() => w.runs("digest").find((run) => run.resume_of === victim?.id && run.finished_at !== null), { timeoutMs: 60_000, what: "the resumed run to finish" });
-    await second.stop("SIGTERM");
+      const second = await w.start();
+      await waitFor(() => w.runs("digest").find((run) => run.resume_of === victim?.id && run.finished_at !== null), {
+        timeoutMs: 60_000,
+        what: "the resumed run to finish",
+      });
+      await second.stop("SIGTERM");
 
-    const resumed = w.runs("digest").find((run) => run.resume_of === victim?.id);
-    expect(resumed?.status).toBe("succeeded");
-    const ofSlot = discord.messages.filter((message) => message.content.startsWith(tag) || message.embeds.some((embed) => embed.title === `Digest ${tag}`));
-    const kinds = ofSlot.map((message) => (message.embeds.length ? "embed" : message.content.slice(tag.length + 1, tag.length + 7)));
-    expect(kinds).toEqual(["embed", "part 0", "part 1", "part 2"]);
-  });
+      const resumed = w.runs("digest").find((run) => run.resume_of === victim?.id);
+      expect(resumed?.status).toBe("succeeded");
+      const ofSlot = discord.messages.filter(
+        (message) => message.content.startsWith(tag) || message.embeds.some((embed) => embed.title === `Digest ${tag}`),
+      );
+      const kinds = ofSlot.map((message) =>
+        message.embeds.length ? "embed" : message.content.slice(tag.length + 1, tag.length + 7),
+      );
+      expect(kinds).toEqual(["embed", "part 0", "part 1", "part 2"]);
+    },
+  );
 });

@@ -11,10 +11,27 @@ import { startGitHubEmulator, type GitHubEmulator, type GitHubRepoState } from "
 import { deliveryContext, describeDeliveryContract } from "./contract.ts";
 
 type Target = Extract<DeliveryTarget, { to: "github-pr" }>;
-const target: Target = { to: "github-pr", repo: "acme/blog", base: "main", dir: "content/posts", labels: [], draft: false };
+const target: Target = {
+  to: "github-pr",
+  repo: "acme/blog",
+  base: "main",
+  dir: "content/posts",
+  labels: [],
+  draft: false,
+};
 const adapter = githubPrDelivery({ throttle: false });
 const dataDir = await mkdtemp(join(tmpdir(), "sundial-github-pr-"));
-const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...Array.from({ length: 256 }, (_, i) => 255 - i)]);
+const png = new Uint8Array([
+  0x89,
+  0x50,
+  0x4e,
+  0x47,
+  0x0d,
+  0x0a,
+  0x1a,
+  0x0a,
+  ...Array.from({ length: 256 }, (_, i) => 255 - i),
+]);
 const article: Output = {
   title: "My First Post",
   summary: "Why sundials still matter.",
@@ -44,9 +61,15 @@ describeDeliveryContract("github-pr", async () => {
 describe("github-pr delivery", () => {
   let emulator: GitHubEmulator;
   let blog: GitHubRepoState;
-  const ctx = (signal?: AbortSignal, token = emulator.token) => deliveryContext({ env: { GITHUB_TOKEN: token, GITHUB_API_URL: emulator.url }, dataDir }, signal);
-  const failure = (promise: Promise<unknown>) => promise.then(() => expect.unreachable("delivery should fail"), (error: unknown) => error as Error);
-  const sent = (method: string, pathEnd: string) => emulator.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd));
+  const ctx = (signal?: AbortSignal, token = emulator.token) =>
+    deliveryContext({ env: { GITHUB_TOKEN: token, GITHUB_API_URL: emulator.url }, dataDir }, signal);
+  const failure = (promise: Promise<unknown>) =>
+    promise.then(
+      () => expect.unreachable("delivery should fail"),
+      (error: unknown) => error as Error,
+    );
+  const sent = (method: string, pathEnd: string) =>
+    emulator.requests.filter((r) => r.method === method && r.path.endsWith(pathEnd));
 
   beforeEach(async () => {
     emulator = await startGitHubEmulator();
@@ -56,19 +79,27 @@ describe("github-pr delivery", () => {
 
   it("opens one pull request per output with every file, text and PNG bytes intact, in one commit under dir", async () => {
     const receipt = await adapter.deliver(article, target, ctx());
-    expect(receipt).toEqual({ to: "github-pr", url: "https://github.com/acme/blog/pull/1", detail: { number: 1, branch, commit: expect.any(String), updated: false } });
+    expect(receipt).toEqual({
+      to: "github-pr",
+      url: "https://github.com/acme/blog/pull/1",
+      detail: { number: 1, branch, commit: expect.any(String), updated: false },
+    });
     const files = blog.files(branch);
     expect(files?.get("content/posts/my-first-post.md")?.toString()).toBe(article.files?.[0]?.content);
     expect(new Uint8Array(files?.get("content/posts/my-first-post.png") ?? [])).toEqual(png);
     expect(files?.get("README.md")?.toString()).toBe("# Hello\n");
     expect(blog.commits.get(receipt.detail?.commit as string)?.parents).toEqual([blog.refs.get("heads/main")]);
     expect(sent("POST", "/git/commits")).toHaveLength(1);
-    expect(blog.pulls.map((p) => [p.title, p.head, p.base, p.state])).toEqual([["My First Post", branch, "main", "open"]]);
+    expect(blog.pulls.map((p) => [p.title, p.head, p.base, p.state])).toEqual([
+      ["My First Post", branch, "main", "open"],
+    ]);
     expect(blog.pulls[0]?.body).toContain("Why sundials still matter.");
 
     const second = await adapter.deliver({ title: "Another Post", markdown: "Second article." }, target, ctx());
     expect(second.detail).toMatchObject({ number: 2, branch: "sundial/contract-job/another-post" });
-    expect(blog.files("sundial/contract-job/another-post")?.get("content/posts/another-post.md")?.toString()).toBe("Second article.");
+    expect(blog.files("sundial/contract-job/another-post")?.get("content/posts/another-post.md")?.toString()).toBe(
+      "Second article.",
+    );
   });
 
   it("reads the base branch once per run, however many pull requests the run opens", async () => {
@@ -76,14 +107,22 @@ describe("github-pr delivery", () => {
     await Promise.all(outputs.map((output) => adapter.deliver(output, target, ctx())));
     expect(sent("GET", "/git/ref/heads/main")).toHaveLength(1);
     expect(blog.pulls).toHaveLength(3);
-    for (const pull of blog.pulls) expect(blog.commits.get(blog.refs.get(`heads/${pull.head}`) as string)?.parents).toEqual([blog.refs.get("heads/main")]);
+    for (const pull of blog.pulls)
+      expect(blog.commits.get(blog.refs.get(`heads/${pull.head}`) as string)?.parents).toEqual([
+        blog.refs.get("heads/main"),
+      ]);
     await adapter.deliver({ title: "Four", markdown: "Four." }, target, { ...ctx(), runId: 2 });
     expect(sent("GET", "/git/ref/heads/main")).toHaveLength(2);
   });
 
   it("updates the open pull request, never duplicating it, when the same output is delivered again", async () => {
     await adapter.deliver(article, target, ctx());
-    const changed = { ...article, title: "My First Post, revised", slug: "my-first-post", files: [{ path: "my-first-post.md", content: "Revised.\n" }] };
+    const changed = {
+      ...article,
+      title: "My First Post, revised",
+      slug: "my-first-post",
+      files: [{ path: "my-first-post.md", content: "Revised.\n" }],
+    };
     const receipt = await adapter.deliver(changed, target, ctx());
     expect(receipt.detail).toMatchObject({ number: 1, branch, updated: true });
     expect(blog.pulls.filter((p) => p.state === "open")).toHaveLength(1);
@@ -97,19 +136,33 @@ describe("github-pr delivery", () => {
   it("never overwrites a reviewer's commit on the branch: delivered again, it keeps their history, comments, and reports the pull request delivered", async () => {
     const first = await adapter.deliver(article, target, ctx());
     const fix = blog.push(branch, { "content/posts/my-first-post.md": "Fixed by a reviewer.\n" });
-    const again = await adapter.deliver({ ...article, files: [{ path: "my-first-post.md", content: "Sundial's new version.\n" }] }, target, { ...ctx(), runId: 2 });
+    const again = await adapter.deliver(
+      { ...article, files: [{ path: "my-first-post.md", content: "Sundial's new version.\n" }] },
+      target,
+      { ...ctx(), runId: 2 },
+    );
     expect(blog.inHistory(branch, fix)).toBe(true);
     expect(blog.inHistory(branch, first.detail?.commit as string)).toBe(true);
     expect(blog.files(branch)?.get("content/posts/my-first-post.md")?.toString()).toBe("Fixed by a reviewer.\n");
     expect(sent("PATCH", `/git/refs/heads/${branch}`)).toHaveLength(0);
-    expect(again).toEqual({ to: "github-pr", url: first.url, detail: { number: 1, branch, commit: fix, updated: false, edited: true } });
+    expect(again).toEqual({
+      to: "github-pr",
+      url: first.url,
+      detail: { number: 1, branch, commit: fix, updated: false, edited: true },
+    });
     expect(blog.pulls.map((p) => [p.number, p.state])).toEqual([[1, "open"]]);
-    expect(blog.comments).toEqual([{ id: expect.any(Number), number: 1, body: expect.stringMatching(/commits Sundial did not write/) }]);
+    expect(blog.comments).toEqual([
+      { id: expect.any(Number), number: 1, body: expect.stringMatching(/commits Sundial did not write/) },
+    ]);
   });
 
   it("still replaces its own commit when the branch head is the one Sundial wrote", async () => {
     const first = await adapter.deliver(article, target, ctx());
-    const again = await adapter.deliver({ ...article, files: [{ path: "my-first-post.md", content: "v2\n" }] }, target, { ...ctx(), runId: 2 });
+    const again = await adapter.deliver(
+      { ...article, files: [{ path: "my-first-post.md", content: "v2\n" }] },
+      target,
+      { ...ctx(), runId: 2 },
+    );
     expect(again.detail).toMatchObject({ number: 1, updated: true });
     expect(again.detail?.edited).toBeUndefined();
     expect(blog.inHistory(branch, first.detail?.commit as string)).toBe(false);
@@ -117,21 +170,47 @@ describe("github-pr delivery", () => {
     expect(blog.comments).toEqual([]);
   });
 
-  it.each(["a..b", ".hidden", "x.lock", "sp ace", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "back\\slash", "a@{b", "a//b", "trailing/"])(
-    "refuses branch prefix %s before sending anything, as git and GitHub would",
-    async (branchPrefix) => {
-      const error = await failure(adapter.deliver(article, { ...target, branchPrefix }, ctx()));
-      expect(error).toBeInstanceOf(NonRetryableError);
-      expect(error.message).toMatch(/is not a valid branch name; check branchPrefix/);
-      expect(emulator.requests).toHaveLength(0);
-    },
-  );
+  it.each([
+    "a..b",
+    ".hidden",
+    "x.lock",
+    "sp ace",
+    "a~b",
+    "a^b",
+    "a:b",
+    "a?b",
+    "a*b",
+    "a[b",
+    "back\\slash",
+    "a@{b",
+    "a//b",
+    "trailing/",
+  ])("refuses branch prefix %s before sending anything, as git and GitHub would", async (branchPrefix) => {
+    const error = await failure(adapter.deliver(article, { ...target, branchPrefix }, ctx()));
+    expect(error).toBeInstanceOf(NonRetryableError);
+    expect(error.message).toMatch(/is not a valid branch name; check branchPrefix/);
+    expect(emulator.requests).toHaveLength(0);
+  });
 
   it("is checked by an emulator that refuses ref names git check-ref-format refuses", async () => {
     const { main } = { main: blog.refs.get("heads/main") };
     const create = (ref: string) =>
-      fetch(`${emulator.url}/repos/acme/blog/git/refs`, { method: "POST", headers: { authorization: `token ${emulator.token}`, "content-type": "application/json" }, body: JSON.stringify({ ref, sha: main }) });
-    for (const bad of ["refs/heads/a..b", "refs/heads/.x", "refs/heads/x.lock", "refs/heads/a b", "refs/heads/a~1", "refs/heads/a:b", "refs/heads/x/", "refs/heads/a//b", "refs/heads/x."]) {
+      fetch(`${emulator.url}/repos/acme/blog/git/refs`, {
+        method: "POST",
+        headers: { authorization: `token ${emulator.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ ref, sha: main }),
+      });
+    for (const bad of [
+      "refs/heads/a..b",
+      "refs/heads/.x",
+      "refs/heads/x.lock",
+      "refs/heads/a b",
+      "refs/heads/a~1",
+      "refs/heads/a:b",
+      "refs/heads/x/",
+      "refs/heads/a//b",
+      "refs/heads/x.",
+    ]) {
       expect((await create(bad)).status, bad).toBe(422);
     }
     expect((await create("refs/heads/sundial/job/ok-name")).status).toBe(201);
@@ -158,14 +237,42 @@ describe("github-pr delivery", () => {
   });
 
   it("never writes outside dir, whatever path the model produced", async () => {
-    const hostile = ["../../.github/workflows/x.yml", "/etc/passwd", "a/../../b", "a\\..\\b", "．．/x.md", "‥/x.md", "x／..／..／y", "%2e%2e/x.md", ".git/config", "a/.github/x", "", "a\u0000b", `${"x".repeat(256)}.md`];
+    const hostile = [
+      "../../.github/workflows/x.yml",
+      "/etc/passwd",
+      "a/../../b",
+      "a\\..\\b",
+      "．．/x.md",
+      "‥/x.md",
+      "x／..／..／y",
+      "%2e%2e/x.md",
+      ".git/config",
+      "a/.github/x",
+      "",
+      "a\u0000b",
+      `${"x".repeat(256)}.md`,
+    ];
     for (const path of hostile) {
       const error = await failure(adapter.deliver({ ...article, files: [{ path, content: "pwned" }] }, target, ctx()));
       expect(error, path).toBeInstanceOf(NonRetryableError);
     }
     expect(emulator.requests).toHaveLength(0);
-    await adapter.deliver({ ...article, files: [{ path: "./nested//a.md", content: "a" }, { path: "b／c.md", content: "c" }] }, target, ctx());
-    expect([...(blog.files(branch)?.keys() ?? [])].sort()).toEqual(["README.md", "content/posts/b/c.md", "content/posts/nested/a.md"]);
+    await adapter.deliver(
+      {
+        ...article,
+        files: [
+          { path: "./nested//a.md", content: "a" },
+          { path: "b／c.md", content: "c" },
+        ],
+      },
+      target,
+      ctx(),
+    );
+    expect([...(blog.files(branch)?.keys() ?? [])].sort()).toEqual([
+      "README.md",
+      "content/posts/b/c.md",
+      "content/posts/nested/a.md",
+    ]);
     const everyPath = [...blog.trees.values()].flatMap((tree) => [...tree.keys()]);
     expect(everyPath.every((path) => path === "README.md" || path.startsWith("content/posts/"))).toBe(true);
   });
@@ -185,7 +292,9 @@ describe("github-pr delivery", () => {
   it("applies labels and opens drafts as configured", async () => {
     const receipt = await adapter.deliver(article, { ...target, labels: ["autopilot", "blog"], draft: true }, ctx());
     expect(blog.pulls[0]).toMatchObject({ draft: true, labels: ["autopilot", "blog"] });
-    expect(sent("POST", `/issues/${receipt.detail?.number as number}/labels`)[0]?.body).toEqual({ labels: ["autopilot", "blog"] });
+    expect(sent("POST", `/issues/${receipt.detail?.number as number}/labels`)[0]?.body).toEqual({
+      labels: ["autopilot", "blog"],
+    });
   });
 
   it("waits as long as a 429's retry-after asks, then succeeds", async () => {
@@ -194,7 +303,14 @@ describe("github-pr delivery", () => {
     await adapter.deliver(article, target, ctx());
     expect(Date.now() - started).toBeGreaterThanOrEqual(950); // backoff alone would be ≤ 500 ms
     const throttled = emulator.requests[0];
-    expect(emulator.requests.filter((r) => r.method === throttled?.method && r.path === throttled?.path && JSON.stringify(r.body) === JSON.stringify(throttled?.body))).toHaveLength(2);
+    expect(
+      emulator.requests.filter(
+        (r) =>
+          r.method === throttled?.method &&
+          r.path === throttled?.path &&
+          JSON.stringify(r.body) === JSON.stringify(throttled?.body),
+      ),
+    ).toHaveLength(2);
     expect(blog.pulls).toHaveLength(1);
   });
 
@@ -206,25 +322,50 @@ describe("github-pr delivery", () => {
   });
 
   it.each([
-    { status: 404, setup: () => undefined, repo: "acme/missing", token: undefined, expected: /GitHub: reading branch main of acme\/missing failed: HTTP 404 Not Found/ },
-    { status: 401, setup: () => undefined, repo: "acme/blog", token: "ghp_wrong-test-token", expected: /GitHub: .* failed: HTTP 401 Bad credentials/ },
-    { status: 422, setup: (e: GitHubEmulator) => e.failNext(1, { path: "/git/blobs", status: 422, body: { message: `Invalid blob for ${e.token}` } }), repo: "acme/blog", token: undefined, expected: /GitHub: uploading content\/posts\/my-first-post.md to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/ },
-  ])("fails at once on $status, naming GitHub and the cause without the token", async ({ setup, repo, token, expected }) => {
-    setup(emulator);
-    const error = await failure(adapter.deliver(article, { ...target, repo }, ctx(undefined, token)));
-    expect(error).toBeInstanceOf(ServiceError);
-    expect((error as ServiceError).retryable).toBe(false);
-    expect(error.message).toMatch(expected);
-    expect(error.message).not.toContain(token ?? emulator.token);
-    // Nothing was retried: each request went once (requests that do not depend on each other go together).
-    const keys = emulator.requests.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.body)}`);
-    expect(new Set(keys).size).toBe(keys.length);
-  });
+    {
+      status: 404,
+      setup: () => undefined,
+      repo: "acme/missing",
+      token: undefined,
+      expected: /GitHub: reading branch main of acme\/missing failed: HTTP 404 Not Found/,
+    },
+    {
+      status: 401,
+      setup: () => undefined,
+      repo: "acme/blog",
+      token: "ghp_wrong-test-token",
+      expected: /GitHub: .* failed: HTTP 401 Bad credentials/,
+    },
+    {
+      status: 422,
+      setup: (e: GitHubEmulator) =>
+        e.failNext(1, { path: "/git/blobs", status: 422, body: { message: `Invalid blob for ${e.token}` } }),
+      repo: "acme/blog",
+      token: undefined,
+      expected:
+        /GitHub: uploading content\/posts\/my-first-post.md to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/,
+    },
+  ])(
+    "fails at once on $status, naming GitHub and the cause without the token",
+    async ({ setup, repo, token, expected }) => {
+      setup(emulator);
+      const error = await failure(adapter.deliver(article, { ...target, repo }, ctx(undefined, token)));
+      expect(error).toBeInstanceOf(ServiceError);
+      expect((error as ServiceError).retryable).toBe(false);
+      expect(error.message).toMatch(expected);
+      expect(error.message).not.toContain(token ?? emulator.token);
+      // Nothing was retried: each request went once (requests that do not depend on each other go together).
+      const keys = emulator.requests.map((r) => `${r.method} ${r.path} ${JSON.stringify(r.body)}`);
+      expect(new Set(keys).size).toBe(keys.length);
+    },
+  );
 
   it("fails clearly when GitHub answers with a malformed body", async () => {
     emulator.failNext(1, { status: 200, body: "<html>proxy error" });
     const error = await failure(adapter.deliver(article, target, ctx()));
-    expect(error.message).toMatch(/^GitHub: reading branch main of acme\/blog: unexpected response \(text "<html>proxy error"/);
+    expect(error.message).toMatch(
+      /^GitHub: reading branch main of acme\/blog: unexpected response \(text "<html>proxy error"/,
+    );
     expect(blog.pulls).toHaveLength(0);
   });
 

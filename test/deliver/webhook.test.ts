@@ -38,19 +38,30 @@ async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
-      received.push({ method: request.method ?? "", path: request.url ?? "", headers: request.headers, body: Buffer.concat(chunks).toString("utf8") });
+      received.push({
+        method: request.method ?? "",
+        path: request.url ?? "",
+        headers: request.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      });
       const answer = request.url === "/forbidden" ? { status: 403 } : (answers.shift() ?? { status: 204 });
       response.writeHead(answer.status, answer.headers).end(answer.status >= 400 ? "receiver says no" : undefined);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}`, received, answers, close: () => new Promise((resolve) => server.close(() => resolve())) };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received,
+    answers,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
 }
 
 // The path carries the hook's token, as Slack's and Discord's do: it must never appear in an error.
 const TOKEN_PATH = "/hooks/T000/secret-token-0123456789";
-const target = (extra: Partial<WebhookTarget> = {}): WebhookTarget => webhookDefinition.schema.parse({ to: "webhook", urlEnv: "HOOK_URL", ...extra });
+const target = (extra: Partial<WebhookTarget> = {}): WebhookTarget =>
+  webhookDefinition.schema.parse({ to: "webhook", urlEnv: "HOOK_URL", ...extra });
 
 describeDeliveryContract("webhook", async () => {
   const receiver = await startReceiver();
@@ -75,14 +86,43 @@ describe("webhook delivery", () => {
   afterAll(() => receiver.close());
 
   it("is a target of schedules.json whose environment `check` asks for", () => {
-    const parsed = deliveryTargetSchema.parse({ to: "webhook", urlEnv: "HOOK_URL", headersEnv: { Authorization: "HOOK_TOKEN" } });
-    expect(parsed).toEqual({ to: "webhook", urlEnv: "HOOK_URL", headersEnv: { Authorization: "HOOK_TOKEN" }, maxBytes: 256 * 1024, retries: 3 });
+    const parsed = deliveryTargetSchema.parse({
+      to: "webhook",
+      urlEnv: "HOOK_URL",
+      headersEnv: { Authorization: "HOOK_TOKEN" },
+    });
+    expect(parsed).toEqual({
+      to: "webhook",
+      urlEnv: "HOOK_URL",
+      headersEnv: { Authorization: "HOOK_TOKEN" },
+      maxBytes: 256 * 1024,
+      retries: 3,
+    });
     expect(requiredEnvOf(parsed)).toEqual(["HOOK_URL", "HOOK_TOKEN"]);
-    expect(deliveryTargetSchema.safeParse({ to: "webhook", urlEnv: "https://hooks.example.com/x" }).success).toBe(false);
+    expect(deliveryTargetSchema.safeParse({ to: "webhook", urlEnv: "https://hooks.example.com/x" }).success).toBe(
+      false,
+    );
     // `check`: a job delivering to it is disabled until its variables are set, and alerts may use it.
-    const file = { alerts: [{ to: "webhook", urlEnv: "ALERT_URL" }], jobs: [{ id: "a", skill: "plain", cron: "@daily", deliver: [parsed] }] };
-    const skills: SkillSet = { skills: new Map([["plain", { name: "plain", file: "/x/plain.ts", definition: defineSkill({ name: "plain", description: "", params: z.object({}), run: () => undefined }) }]]), problems: [] };
-    const configuration = resolveConfiguration("schedules.json", schedulesSchema.parse(file), skills, { HOOK_URL: "https://hooks.example.com/x" });
+    const file = {
+      alerts: [{ to: "webhook", urlEnv: "ALERT_URL" }],
+      jobs: [{ id: "a", skill: "plain", cron: "@daily", deliver: [parsed] }],
+    };
+    const skills: SkillSet = {
+      skills: new Map([
+        [
+          "plain",
+          {
+            name: "plain",
+            file: "/x/plain.ts",
+            definition: defineSkill({ name: "plain", description: "", params: z.object({}), run: () => undefined }),
+          },
+        ],
+      ]),
+      problems: [],
+    };
+    const configuration = resolveConfiguration("schedules.json", schedulesSchema.parse(file), skills, {
+      HOOK_URL: "https://hooks.example.com/x",
+    });
     expect(configuration.problems.map((problem) => [problem.path, problem.message])).toEqual([
       ["jobs[0]", "needs the environment variable HOOK_TOKEN, which is not set"],
       ["alerts[0]", "alerts need the environment variable ALERT_URL, which is not set"],
@@ -91,7 +131,10 @@ describe("webhook delivery", () => {
 
   it("POSTs {title, summary, markdown, links} as JSON with the headers named in headersEnv", async () => {
     receiver.received.length = 0;
-    const ctx = { ...deliveryContext({ env: env(), dataDir: "/nonexistent" }), earlier: [{ to: "github-pr" as const, url: "https://example.test/pr/1" }] };
+    const ctx = {
+      ...deliveryContext({ env: env(), dataDir: "/nonexistent" }),
+      earlier: [{ to: "github-pr" as const, url: "https://example.test/pr/1" }],
+    };
     const output = { ...sampleOutput, links: [{ title: "Source", url: "https://example.org/a" }] };
     const receipt = await adapter.deliver(output, target({ headersEnv: { Authorization: "HOOK_TOKEN" } }), ctx);
     expect(receipt).toEqual({ to: "webhook", detail: { status: 204, bytes: expect.any(Number) } });
@@ -105,7 +148,10 @@ describe("webhook delivery", () => {
       title: sampleOutput.title,
       summary: sampleOutput.summary,
       markdown: sampleOutput.markdown,
-      links: [{ title: "Source", url: "https://example.org/a" }, { title: "github-pr", url: "https://example.test/pr/1" }],
+      links: [
+        { title: "Source", url: "https://example.org/a" },
+        { title: "github-pr", url: "https://example.test/pr/1" },
+      ],
     });
   });
 
@@ -113,7 +159,11 @@ describe("webhook delivery", () => {
     receiver.received.length = 0;
     receiver.answers.push({ status: 503 }, { status: 429, headers: { "retry-after": "1" } }, { status: 200 });
     const started = Date.now();
-    const receipt = await adapter.deliver(sampleOutput, target(), deliveryContext({ env: env(), dataDir: "/nonexistent" }));
+    const receipt = await adapter.deliver(
+      sampleOutput,
+      target(),
+      deliveryContext({ env: env(), dataDir: "/nonexistent" }),
+    );
     expect(receipt.detail).toMatchObject({ status: 200 });
     expect(receiver.received).toHaveLength(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
@@ -122,7 +172,9 @@ describe("webhook delivery", () => {
   it("gives up after `retries` with a retryable error that names the variable, never the URL", async () => {
     receiver.received.length = 0;
     receiver.answers.push({ status: 500 }, { status: 500 }, { status: 500 });
-    const error = await adapter.deliver(sampleOutput, target({ retries: 2 }), deliveryContext({ env: env(), dataDir: "/nonexistent" })).catch((e: unknown) => e);
+    const error = await adapter
+      .deliver(sampleOutput, target({ retries: 2 }), deliveryContext({ env: env(), dataDir: "/nonexistent" }))
+      .catch((e: unknown) => e);
     expect(receiver.received).toHaveLength(3);
     expect(error).toBeInstanceOf(ServiceError);
     expect(isRetryable(error)).toBe(true);
@@ -133,10 +185,14 @@ describe("webhook delivery", () => {
   it("fails at once on a 4xx, and refuses a redirect instead of re-sending as GET", async () => {
     receiver.received.length = 0;
     receiver.answers.push({ status: 404 }, { status: 302, headers: { location: "/elsewhere" } });
-    const notFound = await adapter.deliver(sampleOutput, target(), deliveryContext({ env: env(), dataDir: "/nonexistent" })).catch((e: unknown) => e);
+    const notFound = await adapter
+      .deliver(sampleOutput, target(), deliveryContext({ env: env(), dataDir: "/nonexistent" }))
+      .catch((e: unknown) => e);
     expect(isRetryable(notFound)).toBe(false);
     expect((notFound as Error).message).toMatch(/^webhook: HTTP 404 from the URL in HOOK_URL/);
-    const redirected = await adapter.deliver(sampleOutput, target(), deliveryContext({ env: env(), dataDir: "/nonexistent" })).catch((e: unknown) => e);
+    const redirected = await adapter
+      .deliver(sampleOutput, target(), deliveryContext({ env: env(), dataDir: "/nonexistent" }))
+      .catch((e: unknown) => e);
     expect((redirected as Error).message).toMatch(/^webhook: the URL in HOOK_URL redirected/);
     expect((redirected as Error).message).not.toContain("secret-token");
     expect(receiver.received.map((request) => request.path)).toEqual([TOKEN_PATH, TOKEN_PATH]);
@@ -144,7 +200,7 @@ describe("webhook delivery", () => {
 
   it("cuts the markdown to fit maxBytes and says so", async () => {
     receiver.received.length = 0;
-    const long = { ...sampleOutput, markdown: `${"A line of the digest with ünïcödé and \"quotes\" 🎉.\n".repeat(200)}` };
+    const long = { ...sampleOutput, markdown: `${'A line of the digest with ünïcödé and "quotes" 🎉.\n'.repeat(200)}` };
     await adapter.deliver(long, target({ maxBytes: 2048 }), deliveryContext({ env: env(), dataDir: "/nonexistent" }));
     const body = receiver.received[0]?.body ?? "";
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(2048);
@@ -159,8 +215,16 @@ describe("webhook delivery", () => {
     receiver.received.length = 0;
     const ctx = (vars: Record<string, string>) => deliveryContext({ env: vars, dataDir: "/nonexistent" });
     await expect(adapter.deliver(sampleOutput, target(), ctx({}))).rejects.toThrow(/^webhook: HOOK_URL is not set/);
-    await expect(adapter.deliver(sampleOutput, target(), ctx({ HOOK_URL: "not a url secret-token" }))).rejects.toThrow(/^webhook: HOOK_URL does not hold an http\(s\) URL; set it/);
-    await expect(adapter.deliver(sampleOutput, target({ headersEnv: { Authorization: "HOOK_TOKEN" } }), ctx({ HOOK_URL: env().HOOK_URL }))).rejects.toThrow(/HOOK_TOKEN is not set/);
+    await expect(adapter.deliver(sampleOutput, target(), ctx({ HOOK_URL: "not a url secret-token" }))).rejects.toThrow(
+      /^webhook: HOOK_URL does not hold an http\(s\) URL; set it/,
+    );
+    await expect(
+      adapter.deliver(
+        sampleOutput,
+        target({ headersEnv: { Authorization: "HOOK_TOKEN" } }),
+        ctx({ HOOK_URL: env().HOOK_URL }),
+      ),
+    ).rejects.toThrow(/HOOK_TOKEN is not set/);
     expect(receiver.received).toHaveLength(0);
   });
 });

@@ -47,7 +47,8 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
   let seq = 0;
   const expectedIntents = options.intents ?? 1;
 
-  const send = (socket: WebSocket, payload: Record<string, unknown>) => socket.readyState === socket.OPEN && socket.send(JSON.stringify(payload));
+  const send = (socket: WebSocket, payload: Record<string, unknown>) =>
+    socket.readyState === socket.OPEN && socket.send(JSON.stringify(payload));
   const dispatch = (socket: WebSocket, t: string, d: unknown) => send(socket, { op: 0, t, s: ++seq, d });
 
   const http = createServer((_req, res) => res.writeHead(426).end());
@@ -67,8 +68,20 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
         const session = snowflake();
         sessions.set(session, socket);
         dispatch(socket, "READY", {
-          v: 10, user: { id: BOT_USER_ID, username: "Sundial", discriminator: "0", global_name: null, avatar: null, bot: true }, guilds: [{ id: GUILD_ID, unavailable: true }],
-          session_id: session, resume_gateway_url: emulator.wsUrl, shard: [0, 1], application: { id: APPLICATION_ID, flags: 0 },
+          v: 10,
+          user: {
+            id: BOT_USER_ID,
+            username: "Sundial",
+            discriminator: "0",
+            global_name: null,
+            avatar: null,
+            bot: true,
+          },
+          guilds: [{ id: GUILD_ID, unavailable: true }],
+          session_id: session,
+          resume_gateway_url: emulator.wsUrl,
+          shard: [0, 1],
+          application: { id: APPLICATION_ID, flags: 0 },
         });
         dispatch(socket, "GUILD_CREATE", guild());
         return;
@@ -84,14 +97,59 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
 
   function guild() {
     return {
-      id: GUILD_ID, name: "Emulated", icon: null, owner_id: OPERATOR_ID, unavailable: false, member_count: 3, large: false, features: [], joined_at: new Date().toISOString(),
+      id: GUILD_ID,
+      name: "Emulated",
+      icon: null,
+      owner_id: OPERATOR_ID,
+      unavailable: false,
+      member_count: 3,
+      large: false,
+      features: [],
+      joined_at: new Date().toISOString(),
       roles: [
-        { id: GUILD_ID, name: "@everyone", color: 0, hoist: false, position: 0, permissions: "0", managed: false, mentionable: false, flags: 0 },
-        { id: OPERATOR_ROLE_ID, name: "Operators", color: 0, hoist: false, position: 1, permissions: "0", managed: false, mentionable: false, flags: 0 },
+        {
+          id: GUILD_ID,
+          name: "@everyone",
+          color: 0,
+          hoist: false,
+          position: 0,
+          permissions: "0",
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
+        {
+          id: OPERATOR_ROLE_ID,
+          name: "Operators",
+          color: 0,
+          hoist: false,
+          position: 1,
+          permissions: "0",
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        },
       ],
-      channels: [{ id: CHANNEL_ID, type: 0, name: "general", guild_id: GUILD_ID, position: 0, permission_overwrites: [] }],
-      members: [], emojis: [], stickers: [], threads: [], presences: [], voice_states: [], stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
-      premium_tier: 0, system_channel_flags: 0, verification_level: 0, explicit_content_filter: 0, mfa_level: 0, nsfw_level: 0, default_message_notifications: 0, preferred_locale: "en-US",
+      channels: [
+        { id: CHANNEL_ID, type: 0, name: "general", guild_id: GUILD_ID, position: 0, permission_overwrites: [] },
+      ],
+      members: [],
+      emojis: [],
+      stickers: [],
+      threads: [],
+      presences: [],
+      voice_states: [],
+      stage_instances: [],
+      guild_scheduled_events: [],
+      soundboard_sounds: [],
+      premium_tier: 0,
+      system_channel_flags: 0,
+      verification_level: 0,
+      explicit_content_filter: 0,
+      mfa_level: 0,
+      nsfw_level: 0,
+      default_message_notifications: 0,
+      preferred_locale: "en-US",
     };
   }
 
@@ -112,25 +170,58 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
     response.end(text);
   };
   const messageOf = (call: RecordedCall) => ({
-    id: snowflake(), type: 19, channel_id: CHANNEL_ID, content: call.body.content ?? "", embeds: call.body.embeds ?? [], components: call.body.components ?? [], attachments: [], mentions: [], mention_roles: [],
-    author: { id: APPLICATION_ID, username: "Sundial", discriminator: "0", avatar: null, bot: true }, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, pinned: false,
-    flags: call.body.flags ?? 0, webhook_id: APPLICATION_ID, application_id: APPLICATION_ID,
+    id: snowflake(),
+    type: 19,
+    channel_id: CHANNEL_ID,
+    content: call.body.content ?? "",
+    embeds: call.body.embeds ?? [],
+    components: call.body.components ?? [],
+    attachments: [],
+    mentions: [],
+    mention_roles: [],
+    author: { id: APPLICATION_ID, username: "Sundial", discriminator: "0", avatar: null, bot: true },
+    timestamp: new Date().toISOString(),
+    edited_timestamp: null,
+    tts: false,
+    mention_everyone: false,
+    pinned: false,
+    flags: call.body.flags ?? 0,
+    webhook_id: APPLICATION_ID,
+    application_id: APPLICATION_ID,
   });
 
   rest.extraRoute = (request, response) => {
     const [path = "", search = ""] = request.path.split("?");
-    const call = (): RecordedCall => ({ method: request.method, path, query: new URLSearchParams(search), body: body(request) });
+    const call = (): RecordedCall => ({
+      method: request.method,
+      path,
+      query: new URLSearchParams(search),
+      body: body(request),
+    });
     if (path === "/api/v10/gateway/bot" && request.method === "GET") {
-      if (request.headers.authorization !== `Bot ${rest.token}`) return answer(response, 401, { message: "401: Unauthorized", code: 0 }), true;
-      answer(response, 200, { url: emulator.wsUrl, shards: 1, session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 } });
+      if (request.headers.authorization !== `Bot ${rest.token}`)
+        return (answer(response, 401, { message: "401: Unauthorized", code: 0 }), true);
+      answer(response, 200, {
+        url: emulator.wsUrl,
+        shards: 1,
+        session_start_limit: { total: 1000, remaining: 999, reset_after: 0, max_concurrency: 1 },
+      });
       return true;
     }
-    if (new RegExp(`^/api/v10/applications/${APPLICATION_ID}(/guilds/\\d+)?/commands$`).test(path) && request.method === "PUT") {
-      if (request.headers.authorization !== `Bot ${rest.token}`) return answer(response, 401, { message: "401: Unauthorized", code: 0 }), true;
+    if (
+      new RegExp(`^/api/v10/applications/${APPLICATION_ID}(/guilds/\\d+)?/commands$`).test(path) &&
+      request.method === "PUT"
+    ) {
+      if (request.headers.authorization !== `Bot ${rest.token}`)
+        return (answer(response, 401, { message: "401: Unauthorized", code: 0 }), true);
       const recorded = call();
       commandPuts.push(recorded);
       const list = recorded.body as unknown as Record<string, unknown>[];
-      answer(response, 200, list.map((command) => ({ ...command, id: snowflake(), application_id: APPLICATION_ID, version: snowflake() })));
+      answer(
+        response,
+        200,
+        list.map((command) => ({ ...command, id: snowflake(), application_id: APPLICATION_ID, version: snowflake() })),
+      );
       return true;
     }
     if (/^\/api\/v10\/interactions\/\d+\/[^/]+\/callback$/.test(path) && request.method === "POST") {
@@ -152,15 +243,43 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
 
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const member = (userId: string, roles: string[]) => ({
-    user: { id: userId, username: userId === OPERATOR_ID ? "operator" : "member", discriminator: "0", global_name: null, avatar: null },
-    roles, permissions: "2251799813685247", joined_at: new Date().toISOString(), deaf: false, mute: false, flags: 0, nick: null, avatar: null, pending: false, premium_since: null,
+    user: {
+      id: userId,
+      username: userId === OPERATOR_ID ? "operator" : "member",
+      discriminator: "0",
+      global_name: null,
+      avatar: null,
+    },
+    roles,
+    permissions: "2251799813685247",
+    joined_at: new Date().toISOString(),
+    deaf: false,
+    mute: false,
+    flags: 0,
+    nick: null,
+    avatar: null,
+    pending: false,
+    premium_since: null,
   });
   const base = (type: number, userId: string, roles: string[]) => {
     const id = snowflake();
     const token = `interaction-token-${id}`;
     return {
-      id, token, type, application_id: APPLICATION_ID, guild_id: GUILD_ID, channel_id: CHANNEL_ID, channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: "general" },
-      member: member(userId, roles), version: 1, app_permissions: "2251799813685247", locale: "en-US", guild_locale: "en-US", entitlements: [], authorizing_integration_owners: { "0": GUILD_ID }, context: 0,
+      id,
+      token,
+      type,
+      application_id: APPLICATION_ID,
+      guild_id: GUILD_ID,
+      channel_id: CHANNEL_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: "general" },
+      member: member(userId, roles),
+      version: 1,
+      app_permissions: "2251799813685247",
+      locale: "en-US",
+      guild_locale: "en-US",
+      entitlements: [],
+      authorizing_integration_owners: { "0": GUILD_ID },
+      context: 0,
     };
   };
   const toAll = (payload: Record<string, unknown>) => {
@@ -178,11 +297,28 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
     /** Open gateway connections. */
     connections: () => sockets.size,
     /** Sends `/sundial <sub>` with these options as `userId` (with `roles`); returns the interaction. */
-    command(sub: string, options: Record<string, string | number | boolean> = {}, userId = OPERATOR_ID, roles: string[] = []) {
+    command(
+      sub: string,
+      options: Record<string, string | number | boolean> = {},
+      userId = OPERATOR_ID,
+      roles: string[] = [],
+    ) {
       const types: Record<string, number> = { job: 3, reason: 3, run: 4, dry: 5 };
       const interaction = {
         ...base(2, userId, roles),
-        data: { id: snowflake(), name: "sundial", type: 1, guild_id: GUILD_ID, options: [{ name: sub, type: 1, options: Object.entries(options).map(([name, value]) => ({ name, type: types[name] ?? 3, value })) }] },
+        data: {
+          id: snowflake(),
+          name: "sundial",
+          type: 1,
+          guild_id: GUILD_ID,
+          options: [
+            {
+              name: sub,
+              type: 1,
+              options: Object.entries(options).map(([name, value]) => ({ name, type: types[name] ?? 3, value })),
+            },
+          ],
+        },
       };
       for (const socket of sockets) dispatch(socket, "INTERACTION_CREATE", interaction);
       return interaction;
@@ -190,16 +326,41 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
     /** An autocomplete request for `job` of `/sundial <sub>`, `typed` so far. */
     autocomplete(sub: string, typed: string, userId = MEMBER_ID) {
       const focused: Option = { name: "job", type: 3, value: typed, focused: true };
-      const interaction = { ...base(4, userId, []), data: { id: snowflake(), name: "sundial", type: 1, options: [{ name: sub, type: 1, options: [focused] }] } };
+      const interaction = {
+        ...base(4, userId, []),
+        data: { id: snowflake(), name: "sundial", type: 1, options: [{ name: sub, type: 1, options: [focused] }] },
+      };
       for (const socket of sockets) dispatch(socket, "INTERACTION_CREATE", interaction);
       return interaction;
     },
     /** A click on the button `customId` of `message` (a message as the REST emulator keeps it). */
-    button(customId: string, message: { id: string; content: string; embeds: unknown[] }, userId = OPERATOR_ID, roles: string[] = []) {
+    button(
+      customId: string,
+      message: { id: string; content: string; embeds: unknown[] },
+      userId = OPERATOR_ID,
+      roles: string[] = [],
+    ) {
       const interaction = {
         ...base(3, userId, roles),
         data: { custom_id: customId, component_type: 2 },
-        message: { id: message.id, type: 0, channel_id: CHANNEL_ID, content: message.content, embeds: message.embeds, components: [], attachments: [], mentions: [], mention_roles: [], author: { id: BOT_USER_ID, username: "Sundial", discriminator: "0", avatar: null, bot: true }, timestamp: new Date().toISOString(), edited_timestamp: null, tts: false, mention_everyone: false, pinned: false, flags: 0 },
+        message: {
+          id: message.id,
+          type: 0,
+          channel_id: CHANNEL_ID,
+          content: message.content,
+          embeds: message.embeds,
+          components: [],
+          attachments: [],
+          mentions: [],
+          mention_roles: [],
+          author: { id: BOT_USER_ID, username: "Sundial", discriminator: "0", avatar: null, bot: true },
+          timestamp: new Date().toISOString(),
+          edited_timestamp: null,
+          tts: false,
+          mention_everyone: false,
+          pinned: false,
+          flags: 0,
+        },
       };
       for (const socket of sockets) dispatch(socket, "INTERACTION_CREATE", interaction);
       return interaction;
@@ -212,9 +373,11 @@ export async function startDiscordGatewayEmulator(rest: DiscordEmulator, options
     drop: () => {
       for (const socket of sockets) socket.terminate();
     },
-    callbacksFor: (interaction: { id: string }) => callbacks.filter((call) => call.path.includes(`/interactions/${interaction.id}/`)),
+    callbacksFor: (interaction: { id: string }) =>
+      callbacks.filter((call) => call.path.includes(`/interactions/${interaction.id}/`)),
     editsFor: (interaction: { token: string }) => edits.filter((call) => call.path.includes(`/${interaction.token}/`)),
-    followUpsFor: (interaction: { token: string }) => followUps.filter((call) => call.path.endsWith(`/${interaction.token}`)),
+    followUpsFor: (interaction: { token: string }) =>
+      followUps.filter((call) => call.path.endsWith(`/${interaction.token}`)),
     close(): Promise<void> {
       for (const socket of sockets) socket.terminate();
       wss.close();

@@ -70,8 +70,16 @@ export interface DiscordEmulatorOptions {
   nonceWindowMs?: number;
 }
 
-type Payload = { content?: unknown; embeds?: unknown; allowed_mentions?: unknown; nonce?: unknown; enforce_nonce?: unknown };
-const TOO_LONG = (max: number) => ({ _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: `Must be ${max} or fewer in length.` }] });
+type Payload = {
+  content?: unknown;
+  embeds?: unknown;
+  allowed_mentions?: unknown;
+  nonce?: unknown;
+  enforce_nonce?: unknown;
+};
+const TOO_LONG = (max: number) => ({
+  _errors: [{ code: "BASE_TYPE_MAX_LENGTH", message: `Must be ${max} or fewer in length.` }],
+});
 
 export async function startDiscordEmulator(options: DiscordEmulatorOptions = {}) {
   const token = options.token ?? "emulated-bot-token";
@@ -117,23 +125,43 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     const channel = /^\/api\/v10\/channels\/(\d+)(\/messages)?$/.exec(path);
     const hook = /^\/api\/v10\/webhooks\/(\d+)\/([^/]+)$/.exec(path);
     if (channel) {
-      if (request.headers.authorization !== `Bot ${token}`) return json(response, 401, { message: "401: Unauthorized", code: 0 });
+      if (request.headers.authorization !== `Bot ${token}`)
+        return json(response, 401, { message: "401: Unauthorized", code: 0 });
       const id = channel[1] as string;
-      if (!(id in channels) && !forbidden.has(id)) return json(response, 404, { message: "Unknown Channel", code: 10003 });
+      if (!(id in channels) && !forbidden.has(id))
+        return json(response, 404, { message: "Unknown Channel", code: 10003 });
       if (forbidden.has(id)) return json(response, 403, { message: "Missing Access", code: 50001 });
-      if (request.method === "GET" && !channel[2]) return json(response, 200, { id, type: channels[id] ? 0 : 1, ...(channels[id] ? { guild_id: channels[id], name: "general" } : {}) });
+      if (request.method === "GET" && !channel[2])
+        return json(response, 200, {
+          id,
+          type: channels[id] ? 0 : 1,
+          ...(channels[id] ? { guild_id: channels[id], name: "general" } : {}),
+        });
       if (request.method === "POST" && channel[2]) return post(request, response, id, null);
     } else if (hook) {
       const found = webhooks.find((candidate) => candidate.id === hook[1] && candidate.token === hook[2]);
       if (!found) return json(response, 404, { message: "Unknown Webhook", code: 10015 });
       const guildId = channels[found.channelId] ?? null;
-      if (request.method === "GET") return json(response, 200, { id: found.id, type: 1, channel_id: found.channelId, guild_id: guildId, name: "Sundial", token: found.token });
+      if (request.method === "GET")
+        return json(response, 200, {
+          id: found.id,
+          type: 1,
+          channel_id: found.channelId,
+          guild_id: guildId,
+          name: "Sundial",
+          token: found.token,
+        });
       if (request.method === "POST") return post(request, response, found.channelId, found.id);
     }
     json(response, 404, { message: "404: Not Found", code: 0 });
   }
 
-  async function post(request: RecordedRequest, response: ServerResponse, channelId: string, webhookId: string | null): Promise<void> {
+  async function post(
+    request: RecordedRequest,
+    response: ServerResponse,
+    channelId: string,
+    webhookId: string | null,
+  ): Promise<void> {
     let payload: Payload;
     const attachments: EmulatedAttachment[] = [];
     try {
@@ -143,7 +171,12 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
         payload = JSON.parse(String(form.get("payload_json") ?? "{}")) as Payload;
         for (const [field, value] of form.entries()) {
           if (typeof value === "string") continue;
-          attachments.push({ field, filename: value.name, contentType: value.type, data: Buffer.from(await value.arrayBuffer()) });
+          attachments.push({
+            field,
+            filename: value.name,
+            contentType: value.type,
+            data: Buffer.from(await value.arrayBuffer()),
+          });
         }
       } else payload = JSON.parse(request.body.toString("utf8")) as Payload;
     } catch {
@@ -151,21 +184,47 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     }
     const content = typeof payload.content === "string" ? payload.content : "";
     const embeds = Array.isArray(payload.embeds) ? (payload.embeds as Record<string, unknown>[]) : [];
-    if (!content && embeds.length === 0 && attachments.length === 0) return json(response, 400, { message: "Cannot send an empty message", code: 50006 });
+    if (!content && embeds.length === 0 && attachments.length === 0)
+      return json(response, 400, { message: "Cannot send an empty message", code: 50006 });
     const errors = validate(content, embeds, payload.nonce);
     if (errors) return json(response, 400, { message: "Invalid Form Body", code: 50035, errors });
     // Webhook execution takes no nonce (it is not among its parameters): ignored there.
-    const nonce = webhookId === null && (typeof payload.nonce === "string" || typeof payload.nonce === "number") ? String(payload.nonce) : null;
+    const nonce =
+      webhookId === null && (typeof payload.nonce === "string" || typeof payload.nonce === "number")
+        ? String(payload.nonce)
+        : null;
     const earlier =
-      nonce && payload.enforce_nonce === true ? messages.find((m) => m.channelId === channelId && m.nonce === nonce && now() - m.createdAt < nonceWindowMs) : undefined;
+      nonce && payload.enforce_nonce === true
+        ? messages.find((m) => m.channelId === channelId && m.nonce === nonce && now() - m.createdAt < nonceWindowMs)
+        : undefined;
     const message = earlier ?? record(channelId, webhookId, content, embeds, payload, nonce, attachments);
-    if (webhookId !== null && !new URLSearchParams(request.path.split("?")[1] ?? "").has("wait")) return void response.writeHead(204).end();
+    if (webhookId !== null && !new URLSearchParams(request.path.split("?")[1] ?? "").has("wait"))
+      return void response.writeHead(204).end();
     json(response, 200, toApiMessage(message));
   }
 
-  function record(channelId: string, webhookId: string | null, content: string, embeds: Record<string, unknown>[], payload: Payload, nonce: string | null, attachments: EmulatedAttachment[]): EmulatedMessage {
+  function record(
+    channelId: string,
+    webhookId: string | null,
+    content: string,
+    embeds: Record<string, unknown>[],
+    payload: Payload,
+    nonce: string | null,
+    attachments: EmulatedAttachment[],
+  ): EmulatedMessage {
     const id = String(((BigInt(Date.now()) - 1420070400000n) << 22n) + BigInt(++sequence));
-    const message: EmulatedMessage = { id, channelId, webhookId, content, embeds, allowed_mentions: payload.allowed_mentions, nonce, attachments, pings: pings(content, payload.allowed_mentions), createdAt: now() };
+    const message: EmulatedMessage = {
+      id,
+      channelId,
+      webhookId,
+      content,
+      embeds,
+      allowed_mentions: payload.allowed_mentions,
+      nonce,
+      attachments,
+      pings: pings(content, payload.allowed_mentions),
+      createdAt: now(),
+    };
     messages.push(message);
     return message;
   }
@@ -173,11 +232,30 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
   function toApiMessage(message: EmulatedMessage): Record<string, unknown> {
     // As Discord's REST answers: no guild_id (only gateway events carry it).
     return {
-      id: message.id, type: 0, channel_id: message.channelId, content: message.content, embeds: message.embeds,
-      attachments: message.attachments.map((a, i) => ({ id: String(i), filename: a.filename, size: a.data.length, content_type: a.contentType, url: `${emulator.url}/attachments/${a.filename}` })),
-      author: { id: message.webhookId ?? "555555555555555555", username: "Sundial", bot: true }, timestamp: new Date().toISOString(), edited_timestamp: null,
-      tts: false, mention_everyone: message.pings.everyone, mentions: [], mention_roles: message.pings.roles, pinned: false, flags: 0, components: [],
-      ...(message.nonce ? { nonce: message.nonce } : {}), ...(message.webhookId ? { webhook_id: message.webhookId } : {}),
+      id: message.id,
+      type: 0,
+      channel_id: message.channelId,
+      content: message.content,
+      embeds: message.embeds,
+      attachments: message.attachments.map((a, i) => ({
+        id: String(i),
+        filename: a.filename,
+        size: a.data.length,
+        content_type: a.contentType,
+        url: `${emulator.url}/attachments/${a.filename}`,
+      })),
+      author: { id: message.webhookId ?? "555555555555555555", username: "Sundial", bot: true },
+      timestamp: new Date().toISOString(),
+      edited_timestamp: null,
+      tts: false,
+      mention_everyone: message.pings.everyone,
+      mentions: [],
+      mention_roles: message.pings.roles,
+      pinned: false,
+      flags: 0,
+      components: [],
+      ...(message.nonce ? { nonce: message.nonce } : {}),
+      ...(message.webhookId ? { webhook_id: message.webhookId } : {}),
     };
   }
 
@@ -185,18 +263,45 @@ export async function startDiscordEmulator(options: DiscordEmulatorOptions = {})
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks) };
+      const recorded: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+      };
       requests.push(recorded);
-      const index = faults.findIndex((candidate) => (!candidate.path || recorded.path.includes(candidate.path)) && (!candidate.method || candidate.method === recorded.method));
-      const fault = index >= 0 ? faults.splice(index, 1)[0] : recorded.method === "POST" ? (emulator.beforePost?.(recorded) ?? undefined) : undefined;
+      const index = faults.findIndex(
+        (candidate) =>
+          (!candidate.path || recorded.path.includes(candidate.path)) &&
+          (!candidate.method || candidate.method === recorded.method),
+      );
+      const fault =
+        index >= 0
+          ? faults.splice(index, 1)[0]
+          : recorded.method === "POST"
+            ? (emulator.beforePost?.(recorded) ?? undefined)
+            : undefined;
       const respond = (): void => {
         if (fault?.status === undefined) return void route(recorded, res);
         const retryAfter = fault.retryAfter ?? 0;
         const headers: Record<string, string> =
           fault.status === 429
-            ? { "retry-after": String(retryAfter), "x-ratelimit-limit": "5", "x-ratelimit-remaining": "0", "x-ratelimit-reset-after": String(retryAfter), "x-ratelimit-bucket": "emulated-bucket", "x-ratelimit-scope": "user" }
+            ? {
+                "retry-after": String(retryAfter),
+                "x-ratelimit-limit": "5",
+                "x-ratelimit-remaining": "0",
+                "x-ratelimit-reset-after": String(retryAfter),
+                "x-ratelimit-bucket": "emulated-bucket",
+                "x-ratelimit-scope": "user",
+              }
             : {};
-        const body = fault.body ?? JSON.stringify(fault.status === 429 ? { message: "You are being rate limited.", retry_after: retryAfter, global: false } : { message: `${fault.status}: emulated failure`, code: 0 });
+        const body =
+          fault.body ??
+          JSON.stringify(
+            fault.status === 429
+              ? { message: "You are being rate limited.", retry_after: retryAfter, global: false }
+              : { message: `${fault.status}: emulated failure`, code: 0 },
+          );
         res.writeHead(fault.status, { "content-type": "application/json", ...headers });
         res.end(body);
       };
@@ -253,14 +358,19 @@ function validate(content: string, embeds: Record<string, unknown>[], nonce: unk
     if (Object.keys(fieldErrors).length) embedErrors[String(i)] = fieldErrors;
   });
   if (embeds.length > 10) embedErrors._errors = TOO_LONG(10)._errors;
-  else if (total > 6000) embedErrors._errors = [{ code: "MAX_EMBED_SIZE_EXCEEDED", message: "Embed size exceeds maximum size of 6000" }];
+  else if (total > 6000)
+    embedErrors._errors = [{ code: "MAX_EMBED_SIZE_EXCEEDED", message: "Embed size exceeds maximum size of 6000" }];
   if (Object.keys(embedErrors).length) errors.embeds = embedErrors;
   return Object.keys(errors).length ? errors : null;
 }
 
 /** Discord pings what `allowed_mentions` lets it parse; with no `allowed_mentions`, everything. */
 function pings(content: string, allowed: unknown): EmulatedMessage["pings"] {
-  const rules = (allowed ?? { parse: ["everyone", "users", "roles"] }) as { parse?: string[]; users?: string[]; roles?: string[] };
+  const rules = (allowed ?? { parse: ["everyone", "users", "roles"] }) as {
+    parse?: string[];
+    users?: string[];
+    roles?: string[];
+  };
   const parse = new Set(rules.parse ?? []);
   const found = (pattern: RegExp) => [...content.matchAll(pattern)].map((match) => match[1] as string);
   return {
@@ -272,7 +382,19 @@ function pings(content: string, allowed: unknown): EmulatedMessage["pings"] {
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  const limits = status < 300 ? { "x-ratelimit-limit": "5", "x-ratelimit-remaining": "4", "x-ratelimit-reset-after": "5", "x-ratelimit-bucket": "emulated-bucket" } : {};
-  response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), ...limits });
+  const limits =
+    status < 300
+      ? {
+          "x-ratelimit-limit": "5",
+          "x-ratelimit-remaining": "4",
+          "x-ratelimit-reset-after": "5",
+          "x-ratelimit-bucket": "emulated-bucket",
+        }
+      : {};
+  response.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...limits,
+  });
   response.end(text);
 }

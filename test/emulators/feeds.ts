@@ -64,7 +64,15 @@ export async function startFeedEmulator(): Promise<FeedEmulator> {
   const server = createServer((req, res) => {
     const path = req.url ?? "/";
     const pathname = new URL(path, "http://127.0.0.1").pathname;
-    const record: RecordedRequest = { method: req.method ?? "GET", path, status: 0, headers: req.headers, bytesSent: 0, closedEarly: false, ...conditionalHeaders(req) };
+    const record: RecordedRequest = {
+      method: req.method ?? "GET",
+      path,
+      status: 0,
+      headers: req.headers,
+      bytesSent: 0,
+      closedEarly: false,
+      ...conditionalHeaders(req),
+    };
     requests.push(record);
     const send = (status: number, headers: Record<string, string>, body?: string | Uint8Array): void => {
       record.status = status;

@@ -95,7 +95,8 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
 
   function route(request: RecordedRequest, response: ServerResponse): void {
     const path = request.path.split("?")[0] ?? "";
-    if (request.method === "GET" && path.startsWith("/users/") && path.endsWith(".png") && emulator.imageBytes > 0) return streamImage(response);
+    if (request.method === "GET" && path.startsWith("/users/") && path.endsWith(".png") && emulator.imageBytes > 0)
+      return streamImage(response);
     if (request.method === "GET" && path.startsWith("/users/") && path.endsWith(".png")) {
       response.writeHead(200, { "content-type": "image/png", "content-length": ONE_PIXEL_PNG.length });
       return void response.end(ONE_PIXEL_PNG);
@@ -125,7 +126,16 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
       return json(response, 400, { error: "invalid generation parameters", path: "$", code: "validation-failed" });
     }
     const id = randomUUID();
-    generations.push({ id, prompt, modelId: typeof modelId === "string" ? modelId : undefined, width: width as number, height: height as number, numImages, polls: 0, fails: failNextGeneration });
+    generations.push({
+      id,
+      prompt,
+      modelId: typeof modelId === "string" ? modelId : undefined,
+      width: width as number,
+      height: height as number,
+      numImages,
+      polls: 0,
+      fails: failNextGeneration,
+    });
     failNextGeneration = false;
     json(response, 200, { sdGenerationJob: { generationId: id, apiCreditCost: 8 } });
   }
@@ -136,7 +146,19 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
     generation.polls++;
     const done = generation.polls > emulator.pendingPolls;
     const status = !done ? "PENDING" : generation.fails ? "FAILED" : "COMPLETE";
-    const images = status === "COMPLETE" ? [{ id: randomUUID(), url: emulator.imageUrl(id), nsfw: false, likeCount: 0, motionMP4URL: null, generated_image_variation_generics: [] }] : [];
+    const images =
+      status === "COMPLETE"
+        ? [
+            {
+              id: randomUUID(),
+              url: emulator.imageUrl(id),
+              nsfw: false,
+              likeCount: 0,
+              motionMP4URL: null,
+              generated_image_variation_generics: [],
+            },
+          ]
+        : [];
     json(response, 200, {
       generations_by_pk: {
         id,
@@ -157,7 +179,12 @@ export async function startLeonardoEmulator(options: { apiKey?: string } = {}) {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const recorded: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       requests.push(recorded);
       const index = faults.findIndex((fault) => !fault.path || recorded.path.startsWith(fault.path));
       const fault = index >= 0 ? faults.splice(index, 1)[0] : undefined;
@@ -182,7 +209,10 @@ export type LeonardoEmulator = Awaited<ReturnType<typeof startLeonardoEmulator>>
 
 function json(response: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  response.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  response.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+  });
   response.end(text);
 }
 
@@ -202,7 +232,12 @@ function onePixelPng(): Buffer {
   header.writeUInt32BE(1, 4);
   header.set([8, 2, 0, 0, 0], 8);
   const scanline = Buffer.from([0, 0xf5, 0x9e, 0x0b]);
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk("IHDR", header), chunk("IDAT", deflateSync(scanline)), chunk("IEND", Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(scanline)),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
 }
 
 export const ONE_PIXEL_PNG = onePixelPng();

@@ -52,33 +52,96 @@ export async function startYouTubeEmulator() {
 
   function playerResponse(videoId: string): Record<string, unknown> {
     if (botCheck === "page") {
-      return { playabilityStatus: { status: "LOGIN_REQUIRED", reason: NOT_A_BOT, errorScreen: { playerErrorMessageRenderer: { subreason: { simpleText: "This helps protect our community." } } } } };
+      return {
+        playabilityStatus: {
+          status: "LOGIN_REQUIRED",
+          reason: NOT_A_BOT,
+          errorScreen: {
+            playerErrorMessageRenderer: { subreason: { simpleText: "This helps protect our community." } },
+          },
+        },
+      };
     }
     if (!transcripts.has(videoId)) return { playabilityStatus: { status: "ERROR", reason: "Video unavailable" } };
     const track = transcripts.get(videoId);
-    const base = { playabilityStatus: { status: "OK", playableInEmbed: true }, videoDetails: { videoId, title: `Video ${videoId}`, lengthSeconds: "120" } };
+    const base = {
+      playabilityStatus: { status: "OK", playableInEmbed: true },
+      videoDetails: { videoId, title: `Video ${videoId}`, lengthSeconds: "120" },
+    };
     if (!track) return base;
-    const query = new URLSearchParams({ v: videoId, ei: "emulated", caps: "asr", opi: "112496729", xoaf: "5", hl: track.lang, ip: "0.0.0.0", sparams: "ip,ipbits,expire,v,ei,caps,opi,xoaf", signature: "EMULATED", key: "yt8", lang: track.lang });
+    const query = new URLSearchParams({
+      v: videoId,
+      ei: "emulated",
+      caps: "asr",
+      opi: "112496729",
+      xoaf: "5",
+      hl: track.lang,
+      ip: "0.0.0.0",
+      sparams: "ip,ipbits,expire,v,ei,caps,opi,xoaf",
+      signature: "EMULATED",
+      key: "yt8",
+      lang: track.lang,
+    });
     if (track.format === "srv3") query.set("fmt", "srv3");
-    const captionTrack = { baseUrl: `${CAPTION_HOST}/api/timedtext?${query}`, name: { runs: [{ text: track.lang }] }, vssId: `.${track.lang}`, languageCode: track.lang, isTranslatable: true, trackName: "" };
-    return { ...base, captions: { playerCaptionsTracklistRenderer: { captionTracks: [captionTrack], audioTracks: [{ captionTrackIndices: [0] }], defaultAudioTrackIndex: 0 } } };
+    const captionTrack = {
+      baseUrl: `${CAPTION_HOST}/api/timedtext?${query}`,
+      name: { runs: [{ text: track.lang }] },
+      vssId: `.${track.lang}`,
+      languageCode: track.lang,
+      isTranslatable: true,
+      trackName: "",
+    };
+    return {
+      ...base,
+      captions: {
+        playerCaptionsTracklistRenderer: {
+          captionTracks: [captionTrack],
+          audioTracks: [{ captionTrackIndices: [0] }],
+          defaultAudioTrackIndex: 0,
+        },
+      },
+    };
   }
 
   function route(request: RecordedRequest, url: URL, response: ServerResponse): void {
     if (request.method === "GET" && url.pathname === "/feeds/videos.xml") return serveFeed(url, response);
     if (botCheck === "429") {
-      return send(response, 429, "text/html; charset=utf-8", `<html><body>Our systems have detected unusual traffic from your computer network.<form><div class="g-recaptcha" data-sitekey="emulated"></div></form></body></html>`);
+      return send(
+        response,
+        429,
+        "text/html; charset=utf-8",
+        `<html><body>Our systems have detected unusual traffic from your computer network.<form><div class="g-recaptcha" data-sitekey="emulated"></div></form></body></html>`,
+      );
     }
     if (request.method === "POST" && url.pathname === "/youtubei/v1/player") {
       const videoId = parseJson<{ videoId?: unknown }>(request.body)?.videoId;
-      if (typeof videoId !== "string") return send(response, 400, "application/json", JSON.stringify({ error: { code: 400, message: "Precondition check failed.", status: "FAILED_PRECONDITION" } }));
+      if (typeof videoId !== "string")
+        return send(
+          response,
+          400,
+          "application/json",
+          JSON.stringify({
+            error: { code: 400, message: "Precondition check failed.", status: "FAILED_PRECONDITION" },
+          }),
+        );
       return send(response, 200, "application/json; charset=UTF-8", JSON.stringify(playerResponse(videoId)));
     }
-    if (request.method === "GET" && url.pathname === "/watch") return send(response, 200, "text/html; charset=utf-8", watchPage(playerResponse(url.searchParams.get("v") ?? "")));
+    if (request.method === "GET" && url.pathname === "/watch")
+      return send(
+        response,
+        200,
+        "text/html; charset=utf-8",
+        watchPage(playerResponse(url.searchParams.get("v") ?? "")),
+      );
     if (request.method === "GET" && url.pathname === "/api/timedtext") {
       const track = transcripts.get(url.searchParams.get("v") ?? "");
       if (!track || track.lang !== url.searchParams.get("lang")) return send(response, 404, "text/html", "");
-      return send(response, 200, "text/xml; charset=UTF-8", track.format === "srv3" ? srv3(track.segments) : classic(track.segments));
+      return send(
+        response,
+        200,
+        "text/xml; charset=UTF-8",
+        track.format === "srv3" ? srv3(track.segments) : classic(track.segments),
+      );
     }
     send(response, 404, "text/html", "<html><body>404 Not Found</body></html>");
   }
@@ -87,7 +150,13 @@ export async function startYouTubeEmulator() {
     const channelId = url.searchParams.get("channel_id");
     if (!channelId) return send(response, 400, "text/html", "<html><body>Bad Request</body></html>");
     const videos = channels.get(channelId);
-    if (!videos) return send(response, 404, "text/html; charset=utf-8", "<!DOCTYPE html><html><title>Error 404 (Not Found)!!1</title><p>The requested URL was not found on this server.</html>");
+    if (!videos)
+      return send(
+        response,
+        404,
+        "text/html; charset=utf-8",
+        "<!DOCTYPE html><html><title>Error 404 (Not Found)!!1</title><p>The requested URL was not found on this server.</html>",
+      );
     const latest = [...videos].sort((a, b) => b.publishedAt.localeCompare(a.publishedAt)).slice(0, FEED_VIDEOS);
     send(response, 200, "text/xml; charset=UTF-8", atomFeed(channelId, latest));
   }
@@ -96,7 +165,12 @@ export async function startYouTubeEmulator() {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
-      const recorded: RecordedRequest = { method: req.method ?? "GET", path: req.url ?? "/", headers: req.headers, body: Buffer.concat(chunks).toString("utf8") };
+      const recorded: RecordedRequest = {
+        method: req.method ?? "GET",
+        path: req.url ?? "/",
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString("utf8"),
+      };
       requests.push(recorded);
       const url = new URL(recorded.path, "http://emulator");
       const index = faults.findIndex((fault) => !fault.path || recorded.path.startsWith(fault.path));
@@ -120,7 +194,11 @@ export async function startYouTubeEmulator() {
       channels.set(channelId, [...(channels.get(channelId) ?? []), ...videos]);
     },
     /** `null` makes a video whose captions are disabled; a video never set is unavailable. */
-    setTranscript(videoId: string, segments: CaptionSegment[], options: { format: "classic" | "srv3"; lang?: string } | null): void {
+    setTranscript(
+      videoId: string,
+      segments: CaptionSegment[],
+      options: { format: "classic" | "srv3"; lang?: string } | null,
+    ): void {
       transcripts.set(videoId, options ? { segments, format: options.format, lang: options.lang ?? "en" } : null);
     },
     /** Turns YouTube's bot check on ("page" or "429") or off (null). */
@@ -154,13 +232,19 @@ function parseJson<T>(text: string): T | undefined {
 }
 
 function xml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&#39;");
 }
 
 function atomFeed(channelId: string, videos: EmulatedVideo[]): string {
   const channelUrl = `https://www.youtube.com/channel/${channelId}`;
   const author = `<author><name>Emulated Channel</name><uri>${channelUrl}</uri></author>`;
-  const entries = videos.map((video) => `
+  const entries = videos.map(
+    (video) => `
  <entry>
   <id>yt:video:${video.id}</id><yt:videoId>${video.id}</yt:videoId><yt:channelId>${channelId}</yt:channelId>
   <title>${xml(video.title)}</title>
@@ -174,7 +258,8 @@ function atomFeed(channelId: string, videos: EmulatedVideo[]): string {
    <media:description>${xml(video.description ?? "")}</media:description>
    <media:community><media:starRating count="12" average="5.00" min="1" max="5"/><media:statistics views="345"/></media:community>
   </media:group>
- </entry>`);
+ </entry>`,
+  );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <feed xmlns:yt="http://www.youtube.com/xml/schemas/2015" xmlns:media="http://search.yahoo.com/mrss/" xmlns="http://www.w3.org/2005/Atom">
  <link rel="self" href="http://www.youtube.com/feeds/videos.xml?channel_id=${channelId}"/>
@@ -203,7 +288,9 @@ function classic(segments: CaptionSegment[]): string {
 /** srv3 timedtext: paragraphs with t and d in milliseconds, words in <s> elements. */
 function srv3(segments: CaptionSegment[]): string {
   const paragraphs = segments.map((s) => {
-    const words = s.text.split(" ").map((word, i) => (i === 0 ? `<s ac="0">${xml(word)}</s>` : `<s t="${i * 120}" ac="0"> ${xml(word)}</s>`));
+    const words = s.text
+      .split(" ")
+      .map((word, i) => (i === 0 ? `<s ac="0">${xml(word)}</s>` : `<s t="${i * 120}" ac="0"> ${xml(word)}</s>`));
     return `<p t="${Math.round(s.start * 1000)}" d="${Math.round(s.duration * 1000)}" w="1">${words.join("")}</p>`;
   });
   return `<?xml version="1.0" encoding="utf-8" ?><timedtext format="3">

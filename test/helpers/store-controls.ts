@@ -29,7 +29,12 @@ export interface StoreControls extends Controls {
 
 const FINAL = new Set(["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"]);
 
-export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], options: { now?: () => number; runMs?: number | null } = {}): StoreControls {
+export function storeControls(
+  store: RunStore,
+  dbFile: string,
+  jobs: JobSpec[],
+  options: { now?: () => number; runMs?: number | null } = {},
+): StoreControls {
   const now = options.now ?? Date.now;
   const paused = new Map<string, string | null>();
   const listeners = new Set<(event: ControlEvent) => void>();
@@ -88,7 +93,12 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
     },
     async listRuns(query): Promise<RunPage> {
       const limit = Math.min(500, Math.max(1, query.limit ?? 50));
-      const rows = await store.listRuns({ job: query.job, status: query.status, before: query.before, limit: limit + 1 });
+      const rows = await store.listRuns({
+        job: query.job,
+        status: query.status,
+        before: query.before,
+        limit: limit + 1,
+      });
       const runs = rows.slice(0, limit);
       return { runs, next: rows.length > limit ? (runs.at(-1)?.id ?? null) : null };
     },
@@ -97,8 +107,22 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
       calls.push({ method: "trigger", args: [job, request] });
       const found = spec(job);
       const at = now();
-      const [claim] = await store.claimRuns([{ job, skill: found.skill, scheduledFor: at, trigger: "manual", overlap: "skip", dryRun: request.dryRun ?? false }], { pid: process.pid, instance: "dashboard-test" }, at);
-      if (!claim || claim.runId === null) throw new ControlError("overlap", `${job} already has a run for this instant`);
+      const [claim] = await store.claimRuns(
+        [
+          {
+            job,
+            skill: found.skill,
+            scheduledFor: at,
+            trigger: "manual",
+            overlap: "skip",
+            dryRun: request.dryRun ?? false,
+          },
+        ],
+        { pid: process.pid, instance: "dashboard-test" },
+        at,
+      );
+      if (!claim || claim.runId === null)
+        throw new ControlError("overlap", `${job} already has a run for this instant`);
       if (claim.status === "skipped") throw new ControlError("overlap", claim.reason);
       const runId = claim.runId;
       const started = (await store.getRun(runId)) as RunRecord;
@@ -127,13 +151,18 @@ export function storeControls(store: RunStore, dbFile: string, jobs: JobSpec[], 
       calls.push({ method: "cancel", args: [runId] });
       const run = await store.getRun(runId);
       if (!run) throw new ControlError("not_found", `no run #${runId}`);
-      if (FINAL.has(run.status)) throw new ControlError("finished", `run #${runId} already ended ${run.status}; there is nothing to cancel`);
+      if (FINAL.has(run.status))
+        throw new ControlError("finished", `run #${runId} already ended ${run.status}; there is nothing to cancel`);
     },
     async redeliver(runId) {
       calls.push({ method: "redeliver", args: [runId] });
       const run = await store.getRun(runId);
       if (!run) throw new ControlError("not_found", `no run #${runId}`);
-      if (!run.steps.some((s) => s.id.startsWith("deliver:") && s.status === "failed")) throw new ControlError("nothing_to_redeliver", `every delivery of run #${runId} succeeded; nothing to deliver again`);
+      if (!run.steps.some((s) => s.id.startsWith("deliver:") && s.status === "failed"))
+        throw new ControlError(
+          "nothing_to_redeliver",
+          `every delivery of run #${runId} succeeded; nothing to deliver again`,
+        );
     },
     subscribe(listener) {
       listeners.add(listener);

@@ -31,11 +31,30 @@ export type CliResult = { code: number | null; stdout: string; stderr: string };
 
 /** A `runs` row as stored: epoch ms times, snake_case columns (see src/ledger/sqlite-schema.ts). */
 export interface LedgerRun {
-  id: number; job: string; skill: string; trigger: RunTrigger; status: RunStatus; reason: string | null; error: string | null;
-  scheduled_for: number; started_at: number | null; finished_at: number | null; attempt: number; resume_of: number | null;
+  id: number;
+  job: string;
+  skill: string;
+  trigger: RunTrigger;
+  status: RunStatus;
+  reason: string | null;
+  error: string | null;
+  scheduled_for: number;
+  started_at: number | null;
+  finished_at: number | null;
+  attempt: number;
+  resume_of: number | null;
 }
 /** A `steps` row as stored; `result` is the step's JSON-encoded return value. */
-export type LedgerStep = { run_id: number; step_id: string; status: "running" | "succeeded" | "failed"; started_at: number; finished_at: number | null; result: string | null; error: string | null; reused_from: number | null };
+export type LedgerStep = {
+  run_id: number;
+  step_id: string;
+  status: "running" | "succeeded" | "failed";
+  started_at: number;
+  finished_at: number | null;
+  result: string | null;
+  error: string | null;
+  reused_from: number | null;
+};
 
 export interface WorkspaceOptions {
   /** Skill name → TypeScript source, written to skills/<name>.ts. */
@@ -48,7 +67,10 @@ export interface WorkspaceOptions {
 }
 
 /** Polls `probe` until it returns a truthy value (which it resolves with); a throw counts as "not yet". */
-export async function waitFor<T>(probe: () => T | Promise<T>, options: { timeoutMs?: number; intervalMs?: number; what?: string } = {}): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  probe: () => T | Promise<T>,
+  options: { timeoutMs?: number; intervalMs?: number; what?: string } = {},
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   let last: unknown;
   for (;;) {
@@ -58,7 +80,10 @@ export async function waitFor<T>(probe: () => T | Promise<T>, options: { timeout
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${options.what ?? "a condition"}${last ? ` (last error: ${String(last)})` : ""}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `timed out after ${options.timeoutMs ?? 15_000} ms waiting for ${options.what ?? "a condition"}${last ? ` (last error: ${String(last)})` : ""}`,
+      );
     await new Promise((done) => setTimeout(done, options.intervalMs ?? 100));
   }
 }
@@ -108,7 +133,11 @@ function watchDaemon(child: ChildProcess) {
       for (;;) {
         const url = daemon.logs().find((log) => log.msg === "sundial is running")?.url;
         if (typeof url === "string") return (daemon.url = url);
-        const why = gone ? "the daemon exited before it was running" : Date.now() > deadline ? `the daemon was not running after ${timeoutMs} ms` : null;
+        const why = gone
+          ? "the daemon exited before it was running"
+          : Date.now() > deadline
+            ? `the daemon was not running after ${timeoutMs} ms`
+            : null;
         if (why) throw new Error(`${why}; its stderr:\n${lines.join("\n")}`);
         await new Promise((done) => setTimeout(done, 50));
       }
@@ -140,11 +169,17 @@ export function createWorkspace(options: WorkspaceOptions = {}) {
   if (options.createDataDir !== false) mkdirSync(dataDir);
 
   const childEnv = (extra: ChildEnv = {}): ChildEnv => {
-    const inherited = Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !NOT_INHERITED.test(entry[0]));
+    const inherited = Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !NOT_INHERITED.test(entry[0]),
+    );
     return { ...Object.fromEntries(inherited), SUNDIAL_HTTP_PORT: "0", LOG_LEVEL: "info", ...options.env, ...extra };
   };
   const launch = (args: string[], env?: ChildEnv): ChildProcess => {
-    const child = spawn(process.execPath, [`--import=${loopbackOnly}`, bin, ...args], { cwd: dir, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [`--import=${loopbackOnly}`, bin, ...args], {
+      cwd: dir,
+      env: childEnv(env),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.push(child);
     return child;
   };
@@ -164,7 +199,11 @@ export function createWorkspace(options: WorkspaceOptions = {}) {
     dbFile,
     writeSkill: (name: string, source: string) => writeFileSync(join(dir, "skills", `${name}.ts`), source),
     /** Writes schedules.json: a value as JSON, a string as is (for broken files). */
-    writeSchedules: (schedules: unknown) => writeFileSync(join(dir, "schedules.json"), typeof schedules === "string" ? schedules : JSON.stringify(schedules, null, 2)),
+    writeSchedules: (schedules: unknown) =>
+      writeFileSync(
+        join(dir, "schedules.json"),
+        typeof schedules === "string" ? schedules : JSON.stringify(schedules, null, 2),
+      ),
     /** Spawns `sundial start` without waiting for it; `env` adds to the workspace's env. */
     spawn: (env?: ChildEnv) => watchDaemon(launch(["start"], env)),
     /** Spawns `sundial <args>` without waiting (to signal it mid-way); same handle as `spawn`. */
@@ -191,7 +230,10 @@ export function createWorkspace(options: WorkspaceOptions = {}) {
     /** Runs one read-only query on the ledger (a fresh connection each time). */
     query,
     /** The job's runs (every job's without `job`), oldest first. */
-    runs: (job?: string) => (job ? query<LedgerRun>("SELECT * FROM runs WHERE job = ? ORDER BY id", job) : query<LedgerRun>("SELECT * FROM runs ORDER BY id")),
+    runs: (job?: string) =>
+      job
+        ? query<LedgerRun>("SELECT * FROM runs WHERE job = ? ORDER BY id", job)
+        : query<LedgerRun>("SELECT * FROM runs ORDER BY id"),
     steps: (runId: number) => query<LedgerStep>("SELECT * FROM steps WHERE run_id = ? ORDER BY seq", runId),
     /** Kills every child still running and removes the directory (call it in afterEach). */
     async cleanup(): Promise<void> {

@@ -108,7 +108,9 @@ describe("dashboard in Chromium", () => {
     // The live script re-renders the page when the run finishes: no reload by the test.
     await page.locator("#live.on").waitFor();
     await dashboard.controls.finishPending();
-    await expect.poll(() => page.locator(`tr[data-run="${id}"] .badge`).first().textContent(), { timeout: 10_000 }).toBe("succeeded");
+    await expect
+      .poll(() => page.locator(`tr[data-run="${id}"] .badge`).first().textContent(), { timeout: 10_000 })
+      .toBe("succeeded");
     await page.screenshot({ path: join(SHOTS, "runs.png"), fullPage: true });
     await page.close();
   });
@@ -183,7 +185,11 @@ describe("dashboard in Chromium", () => {
       fetch(`${dashboard.url}/jobs/blog/pause`, {
         method: "POST",
         redirect: "manual",
-        headers: { "content-type": "application/x-www-form-urlencoded", ...(origin ? { origin } : {}), ...(withCookie ? { cookie: `${cookie.name}=${cookie.value}` } : {}) },
+        headers: {
+          "content-type": "application/x-www-form-urlencoded",
+          ...(origin ? { origin } : {}),
+          ...(withCookie ? { cookie: `${cookie.name}=${cookie.value}` } : {}),
+        },
         body: "back=/jobs&reason=forged",
       });
     const before = dashboard.controls.calls.length;
@@ -194,7 +200,9 @@ describe("dashboard in Chromium", () => {
     expect((await post(dashboard.url)).status).toBe(303);
     const response = await page.goto(`${dashboard.url}/jobs`);
     const headers = response!.headers();
-    expect(headers["content-security-policy"]).toBe("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'");
+    expect(headers["content-security-policy"]).toBe(
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    );
     expect(headers["x-content-type-options"]).toBe("nosniff");
     expect(headers["referrer-policy"]).toBe("same-origin");
     expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);

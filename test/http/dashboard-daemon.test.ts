@@ -48,7 +48,9 @@ async function signIn(): Promise<Page> {
 }
 
 function ledgerRuns(): { id: number; status: string; trigger: string }[] {
-  return ws.query<{ id: number; status: string; trigger: string }>("SELECT id, status, trigger FROM runs WHERE job = 'hostile' ORDER BY id");
+  return ws.query<{ id: number; status: string; trigger: string }>(
+    "SELECT id, status, trigger FROM runs WHERE job = 'hostile' ORDER BY id",
+  );
 }
 
 beforeAll(async () => {
@@ -76,7 +78,10 @@ describe("the daemon's dashboard in Chromium", { timeout: 60_000 }, () => {
     await expect.poll(() => page.textContent("main")).toContain("hostile");
     await page.goto(`${daemon.url}/jobs/hostile`);
     await page.click("button:has-text('Run now')");
-    const run = await waitFor(() => ledgerRuns().find((r) => r.trigger === "manual" && r.status === "failed") ?? null, { timeoutMs: 20_000, what: "the manual run to fail" });
+    const run = await waitFor(() => ledgerRuns().find((r) => r.trigger === "manual" && r.status === "failed") ?? null, {
+      timeoutMs: 20_000,
+      what: "the manual run to fail",
+    });
 
     await page.goto(`${daemon.url}/runs`);
     await expect.poll(() => page.textContent("main")).toContain(`#${run.id}`);
@@ -101,7 +106,9 @@ describe("the daemon's dashboard in Chromium", { timeout: 60_000 }, () => {
     await page.fill("input[name=reason]", "holiday");
     await page.click("button:has-text('Pause')");
     await expect.poll(() => page.textContent("main")).toContain("holiday");
-    expect(ws.query<{ reason: string }>("SELECT reason FROM job_pauses WHERE job = 'hostile'")).toEqual([{ reason: "holiday" }]);
+    expect(ws.query<{ reason: string }>("SELECT reason FROM job_pauses WHERE job = 'hostile'")).toEqual([
+      { reason: "holiday" },
+    ]);
     await page.click("button:has-text('Resume')");
     await expect.poll(() => ws.query("SELECT job FROM job_pauses").length).toBe(0);
     await page.close();
@@ -111,14 +118,20 @@ describe("the daemon's dashboard in Chromium", { timeout: 60_000 }, () => {
     const page = await signIn();
     await page.goto(`${daemon.url}/`);
     const health = (await page.textContent(".card:has(h2:text('Health'))")) ?? "";
-    for (const check of ["scheduler", "ledger", "config", "jobs", "overdue", "discord", "nodes"]) expect(health).toContain(check);
+    for (const check of ["scheduler", "ledger", "config", "jobs", "overdue", "discord", "nodes"])
+      expect(health).toContain(check);
     expect(health).not.toContain("{");
     await page.screenshot({ path: join(SHOTS, "daemon-overview.png"), fullPage: true });
     await page.close();
   });
 
   it("refuses a state-changing request from another origin", async () => {
-    const response = await fetch(`${daemon.url}/jobs/hostile/pause`, { method: "POST", headers: { origin: "http://evil.example.test", "content-type": "application/x-www-form-urlencoded" }, body: "reason=x", redirect: "manual" });
+    const response = await fetch(`${daemon.url}/jobs/hostile/pause`, {
+      method: "POST",
+      headers: { origin: "http://evil.example.test", "content-type": "application/x-www-form-urlencoded" },
+      body: "reason=x",
+      redirect: "manual",
+    });
     expect(response.status).toBe(403);
     expect(ws.query("SELECT job FROM job_pauses")).toEqual([]);
   });

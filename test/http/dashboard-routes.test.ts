@@ -30,7 +30,12 @@ beforeAll(async () => {
 afterAll(() => d?.close());
 
 const form = (path: string, body: Record<string, string>, headers: Record<string, string> = {}) =>
-  fetch(`${d.url}${path}`, { method: "POST", redirect: "manual", headers: { origin: d.url, cookie, "content-type": "application/x-www-form-urlencoded", ...headers }, body: new URLSearchParams(body) });
+  fetch(`${d.url}${path}`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { origin: d.url, cookie, "content-type": "application/x-www-form-urlencoded", ...headers },
+    body: new URLSearchParams(body),
+  });
 
 describe("dashboard routes", () => {
   it("claims only its own paths when mounted at / (the API's routes stay the API's)", async () => {
@@ -53,10 +58,18 @@ describe("dashboard routes", () => {
   });
 
   it("refuses a wrong token with 401 and a cross-site sign-in with 403", async () => {
-    const wrong = await fetch(`${d.url}/login`, { method: "POST", headers: { origin: d.url, "content-type": "application/x-www-form-urlencoded" }, body: "token=nope" });
+    const wrong = await fetch(`${d.url}/login`, {
+      method: "POST",
+      headers: { origin: d.url, "content-type": "application/x-www-form-urlencoded" },
+      body: "token=nope",
+    });
     expect(wrong.status).toBe(401);
     expect(wrong.headers.get("set-cookie")).toBeNull();
-    const forged = await fetch(`${d.url}/login`, { method: "POST", headers: { origin: "https://evil.test", "content-type": "application/x-www-form-urlencoded" }, body: `token=${TOKEN}` });
+    const forged = await fetch(`${d.url}/login`, {
+      method: "POST",
+      headers: { origin: "https://evil.test", "content-type": "application/x-www-form-urlencoded" },
+      body: `token=${TOKEN}`,
+    });
     expect(forged.status).toBe(403);
   });
 
@@ -93,7 +106,10 @@ describe("dashboard routes", () => {
   });
 
   it("pages runs with before and never repeats a run", async () => {
-    const ids = async (query: string) => [...(await (await fetch(`${d.url}/runs${query}`, { headers: { cookie } })).text()).matchAll(/data-run="(\d+)"/g)].map((m) => Number(m[1]));
+    const ids = async (query: string) =>
+      [
+        ...(await (await fetch(`${d.url}/runs${query}`, { headers: { cookie } })).text()).matchAll(/data-run="(\d+)"/g),
+      ].map((m) => Number(m[1]));
     const first = await ids("");
     expect(first.length).toBe(43);
     const html = await (await fetch(`${d.url}/runs?job=blog`, { headers: { cookie } })).text();

@@ -8,11 +8,15 @@ import type { RunRecord } from "../../src/types.ts";
 
 describe("escaping", () => {
   it("escapes every character that can open markup or leave an attribute", () => {
-    expect(escapeHtml(`<script>"x" & 'y' \`z\`</script>`)).toBe("&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39; &#96;z&#96;&lt;/script&gt;");
+    expect(escapeHtml(`<script>"x" & 'y' \`z\`</script>`)).toBe(
+      "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39; &#96;z&#96;&lt;/script&gt;",
+    );
   });
   it("escapes interpolations, joins arrays, keeps nested html and raw as they are", () => {
     const hostile = `<img src=x onerror=alert(1)>`;
-    expect(html`<p title="${hostile}">${[hostile, html`<b>${hostile}</b>`]}${null}${false}${raw("<br>")}</p>`.value).toBe(
+    expect(
+      html`<p title="${hostile}">${[hostile, html`<b>${hostile}</b>`]}${null}${false}${raw("<br>")}</p>`.value,
+    ).toBe(
       `<p title="&lt;img src=x onerror=alert(1)&gt;">&lt;img src=x onerror=alert(1)&gt;<b>&lt;img src=x onerror=alert(1)&gt;</b><br></p>`,
     );
   });
@@ -23,7 +27,7 @@ describe("escaping", () => {
     expect(safeHref("/relative")).toBeNull();
     expect(safeHref("https://example.test/a?b=<c>")).toBe("https://example.test/a?b=%3Cc%3E");
     expect(link("javascript:alert(1)", "x").value).toBe("<span>x</span>");
-    expect(link("https://example.test/\"onmouseover=\"x", "y").value).not.toContain('"onmouseover');
+    expect(link('https://example.test/"onmouseover="x', "y").value).not.toContain('"onmouseover');
   });
 });
 
@@ -43,7 +47,8 @@ describe("cronToWords", () => {
     ["0 0 8 * * 0", "at 08:00 on Sunday"],
   ])("%s → %s", (cron, words) => expect(cronToWords(cron)).toBe(words));
   it("falls back to the expression for what it does not know", () => {
-    for (const cron of ["0 8 * * MON", "0 8 L * *", "0 8 1 * 1", "15 10 * * 1#2", "nonsense", "30 0 8 * * *"]) expect(cronToWords(cron)).toBe(cron);
+    for (const cron of ["0 8 * * MON", "0 8 L * *", "0 8 1 * 1", "15 10 * * 1#2", "nonsense", "30 0 8 * * *"])
+      expect(cronToWords(cron)).toBe(cron);
   });
 });
 
@@ -67,14 +72,23 @@ describe("sessions and origins", () => {
   });
   it("goes back only to a path of this site", () => {
     expect(safeBack("/jobs?x=1")).toBe("/jobs?x=1");
-    for (const bad of ["//evil.test", "/\\evil.test", "https://evil.test", "javascript:alert(1)", "jobs", 42]) expect(safeBack(bad)).toBe("/");
+    for (const bad of ["//evil.test", "/\\evil.test", "https://evil.test", "javascript:alert(1)", "jobs", 42])
+      expect(safeBack(bad)).toBe("/");
   });
 });
 
 describe("failure streaks", () => {
   const r = (job: string, status: string): RunRecord => ({ job, status, dryRun: false }) as RunRecord;
   it("counts failures at the head of each job's history, through skipped and missed rows", () => {
-    const streaks = failureStreaks([r("a", "failed"), r("a", "skipped"), r("a", "timed_out"), r("a", "succeeded"), r("a", "failed"), r("b", "succeeded"), r("b", "failed")]);
+    const streaks = failureStreaks([
+      r("a", "failed"),
+      r("a", "skipped"),
+      r("a", "timed_out"),
+      r("a", "succeeded"),
+      r("a", "failed"),
+      r("b", "succeeded"),
+      r("b", "failed"),
+    ]);
     expect(streaks.get("a")).toBe(2);
     expect(streaks.get("b")).toBeUndefined();
   });

@@ -54,7 +54,9 @@ describe("HTML to text on 1 MB of hostile input", () => {
   }
 
   it("still reads ordinary markup the same way", () => {
-    expect(htmlToText("<p>Caf&eacute; <b>society</b></p><script>alert(1)</script><!-- c --><![CDATA[ kept ]]> a < b")).toBe("Café society kept a < b");
+    expect(
+      htmlToText("<p>Caf&eacute; <b>society</b></p><script>alert(1)</script><!-- c --><![CDATA[ kept ]]> a < b"),
+    ).toBe("Café society kept a < b");
   });
 });
 
@@ -64,7 +66,14 @@ describe("feeds carrying hostile items", () => {
     emulator = await startFeedEmulator();
   });
   afterAll(() => emulator.close());
-  const fetcher = () => createFeedFetcher({ env: {}, signal: new AbortController().signal, log: silent, cache: createMemoryHttpCache(), retries: 1 }); // one retry: a kept-alive socket may close after a long parse
+  const fetcher = () =>
+    createFeedFetcher({
+      env: {},
+      signal: new AbortController().signal,
+      log: silent,
+      cache: createMemoryHttpCache(),
+      retries: 1,
+    }); // one retry: a kept-alive socket may close after a long parse
   const xmlText = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
   for (const shape of ["unclosed <p", "unclosed comments", "long attribute", "entity flood"]) {
@@ -84,8 +93,14 @@ describe("feeds carrying hostile items", () => {
   }
 
   it("keeps only the first `maxItems` items of a feed (100 by default)", async () => {
-    const items = Array.from({ length: 3000 }, (_, i) => `<item><title>Item ${i}</title><guid>g${i}</guid></item>`).join("");
-    emulator.setFeed("/many", { contentType: "application/rss+xml", body: `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${items}</channel></rss>` });
+    const items = Array.from(
+      { length: 3000 },
+      (_, i) => `<item><title>Item ${i}</title><guid>g${i}</guid></item>`,
+    ).join("");
+    emulator.setFeed("/many", {
+      contentType: "application/rss+xml",
+      body: `<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>${items}</channel></rss>`,
+    });
     const url = `${emulator.url}/many`;
     const byDefault = await fetcher()({ type: "rss", url });
     expect(byDefault.map((item) => item.id)).toEqual(Array.from({ length: 100 }, (_, i) => `g${i}`));
@@ -109,9 +124,21 @@ describe("GitHub bodies carrying hostile text", () => {
   it("summarises 1 MB pull request and release bodies of unclosed comments in bounded time", async () => {
     const repo = github.addRepo("acme/hostile");
     const at = new Date(Date.now() - 3_600_000).toISOString();
-    repo.addPull({ number: 1, title: "Hostile", state: "closed", mergedAt: at, updatedAt: at, createdAt: at, body: `Real text. ${fill("<!--")}` });
+    repo.addPull({
+      number: 1,
+      title: "Hostile",
+      state: "closed",
+      mergedAt: at,
+      updatedAt: at,
+      createdAt: at,
+      body: `Real text. ${fill("<!--")}`,
+    });
     repo.addRelease({ id: 1, tagName: "v1", body: `Notes ${fill("<!-- x")}`, createdAt: at, publishedAt: at });
-    const source = createGitHubSource({ env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url }, signal: new AbortController().signal, log: silent });
+    const source = createGitHubSource({
+      env: { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url },
+      signal: new AbortController().signal,
+      log: silent,
+    });
     const started = performance.now();
     const items = await source({ type: "github", repo: "acme/hostile" });
     expect(performance.now() - started).toBeLessThan(BOUND_MS * 2);

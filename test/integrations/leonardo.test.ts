@@ -18,7 +18,8 @@ function leonardo(overrides: Partial<LeonardoOptions> = {}) {
     ...overrides,
   });
 }
-const polls = () => emulator.requests.filter((r) => r.method === "GET" && r.path.startsWith("/api/rest/v1/generations/"));
+const polls = () =>
+  emulator.requests.filter((r) => r.method === "GET" && r.path.startsWith("/api/rest/v1/generations/"));
 
 beforeAll(async () => {
   emulator = await startLeonardoEmulator({ apiKey: KEY });
@@ -35,7 +36,13 @@ describe("Leonardo", () => {
     expect(Buffer.from(image.bytes).equals(ONE_PIXEL_PNG)).toBe(true);
     expect(image).toMatchObject({ mediaType: "image/png", extension: "png" });
     const generation = emulator.generations.at(-1);
-    expect(generation).toMatchObject({ prompt: "a brass sundial at dawn", width: 1200, height: 632, numImages: 1, polls: 3 });
+    expect(generation).toMatchObject({
+      prompt: "a brass sundial at dawn",
+      width: 1200,
+      height: 632,
+      numImages: 1,
+      polls: 3,
+    });
     expect(generation?.modelId).toMatch(/^[0-9a-f-]{36}$/);
     expect(image.url).toBe(emulator.imageUrl(generation?.id ?? ""));
     const create = emulator.requests[0];
@@ -76,7 +83,9 @@ describe("Leonardo", () => {
       .generate("x")
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
-    expect((error as Error).message).toMatch(/^Leonardo: HTTP 401 from .*\/generations: .*Invalid authentication token/);
+    expect((error as Error).message).toMatch(
+      /^Leonardo: HTTP 401 from .*\/generations: .*Invalid authentication token/,
+    );
     expect((error as Error).message).not.toContain("wrong-key-123");
     expect(isRetryable(error)).toBe(false);
     expect(emulator.requests).toHaveLength(1);
@@ -84,7 +93,9 @@ describe("Leonardo", () => {
 
   it("keeps the key out of messages even when the server echoes it", async () => {
     emulator.failNext(1, { status: 400, body: JSON.stringify({ error: `bad request from Bearer ${KEY}` }) });
-    const error = (await leonardo().generate("x").catch((e: unknown) => e)) as Error;
+    const error = (await leonardo()
+      .generate("x")
+      .catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^Leonardo: HTTP 400/);
     expect(error.message).toContain("[redacted]");
     expect(`${error.message}\n${error.stack}`).not.toContain(KEY);
@@ -92,14 +103,20 @@ describe("Leonardo", () => {
 
   it("fails clearly on a body that is not JSON, and on JSON of the wrong shape", async () => {
     emulator.failNext(1, { status: 200, body: "<html>maintenance</html>" });
-    await expect(leonardo().generate("x")).rejects.toThrow(/^Leonardo: POST \/generations answered with a body that is not JSON/);
+    await expect(leonardo().generate("x")).rejects.toThrow(
+      /^Leonardo: POST \/generations answered with a body that is not JSON/,
+    );
     emulator.failNext(1, { status: 200, body: JSON.stringify({ sdGenerationJob: {} }) });
-    await expect(leonardo().generate("x")).rejects.toThrow(/^Leonardo: POST \/generations answered with an unexpected body \(sdGenerationJob\.generationId/);
+    await expect(leonardo().generate("x")).rejects.toThrow(
+      /^Leonardo: POST \/generations answered with an unexpected body \(sdGenerationJob\.generationId/,
+    );
   });
 
   it("fails when the generation ends FAILED", async () => {
     emulator.failGeneration();
-    const error = await leonardo().generate("forbidden subject").catch((e: unknown) => e);
+    const error = await leonardo()
+      .generate("forbidden subject")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect((error as Error).message).toMatch(/^Leonardo: generation [0-9a-f-]{36} failed/);
     expect(polls()).toHaveLength(3);
@@ -108,7 +125,9 @@ describe("Leonardo", () => {
   it("gives up, retryably, when the generation is not done in time", async () => {
     emulator.pendingPolls = 1000;
     const started = Date.now();
-    const error = await leonardo({ maxWaitMs: 300 }).generate("never ends").catch((e: unknown) => e);
+    const error = await leonardo({ maxWaitMs: 300 })
+      .generate("never ends")
+      .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^Leonardo: generation [0-9a-f-]{36} not complete after 300ms/);
     expect(isRetryable(error)).toBe(true);
     expect(Date.now() - started).toBeLessThan(2000);
@@ -123,7 +142,11 @@ describe("Leonardo", () => {
   });
 
   it("is unavailable without LEONARDO_API_KEY and says so when asked anyway", async () => {
-    const images = createLeonardo({ env: { LEONARDO_API_URL: emulator.url }, signal: new AbortController().signal, log: pino({ level: "silent" }) });
+    const images = createLeonardo({
+      env: { LEONARDO_API_URL: emulator.url },
+      signal: new AbortController().signal,
+      log: pino({ level: "silent" }),
+    });
     expect(images.available).toBe(false);
     expect(leonardo().available).toBe(true);
     const error = await images.generate("x").catch((e: unknown) => e);
@@ -136,12 +159,18 @@ describe("Leonardo", () => {
 
   it("refuses a download that is not an image", async () => {
     emulator.failNext(1, { status: 200, body: "not an image", path: "/users/" });
-    await expect(leonardo().generate("x")).rejects.toThrow(/^Leonardo: the image at \/users\/.* is neither PNG nor JPEG/);
+    await expect(leonardo().generate("x")).rejects.toThrow(
+      /^Leonardo: the image at \/users\/.* is neither PNG nor JPEG/,
+    );
   });
 });
 
 describe("Leonardo answers it must not trust", () => {
-  const failure = (work: Promise<unknown>) => work.then(() => expect.fail("should have failed"), (error: unknown) => error as Error);
+  const failure = (work: Promise<unknown>) =>
+    work.then(
+      () => expect.fail("should have failed"),
+      (error: unknown) => error as Error,
+    );
   afterEach(() => {
     emulator.imageBase = null;
     emulator.imageBytes = 0;
@@ -156,7 +185,13 @@ describe("Leonardo answers it must not trust", () => {
   });
 
   it("fetches from a host added by LEONARDO_IMAGE_HOSTS", async () => {
-    const image = await leonardo({ env: { LEONARDO_API_KEY: KEY, LEONARDO_API_URL: emulator.url.replace("127.0.0.1", "localhost"), LEONARDO_IMAGE_HOSTS: `cdn.leonardo.ai, ${new URL(emulator.url).host}` } }).generate("x");
+    const image = await leonardo({
+      env: {
+        LEONARDO_API_KEY: KEY,
+        LEONARDO_API_URL: emulator.url.replace("127.0.0.1", "localhost"),
+        LEONARDO_IMAGE_HOSTS: `cdn.leonardo.ai, ${new URL(emulator.url).host}`,
+      },
+    }).generate("x");
     expect(Buffer.from(image.bytes).equals(ONE_PIXEL_PNG)).toBe(true);
   });
 
@@ -170,7 +205,11 @@ describe("Leonardo answers it must not trust", () => {
   });
 
   it("refuses an API answer past 1 MB", async () => {
-    emulator.failNext(1, { status: 200, path: "/api/rest/v1/generations/", body: JSON.stringify({ generations_by_pk: { status: "PENDING", pad: "p".repeat(2 * 1024 * 1024) } }) });
+    emulator.failNext(1, {
+      status: 200,
+      path: "/api/rest/v1/generations/",
+      body: JSON.stringify({ generations_by_pk: { status: "PENDING", pad: "p".repeat(2 * 1024 * 1024) } }),
+    });
     const error = await failure(leonardo().generate("x"));
     expect(error.message).toMatch(/^Leonardo: GET \/generations\/\S+ answered more than 1 MB$/);
   });

@@ -13,14 +13,24 @@ const SEGMENTS = [
 ];
 
 let emulator: YouTubeEmulator;
-const youtube = () => createYouTube({ env: { YOUTUBE_BASE_URL: emulator.url }, signal: new AbortController().signal, log: pino({ level: "silent" }) });
+const youtube = () =>
+  createYouTube({
+    env: { YOUTUBE_BASE_URL: emulator.url },
+    signal: new AbortController().signal,
+    log: pino({ level: "silent" }),
+  });
 const paths = () => emulator.requests.map((request) => `${request.method} ${request.path.split("?")[0]}`);
 
 beforeAll(async () => {
   emulator = await startYouTubeEmulator();
   emulator.addChannel(CHANNEL, [
     { id: "oldVideo001", title: "1984", publishedAt: "2026-01-02T10:00:00+00:00", description: "The older one" },
-    { id: "newVideo001", title: "Sundials & <time>", publishedAt: "2026-03-04T08:30:00+01:00", description: "The newer one" },
+    {
+      id: "newVideo001",
+      title: "Sundials & <time>",
+      publishedAt: "2026-03-04T08:30:00+01:00",
+      description: "The newer one",
+    },
   ]);
   emulator.setTranscript("classicVid1", SEGMENTS, { format: "classic" });
   emulator.setTranscript("srv3Video01", SEGMENTS, { format: "srv3" });
@@ -36,8 +46,22 @@ describe("channelVideos", () => {
   it("parses the Atom feed into videos, newest first", async () => {
     const videos = await youtube().channelVideos(CHANNEL);
     expect(videos).toEqual([
-      { id: "newVideo001", channelId: CHANNEL, title: "Sundials & <time>", url: "https://www.youtube.com/watch?v=newVideo001", publishedAt: "2026-03-04T07:30:00.000Z", description: "The newer one" },
-      { id: "oldVideo001", channelId: CHANNEL, title: "1984", url: "https://www.youtube.com/watch?v=oldVideo001", publishedAt: "2026-01-02T10:00:00.000Z", description: "The older one" },
+      {
+        id: "newVideo001",
+        channelId: CHANNEL,
+        title: "Sundials & <time>",
+        url: "https://www.youtube.com/watch?v=newVideo001",
+        publishedAt: "2026-03-04T07:30:00.000Z",
+        description: "The newer one",
+      },
+      {
+        id: "oldVideo001",
+        channelId: CHANNEL,
+        title: "1984",
+        url: "https://www.youtube.com/watch?v=oldVideo001",
+        publishedAt: "2026-01-02T10:00:00.000Z",
+        description: "The older one",
+      },
     ]);
     expect(emulator.requests[0]?.path).toBe(`/feeds/videos.xml?channel_id=${CHANNEL}`);
   });
@@ -58,7 +82,9 @@ describe("channelVideos", () => {
   });
 
   it("fails an unknown channel at once, naming YouTube and the channel id", async () => {
-    const error = await youtube().channelVideos("UCdoesNotExist").catch((e: unknown) => e);
+    const error = await youtube()
+      .channelVideos("UCdoesNotExist")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect((error as ServiceError).message).toMatch(/^YouTube: channel UCdoesNotExist not found/);
     expect(isRetryable(error)).toBe(false);
@@ -67,16 +93,22 @@ describe("channelVideos", () => {
 
   it("fails a 403 without retrying, naming the service and the status", async () => {
     emulator.failNext(1, { status: 403, body: "forbidden by proxy" });
-    const error = await youtube().channelVideos(CHANNEL).catch((e: unknown) => e);
+    const error = await youtube()
+      .channelVideos(CHANNEL)
+      .catch((e: unknown) => e);
     expect((error as Error).message).toMatch(/^YouTube: HTTP 403 .*forbidden by proxy/);
     expect(emulator.requests).toHaveLength(1);
   });
 
   it("fails clearly on a body that is not XML, and on XML that is not a feed", async () => {
     emulator.failNext(1, { status: 200, body: "<feed><entry><title>broken</entry>" });
-    await expect(youtube().channelVideos(CHANNEL)).rejects.toThrow(/^YouTube: feed of channel UCemulatedChannel000001 is not valid XML/);
+    await expect(youtube().channelVideos(CHANNEL)).rejects.toThrow(
+      /^YouTube: feed of channel UCemulatedChannel000001 is not valid XML/,
+    );
     emulator.failNext(1, { status: 200, body: "<html><body>consent</body></html>" });
-    await expect(youtube().channelVideos(CHANNEL)).rejects.toThrow(/^YouTube: feed of channel UCemulatedChannel000001 is not a YouTube Atom feed/);
+    await expect(youtube().channelVideos(CHANNEL)).rejects.toThrow(
+      /^YouTube: feed of channel UCemulatedChannel000001 is not a YouTube Atom feed/,
+    );
   });
 
   it("returns an empty list for a channel without videos", async () => {
@@ -91,7 +123,10 @@ describe("transcript", () => {
     expect(segments).toEqual(SEGMENTS);
     expect(paths()).toEqual(["POST /youtubei/v1/player", "GET /api/timedtext"]);
     expect(emulator.requests[1]?.path).toContain("v=classicVid1");
-    expect(JSON.parse(emulator.requests[0]?.body ?? "{}")).toMatchObject({ videoId: "classicVid1", context: { client: { clientName: "ANDROID" } } });
+    expect(JSON.parse(emulator.requests[0]?.body ?? "{}")).toMatchObject({
+      videoId: "classicVid1",
+      context: { client: { clientName: "ANDROID" } },
+    });
   });
 
   it("reads srv3 captions (milliseconds) and still gives seconds", async () => {
@@ -114,7 +149,9 @@ describe("transcript", () => {
   });
 
   it("gives NoTranscriptError for a video whose captions are disabled", async () => {
-    const error = await youtube().transcript("noCaptions1").catch((e: unknown) => e);
+    const error = await youtube()
+      .transcript("noCaptions1")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoTranscriptError);
     expect(error).toBeInstanceOf(NonRetryableError);
     expect((error as Error).name).toBe("NoTranscriptError");
@@ -126,27 +163,37 @@ describe("transcript", () => {
   });
 
   it("gives NoTranscriptError when no track is in the language asked for", async () => {
-    const error = await youtube().transcript("frenchOnly1", "de").catch((e: unknown) => e);
+    const error = await youtube()
+      .transcript("frenchOnly1", "de")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(NoTranscriptError);
     expect((error as Error).message).toMatch(/frenchOnly1.*Available languages: fr/);
   });
 
   it("fails a 403 of the caption track at once, naming YouTube and the status", async () => {
     emulator.failNext(1, { status: 403, body: "no access", path: "/api/timedtext" });
-    const error = await youtube().transcript("classicVid1").catch((e: unknown) => e);
+    const error = await youtube()
+      .transcript("classicVid1")
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ServiceError);
     expect((error as Error).message).toMatch(/^YouTube: HTTP 403 from .*\/api\/timedtext: no access/);
   });
 
   it("fails clearly on a caption body it cannot read", async () => {
     emulator.failNext(1, { status: 200, body: "<transcript><garbage/></transcript>", path: "/api/timedtext" });
-    await expect(youtube().transcript("classicVid1")).rejects.toThrow(/^YouTube: the caption track of video classicVid1 held no segments/);
+    await expect(youtube().transcript("classicVid1")).rejects.toThrow(
+      /^YouTube: the caption track of video classicVid1 held no segments/,
+    );
   });
 
   it("honours the signal", async () => {
     const controller = new AbortController();
     emulator.failNext(1, { delayMs: 2000, path: "/youtubei/" });
-    const client = createYouTube({ env: { YOUTUBE_BASE_URL: emulator.url }, signal: controller.signal, log: pino({ level: "silent" }) });
+    const client = createYouTube({
+      env: { YOUTUBE_BASE_URL: emulator.url },
+      signal: controller.signal,
+      log: pino({ level: "silent" }),
+    });
     setTimeout(() => controller.abort(new Error("run timed out")), 50);
     await expect(client.transcript("classicVid1")).rejects.toThrow("run timed out");
     expect(paths()).not.toContain("GET /api/timedtext");
@@ -158,9 +205,16 @@ describe("transcript", () => {
       seen.push(String(input));
       return Promise.resolve(new Response("gone", { status: 404 }));
     };
-    const client = createYouTube({ env: {}, signal: new AbortController().signal, log: pino({ level: "silent" }), fetch: recordingFetch });
+    const client = createYouTube({
+      env: {},
+      signal: new AbortController().signal,
+      log: pino({ level: "silent" }),
+      fetch: recordingFetch,
+    });
     await expect(client.channelVideos("UCx")).rejects.toThrow(/^YouTube: channel UCx not found/);
-    await expect(client.transcript("classicVid1")).rejects.toThrow(/^YouTube: HTTP 404 from https:\/\/www\.youtube\.com\/watch/);
+    await expect(client.transcript("classicVid1")).rejects.toThrow(
+      /^YouTube: HTTP 404 from https:\/\/www\.youtube\.com\/watch/,
+    );
     expect(seen).toEqual([
       "https://www.youtube.com/feeds/videos.xml?channel_id=UCx",
       "https://www.youtube.com/youtubei/v1/player?prettyPrint=false",
@@ -171,16 +225,30 @@ describe("transcript", () => {
 
 describe("as YouTube answers servers", () => {
   it("lists only the latest 15 videos of a channel, as the real feed does", async () => {
-    const videos = Array.from({ length: 20 }, (_, i) => ({ id: `many${String(i).padStart(7, "0")}`, title: `Video ${i}`, publishedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString() }));
+    const videos = Array.from({ length: 20 }, (_, i) => ({
+      id: `many${String(i).padStart(7, "0")}`,
+      title: `Video ${i}`,
+      publishedAt: new Date(Date.UTC(2026, 0, 1 + i)).toISOString(),
+    }));
     emulator.addChannel("UCmanyVideos", videos);
     const listed = await youtube().channelVideos("UCmanyVideos");
-    expect(listed.map((video) => video.id)).toEqual(videos.slice(5).reverse().map((video) => video.id));
+    expect(listed.map((video) => video.id)).toEqual(
+      videos
+        .slice(5)
+        .reverse()
+        .map((video) => video.id),
+    );
   });
 
   it("fails a transcript met by the bot check with a retryable error, not as a video without captions", async () => {
     emulator.setBotCheck("page");
     try {
-      const error = await youtube().transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      const error = await youtube()
+        .transcript("classicVid1")
+        .then(
+          () => expect.fail("should have failed"),
+          (caught: unknown) => caught as Error,
+        );
       expect(error).toBeInstanceOf(ServiceError);
       expect(error).not.toBeInstanceOf(NoTranscriptError);
       expect(isRetryable(error)).toBe(true);
@@ -193,8 +261,16 @@ describe("as YouTube answers servers", () => {
   it("fails a transcript rate limited with the captcha page (429) with a retryable error", async () => {
     emulator.setBotCheck("429");
     try {
-      const quick = createYouTube({ env: { YOUTUBE_BASE_URL: emulator.url }, signal: new AbortController().signal, log: pino({ level: "silent" }), retries: 0 });
-      const error = await quick.transcript("classicVid1").then(() => expect.fail("should have failed"), (caught: unknown) => caught as Error);
+      const quick = createYouTube({
+        env: { YOUTUBE_BASE_URL: emulator.url },
+        signal: new AbortController().signal,
+        log: pino({ level: "silent" }),
+        retries: 0,
+      });
+      const error = await quick.transcript("classicVid1").then(
+        () => expect.fail("should have failed"),
+        (caught: unknown) => caught as Error,
+      );
       expect(error).not.toBeInstanceOf(NoTranscriptError);
       expect(error).toMatchObject({ status: 429, retryable: true });
     } finally {

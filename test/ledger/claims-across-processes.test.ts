@@ -20,7 +20,10 @@ afterEach(() => dirs.splice(0).forEach((dir) => rmSync(dir, { recursive: true, f
 
 function runWorker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", worker, ...args], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
@@ -30,30 +33,38 @@ function runWorker(args: string[]): Promise<{ code: number | null; stdout: strin
 }
 
 describe("one row per slot across processes", () => {
-  it("gives every slot exactly one row when four processes claim the same slots at once, scheduled and catch-up mixed", { timeout: 120_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sundial-claims-"));
-    dirs.push(dir);
-    const file = join(dir, "sundial.db");
-    openSqliteStore(file).close(); // the schema exists before the race starts
-    const slots = 300;
-    // Far enough ahead that every process has loaded before it; they then start together.
-    const startAt = Date.now() + 6_000;
-    const results = await Promise.all([0, 1, 2, 3].map((index) => runWorker([file, String(index), String(startAt), String(slots)])));
-    for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
-    const won = results.map((result) => (JSON.parse(result.stdout) as { won: number }).won);
-    // Every process won some slots: the claims really overlapped in time.
-    expect(won.filter((count) => count > 0).length).toBeGreaterThan(1);
-    expect(won.reduce((sum, count) => sum + count, 0)).toBe(2 * slots);
+  it(
+    "gives every slot exactly one row when four processes claim the same slots at once, scheduled and catch-up mixed",
+    { timeout: 120_000 },
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "sundial-claims-"));
+      dirs.push(dir);
+      const file = join(dir, "sundial.db");
+      openSqliteStore(file).close(); // the schema exists before the race starts
+      const slots = 300;
+      // Far enough ahead that every process has loaded before it; they then start together.
+      const startAt = Date.now() + 6_000;
+      const results = await Promise.all(
+        [0, 1, 2, 3].map((index) => runWorker([file, String(index), String(startAt), String(slots)])),
+      );
+      for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
+      const won = results.map((result) => (JSON.parse(result.stdout) as { won: number }).won);
+      // Every process won some slots: the claims really overlapped in time.
+      expect(won.filter((count) => count > 0).length).toBeGreaterThan(1);
+      expect(won.reduce((sum, count) => sum + count, 0)).toBe(2 * slots);
 
-    const db = new Database(file, { readonly: true });
-    try {
-      const perSlot = db.prepare(`SELECT job, scheduled_for, COUNT(*) AS n FROM runs GROUP BY job, scheduled_for`).all() as { job: string; scheduled_for: number; n: number }[];
-      expect(perSlot).toHaveLength(2 * slots);
-      expect(perSlot.filter((slot) => slot.n !== 1)).toEqual([]);
-      expect((db.prepare(`SELECT COUNT(*) AS n FROM runs`).get() as { n: number }).n).toBe(2 * slots);
-      expect((db.prepare(`SELECT COUNT(DISTINCT trigger) AS n FROM runs`).get() as { n: number }).n).toBe(2);
-    } finally {
-      db.close();
-    }
-  });
+      const db = new Database(file, { readonly: true });
+      try {
+        const perSlot = db
+          .prepare(`SELECT job, scheduled_for, COUNT(*) AS n FROM runs GROUP BY job, scheduled_for`)
+          .all() as { job: string; scheduled_for: number; n: number }[];
+        expect(perSlot).toHaveLength(2 * slots);
+        expect(perSlot.filter((slot) => slot.n !== 1)).toEqual([]);
+        expect((db.prepare(`SELECT COUNT(*) AS n FROM runs`).get() as { n: number }).n).toBe(2 * slots);
+        expect((db.prepare(`SELECT COUNT(DISTINCT trigger) AS n FROM runs`).get() as { n: number }).n).toBe(2);
+      } finally {
+        db.close();
+      }
+    },
+  );
 });

@@ -40,7 +40,13 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     it("gives a slot one row even when two handles on the same ledger claim it", async () => {
       const { store, another } = await ledger();
       const other = await another();
-      const claim = { job: "j", skill: "s", scheduledFor: 1_000, trigger: "schedule" as const, overlap: "allow" as const };
+      const claim = {
+        job: "j",
+        skill: "s",
+        scheduledFor: 1_000,
+        trigger: "schedule" as const,
+        overlap: "allow" as const,
+      };
       const [first] = await store.claimRuns([claim], owner, 5);
       const [second] = await other.claimRuns([claim], { pid: 1, instance: "b" }, 6);
       expect(first?.status).toBe("running");
@@ -54,8 +60,17 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     it("gives each of many slots claimed at once by two handles exactly one row", async () => {
       const { store, another } = await ledger();
       const other = await another();
-      const claims = Array.from({ length: 40 }, (_, i) => ({ job: `j${i % 4}`, skill: "s", scheduledFor: 1_000 * i, trigger: "schedule" as const, overlap: "allow" as const }));
-      const [a, b] = await Promise.all([store.claimRuns(claims, owner, 1), other.claimRuns([...claims].reverse(), { pid: 1, instance: "b" }, 1)]);
+      const claims = Array.from({ length: 40 }, (_, i) => ({
+        job: `j${i % 4}`,
+        skill: "s",
+        scheduledFor: 1_000 * i,
+        trigger: "schedule" as const,
+        overlap: "allow" as const,
+      }));
+      const [a, b] = await Promise.all([
+        store.claimRuns(claims, owner, 1),
+        other.claimRuns([...claims].reverse(), { pid: 1, instance: "b" }, 1),
+      ]);
       const won = [...(a ?? []), ...(b ?? [])].filter((result) => result.status !== "duplicate");
       expect(won).toHaveLength(40);
       expect(await store.listRuns({ limit: 100 })).toHaveLength(40);
@@ -69,36 +84,73 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(a?.status).toBe("running");
       expect(b).toMatchObject({ status: "skipped", reason: `overlap: run #${a?.runId} of this job is still running` });
       const queue = { ...base, job: "q", overlap: "queue" as const };
-      const [q1, q2, q3] = await store.claimRuns([{ ...queue, scheduledFor: 1 }, { ...queue, scheduledFor: 2 }, { ...queue, scheduledFor: 3 }], owner, 3);
+      const [q1, q2, q3] = await store.claimRuns(
+        [
+          { ...queue, scheduledFor: 1 },
+          { ...queue, scheduledFor: 2 },
+          { ...queue, scheduledFor: 3 },
+        ],
+        owner,
+        3,
+      );
       expect([q1?.status, q2?.status, q3?.status]).toEqual(["running", "queued", "skipped"]);
       const free = { ...base, overlap: "allow" as const };
       // Which of two jobs gets the one free slot is the store's choice (PostgreSQL spreads jobs across daemons).
-      const results = await store.claimRuns([{ ...free, job: "x", scheduledFor: 1 }, { ...free, job: "y", scheduledFor: 1 }], owner, 1, 1);
+      const results = await store.claimRuns(
+        [
+          { ...free, job: "x", scheduledFor: 1 },
+          { ...free, job: "y", scheduledFor: 1 },
+        ],
+        owner,
+        1,
+        1,
+      );
       expect(results.map((r) => r.status).sort()).toEqual(["queued", "running"]);
-      expect(results.find((r) => r.status === "queued")).toMatchObject({ reason: "waiting for a free run slot (maxConcurrentRuns)" });
+      expect(results.find((r) => r.status === "queued")).toMatchObject({
+        reason: "waiting for a free run slot (maxConcurrentRuns)",
+      });
       expect((await store.activeRuns("q")).map((r) => r.status)).toEqual(["running", "queued"]);
     });
 
     it("records unrun slots once and keeps the catch-up cursor", async () => {
       const { store } = await ledger();
       expect((await store.jobCursors(["j"], 500)).get("j")).toBe(500);
-      const rows = [{ job: "j", skill: "s", scheduledFor: 1_000, status: "missed" as const, reason: "outside the window" }];
+      const rows = [
+        { job: "j", skill: "s", scheduledFor: 1_000, status: "missed" as const, reason: "outside the window" },
+      ];
       expect(await store.recordUnrun(rows, 2_000)).toBe(1);
       expect(await store.recordUnrun(rows, 2_000)).toBe(0);
-      expect((await store.jobCursors(["j", "new"], 3_000))).toEqual(new Map([["j", 1_000], ["new", 3_000]]));
-      expect((await store.listRuns({ job: "j" }))[0]).toMatchObject({ status: "missed", reason: "outside the window", finishedAt: new Date(2_000).toISOString() });
+      expect(await store.jobCursors(["j", "new"], 3_000)).toEqual(
+        new Map([
+          ["j", 1_000],
+          ["new", 3_000],
+        ]),
+      );
+      expect((await store.listRuns({ job: "j" }))[0]).toMatchObject({
+        status: "missed",
+        reason: "outside the window",
+        finishedAt: new Date(2_000).toISOString(),
+      });
     });
 
     it("copies finished steps into a resumed run and keeps bytes intact", async () => {
       const { store } = await ledger();
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "skip" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "skip" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       await store.startStep(id, "image", 2);
       await store.finishStep(id, "image", { png: new Uint8Array([137, 80, 78, 71]) }, 3);
       await store.startStep(id, "write", 4);
       await store.finishRun(id, { status: "interrupted", reason: "crash" }, 5);
       expect((await store.resumableRuns(0)).map((r) => r.id)).toEqual([id]);
-      const [resume] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "resume", overlap: "skip", resumeOf: id }], owner, 6);
+      const [resume] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "resume", overlap: "skip", resumeOf: id }],
+        owner,
+        6,
+      );
       const resumeId = resume?.runId as number;
       expect(await store.copyFinishedSteps(id, resumeId)).toBe(1);
       const step = await store.getStep(resumeId, "image");
@@ -112,17 +164,38 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it("sums usage per step and per run, and an unknown price makes the run's cost unknown", async () => {
       const { store } = await ledger();
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       await store.startStep(id, "a", 1);
-      await store.addUsage(id, "a", { inputTokens: 10, outputTokens: 5, cacheWriteTokens: 100, cacheReadTokens: 0 }, 0.5);
-      await store.addUsage(id, null, { inputTokens: 1, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 50 }, 0.25);
+      await store.addUsage(
+        id,
+        "a",
+        { inputTokens: 10, outputTokens: 5, cacheWriteTokens: 100, cacheReadTokens: 0 },
+        0.5,
+      );
+      await store.addUsage(
+        id,
+        null,
+        { inputTokens: 1, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 50 },
+        0.25,
+      );
       let shown = await store.getRun(id);
       expect(shown?.usage).toEqual({ inputTokens: 11, outputTokens: 6, cacheWriteTokens: 100, cacheReadTokens: 50 });
       expect(shown?.costUsd).toBeCloseTo(0.75);
-      await store.finishStep(id, "a", "r", 2, 1, { usage: { inputTokens: 2, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 }, costUsd: 0.25 });
+      await store.finishStep(id, "a", "r", 2, 1, {
+        usage: { inputTokens: 2, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 },
+        costUsd: 0.25,
+      });
       shown = await store.getRun(id);
-      expect(shown?.steps[0]).toMatchObject({ id: "a", status: "succeeded", usage: { inputTokens: 12, outputTokens: 5, cacheWriteTokens: 100, cacheReadTokens: 0 } });
+      expect(shown?.steps[0]).toMatchObject({
+        id: "a",
+        status: "succeeded",
+        usage: { inputTokens: 12, outputTokens: 5, cacheWriteTokens: 100, cacheReadTokens: 0 },
+      });
       expect(shown?.costUsd).toBeCloseTo(1);
       await store.addUsage(id, "a", { inputTokens: 1, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 }, null);
       shown = await store.getRun(id);
@@ -131,7 +204,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it("records deliveries in order, state, and the last success", async () => {
       const { store } = await ledger();
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       await store.addDelivery(id, { to: "file", url: "file:///a" }, 1);
       await store.addDelivery(id, { to: "discord", detail: { ids: ["1"] } });
@@ -141,7 +218,10 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.lastSuccessAt("j")).toBeNull();
       await store.finishRun(id, { status: "succeeded" }, 9_000, 1);
       expect(await store.lastSuccessAt("j")).toBe(9_000);
-      expect((await store.getRun(id))?.deliveries).toEqual([{ to: "file", url: "file:///a", status: "succeeded", error: null }, { to: "discord", url: null, status: "succeeded", error: null }]);
+      expect((await store.getRun(id))?.deliveries).toEqual([
+        { to: "file", url: "file:///a", status: "succeeded", error: null },
+        { to: "discord", url: null, status: "succeeded", error: null },
+      ]);
       expect(await store.previousOutcome("j", id + 1)).toBe("succeeded");
     });
 
@@ -149,7 +229,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       const { store } = await ledger();
       const runs: number[] = [];
       for (let i = 0; i < 4; i++) {
-        const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: i, trigger: "schedule", overlap: "allow" }], owner, i);
+        const [run] = await store.claimRuns(
+          [{ job: "j", skill: "s", scheduledFor: i, trigger: "schedule", overlap: "allow" }],
+          owner,
+          i,
+        );
         runs.push(run?.runId as number);
       }
       const [r1, r2, r3, r4] = runs as [number, number, number, number];
@@ -166,7 +250,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
     it("prunes old runs but keeps the catch-up cursor past them, and prunes the state of removed jobs", async () => {
       const { store } = await ledger();
       await store.jobCursors(["j"], 0);
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 5_000, trigger: "schedule", overlap: "allow" }], owner, 5_000);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 5_000, trigger: "schedule", overlap: "allow" }],
+        owner,
+        5_000,
+      );
       await store.finishRun(run?.runId as number, { status: "succeeded" }, 6_000);
       expect(await store.prune(10_000)).toBe(1);
       expect(await store.listRuns({})).toHaveLength(0);
@@ -180,7 +268,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it("interrupts a row whose lease expired, moves its epoch on and refuses every later write of its old holder", async () => {
       const { store } = await ledger({ leaseMs: 1_000 });
-      const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], holder, Date.now());
+      const [claim] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+        holder,
+        Date.now(),
+      );
       if (claim?.status !== "running") throw new Error("expected a running claim");
       const { runId, epoch } = claim;
       await store.startStep(runId, "a", 1_001, epoch);
@@ -205,7 +297,11 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
         store.finishRun(runId, { status: "succeeded" }, 2, epoch),
       ];
       const settled = await Promise.allSettled(refused);
-      expect(settled.map((result) => (result.status === "rejected" && result.reason instanceof LeaseLostError ? "refused" : result.status))).toEqual(refused.map(() => "refused"));
+      expect(
+        settled.map((result) =>
+          result.status === "rejected" && result.reason instanceof LeaseLostError ? "refused" : result.status,
+        ),
+      ).toEqual(refused.map(() => "refused"));
       const after = await store.getRun(runId);
       expect(after).toMatchObject({ status: "interrupted", costUsd: 0, deliveries: [] });
       expect(after?.steps.map((step) => [step.id, step.status])).toEqual([["a", "succeeded"]]);
@@ -215,8 +311,16 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it("keeps a row its holder renews, never takes the caller's own rows, and takes a provably gone holder's at once", async () => {
       const { store } = await ledger({ leaseMs: 1_000 });
-      const [a] = await store.claimRuns([{ job: "a", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], holder, Date.now());
-      const [b] = await store.claimRuns([{ job: "b", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], daemon, Date.now());
+      const [a] = await store.claimRuns(
+        [{ job: "a", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+        holder,
+        Date.now(),
+      );
+      const [b] = await store.claimRuns(
+        [{ job: "b", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+        daemon,
+        Date.now(),
+      );
       await sleep(700);
       expect(await store.renewLeases(holder, Date.now())).toBe(1);
       await sleep(500);
@@ -225,20 +329,37 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await sleep(700);
       expect((await store.interruptExpired(daemon, Date.now(), "lease")).map((run) => run.id)).toEqual([a?.runId]);
 
-      const [c] = await store.claimRuns([{ job: "c", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], { pid: 999_999, instance: "dead" }, Date.now());
-      expect((await store.interruptExpired(daemon, Date.now(), "gone", (o) => o.instance === "dead")).map((run) => run.id)).toEqual([c?.runId]);
+      const [c] = await store.claimRuns(
+        [{ job: "c", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+        { pid: 999_999, instance: "dead" },
+        Date.now(),
+      );
+      expect(
+        (await store.interruptExpired(daemon, Date.now(), "gone", (o) => o.instance === "dead")).map((run) => run.id),
+      ).toEqual([c?.runId]);
       expect((await store.getRun(b?.runId as number))?.status).toBe("running");
     });
 
     it("lists the daemons by their heartbeats, drops one silent for 24 h, and removes one that stopped", async () => {
       const { store, another } = await ledger();
       const other = await another();
-      const node = (id: string, heartbeatAt: number, configHash = "h1") => ({ id, host: "box", pid: 1, version: "0.1.0", startedAt: 1_000, heartbeatAt, configHash });
+      const node = (id: string, heartbeatAt: number, configHash = "h1") => ({
+        id,
+        host: "box",
+        pid: 1,
+        version: "0.1.0",
+        startedAt: 1_000,
+        heartbeatAt,
+        configHash,
+      });
       const day = 86_400_000;
       await store.heartbeat(node("old", 1_000));
       await other.heartbeat(node("b", 2_000, "h2"));
       await store.heartbeat(node("a", day + 1_500));
-      expect((await other.listNodes(day + 1_500)).map((n) => [n.id, n.configHash, n.heartbeatAt])).toEqual([["a", "h1", day + 1_500], ["b", "h2", 2_000]]);
+      expect((await other.listNodes(day + 1_500)).map((n) => [n.id, n.configHash, n.heartbeatAt])).toEqual([
+        ["a", "h1", day + 1_500],
+        ["b", "h2", 2_000],
+      ]);
       await store.heartbeat(node("a", day + 3_000));
       await other.removeNode("a");
       // "b" was last heard 24 h before "a"'s second heartbeat: dropped.
@@ -247,13 +368,26 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
 
     it("records each delivery by its step (a redelivery updates the same row) and sums them up", async () => {
       const { store } = await ledger();
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       await store.recordDelivery(id, "deliver:a:file", { to: "file", url: "u", status: "succeeded" }, 1);
       await store.recordDelivery(id, "deliver:a:discord", { to: "discord", status: "failed", error: "503" }, 1);
-      expect(await store.getRun(id)).toMatchObject({ delivery: "partial", deliveries: [{ to: "file", status: "succeeded" }, { to: "discord", status: "failed", error: "503" }] });
+      expect(await store.getRun(id)).toMatchObject({
+        delivery: "partial",
+        deliveries: [
+          { to: "file", status: "succeeded" },
+          { to: "discord", status: "failed", error: "503" },
+        ],
+      });
       await store.recordDelivery(id, "deliver:a:discord", { to: "discord", url: "d", status: "succeeded" }, 1);
-      expect(await store.getRun(id)).toMatchObject({ delivery: "delivered", deliveries: [{ to: "file" }, { to: "discord", url: "d", status: "succeeded", error: null }] });
+      expect(await store.getRun(id)).toMatchObject({
+        delivery: "delivered",
+        deliveries: [{ to: "file" }, { to: "discord", url: "d", status: "succeeded", error: null }],
+      });
       expect((await store.slotRun("j", 1))?.id).toBe(id);
       expect(await store.slotRun("j", 2)).toBeNull();
     });
@@ -266,7 +400,14 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       expect(await store.clearPause("j")).toBe(true);
       expect(await store.clearPause("j")).toBe(false);
       const q = { job: "q", skill: "s", trigger: "schedule" as const, overlap: "queue" as const };
-      const [running, queued] = await store.claimRuns([{ ...q, scheduledFor: 1 }, { ...q, scheduledFor: 2 }], owner, 1);
+      const [running, queued] = await store.claimRuns(
+        [
+          { ...q, scheduledFor: 1 },
+          { ...q, scheduledFor: 2 },
+        ],
+        owner,
+        1,
+      );
       expect(await store.cancelQueued(running?.runId as number, "no", 3)).toBe(false);
       expect(await store.cancelQueued(queued?.runId as number, "by an operator", 3)).toBe(true);
       expect((await store.getRun(queued?.runId as number))?.status).toBe("cancelled");
@@ -274,7 +415,9 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       await store.finishRun(running?.runId as number, { status: "succeeded" }, 4, 1);
       const epoch = await store.reclaimRun(running?.runId as number, { pid: 2, instance: "b" }, 5);
       expect(epoch).toBe(2);
-      await expect(store.addDelivery(running?.runId as number, { to: "stdout" }, 1)).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(store.addDelivery(running?.runId as number, { to: "stdout" }, 1)).rejects.toBeInstanceOf(
+        LeaseLostError,
+      );
       await store.addDelivery(running?.runId as number, { to: "stdout" }, epoch);
     });
   });

@@ -25,7 +25,11 @@ const usage = { inputTokens: 1, outputTokens: 1, cacheWriteTokens: 0, cacheReadT
 describe("leases", () => {
   it("interrupts a row whose lease expired, moves its epoch on and refuses every later write of its old holder", async () => {
     const { store } = ledger();
-    const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], holder, 1_000);
+    const [claim] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+      holder,
+      1_000,
+    );
     if (claim?.status !== "running") throw new Error("expected a running claim");
     const { runId, epoch } = claim;
     await store.startStep(runId, "a", 1_001, epoch);
@@ -49,7 +53,9 @@ describe("leases", () => {
       store.finishRun(runId, { status: "succeeded" }, 2, epoch),
     ];
     for (const write of refused) await expect(write).rejects.toBeInstanceOf(LeaseLostError);
-    await expect(store.finishRun(runId, { status: "succeeded" }, 2, epoch)).rejects.toThrow(`run #${runId} is no longer held by this process`);
+    await expect(store.finishRun(runId, { status: "succeeded" }, 2, epoch)).rejects.toThrow(
+      `run #${runId} is no longer held by this process`,
+    );
     const after = await store.getRun(runId);
     expect(after).toMatchObject({ status: "interrupted", costUsd: 0, deliveries: [] });
     expect(after?.steps.map((step) => [step.id, step.status])).toEqual([["a", "succeeded"]]);
@@ -60,15 +66,29 @@ describe("leases", () => {
 
   it("keeps a row its holder renews, never takes the caller's own rows, and takes a provably gone holder's at once", async () => {
     const { store } = ledger();
-    const [a] = await store.claimRuns([{ job: "a", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], holder, 1_000);
-    const [b] = await store.claimRuns([{ job: "b", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], daemon, 1_000);
+    const [a] = await store.claimRuns(
+      [{ job: "a", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+      holder,
+      1_000,
+    );
+    const [b] = await store.claimRuns(
+      [{ job: "b", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+      daemon,
+      1_000,
+    );
     expect(await store.renewLeases(holder, 25_000)).toBe(1);
     // a: renewed to 55 s; b: the caller's own row, never taken from itself.
     expect(await store.interruptExpired(daemon, 40_000, "lease")).toEqual([]);
     expect((await store.interruptExpired(daemon, 55_001, "lease")).map((run) => run.id)).toEqual([a?.runId]);
 
-    const [c] = await store.claimRuns([{ job: "c", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }], { pid: 999_999, instance: "dead" }, 60_000);
-    expect((await store.interruptExpired(daemon, 60_001, "gone", (owner) => owner.instance === "dead")).map((run) => run.id)).toEqual([c?.runId]);
+    const [c] = await store.claimRuns(
+      [{ job: "c", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "skip" }],
+      { pid: 999_999, instance: "dead" },
+      60_000,
+    );
+    expect(
+      (await store.interruptExpired(daemon, 60_001, "gone", (owner) => owner.instance === "dead")).map((run) => run.id),
+    ).toEqual([c?.runId]);
     expect((await store.getRun(b?.runId as number))?.status).toBe("running");
   });
 
@@ -76,7 +96,11 @@ describe("leases", () => {
     const { dir } = ledger();
     const store = openSqliteStore(join(dir, "short.db"), { leaseMs: 1_000 });
     try {
-      const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 0, trigger: "manual", overlap: "allow" }], holder, 10_000);
+      const [claim] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 0, trigger: "manual", overlap: "allow" }],
+        holder,
+        10_000,
+      );
       expect(await store.interruptExpired(daemon, 11_000, "lease")).toEqual([]);
       expect((await store.interruptExpired(daemon, 11_001, "lease")).map((run) => run.id)).toEqual([claim?.runId]);
     } finally {
@@ -97,7 +121,12 @@ describe("migration 2", () => {
       (1, 'j', 's', 'schedule', 'succeeded', 1000, 1000, 1, 'x'), (2, 'j', 's', 'schedule', 'running', 2000, 2000, 1, 'x');
       INSERT INTO steps (run_id, step_id, status, started_at, seq, result) VALUES (1, 'a', 'succeeded', 1000, 0, '"kept"');
       INSERT INTO deliveries (run_id, seq, target, url) VALUES (1, 0, 'stdout', 'u');`);
-    const indexes = (db: Database.Database) => (db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL ORDER BY name`).all() as { name: string; sql: string }[]);
+    const indexes = (db: Database.Database) =>
+      db
+        .prepare(
+          `SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'runs' AND sql IS NOT NULL ORDER BY name`,
+        )
+        .all() as { name: string; sql: string }[];
     const before = indexes(old);
     old.close();
 
@@ -111,7 +140,11 @@ describe("migration 2", () => {
       expect((await store.interruptExpired(daemon, 3000, "lease")).map((r) => r.id)).toEqual([2]);
       await store.finishRun(1, { status: "cancelled", reason: "by an operator" }, 4000);
       expect((await store.getRun(1))?.status).toBe("cancelled");
-      const [dup] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1000, trigger: "catchup", overlap: "allow" }], holder, 5000);
+      const [dup] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1000, trigger: "catchup", overlap: "allow" }],
+        holder,
+        5000,
+      );
       expect(dup?.status).toBe("duplicate");
     } finally {
       store.close();

@@ -25,17 +25,35 @@ describe("operate migrations", () => {
     old.pragma("foreign_keys = ON");
     old.exec(MIGRATIONS[0] as string);
     old.pragma("user_version = 1");
-    old.prepare(`INSERT INTO runs (id, job, skill, trigger, status, scheduled_for, started_at, finished_at, attempt) VALUES (1, 'a', 's', 'schedule', 'succeeded', 1000, 1000, 2000, 1)`).run();
-    old.prepare(`INSERT INTO runs (id, job, skill, trigger, status, scheduled_for, resume_of) VALUES (2, 'a', 's', 'resume', 'queued', 1000, 1)`).run();
-    old.prepare(`INSERT INTO steps (run_id, step_id, status, started_at, finished_at, result, seq) VALUES (1, 'fetch', 'succeeded', 1000, 1500, '"x"', 0)`).run();
-    old.prepare(`INSERT INTO deliveries (run_id, seq, target, url) VALUES (1, 0, 'discord', 'https://chat.example.test/m/1')`).run();
+    old
+      .prepare(
+        `INSERT INTO runs (id, job, skill, trigger, status, scheduled_for, started_at, finished_at, attempt) VALUES (1, 'a', 's', 'schedule', 'succeeded', 1000, 1000, 2000, 1)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO runs (id, job, skill, trigger, status, scheduled_for, resume_of) VALUES (2, 'a', 's', 'resume', 'queued', 1000, 1)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO steps (run_id, step_id, status, started_at, finished_at, result, seq) VALUES (1, 'fetch', 'succeeded', 1000, 1500, '"x"', 0)`,
+      )
+      .run();
+    old
+      .prepare(
+        `INSERT INTO deliveries (run_id, seq, target, url) VALUES (1, 0, 'discord', 'https://chat.example.test/m/1')`,
+      )
+      .run();
     old.close();
 
     const store = openSqliteStore(file);
     try {
       const run = await store.getRun(1);
       expect(run?.steps.map((step) => step.id)).toEqual(["fetch"]);
-      expect(run?.deliveries).toEqual([{ to: "discord", url: "https://chat.example.test/m/1", status: "succeeded", error: null }]);
+      expect(run?.deliveries).toEqual([
+        { to: "discord", url: "https://chat.example.test/m/1", status: "succeeded", error: null },
+      ]);
       expect(run?.delivery).toBe("delivered");
       expect((await store.getRun(2))?.resumeOf).toBe(1);
       expect(await store.cancelQueued(2, "cancelled by an operator", 3000)).toBe(true);

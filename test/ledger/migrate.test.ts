@@ -23,11 +23,20 @@ const owner = { pid: 1, instance: "old" };
 
 async function fill(file: string) {
   const store = openSqliteStore(file);
-  const slot = (job: string, at: number) => ({ job, skill: "s", scheduledFor: at, trigger: "schedule" as const, overlap: "allow" as const });
+  const slot = (job: string, at: number) => ({
+    job,
+    skill: "s",
+    scheduledFor: at,
+    trigger: "schedule" as const,
+    overlap: "allow" as const,
+  });
   const [a, b, c] = await store.claimRuns([slot("j", 1_000), slot("j", 2_000), slot("k", 1_000)], owner, 1_000);
   const [ida, idb, idc] = [a?.runId, b?.runId, c?.runId] as [number, number, number];
   await store.startStep(ida, "fetch", 1_001);
-  await store.finishStep(ida, "fetch", { bytes: new Uint8Array([1, 2]) }, 1_002, 1, { usage: { inputTokens: 5, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 }, costUsd: 0.5 });
+  await store.finishStep(ida, "fetch", { bytes: new Uint8Array([1, 2]) }, 1_002, 1, {
+    usage: { inputTokens: 5, outputTokens: 1, cacheWriteTokens: 0, cacheReadTokens: 0 },
+    costUsd: 0.5,
+  });
   await store.addDelivery(ida, { to: "file", url: "file:///x" });
   await store.finishRun(ida, { status: "failed", error: "boom" }, 1_100);
   await store.markAlerted(ida, 1_100);
@@ -58,19 +67,34 @@ describe("sundial migrate", () => {
       expect(first).toMatchObject({ steps: 1, deliveries: 1, state: 1, cursors: 2, pauses: 1 });
       expect(await pgStore.pauses()).toEqual(new Map([["k", { reason: "maintenance", pausedAt: 900 }]]));
       for (const run of before) expect(await pgStore.getRun(run?.id as number)).toEqual(run);
-      expect((await pgStore.getStep(before[0]?.id as number, "fetch"))?.result).toEqual({ bytes: new Uint8Array([1, 2]) });
+      expect((await pgStore.getStep(before[0]?.id as number, "fetch"))?.result).toEqual({
+        bytes: new Uint8Array([1, 2]),
+      });
       expect(await pgStore.loadState("j")).toEqual(new Map([["seen", ["a"]]]));
       expect((await pgStore.jobCursors(["j"], 99_999)).get("j")).toBe(2_000);
       // The alert streak's mark carries over.
       const client = new pg.Client({ connectionString: url });
       await client.connect();
-      expect((await client.query("SELECT id::int AS id FROM runs WHERE alerted_at IS NOT NULL")).rows).toEqual([{ id: before[0]?.id }]);
+      expect((await client.query("SELECT id::int AS id FROM runs WHERE alerted_at IS NOT NULL")).rows).toEqual([
+        { id: before[0]?.id },
+      ]);
       await client.end();
 
       const again = await migrateLedger(file, url);
-      expect(again).toEqual({ runs: { copied: 0, skipped: 4, conflicts: 0 }, steps: 0, deliveries: 0, state: 0, cursors: 0, pauses: 0 });
+      expect(again).toEqual({
+        runs: { copied: 0, skipped: 4, conflicts: 0 },
+        steps: 0,
+        deliveries: 0,
+        state: 0,
+        cursors: 0,
+        pauses: 0,
+      });
       expect(await pgStore.listRuns({ limit: 100 })).toHaveLength(4);
-      const [next] = await pgStore.claimRuns([{ job: "new", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 5_000);
+      const [next] = await pgStore.claimRuns(
+        [{ job: "new", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        owner,
+        5_000,
+      );
       expect(next?.runId).toBeGreaterThan(Math.max(...before.map((run) => run?.id as number)));
     } finally {
       pgStore.close();
@@ -78,28 +102,36 @@ describe("sundial migrate", () => {
     }
   });
 
-  it("never overwrites a run PostgreSQL already has (by id or by slot), and runs as a command", { timeout: 60_000 }, async () => {
-    const url = await server.freshDatabase();
-    const pgStore = await openPostgresStore(url);
-    const ws = createWorkspace();
-    try {
-      const [existing] = await pgStore.claimRuns([{ job: "k", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "allow" }], { pid: 2, instance: "pg" }, 1_000);
-      await fill(ws.dbFile);
-      const result = await ws.runCli(["migrate", url]);
-      expect(result.stderr).toBe("");
-      expect(result.code).toBe(0);
-      // Run #1 (j@1000) finds its id taken, run #3 (k@1000) its slot: both reported, neither overwrites.
-      expect(result.stdout).toContain("2 run(s) (0 already there)");
-      expect(result.stdout).toContain("2 run(s) not copied");
-      expect(result.stdout).not.toContain("sundial@"); // no password-bearing URL echoed as is
-      const k = await pgStore.listRuns({ job: "k" });
-      expect(k.map((run) => run.id)).toEqual([existing?.runId]);
-      const bad = await ws.runCli(["migrate", "mysql://x"]);
-      expect(bad.code).toBe(2);
-      expect(bad.stderr).toContain("PostgreSQL URL");
-    } finally {
-      pgStore.close();
-      await ws.cleanup();
-    }
-  });
+  it(
+    "never overwrites a run PostgreSQL already has (by id or by slot), and runs as a command",
+    { timeout: 60_000 },
+    async () => {
+      const url = await server.freshDatabase();
+      const pgStore = await openPostgresStore(url);
+      const ws = createWorkspace();
+      try {
+        const [existing] = await pgStore.claimRuns(
+          [{ job: "k", skill: "s", scheduledFor: 1_000, trigger: "schedule", overlap: "allow" }],
+          { pid: 2, instance: "pg" },
+          1_000,
+        );
+        await fill(ws.dbFile);
+        const result = await ws.runCli(["migrate", url]);
+        expect(result.stderr).toBe("");
+        expect(result.code).toBe(0);
+        // Run #1 (j@1000) finds its id taken, run #3 (k@1000) its slot: both reported, neither overwrites.
+        expect(result.stdout).toContain("2 run(s) (0 already there)");
+        expect(result.stdout).toContain("2 run(s) not copied");
+        expect(result.stdout).not.toContain("sundial@"); // no password-bearing URL echoed as is
+        const k = await pgStore.listRuns({ job: "k" });
+        expect(k.map((run) => run.id)).toEqual([existing?.runId]);
+        const bad = await ws.runCli(["migrate", "mysql://x"]);
+        expect(bad.code).toBe(2);
+        expect(bad.stderr).toContain("PostgreSQL URL");
+      } finally {
+        pgStore.close();
+        await ws.cleanup();
+      }
+    },
+  );
 });

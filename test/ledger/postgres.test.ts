@@ -36,7 +36,11 @@ describe("postgres ledger", () => {
       } finally {
         await client.end();
       }
-      const [claim] = await (stores[0] as RunStore).claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+      const [claim] = await (stores[0] as RunStore).claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }],
+        owner,
+        1,
+      );
       expect(claim?.status).toBe("running");
     } finally {
       stores.forEach((store) => store.close());
@@ -47,7 +51,11 @@ describe("postgres ledger", () => {
     const url = await server.freshDatabase();
     const store = await openPostgresStore(url, { leaseMs: 60_000 });
     try {
-      const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+      const [claim] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }],
+        owner,
+        1,
+      );
       // A daemon whose clock runs an hour ahead takes nothing: the lease is judged by the server.
       expect(await store.interruptExpired({ pid: 1, instance: "fast" }, Date.now() + 3_600_000, "lease")).toEqual([]);
       expect((await store.getRun(claim?.runId as number))?.status).toBe("running");
@@ -60,7 +68,11 @@ describe("postgres ledger", () => {
     const url = await server.freshDatabase();
     const store = await openPostgresStore(url);
     try {
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       const spent = { usage, costUsd: 0.5 };
       await store.startStep(id, "a", 2, 1);
@@ -83,13 +95,20 @@ describe("postgres ledger", () => {
     const warnings: string[] = [];
     const store = await openPostgresStore(url, { warn: (message) => warnings.push(message) });
     try {
-      const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+      const [run] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }],
+        owner,
+        1,
+      );
       const id = run?.runId as number;
       await store.startStep(id, "a", 2, 1);
       // Issued while the server is down: each is retried until it lands once it is back.
       let writes: Promise<unknown> = Promise.resolve();
       await server.restart(() => {
-        writes = Promise.all([store.finishStep(id, "a", "kept", 3, 1, { usage, costUsd: 0.25 }), store.addDelivery(id, { to: "file", url: "u" }, 1)]);
+        writes = Promise.all([
+          store.finishStep(id, "a", "kept", 3, 1, { usage, costUsd: 0.25 }),
+          store.addDelivery(id, { to: "file", url: "u" }, 1),
+        ]);
       });
       await writes;
       expect(warnings.some((message) => message.includes("retrying"))).toBe(true);

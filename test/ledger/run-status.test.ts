@@ -14,7 +14,9 @@ describe("RUN_STATUSES", () => {
     const db = new Database(":memory:");
     try {
       migrate(db);
-      const insert = db.prepare("INSERT INTO runs (job, skill, trigger, status, scheduled_for) VALUES ('j', 's', 'manual', ?, ?)");
+      const insert = db.prepare(
+        "INSERT INTO runs (job, skill, trigger, status, scheduled_for) VALUES ('j', 's', 'manual', ?, ?)",
+      );
       RUN_STATUSES.forEach((status, index) => expect(() => insert.run(status, index)).not.toThrow());
       expect(() => insert.run("exploded", 99)).toThrow(/CHECK constraint failed/);
       const rows = db.prepare("SELECT status FROM runs ORDER BY id").all() as { status: string }[];

@@ -14,7 +14,12 @@ import type { RunStore } from "../../src/ledger/store.ts";
 const owner = { pid: process.pid, instance: "a" };
 const usage = { inputTokens: 100, outputTokens: 50, cacheWriteTokens: 0, cacheReadTokens: 0 };
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((cleanup) => cleanup()),
+);
 
 function ledger(warn?: (message: string) => void): { file: string; store: RunStore; db: () => Database.Database } {
   const dir = mkdtempSync(join(tmpdir(), "sundial-faults-"));
@@ -27,7 +32,11 @@ function ledger(warn?: (message: string) => void): { file: string; store: RunSto
 }
 
 async function claim(store: RunStore, scheduledFor = 1): Promise<number> {
-  const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor, trigger: "schedule", overlap: "allow" }], owner, scheduledFor);
+  const [run] = await store.claimRuns(
+    [{ job: "j", skill: "s", scheduledFor, trigger: "schedule", overlap: "allow" }],
+    owner,
+    scheduledFor,
+  );
   return run?.runId as number;
 }
 
@@ -100,7 +109,9 @@ describe("a full disk (max_page_count reached)", () => {
     const runId = await claim(store);
     await store.startStep(runId, "big", 2);
     db().pragma(`max_page_count = ${db().pragma("page_count", { simple: true }) as number}`);
-    await expect(store.finishStep(runId, "big", "y".repeat(64 * 1024), 3, undefined, { usage, costUsd: 0.5 })).rejects.toMatchObject({ code: "SQLITE_FULL" });
+    await expect(
+      store.finishStep(runId, "big", "y".repeat(64 * 1024), 3, undefined, { usage, costUsd: 0.5 }),
+    ).rejects.toMatchObject({ code: "SQLITE_FULL" });
     // Neither the result nor its usage was written: the step will be done again, and paid once.
     expect(await store.getStep(runId, "big")).toBeNull();
     const run = await store.getRun(runId);

@@ -15,7 +15,12 @@ import type { RunStore } from "../../src/ledger/store.ts";
 const owner = { pid: process.pid, instance: "a" };
 const DAY = 86_400_000;
 const cleanups: (() => void)[] = [];
-afterEach(() => cleanups.splice(0).reverse().forEach((cleanup) => cleanup()));
+afterEach(() =>
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((cleanup) => cleanup()),
+);
 
 function tempFile(): string {
   const dir = mkdtempSync(join(tmpdir(), "sundial-growth-"));
@@ -36,8 +41,17 @@ function open(file: string, options: Parameters<typeof openSqliteStore>[1] = {})
   };
 }
 
-async function runWithBigStep(store: RunStore, scheduledFor: number, status: "interrupted" | "succeeded", bytes = 200_000): Promise<number> {
-  const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor, trigger: "schedule", overlap: "allow" }], owner, scheduledFor);
+async function runWithBigStep(
+  store: RunStore,
+  scheduledFor: number,
+  status: "interrupted" | "succeeded",
+  bytes = 200_000,
+): Promise<number> {
+  const [run] = await store.claimRuns(
+    [{ job: "j", skill: "s", scheduledFor, trigger: "schedule", overlap: "allow" }],
+    owner,
+    scheduledFor,
+  );
   const id = run?.runId as number;
   await store.startStep(id, "image", scheduledFor);
   await store.finishStep(id, "image", { png: new Uint8Array(bytes).map((_, i) => (i * 7919) % 251) }, scheduledFor);
@@ -102,7 +116,10 @@ describe("job state", () => {
     await store.setState("digest", "http-cache:https://still.example/feed.xml", { etag: "b", items: [] }, 50 * DAY);
     await store.setState("digest", "digested", { x: "2026-01-01" }, 1_000);
     expect(await store.pruneState(["digest"], 10 * DAY)).toBe(1);
-    expect([...(await store.loadState("digest")).keys()].sort()).toEqual(["digested", "http-cache:https://still.example/feed.xml"]);
+    expect([...(await store.loadState("digest")).keys()].sort()).toEqual([
+      "digested",
+      "http-cache:https://still.example/feed.xml",
+    ]);
   });
 });
 
@@ -116,7 +133,10 @@ describe("step results", () => {
     // Nobody reuses a finished run's steps; the large result is gone and a reuse would redo the step.
     expect(await store.getStep(succeeded, "image")).toBeNull();
     const db = new Database(file, { readonly: true });
-    const stored = db.prepare("SELECT run_id, length(result) AS size FROM steps ORDER BY run_id").all() as { run_id: number; size: number }[];
+    const stored = db.prepare("SELECT run_id, length(result) AS size FROM steps ORDER BY run_id").all() as {
+      run_id: number;
+      size: number;
+    }[];
     db.close();
     expect(stored.find((row) => row.run_id === succeeded)?.size).toBeLessThanOrEqual(KEEP_FINISHED_RESULT_BYTES);
     expect(stored.find((row) => row.run_id === interrupted)?.size).toBeGreaterThan(200_000);
@@ -126,7 +146,11 @@ describe("step results", () => {
     const file = tempFile();
     const store = open(file);
     const interrupted = await runWithBigStep(store, 1, "interrupted");
-    const [resume] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "resume", overlap: "allow", resumeOf: interrupted }], owner, 2);
+    const [resume] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: 1, trigger: "resume", overlap: "allow", resumeOf: interrupted }],
+      owner,
+      2,
+    );
     const resumeId = resume?.runId as number;
     expect(await store.copyFinishedSteps(interrupted, resumeId)).toBe(1);
     expect(((await store.getStep(resumeId, "image"))?.result as { png: Uint8Array }).png).toHaveLength(200_000);
@@ -135,7 +159,11 @@ describe("step results", () => {
 
   it("keeps small results of finished runs for inspection", async () => {
     const store = open(tempFile());
-    const [run] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], owner, 1);
+    const [run] = await store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+      owner,
+      1,
+    );
     const id = run?.runId as number;
     await store.startStep(id, "greet", 1);
     await store.finishStep(id, "greet", "Hello", 2);
@@ -149,7 +177,10 @@ describe("step results", () => {
     const id = await runWithBigStep(store, 1, "interrupted", 150_000);
     expect(await store.getStep(id, "image")).toBeNull();
     const db = new Database(file, { readonly: true });
-    const row = db.prepare("SELECT status, length(result) AS size FROM steps WHERE run_id = ?").get(id) as { status: string; size: number };
+    const row = db.prepare("SELECT status, length(result) AS size FROM steps WHERE run_id = ?").get(id) as {
+      status: string;
+      size: number;
+    };
     db.close();
     expect(row).toMatchObject({ status: "succeeded" });
     expect(row.size).toBeLessThan(100);

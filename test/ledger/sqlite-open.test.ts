@@ -15,12 +15,16 @@ const owner = { pid: process.pid, instance: "a" };
 let ws: Workspace | undefined;
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
-  cleanups.splice(0).reverse().forEach((cleanup) => cleanup());
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((cleanup) => cleanup());
   await ws?.cleanup();
   ws = undefined;
 });
 
-const CORRUPT = /sundial\.db is not a SQLite database or is corrupt .*move it aside \(mv ".*sundial\.db" ".*sundial\.db\.corrupt-\d{4}-\d{2}-\d{2}".*a new, empty ledger is created — or restore the file from a backup/;
+const CORRUPT =
+  /sundial\.db is not a SQLite database or is corrupt .*move it aside \(mv ".*sundial\.db" ".*sundial\.db\.corrupt-\d{4}-\d{2}-\d{2}".*a new, empty ledger is created — or restore the file from a backup/;
 
 describe("a corrupt ledger", () => {
   it("is an error that names the file and the recovery", () => {
@@ -53,23 +57,31 @@ describe("a corrupt ledger", () => {
 });
 
 describe("the inspecting commands", () => {
-  it("`runs` and `show` on a workspace with no data directory say so and create nothing", { timeout: 60_000 }, async () => {
-    ws = createWorkspace({ schedules: { jobs: [] }, createDataDir: false });
-    const runs = await ws.runCli(["runs"]);
-    expect(runs).toMatchObject({ code: 0, stdout: "no runs recorded yet\n" });
-    const json = await ws.runCli(["runs", "--json"]);
-    expect(JSON.parse(json.stdout)).toEqual({ runs: [] });
-    const show = await ws.runCli(["show", "1"]);
-    expect(show.code).toBe(2);
-    expect(show.stderr).toContain("no run #1");
-    expect(existsSync(ws.dataDir)).toBe(false);
-  });
+  it(
+    "`runs` and `show` on a workspace with no data directory say so and create nothing",
+    { timeout: 60_000 },
+    async () => {
+      ws = createWorkspace({ schedules: { jobs: [] }, createDataDir: false });
+      const runs = await ws.runCli(["runs"]);
+      expect(runs).toMatchObject({ code: 0, stdout: "no runs recorded yet\n" });
+      const json = await ws.runCli(["runs", "--json"]);
+      expect(JSON.parse(json.stdout)).toEqual({ runs: [] });
+      const show = await ws.runCli(["show", "1"]);
+      expect(show.code).toBe(2);
+      expect(show.stderr).toContain("no run #1");
+      expect(existsSync(ws.dataDir)).toBe(false);
+    },
+  );
 
   it("read the ledger while another process holds its write lock, without writing to it", async () => {
     const ledger = tempStore();
     cleanups.push(() => ledger.cleanup());
     const file = join(ledger.dir, "sundial.db");
-    const [run] = await ledger.store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }], owner, 1);
+    const [run] = await ledger.store.claimRuns(
+      [{ job: "j", skill: "s", scheduledFor: 1, trigger: "schedule", overlap: "allow" }],
+      owner,
+      1,
+    );
     const writer = new Database(file);
     writer.exec("BEGIN IMMEDIATE");
     cleanups.push(() => writer.close());

@@ -28,20 +28,37 @@ async function restrictedImports(filePath: string, code: string): Promise<string
 
 describe("layers", () => {
   it("refuses an import of an integration from the core (src/run/)", async () => {
-    const code = 'import { fetchWithRetry } from "../integrations/http.ts";\n\nexport const fetcher = fetchWithRetry;\n';
+    const code =
+      'import { fetchWithRetry } from "../integrations/http.ts";\n\nexport const fetcher = fetchWithRetry;\n';
     const errors = await restrictedImports("src/run/layer-fixture.ts", code);
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatch(/The core \(schedule, run\) must not import this layer above it/);
   });
 
   it("refuses the core or the wiring from an adapter, and anything of Sundial from src/util/", async () => {
-    expect(await restrictedImports("src/integrations/layer-fixture.ts", 'import type { Runner } from "../run/runner.ts";\n\nexport type R = Runner;\n')).toHaveLength(1);
-    expect(await restrictedImports("src/deliver/layer-fixture.ts", 'import { createApp } from "../app.ts";\n\nexport const app = createApp;\n')).toHaveLength(1);
-    expect(await restrictedImports("src/util/layer-fixture.ts", 'import { registerSecret } from "../log.ts";\n\nexport const register = registerSecret;\n')).toHaveLength(1);
+    expect(
+      await restrictedImports(
+        "src/integrations/layer-fixture.ts",
+        'import type { Runner } from "../run/runner.ts";\n\nexport type R = Runner;\n',
+      ),
+    ).toHaveLength(1);
+    expect(
+      await restrictedImports(
+        "src/deliver/layer-fixture.ts",
+        'import { createApp } from "../app.ts";\n\nexport const app = createApp;\n',
+      ),
+    ).toHaveLength(1);
+    expect(
+      await restrictedImports(
+        "src/util/layer-fixture.ts",
+        'import { registerSecret } from "../log.ts";\n\nexport const register = registerSecret;\n',
+      ),
+    ).toHaveLength(1);
   });
 
   it("lets each layer import what is below it", async () => {
-    const code = 'import { backoffMs } from "../util/backoff.ts";\nimport type { RunStore } from "../ledger/store.ts";\nimport type { Integrations } from "../ports/integrations.ts";\n\nexport type T = [RunStore, Integrations, typeof backoffMs];\n';
+    const code =
+      'import { backoffMs } from "../util/backoff.ts";\nimport type { RunStore } from "../ledger/store.ts";\nimport type { Integrations } from "../ports/integrations.ts";\n\nexport type T = [RunStore, Integrations, typeof backoffMs];\n';
     expect(await restrictedImports("src/run/layer-fixture.ts", code)).toEqual([]);
   });
 });

@@ -35,7 +35,15 @@ export default defineSkill({
 });
 `;
 
-type Run = { id: number; job: string; status: string; reason: string | null; trigger: string; dryRun: boolean; steps?: { id: string; status: string }[] };
+type Run = {
+  id: number;
+  job: string;
+  status: string;
+  reason: string | null;
+  trigger: string;
+  dryRun: boolean;
+  steps?: { id: string; status: string }[];
+};
 
 let ws: Workspace;
 let daemon: Daemon;
@@ -43,10 +51,13 @@ let api: ReturnType<typeof apiClient>;
 const FINAL = ["succeeded", "failed", "timed_out", "skipped", "missed", "interrupted", "cancelled"];
 
 async function finished(id: number): Promise<Run> {
-  return waitFor(async () => {
-    const { body } = await api<{ run: Run }>("GET", `/runs/${id}`);
-    return FINAL.includes(body.run.status) ? body.run : null;
-  }, { timeoutMs: 30_000, what: `run #${id} to end` });
+  return waitFor(
+    async () => {
+      const { body } = await api<{ run: Run }>("GET", `/runs/${id}`);
+      return FINAL.includes(body.run.status) ? body.run : null;
+    },
+    { timeoutMs: 30_000, what: `run #${id} to end` },
+  );
 }
 
 beforeAll(async () => {
@@ -54,7 +65,13 @@ beforeAll(async () => {
     skills: { quick, slow },
     schedules: {
       jobs: [
-        { id: "quick", skill: "quick", cron: "0 0 1 1 *", catchUp: "none", deliver: [{ to: "file", path: "out/{job}-{time}.md" }] },
+        {
+          id: "quick",
+          skill: "quick",
+          cron: "0 0 1 1 *",
+          catchUp: "none",
+          deliver: [{ to: "file", path: "out/{job}-{time}.md" }],
+        },
         { id: "slow", skill: "slow", cron: "0 0 1 1 *", catchUp: "none", overlap: "skip", timeout: "10m" },
       ],
     },
@@ -69,7 +86,9 @@ describe("operator API", { timeout: 60_000 }, () => {
   it("needs the token: 401 without it and with a wrong one; /healthz and /metrics stay open", async () => {
     const bare = await fetch(`${daemon.url}/api/v1/jobs`);
     expect(bare.status).toBe(401);
-    expect(await bare.json()).toEqual({ error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer") } });
+    expect(await bare.json()).toEqual({
+      error: { code: "unauthorized", message: expect.stringContaining("Authorization: Bearer") },
+    });
     const wrong = await apiClient(daemon.url, "not-the-token")("GET", "/jobs");
     expect(wrong.status).toBe(401);
     expect((wrong.body as { error: { code: string } }).error.code).toBe("unauthorized");
@@ -83,7 +102,15 @@ describe("operator API", { timeout: 60_000 }, () => {
     const { status, body } = await api<{ jobs: Record<string, unknown>[] }>("GET", "/jobs");
     expect(status).toBe(200);
     expect(body.jobs.map((job) => job.id)).toEqual(["quick", "slow"]);
-    expect(body.jobs[0]).toMatchObject({ skill: "quick", cron: "0 0 1 1 *", timezone: "UTC", enabled: true, disabledReason: null, paused: false, pausedReason: null });
+    expect(body.jobs[0]).toMatchObject({
+      skill: "quick",
+      cron: "0 0 1 1 *",
+      timezone: "UTC",
+      enabled: true,
+      disabledReason: null,
+      paused: false,
+      pausedReason: null,
+    });
     expect((body.jobs[0]?.nextRuns as string[]).length).toBe(3);
     expect((await api("GET", "/jobs/quick")).body).toMatchObject({ job: { id: "quick" } });
     const missing = await api("GET", "/jobs/nope");
@@ -97,11 +124,21 @@ describe("operator API", { timeout: 60_000 }, () => {
     expect(started.body.run).toMatchObject({ job: "quick", trigger: "manual", dryRun: false });
     const run = await finished(started.body.run.id);
     expect(run.status).toBe("succeeded");
-    const { body } = await api<{ run: Run & { deliveries: { to: string; status: string }[]; delivery: string } }>("GET", `/runs/${run.id}`);
+    const { body } = await api<{ run: Run & { deliveries: { to: string; status: string }[]; delivery: string } }>(
+      "GET",
+      `/runs/${run.id}`,
+    );
     expect(body.run.steps?.[0]).toMatchObject({ id: "word", status: "succeeded" });
-    expect(body.run.deliveries).toEqual([{ to: "file", url: expect.stringMatching(/^file:/), status: "succeeded", error: null }]);
+    expect(body.run.deliveries).toEqual([
+      { to: "file", url: expect.stringMatching(/^file:/), status: "succeeded", error: null },
+    ]);
     expect(body.run.delivery).toBe("delivered");
-    expect(JSON.parse(ws.query<{ result: string }>("SELECT result FROM steps WHERE run_id = ? AND step_id = 'word'", run.id)[0]?.result ?? "null")).toBe("bonjour");
+    expect(
+      JSON.parse(
+        ws.query<{ result: string }>("SELECT result FROM steps WHERE run_id = ? AND step_id = 'word'", run.id)[0]
+          ?.result ?? "null",
+      ),
+    ).toBe("bonjour");
 
     const dry = await api<{ run: Run }>("POST", "/jobs/quick/run", { dryRun: true });
     expect(dry.status).toBe(202);
@@ -131,14 +168,19 @@ describe("operator API", { timeout: 60_000 }, () => {
     const seen: number[] = [];
     let before: number | null = null;
     do {
-      const page: { status: number; body: { runs: Run[]; next: number | null } } = await api("GET", `/runs?job=quick&status=succeeded&limit=2${before ? `&before=${before}` : ""}`);
+      const page: { status: number; body: { runs: Run[]; next: number | null } } = await api(
+        "GET",
+        `/runs?job=quick&status=succeeded&limit=2${before ? `&before=${before}` : ""}`,
+      );
       expect(page.status).toBe(200);
       expect(page.body.runs.length).toBeLessThanOrEqual(2);
       for (const run of page.body.runs) expect(run).toMatchObject({ job: "quick", status: "succeeded" });
       seen.push(...page.body.runs.map((run) => run.id));
       before = page.body.next;
     } while (before !== null);
-    const all = ws.query<{ id: number }>("SELECT id FROM runs WHERE job = 'quick' AND status = 'succeeded' ORDER BY id DESC").map((row) => row.id);
+    const all = ws
+      .query<{ id: number }>("SELECT id FROM runs WHERE job = 'quick' AND status = 'succeeded' ORDER BY id DESC")
+      .map((row) => row.id);
     expect(seen).toEqual(all);
     expect(all.length).toBeGreaterThanOrEqual(6);
   });
@@ -166,12 +208,18 @@ describe("operator API", { timeout: 60_000 }, () => {
     const again = await api<{ error: { code: string } }>("POST", `/runs/${id}/cancel`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe("finished");
-    const nothing = await api<{ error: { code: string } }>("POST", `/runs/${(await api<{ runs: Run[] }>("GET", "/runs?job=quick&status=succeeded&limit=1")).body.runs[0]?.id}/redeliver`);
+    const nothing = await api<{ error: { code: string } }>(
+      "POST",
+      `/runs/${(await api<{ runs: Run[] }>("GET", "/runs?job=quick&status=succeeded&limit=1")).body.runs[0]?.id}/redeliver`,
+    );
     expect(nothing.status).toBe(409);
     expect(nothing.body.error.code).toBe("nothing_to_redeliver");
 
     // The stream told each state of the run: running, then cancelled.
-    await waitFor(() => events.events.some((e) => e.event === "run" && e.data.id === id && e.data.status === "cancelled"), { what: "the cancelled event" });
+    await waitFor(
+      () => events.events.some((e) => e.event === "run" && e.data.id === id && e.data.status === "cancelled"),
+      { what: "the cancelled event" },
+    );
     const states = events.events.filter((e) => e.event === "run" && e.data.id === id).map((e) => e.data.status);
     expect(states[0]).toBe("running");
     await events.close();
@@ -203,7 +251,10 @@ describe("operator API", { timeout: 60_000 }, () => {
   it("answers 409 not_held for a run carried by a foreground `sundial run`", async () => {
     // Killed by cleanup (afterAll): its rejection then is expected.
     ws.runCli(["run", "slow"], { SUNDIAL_API_TOKEN: TOKEN }, 90_000).catch(() => undefined);
-    const row = await waitFor(() => ws.runs("slow").find((run) => run.status === "running" && run.trigger === "manual"), { timeoutMs: 45_000, what: "the foreground run" });
+    const row = await waitFor(
+      () => ws.runs("slow").find((run) => run.status === "running" && run.trigger === "manual"),
+      { timeoutMs: 45_000, what: "the foreground run" },
+    );
     const answer = await api<{ error: { code: string } }>("POST", `/runs/${row.id}/cancel`);
     expect(answer.status).toBe(409);
     expect(answer.body.error.code).toBe("not_held");

@@ -45,7 +45,10 @@ let ws: Workspace;
 let daemon: Daemon;
 beforeAll(async () => {
   const job = (id: string) => ({ id, skill: id, cron: "0 0 1 1 *", catchUp: "none", retries: 0 });
-  ws = createWorkspace({ skills: { quick, boom, slow }, schedules: { jobs: [job("quick"), job("boom"), job("slow")] } });
+  ws = createWorkspace({
+    skills: { quick, boom, slow },
+    schedules: { jobs: [job("quick"), job("boom"), job("slow")] },
+  });
   daemon = await ws.start();
 }, 90_000);
 afterAll(() => ws.cleanup());
@@ -56,7 +59,8 @@ describe("CLI controls", { timeout: 120_000 }, () => {
     expect(paused.code, paused.stderr).toBe(0);
     expect(paused.stdout).toContain("job quick paused: maintenance");
     const [json, text] = await Promise.all([ws.runCli(["list", "--json"]), ws.runCli(["list"])]);
-    const jobs = (JSON.parse(json.stdout) as { jobs: { id: string; paused: boolean; pausedReason: string | null }[] }).jobs;
+    const jobs = (JSON.parse(json.stdout) as { jobs: { id: string; paused: boolean; pausedReason: string | null }[] })
+      .jobs;
     expect(jobs.find((j) => j.id === "quick")).toMatchObject({ paused: true, pausedReason: "maintenance" });
     expect(jobs.find((j) => j.id === "boom")).toMatchObject({ paused: false, pausedReason: null });
     expect(text.stdout).toMatch(/quick .*paused: maintenance/);
@@ -67,7 +71,10 @@ describe("CLI controls", { timeout: 120_000 }, () => {
   });
 
   it("trigger prints the run id; --wait exits 0 on success and 1 on a failed run", async () => {
-    const [ok, failed] = await Promise.all([ws.runCli(["trigger", "quick", "--wait"]), ws.runCli(["trigger", "boom", "--wait"])]);
+    const [ok, failed] = await Promise.all([
+      ws.runCli(["trigger", "quick", "--wait"]),
+      ws.runCli(["trigger", "boom", "--wait"]),
+    ]);
     expect(ok.code, ok.stderr).toBe(0);
     const okId = Number(ok.stdout.trim());
     expect(ws.runs("quick").find((run) => run.id === okId)).toMatchObject({ status: "succeeded", trigger: "manual" });
@@ -84,7 +91,9 @@ describe("CLI controls", { timeout: 120_000 }, () => {
     await waitFor(() => ws.steps(id).length > 0, { what: "the slow run to start its step" });
     const cancelled = await ws.runCli(["cancel", String(id)]);
     expect(cancelled.code, cancelled.stderr).toBe(0);
-    await waitFor(() => ws.runs("slow").find((run) => run.id === id && run.status === "cancelled"), { what: "the cancelled row" });
+    await waitFor(() => ws.runs("slow").find((run) => run.id === id && run.status === "cancelled"), {
+      what: "the cancelled row",
+    });
   });
 
   it("exits 2 with one clear line for not found, conflict and bad usage", async () => {

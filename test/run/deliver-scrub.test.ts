@@ -12,7 +12,14 @@ import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
 const TOKEN = 'ghp_"quoted\\secret0123456789';
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -22,11 +29,27 @@ describe("deliveries of error text", () => {
     const ledger = tempStore();
     cleanup = ledger.cleanup;
     const seen: Output[] = [];
-    const adapter = { name: "stdout", requiredEnv: () => [], async deliver(output: Output): Promise<Receipt> { seen.push(output); return { to: "stdout" }; }, preview: async () => "" } as DeliveryAdapter;
+    const adapter = {
+      name: "stdout",
+      requiredEnv: () => [],
+      async deliver(output: Output): Promise<Receipt> {
+        seen.push(output);
+        return { to: "stdout" };
+      },
+      preview: async () => "",
+    } as DeliveryAdapter;
     const env = { GITHUB_TOKEN: TOKEN };
     const runner = createRunner({
-      store: ledger.store, env, dataDir: ledger.dir, log: silentLog, now: Date.now, adapters: new Map([["stdout", adapter]]),
-      integrations: noIntegrations, writePreview: () => undefined, alerts: () => [], scrub: createScrubber(env),
+      store: ledger.store,
+      env,
+      dataDir: ledger.dir,
+      log: silentLog,
+      now: Date.now,
+      adapters: new Map([["stdout", adapter]]),
+      integrations: noIntegrations,
+      writePreview: () => undefined,
+      alerts: () => [],
+      scrub: createScrubber(env),
     });
     const bytes = new Uint8Array([1, 2, 3]);
     const run = async (): Promise<Output> => ({
@@ -34,11 +57,27 @@ describe("deliveries of error text", () => {
       summary: `json ${JSON.stringify({ TOKEN })}`,
       markdown: "Could not read: Feed (https://bob:pw-secret@feeds.example.test/rss answered 401)",
       links: [{ title: "x", url: `https://feeds.example.test/?t=${encodeURIComponent(TOKEN)}` }],
-      files: [{ path: "a.txt", content: `token ${TOKEN}` }, { path: "b.bin", content: bytes }],
+      files: [
+        { path: "a.txt", content: `token ${TOKEN}` },
+        { path: "b.bin", content: bytes },
+      ],
     });
     const skill = { name: "t", file: "t.ts", definition: { name: "t", description: "t", params: z.object({}), run } };
-    const [claim] = await ledger.store.claimRuns([{ job: "j", skill: "t", scheduledFor: 1, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, 1);
-    const outcome = await runner.execute({ runId: claim?.runId as number, job: job({ id: "j", cron: "0 0 1 1 *", deliver: [{ to: "stdout" }] }), skill, scheduledFor: 1, attempt: 1, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const [claim] = await ledger.store.claimRuns(
+      [{ job: "j", skill: "t", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+      { pid: process.pid, instance: "t" },
+      1,
+    );
+    const outcome = await runner.execute({
+      runId: claim?.runId as number,
+      job: job({ id: "j", cron: "0 0 1 1 *", deliver: [{ to: "stdout" }] }),
+      skill,
+      scheduledFor: 1,
+      attempt: 1,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     expect(outcome.status).toBe("succeeded");
     expect(seen).toHaveLength(1);
     const text = JSON.stringify(seen[0]);

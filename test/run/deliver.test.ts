@@ -7,7 +7,14 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { createRunner } from "../../src/run/runner.ts";
-import type { DeliveryAdapter, DeliveryTarget, Output, Receipt, SkillContext, SkillDefinition } from "../../src/types.ts";
+import type {
+  DeliveryAdapter,
+  DeliveryTarget,
+  Output,
+  Receipt,
+  SkillContext,
+  SkillDefinition,
+} from "../../src/types.ts";
 import type { Integrations } from "../../src/run/context.ts";
 import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
@@ -32,12 +39,22 @@ function slowAdapter(name: "discord" | "github-pr", ms: number, events: Event[],
   } as DeliveryAdapter;
 }
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
-function harness(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>, options: { oneAtATime?: boolean; previews?: string[] } = {}) {
+function harness(
+  run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>,
+  options: { oneAtATime?: boolean; previews?: string[] } = {},
+) {
   const ledger = tempStore();
   cleanup = ledger.cleanup;
   const events: Event[] = [];
@@ -61,11 +78,38 @@ function harness(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>,
     writePreview: (text) => options.previews?.push(text),
     alerts: () => [],
   });
-  const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
+  const skill = {
+    name: "test",
+    file: "test.ts",
+    definition: { name: "test", description: "t", params: z.object({}), run },
+  };
   async function execute(extra: { resumeOf?: number; dryRun?: boolean } = {}) {
-    const [claim] = await ledger.store.claimRuns([{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: extra.resumeOf ? "resume" : "manual", overlap: "allow", dryRun: extra.dryRun ?? false, resumeOf: extra.resumeOf ?? null }], { pid: process.pid, instance: "t" }, Date.now());
+    const [claim] = await ledger.store.claimRuns(
+      [
+        {
+          job: "j",
+          skill: "test",
+          scheduledFor: Date.now(),
+          trigger: extra.resumeOf ? "resume" : "manual",
+          overlap: "allow",
+          dryRun: extra.dryRun ?? false,
+          resumeOf: extra.resumeOf ?? null,
+        },
+      ],
+      { pid: process.pid, instance: "t" },
+      Date.now(),
+    );
     const runId = claim?.runId as number;
-    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: Date.now(), attempt: 1, dryRun: extra.dryRun ?? false, resumeOf: extra.resumeOf ?? null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId,
+      job: theJob,
+      skill,
+      scheduledFor: Date.now(),
+      attempt: 1,
+      dryRun: extra.dryRun ?? false,
+      resumeOf: extra.resumeOf ?? null,
+      shutdown: new AbortController().signal,
+    });
     return { runId, outcome };
   }
   return { ledger, events, execute };
@@ -85,7 +129,10 @@ describe("ctx.deliver", () => {
     const { runId, outcome } = await h.execute();
     expect(outcome.status).toBe("succeeded");
     expect(deliveredBeforeEnd).toBe(2);
-    expect(receiptsSeen.map((r) => r.url)).toEqual(["https://example.test/github-pr/a", "https://example.test/discord/a"]);
+    expect(receiptsSeen.map((r) => r.url)).toEqual([
+      "https://example.test/github-pr/a",
+      "https://example.test/discord/a",
+    ]);
     expect(h.events.filter((e) => e.phase === "start").map((e) => e.adapter)).toEqual(["github-pr", "discord"]);
     expect((await h.ledger.store.getRun(runId))?.deliveries).toHaveLength(2);
   });
@@ -138,15 +185,19 @@ describe("ctx.deliver", () => {
         const of = h.events.filter((e) => e.adapter === adapter && e.key === key);
         return [of.find((e) => e.phase === "start")?.at ?? 0, of.find((e) => e.phase === "end")?.at ?? 0] as const;
       });
-    const overlapping = (list: (readonly [number, number])[]) => list.some(([s1, e1], i) => list.some(([s2], j) => i !== j && s2 > s1 && s2 < e1));
+    const overlapping = (list: (readonly [number, number])[]) =>
+      list.some(([s1, e1], i) => list.some(([s2], j) => i !== j && s2 > s1 && s2 < e1));
     expect(overlapping(spans("github-pr"))).toBe(true);
     expect(overlapping(spans("discord"))).toBe(false);
   });
 
   it("lets a chat channel take outputs together when the adapter does not ask for one at a time", async () => {
-    const h = harness(async (ctx) => {
-      await ctx.parallel(["a", "b"], (key) => ctx.deliver(article(key)), { concurrency: 2 });
-    }, { oneAtATime: false });
+    const h = harness(
+      async (ctx) => {
+        await ctx.parallel(["a", "b"], (key) => ctx.deliver(article(key)), { concurrency: 2 });
+      },
+      { oneAtATime: false },
+    );
     await h.execute();
     const discordStarts = h.events.filter((e) => e.adapter === "discord").map((e) => e.phase);
     expect(discordStarts.slice(0, 2)).toEqual(["start", "start"]);
@@ -155,10 +206,13 @@ describe("ctx.deliver", () => {
   it("previews instead of delivering in a dry run, and calls no onDelivered", async () => {
     const previews: string[] = [];
     let onDelivered = 0;
-    const h = harness(async (ctx) => {
-      const receipts = await ctx.deliver({ ...article("dry"), onDelivered: () => void onDelivered++ });
-      expect(receipts.map((r) => r.url)).toEqual(["(dry run: github-pr)", "(dry run: discord)"]);
-    }, { previews });
+    const h = harness(
+      async (ctx) => {
+        const receipts = await ctx.deliver({ ...article("dry"), onDelivered: () => void onDelivered++ });
+        expect(receipts.map((r) => r.url)).toEqual(["(dry run: github-pr)", "(dry run: discord)"]);
+      },
+      { previews },
+    );
     const { outcome } = await h.execute({ dryRun: true });
     expect(outcome).toMatchObject({ status: "skipped", reason: "dry run: 1 output(s) previewed, nothing delivered" });
     expect(previews.join("")).toContain("github-pr: Article dry");
@@ -183,26 +237,66 @@ describe("ctx.deliver to Discord (the loopback emulator, through the real adapte
     emulator = await startDiscordEmulator();
     const ledger = tempStore();
     cleanup = ledger.cleanup;
-    const theJob = job({ id: "d", cron: "0 0 1 1 *", retries: 1, retryBackoffMs: 10, deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }] });
+    const theJob = job({
+      id: "d",
+      cron: "0 0 1 1 *",
+      retries: 1,
+      retryBackoffMs: 10,
+      deliver: [{ to: "discord", webhookEnv: "DIGEST_WEBHOOK" }],
+    });
     const runner = createRunner({
       store: ledger.store,
       env: { DISCORD_API_URL: emulator.url, DIGEST_WEBHOOK: emulator.webhookUrl() },
       dataDir: ledger.dir,
       log: silentLog,
       now: Date.now,
-      adapters: new Map<string, DeliveryAdapter>([["discord", discordDelivery({ retries: 0, timeoutMs: 2000 }) as DeliveryAdapter]]),
+      adapters: new Map<string, DeliveryAdapter>([
+        ["discord", discordDelivery({ retries: 0, timeoutMs: 2000 }) as DeliveryAdapter],
+      ]),
       integrations: noIntegrations,
       writePreview: () => undefined,
       alerts: () => [],
     });
-    const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
-    const [claim] = await ledger.store.claimRuns([{ job: "d", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow", dryRun: false, resumeOf: null }], { pid: process.pid, instance: "t" }, Date.now());
+    const skill = {
+      name: "test",
+      file: "test.ts",
+      definition: { name: "test", description: "t", params: z.object({}), run },
+    };
+    const [claim] = await ledger.store.claimRuns(
+      [
+        {
+          job: "d",
+          skill: "test",
+          scheduledFor: Date.now(),
+          trigger: "manual",
+          overlap: "allow",
+          dryRun: false,
+          resumeOf: null,
+        },
+      ],
+      { pid: process.pid, instance: "t" },
+      Date.now(),
+    );
     const runId = claim?.runId as number;
-    const outcome = await runner.execute({ runId, job: theJob, skill, scheduledFor: Date.now(), attempt: 1, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId,
+      job: theJob,
+      skill,
+      scheduledFor: Date.now(),
+      attempt: 1,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     return { ledger, runId, outcome, emulator };
   }
 
-  const long: Output = { key: "long", title: "Weekly digest", summary: "What changed.", markdown: `Opening paragraph.\n\n${"closing words ".repeat(200)}` };
+  const long: Output = {
+    key: "long",
+    title: "Weekly digest",
+    summary: "What changed.",
+    markdown: `Opening paragraph.\n\n${"closing words ".repeat(200)}`,
+  };
 
   it("posts every message of the output to Discord and records the delivery", async () => {
     const h = await discordHarness(async (ctx) => {
@@ -215,7 +309,9 @@ describe("ctx.deliver to Discord (the loopback emulator, through the real adapte
     expect(posted[0]?.embeds[0]).toMatchObject({ title: "Weekly digest", description: "What changed." });
     expect(posted.map((message) => message.content).join("\n")).toContain("Opening paragraph.");
     const run = await h.ledger.store.getRun(h.runId);
-    expect(run?.deliveries).toEqual([{ to: "discord", url: expect.stringContaining(`/${posted[0]?.id}`), status: "succeeded", error: null }]);
+    expect(run?.deliveries).toEqual([
+      { to: "discord", url: expect.stringContaining(`/${posted[0]?.id}`), status: "succeeded", error: null },
+    ]);
   });
 
   it("retries a delivery whose second message failed without posting the first again: each message once", async () => {
@@ -230,7 +326,14 @@ describe("ctx.deliver to Discord (the loopback emulator, through the real adapte
     expect(run?.attempt).toBe(2);
     const posted = h.emulator.messages;
     expect(posts).toBe(posted.length + 1);
-    expect(new Set(posted.map((message) => JSON.stringify([message.content, message.embeds]))).size).toBe(posted.length);
-    expect(run?.steps.filter((step) => step.status === "succeeded").map((step) => step.id)).toEqual(expect.arrayContaining(["deliver:long:0:discord", ...posted.map((_, i) => `deliver:long:0:discord:message-${i + 1}`)]));
+    expect(new Set(posted.map((message) => JSON.stringify([message.content, message.embeds]))).size).toBe(
+      posted.length,
+    );
+    expect(run?.steps.filter((step) => step.status === "succeeded").map((step) => step.id)).toEqual(
+      expect.arrayContaining([
+        "deliver:long:0:discord",
+        ...posted.map((_, i) => `deliver:long:0:discord:message-${i + 1}`),
+      ]),
+    );
   });
 });

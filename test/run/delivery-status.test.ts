@@ -13,7 +13,14 @@ import { fileDelivery } from "../../src/deliver/file.ts";
 import { NonRetryableError, z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 /** A chat channel that refuses every post, as Discord does for a bot without access. */
 const refusing: DeliveryAdapter = {
@@ -37,17 +44,46 @@ function harness(run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>)
     dataDir: ledger.dir,
     log: silentLog,
     now: Date.now,
-    adapters: new Map<string, DeliveryAdapter>([["file", fileDelivery() as DeliveryAdapter], ["discord", refusing]]),
+    adapters: new Map<string, DeliveryAdapter>([
+      ["file", fileDelivery() as DeliveryAdapter],
+      ["discord", refusing],
+    ]),
     integrations: noIntegrations,
     writePreview: () => undefined,
     alerts: () => [{ to: "file", path: "alerts/{key}.md" }],
   });
-  const theJob = job({ id: "digest", cron: "0 0 1 1 *", deliver: [{ to: "file", path: "out/{key}.md" }, { to: "discord", channel: "42" }] });
-  const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
+  const theJob = job({
+    id: "digest",
+    cron: "0 0 1 1 *",
+    deliver: [
+      { to: "file", path: "out/{key}.md" },
+      { to: "discord", channel: "42" },
+    ],
+  });
+  const skill = {
+    name: "test",
+    file: "test.ts",
+    definition: { name: "test", description: "t", params: z.object({}), run },
+  };
   async function execute() {
-    const [claim] = await ledger.store.claimRuns([{ job: "digest", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, Date.now());
+    const [claim] = await ledger.store.claimRuns(
+      [{ job: "digest", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }],
+      { pid: process.pid, instance: "t" },
+      Date.now(),
+    );
     if (claim?.status !== "running") throw new Error("expected a running claim");
-    const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job: theJob, skill, scheduledFor: Date.now(), attempt: 1, claimedRunning: true, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId: claim.runId,
+      epoch: claim.epoch,
+      job: theJob,
+      skill,
+      scheduledFor: Date.now(),
+      attempt: 1,
+      claimedRunning: true,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     return { runId: claim.runId, outcome, run: await ledger.store.getRun(claim.runId) };
   }
   const alerts = () => {

@@ -10,7 +10,14 @@ import type { Integrations } from "../../src/run/context.ts";
 import { z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -30,9 +37,23 @@ describe("a run that lost its lease", () => {
       },
       preview: async () => "",
     } as DeliveryAdapter;
-    const runner = createRunner({ store, env: {}, dataDir: ledger.dir, log: silentLog, now: Date.now, adapters: new Map([["stdout", adapter]]), integrations: noIntegrations, writePreview: () => undefined, alerts: () => [] });
+    const runner = createRunner({
+      store,
+      env: {},
+      dataDir: ledger.dir,
+      log: silentLog,
+      now: Date.now,
+      adapters: new Map([["stdout", adapter]]),
+      integrations: noIntegrations,
+      writePreview: () => undefined,
+      alerts: () => [],
+    });
     const theJob = job({ id: "j", cron: "0 0 1 1 *", deliver: [{ to: "stdout" }], retries: 2, retryBackoffMs: 1 });
-    const [claim] = await store.claimRuns([{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "me" }, Date.now());
+    const [claim] = await store.claimRuns(
+      [{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }],
+      { pid: process.pid, instance: "me" },
+      Date.now(),
+    );
     if (claim?.status !== "running") throw new Error("expected a running claim");
     const skill = {
       name: "test",
@@ -52,7 +73,18 @@ describe("a run that lost its lease", () => {
         },
       },
     };
-    const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job: theJob, skill, scheduledFor: Date.now(), attempt: 1, claimedRunning: true, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId: claim.runId,
+      epoch: claim.epoch,
+      job: theJob,
+      skill,
+      scheduledFor: Date.now(),
+      attempt: 1,
+      claimedRunning: true,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     expect(outcome).toEqual({ status: "interrupted", reason: "lease lost" });
     const row = await store.getRun(claim.runId);
     expect(row).toMatchObject({ status: "interrupted", reason: "lease expired", attempt: 1, deliveries: [] });

@@ -10,7 +10,14 @@ import type { SkillContext, SkillDefinition } from "../../src/types.ts";
 import { errorCode, isRetryable, z } from "../../src/index.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -22,7 +29,17 @@ async function runWithRetries(run: (ctx: SkillContext) => ReturnType<SkillDefini
   let attempts = 0;
   let thrown: unknown;
   const theJob = job({ id: "j", cron: "0 0 1 1 *", retries: 3, retryBackoffMs: 3_600_000 });
-  const runner = createRunner({ store: ledger.store, env: {}, dataDir: ledger.dir, log: silentLog, now: Date.now, adapters: new Map(), integrations: noIntegrations, writePreview: () => {}, alerts: () => [] });
+  const runner = createRunner({
+    store: ledger.store,
+    env: {},
+    dataDir: ledger.dir,
+    log: silentLog,
+    now: Date.now,
+    adapters: new Map(),
+    integrations: noIntegrations,
+    writePreview: () => {},
+    alerts: () => [],
+  });
   const definition = {
     name: "test",
     description: "t",
@@ -37,9 +54,32 @@ async function runWithRetries(run: (ctx: SkillContext) => ReturnType<SkillDefini
       }
     },
   };
-  const [claim] = await ledger.store.claimRuns([{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow", dryRun: false, resumeOf: null }], { pid: process.pid, instance: "t" }, Date.now());
+  const [claim] = await ledger.store.claimRuns(
+    [
+      {
+        job: "j",
+        skill: "test",
+        scheduledFor: Date.now(),
+        trigger: "manual",
+        overlap: "allow",
+        dryRun: false,
+        resumeOf: null,
+      },
+    ],
+    { pid: process.pid, instance: "t" },
+    Date.now(),
+  );
   const runId = claim?.runId as number;
-  const outcome = await runner.execute({ runId, job: theJob, skill: { name: "test", file: "test.ts", definition }, scheduledFor: Date.now(), attempt: 1, dryRun: false, resumeOf: null, shutdown: AbortSignal.timeout(3_000) });
+  const outcome = await runner.execute({
+    runId,
+    job: theJob,
+    skill: { name: "test", file: "test.ts", definition },
+    scheduledFor: Date.now(),
+    attempt: 1,
+    dryRun: false,
+    resumeOf: null,
+    shutdown: AbortSignal.timeout(3_000),
+  });
   return { outcome, attempts, thrown, row: await ledger.store.getRun(runId) };
 }
 

@@ -15,7 +15,14 @@ import { z } from "../../src/index.ts";
 import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const noIntegrations = async (): Promise<Integrations> => ({ claude: {} as Integrations["claude"], sources: {} as Integrations["sources"], images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) } });
+const noIntegrations = async (): Promise<Integrations> => ({
+  claude: {} as Integrations["claude"],
+  sources: {} as Integrations["sources"],
+  images: {
+    available: false,
+    generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+  },
+});
 
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
@@ -23,11 +30,23 @@ afterEach(() => cleanup?.());
 function harness(graceMs: number) {
   const ledger = tempStore();
   cleanup = ledger.cleanup;
-  const runner = createRunner({ store: ledger.store, env: {}, dataDir: ledger.dir, log: silentLog, now: Date.now, adapters: new Map(), integrations: noIntegrations, writePreview: () => undefined, alerts: () => [], graceMs: () => graceMs });
+  const runner = createRunner({
+    store: ledger.store,
+    env: {},
+    dataDir: ledger.dir,
+    log: silentLog,
+    now: Date.now,
+    adapters: new Map(),
+    integrations: noIntegrations,
+    writePreview: () => undefined,
+    alerts: () => [],
+    graceMs: () => graceMs,
+  });
   return { ledger, store: ledger.store, runner };
 }
 
-const skillOf = (name: string, run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>): LoadedSkill => ({ name, file: `${name}.ts`, definition: { name, description: "t", params: z.object({}), run } }) as LoadedSkill;
+const skillOf = (name: string, run: (ctx: SkillContext) => ReturnType<SkillDefinition["run"]>): LoadedSkill =>
+  ({ name, file: `${name}.ts`, definition: { name, description: "t", params: z.object({}), run } }) as LoadedSkill;
 
 /** Ignores its signal: a step that takes 400 ms whatever happens, and a state write after 400 ms. */
 function stubborn(refused: string[]) {
@@ -52,16 +71,34 @@ describe("a run whose skill ignores its signal", () => {
     const { store, runner } = harness(100);
     const refused: string[] = [];
     const theJob = job({ id: "j", cron: "0 0 1 1 *", timeoutMs: 100 });
-    const [claim] = await store.claimRuns([{ job: "j", skill: "stubborn", scheduledFor: Date.now(), trigger: "manual", overlap: "skip" }], { pid: process.pid, instance: "me" }, Date.now());
+    const [claim] = await store.claimRuns(
+      [{ job: "j", skill: "stubborn", scheduledFor: Date.now(), trigger: "manual", overlap: "skip" }],
+      { pid: process.pid, instance: "me" },
+      Date.now(),
+    );
     if (claim?.status !== "running") throw new Error("expected a running claim");
     const started = performance.now();
-    const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job: theJob, skill: stubborn(refused), scheduledFor: Date.now(), attempt: 1, claimedRunning: true, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId: claim.runId,
+      epoch: claim.epoch,
+      job: theJob,
+      skill: stubborn(refused),
+      scheduledFor: Date.now(),
+      attempt: 1,
+      claimedRunning: true,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     const heldMs = performance.now() - started;
     expect(outcome.status).toBe("timed_out");
     // Held through the timeout and the grace (the skill could have stopped), not until it ended by itself.
     expect(heldMs).toBeGreaterThanOrEqual(190);
     expect(heldMs).toBeLessThan(380);
-    expect(await store.getRun(claim.runId)).toMatchObject({ status: "timed_out", error: expect.stringMatching(/timed out after 100 ms/) });
+    expect(await store.getRun(claim.runId)).toMatchObject({
+      status: "timed_out",
+      error: expect.stringMatching(/timed out after 100 ms/),
+    });
     // The skill goes on by itself; what it writes after being given up does not land.
     await sleep(500);
     expect(refused.sort()).toEqual(["state: LeaseLostError", "step: LeaseLostError"]);
@@ -79,10 +116,25 @@ describe("a run whose skill ignores its signal", () => {
       await ctx.state.set("cursor", "saved on abort");
       throw ctx.signal.reason;
     });
-    const [claim] = await store.claimRuns([{ job: "j", skill: "polite", scheduledFor: Date.now(), trigger: "manual", overlap: "skip" }], { pid: process.pid, instance: "me" }, Date.now());
+    const [claim] = await store.claimRuns(
+      [{ job: "j", skill: "polite", scheduledFor: Date.now(), trigger: "manual", overlap: "skip" }],
+      { pid: process.pid, instance: "me" },
+      Date.now(),
+    );
     if (claim?.status !== "running") throw new Error("expected a running claim");
     const started = performance.now();
-    const outcome = await runner.execute({ runId: claim.runId, epoch: claim.epoch, job: theJob, skill: polite, scheduledFor: Date.now(), attempt: 1, claimedRunning: true, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+    const outcome = await runner.execute({
+      runId: claim.runId,
+      epoch: claim.epoch,
+      job: theJob,
+      skill: polite,
+      scheduledFor: Date.now(),
+      attempt: 1,
+      claimedRunning: true,
+      dryRun: false,
+      resumeOf: null,
+      shutdown: new AbortController().signal,
+    });
     expect(outcome.status).toBe("timed_out");
     // It ended when the skill stopped, well within the grace.
     expect(performance.now() - started).toBeLessThan(300);
@@ -98,12 +150,25 @@ describe("a run whose skill ignores its signal", () => {
       quickRuns.push(performance.now());
       return { title: "quick", markdown: "quick" };
     });
-    const scheduler = new Scheduler({ store, runner, log: silentLog, owner: { pid: process.pid, instance: "me" }, clock, maxConcurrentRuns: 1 });
+    const scheduler = new Scheduler({
+      store,
+      runner,
+      log: silentLog,
+      owner: { pid: process.pid, instance: "me" },
+      clock,
+      maxConcurrentRuns: 1,
+    });
     const skills = new Map([
       ["stubborn", stubborn(refused)],
       ["quick", quick],
     ]);
-    await scheduler.start([job({ id: "stuck", skill: "stubborn", cron: "0 * * * *", timeoutMs: 100 }), job({ id: "next", skill: "quick", cron: "1 * * * *" })], skills);
+    await scheduler.start(
+      [
+        job({ id: "stuck", skill: "stubborn", cron: "0 * * * *", timeoutMs: 100 }),
+        job({ id: "next", skill: "quick", cron: "1 * * * *" }),
+      ],
+      skills,
+    );
     await clock.advanceTo(Date.parse("2026-03-01T01:00:00Z"));
     const firedAt = performance.now();
     await clock.advanceTo(Date.parse("2026-03-01T01:01:00Z"));

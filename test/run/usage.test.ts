@@ -38,17 +38,36 @@ async function execute(run: (ctx: SkillContext) => ReturnType<SkillDefinition["r
     writePreview: () => {},
     alerts: () => [],
   });
-  const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "t", params: z.object({}), run } };
-  const [claim] = await ledger.store.claimRuns([{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, Date.now());
+  const skill = {
+    name: "test",
+    file: "test.ts",
+    definition: { name: "test", description: "t", params: z.object({}), run },
+  };
+  const [claim] = await ledger.store.claimRuns(
+    [{ job: "j", skill: "test", scheduledFor: Date.now(), trigger: "manual", overlap: "allow" }],
+    { pid: process.pid, instance: "t" },
+    Date.now(),
+  );
   const runId = claim?.runId as number;
-  const outcome = await runner.execute({ runId, job: job({ id: "j", cron: "0 0 1 1 *" }), skill, scheduledFor: Date.now(), attempt: 1, dryRun: false, resumeOf: null, shutdown: new AbortController().signal });
+  const outcome = await runner.execute({
+    runId,
+    job: job({ id: "j", cron: "0 0 1 1 *" }),
+    skill,
+    scheduledFor: Date.now(),
+    attempt: 1,
+    dryRun: false,
+    resumeOf: null,
+    shutdown: new AbortController().signal,
+  });
   return { outcome, run: await ledger.store.getRun(runId) };
 }
 
 describe("usage accounting", () => {
   it("lands on each step with its result, and outside steps with the final row; the run's total is their sum", async () => {
     const { outcome, run } = await execute(async (ctx) => {
-      await ctx.step("two-calls", async () => Promise.all([ctx.claude.text({ prompt: "one" }), ctx.claude.text({ prompt: "two" })]));
+      await ctx.step("two-calls", async () =>
+        Promise.all([ctx.claude.text({ prompt: "one" }), ctx.claude.text({ prompt: "two" })]),
+      );
       await ctx.step("one-call", async () => ctx.claude.text({ prompt: "three" }));
       await ctx.claude.text({ prompt: "outside any step" });
       return { key: "k", title: "t", markdown: "m" };

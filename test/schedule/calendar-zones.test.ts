@@ -77,10 +77,29 @@ function seeded(seed: number): () => number {
 
 /** The zone's offset at an instant, from Intl (independent of croner and of the calendar's own search). */
 function offsetOf(zone: string): (at: number) => number {
-  const format = new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric" });
+  const format = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  });
   return (at) => {
     const p = Object.fromEntries(format.formatToParts(at).map((part) => [part.type, Number(part.value)]));
-    return Date.UTC(p.year as number, (p.month as number) - 1, p.day as number, p.hour as number, p.minute as number, p.second as number) - Math.floor(at / SECOND) * SECOND;
+    return (
+      Date.UTC(
+        p.year as number,
+        (p.month as number) - 1,
+        p.day as number,
+        p.hour as number,
+        p.minute as number,
+        p.second as number,
+      ) -
+      Math.floor(at / SECOND) * SECOND
+    );
   };
 }
 
@@ -124,11 +143,30 @@ function instantsFor(zone: string): { drawn: number[]; nearChanges: number[] } {
   const random = seeded(0x5d1a1 + zone.length * 7919 + zone.charCodeAt(zone.length - 1));
   const start = Date.parse("2025-01-01T00:00:00Z");
   const drawn = Array.from({ length: 100 }, () => start + Math.floor(random() * 2 * 365 * DAY));
-  const span: [number, number] = zone === "Pacific/Apia" ? [Date.parse("2011-06-01T00:00:00Z"), Date.parse("2012-06-01T00:00:00Z")] : [Date.parse("2024-01-01T00:00:00Z"), Date.parse("2028-01-01T00:00:00Z")];
+  const span: [number, number] =
+    zone === "Pacific/Apia"
+      ? [Date.parse("2011-06-01T00:00:00Z"), Date.parse("2012-06-01T00:00:00Z")]
+      : [Date.parse("2024-01-01T00:00:00Z"), Date.parse("2028-01-01T00:00:00Z")];
   const nearChanges: number[] = [];
   for (const { at, by } of changes(zone, ...span)) {
     const size = Math.abs(by);
-    for (const delta of [-DAY, -size - SECOND, -HOUR, -SECOND, -1, 0, 1, SECOND, size - SECOND, size, size + SECOND, HOUR + 1, 2 * HOUR, DAY - SECOND]) nearChanges.push(at + delta);
+    for (const delta of [
+      -DAY,
+      -size - SECOND,
+      -HOUR,
+      -SECOND,
+      -1,
+      0,
+      1,
+      SECOND,
+      size - SECOND,
+      size,
+      size + SECOND,
+      HOUR + 1,
+      2 * HOUR,
+      DAY - SECOND,
+    ])
+      nearChanges.push(at + delta);
   }
   return { drawn, nearChanges };
 }
@@ -146,7 +184,8 @@ describe("calendar fast path agrees with croner's time-zone search", () => {
           for (const from of instants) {
             const got = calendar.next(pattern, zone, from);
             const expected = want(from);
-            if (got !== expected) expect.fail(`${pattern} in ${zone} after ${fmt(from)}: calendar ${fmt(got)}, croner ${fmt(expected)}`);
+            if (got !== expected)
+              expect.fail(`${pattern} in ${zone} after ${fmt(from)}: calendar ${fmt(got)}, croner ${fmt(expected)}`);
           }
         }
       };
@@ -157,32 +196,66 @@ describe("calendar fast path agrees with croner's time-zone search", () => {
     });
   }
 
-  it("lists the same slots as croner across every change of a year, for patterns that fire often", { timeout: 120_000 }, () => {
-    for (const zone of ["America/New_York", "Australia/Lord_Howe", "Pacific/Chatham", "America/Santiago", "Europe/Dublin"]) {
-      const calendar = new Calendar();
-      for (const pattern of ["*/15 * * * *", "0 * * * *", "30 2 * * *", "30 1 * * *", "0 0 * * *", "0 */3 * * *", "45 2 * * *"]) {
-        const want = reference(pattern, zone);
-        for (const { at } of changes(zone, Date.parse("2026-01-01T00:00:00Z"), Date.parse("2027-01-01T00:00:00Z"))) {
-          const from = at - DAY - 17 * SECOND;
-          const to = at + DAY;
-          const expected: number[] = [];
-          for (let cursor = want(from); cursor !== null && cursor <= to; cursor = want(cursor)) expected.push(cursor);
-          expect(calendar.between(pattern, zone, from, to).slots.map(fmt), `${pattern} in ${zone} around ${fmt(at)}`).toEqual(expected.map(fmt));
+  it(
+    "lists the same slots as croner across every change of a year, for patterns that fire often",
+    { timeout: 120_000 },
+    () => {
+      for (const zone of [
+        "America/New_York",
+        "Australia/Lord_Howe",
+        "Pacific/Chatham",
+        "America/Santiago",
+        "Europe/Dublin",
+      ]) {
+        const calendar = new Calendar();
+        for (const pattern of [
+          "*/15 * * * *",
+          "0 * * * *",
+          "30 2 * * *",
+          "30 1 * * *",
+          "0 0 * * *",
+          "0 */3 * * *",
+          "45 2 * * *",
+        ]) {
+          const want = reference(pattern, zone);
+          for (const { at } of changes(zone, Date.parse("2026-01-01T00:00:00Z"), Date.parse("2027-01-01T00:00:00Z"))) {
+            const from = at - DAY - 17 * SECOND;
+            const to = at + DAY;
+            const expected: number[] = [];
+            for (let cursor = want(from); cursor !== null && cursor <= to; cursor = want(cursor)) expected.push(cursor);
+            expect(
+              calendar.between(pattern, zone, from, to).slots.map(fmt),
+              `${pattern} in ${zone} around ${fmt(at)}`,
+            ).toEqual(expected.map(fmt));
+          }
         }
       }
-    }
-  });
+    },
+  );
 
   it("keeps DESIGN.md's daylight-saving rules on the fast path", () => {
     const calendar = new Calendar();
-    const listed = (pattern: string, zone: string, from: string, to: string) => calendar.between(pattern, zone, Date.parse(from), Date.parse(to)).slots.map(fmt);
+    const listed = (pattern: string, zone: string, from: string, to: string) =>
+      calendar.between(pattern, zone, Date.parse(from), Date.parse(to)).slots.map(fmt);
     // A slot in the skipped hour runs once, right after the change.
-    expect(listed("30 2 * * *", "Europe/Berlin", "2026-03-27T12:00:00Z", "2026-03-30T12:00:00Z")).toEqual(["2026-03-28T01:30:00.000Z", "2026-03-29T01:00:00.000Z", "2026-03-30T00:30:00.000Z"]);
+    expect(listed("30 2 * * *", "Europe/Berlin", "2026-03-27T12:00:00Z", "2026-03-30T12:00:00Z")).toEqual([
+      "2026-03-28T01:30:00.000Z",
+      "2026-03-29T01:00:00.000Z",
+      "2026-03-30T00:30:00.000Z",
+    ]);
     // A slot in the repeated hour runs once, even when counting starts inside the second copy.
-    expect(listed("30 1 * * *", "America/New_York", "2026-11-01T06:10:00Z", "2026-11-03T12:00:00Z")).toEqual(["2026-11-02T06:30:00.000Z", "2026-11-03T06:30:00.000Z"]);
-    expect(listed("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", "2026-11-02T12:00:00Z")).toEqual(["2026-11-01T05:30:00.000Z", "2026-11-02T06:30:00.000Z"]);
+    expect(listed("30 1 * * *", "America/New_York", "2026-11-01T06:10:00Z", "2026-11-03T12:00:00Z")).toEqual([
+      "2026-11-02T06:30:00.000Z",
+      "2026-11-03T06:30:00.000Z",
+    ]);
+    expect(listed("30 1 * * *", "America/New_York", "2026-10-31T12:00:00Z", "2026-11-02T12:00:00Z")).toEqual([
+      "2026-11-01T05:30:00.000Z",
+      "2026-11-02T06:30:00.000Z",
+    ]);
     // A pattern that is not a fixed time fires by elapsed time, in both copies of the hour; its
     // last slots come after the change although no later wall time matches in the earlier offset.
-    expect(listed("0 10,40 1 1 11 * 2026", "America/New_York", "2026-11-01T05:00:00Z", "2026-12-01T00:00:00Z")).toEqual(["2026-11-01T05:10:00.000Z", "2026-11-01T05:40:00.000Z", "2026-11-01T06:10:00.000Z", "2026-11-01T06:40:00.000Z"]);
+    expect(listed("0 10,40 1 1 11 * 2026", "America/New_York", "2026-11-01T05:00:00Z", "2026-12-01T00:00:00Z")).toEqual(
+      ["2026-11-01T05:10:00.000Z", "2026-11-01T05:40:00.000Z", "2026-11-01T06:10:00.000Z", "2026-11-01T06:40:00.000Z"],
+    );
   });
 });

@@ -13,8 +13,29 @@ import { Calendar } from "../../src/schedule/calendar.ts";
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-const patterns = ["0 0 ? * MON", "* * * * *", "*/7 * * * * *", "30 2 * * *", "0 9 * * 1-5", "0 0 L * *", "0 12 15W * *", "0 0 1 1 *", "@weekly", "0 0 * * 5#2", "0 0 0 29 2 *", "0 0 12 * * * 2027-2030"];
-const zones = ["UTC", "Etc/UTC", "America/New_York", "Europe/Berlin", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham"];
+const patterns = [
+  "0 0 ? * MON",
+  "* * * * *",
+  "*/7 * * * * *",
+  "30 2 * * *",
+  "0 9 * * 1-5",
+  "0 0 L * *",
+  "0 12 15W * *",
+  "0 0 1 1 *",
+  "@weekly",
+  "0 0 * * 5#2",
+  "0 0 0 29 2 *",
+  "0 0 12 * * * 2027-2030",
+];
+const zones = [
+  "UTC",
+  "Etc/UTC",
+  "America/New_York",
+  "Europe/Berlin",
+  "Asia/Kolkata",
+  "Australia/Lord_Howe",
+  "Pacific/Chatham",
+];
 
 describe("calendar", () => {
   it("agrees with croner on the next 25 fire times across zones and daylight-saving changes", () => {
@@ -70,7 +91,9 @@ describe("calendar", () => {
     expect(calendar.stats).toEqual({ fast: 1, zoned: 1 });
     calendar.retain([{ cron: "30 2 * * *", timezone: "America/New_York" }]);
     expect(calendar.size).toBe(2);
-    expect(calendar.next("30 2 * * *", "America/New_York", Date.parse("2026-03-08T07:00:00Z"))).toBe(Date.parse("2026-03-09T06:30:00Z"));
+    expect(calendar.next("30 2 * * *", "America/New_York", Date.parse("2026-03-08T07:00:00Z"))).toBe(
+      Date.parse("2026-03-09T06:30:00Z"),
+    );
     expect(calendar.size).toBe(2);
     calendar.retain([]);
     expect(calendar.size).toBe(0);
@@ -79,7 +102,9 @@ describe("calendar", () => {
   it("lists the slots between two times and says when it stopped early", () => {
     const calendar = new Calendar();
     const from = Date.parse("2026-01-01T00:00:00Z");
-    expect(calendar.between("0 * * * *", "UTC", from, from + 3 * 3_600_000).slots).toEqual([1, 2, 3].map((h) => from + h * 3_600_000));
+    expect(calendar.between("0 * * * *", "UTC", from, from + 3 * 3_600_000).slots).toEqual(
+      [1, 2, 3].map((h) => from + h * 3_600_000),
+    );
     expect(calendar.between("* * * * * *", "UTC", from, from + 60_000, 10)).toMatchObject({ truncated: true });
   });
 });

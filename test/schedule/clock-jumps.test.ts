@@ -11,7 +11,11 @@ import { Scheduler } from "../../src/schedule/scheduler.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) } } as LoadedSkill;
+const skill = {
+  name: "test",
+  file: "test.ts",
+  definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) },
+} as LoadedSkill;
 const skills = new Map([["test", skill]]);
 const owner = { pid: process.pid, instance: "test" };
 const at = (iso: string) => Date.parse(iso);
@@ -35,9 +39,12 @@ function setup(startIso: string) {
       return { status: "succeeded" };
     },
   };
-  const scheduler = () => new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 4 });
+  const scheduler = () =>
+    new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 4 });
   const rows = async (id: string) =>
-    (await ledger.store.listRuns({ job: id, limit: 10_000 })).reverse().map((run) => ({ slot: run.scheduledFor.slice(11, 16), status: run.status, trigger: run.trigger }));
+    (await ledger.store.listRuns({ job: id, limit: 10_000 }))
+      .reverse()
+      .map((run) => ({ slot: run.scheduledFor.slice(11, 16), status: run.status, trigger: run.trigger }));
   return { clock, ran, scheduler, rows, store: ledger.store };
 }
 
@@ -83,7 +90,20 @@ describe("the wall clock stepped forwards (NTP, timers keep their delays)", () =
     s.clock.setWallClock(7 * minute); // 00:09:30
     await s.clock.advanceTo(at("2026-06-01T00:12:10Z"));
     const rows = await s.rows("minutely");
-    expect(rows.map((row) => row.slot)).toEqual(["00:01", "00:02", "00:03", "00:04", "00:05", "00:06", "00:07", "00:08", "00:09", "00:10", "00:11", "00:12"]);
+    expect(rows.map((row) => row.slot)).toEqual([
+      "00:01",
+      "00:02",
+      "00:03",
+      "00:04",
+      "00:05",
+      "00:06",
+      "00:07",
+      "00:08",
+      "00:09",
+      "00:10",
+      "00:11",
+      "00:12",
+    ]);
     expect(rows.every((row) => row.status === "succeeded")).toBe(true);
     noDuplicates(s.ran);
     expect(s.ran).toHaveLength(12);
@@ -101,7 +121,18 @@ describe("the wall clock stepped backwards", () => {
     await s.clock.advanceTo(at("2026-06-01T00:10:30Z"));
     noDuplicates(s.ran);
     const rows = await s.rows("minutely");
-    expect(rows.map((row) => row.slot)).toEqual(["00:01", "00:02", "00:03", "00:04", "00:05", "00:06", "00:07", "00:08", "00:09", "00:10"]);
+    expect(rows.map((row) => row.slot)).toEqual([
+      "00:01",
+      "00:02",
+      "00:03",
+      "00:04",
+      "00:05",
+      "00:06",
+      "00:07",
+      "00:08",
+      "00:09",
+      "00:10",
+    ]);
     expect(rows.every((row) => row.status === "succeeded" && row.trigger === "schedule")).toBe(true);
     // Set back, nothing was late: nothing is overdue.
     expect(scheduler.overdue()).toEqual([]);
@@ -133,7 +164,15 @@ describe("the wall clock stepped backwards", () => {
     const second = await started(s, [job({ id: "minutely", cron: "* * * * *" })]);
     await s.clock.advanceTo(at("2026-06-01T00:07:10Z"));
     noDuplicates(s.ran);
-    expect((await s.rows("minutely")).map((row) => row.slot)).toEqual(["00:01", "00:02", "00:03", "00:04", "00:05", "00:06", "00:07"]);
+    expect((await s.rows("minutely")).map((row) => row.slot)).toEqual([
+      "00:01",
+      "00:02",
+      "00:03",
+      "00:04",
+      "00:05",
+      "00:06",
+      "00:07",
+    ]);
     second.stop();
   });
 });

@@ -10,7 +10,11 @@ import { Scheduler } from "../../src/schedule/scheduler.ts";
 import { FakeClock } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) } } as LoadedSkill;
+const skill = {
+  name: "test",
+  file: "test.ts",
+  definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) },
+} as LoadedSkill;
 const ledgers: ReturnType<typeof tempStore>[] = [];
 afterEach(() => {
   for (const ledger of ledgers.splice(0)) ledger.cleanup();
@@ -28,7 +32,14 @@ function setup(start: string) {
       return { status: "succeeded" };
     },
   };
-  const scheduler = new Scheduler({ store: ledger.store, runner, log: silentLog, owner: { pid: process.pid, instance: "t" }, clock, maxConcurrentRuns: 4 });
+  const scheduler = new Scheduler({
+    store: ledger.store,
+    runner,
+    log: silentLog,
+    owner: { pid: process.pid, instance: "t" },
+    clock,
+    maxConcurrentRuns: 4,
+  });
   return { clock, scheduler, started, store: ledger.store };
 }
 
@@ -47,7 +58,12 @@ describe("the scheduler's health inputs", () => {
   it("keeps the first job of a duplicated id: the later, disabled duplicate does not replace it", async () => {
     const { clock, scheduler, started } = setup("2026-05-01T12:00:30Z");
     const first = job({ id: "dup", cron: "* * * * *" });
-    const later = job({ id: "dup", cron: "0 9 * * *", enabled: false, disabledReason: 'jobs[1].id: duplicate job id "dup"' });
+    const later = job({
+      id: "dup",
+      cron: "0 9 * * *",
+      enabled: false,
+      disabledReason: 'jobs[1].id: duplicate job id "dup"',
+    });
     await scheduler.start([first, later], new Map([["test", skill]]));
     await clock.advanceTo(Date.parse("2026-05-01T12:03:10Z"));
     expect(started).toEqual(["dup", "dup", "dup"]);

@@ -11,7 +11,11 @@ import { Scheduler } from "../../src/schedule/scheduler.ts";
 import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) } } as LoadedSkill;
+const skill = {
+  name: "test",
+  file: "test.ts",
+  definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) },
+} as LoadedSkill;
 const skills = new Map([["test", skill]]);
 const owner = { pid: process.pid, instance: "test" };
 
@@ -32,7 +36,10 @@ function fakeRunner(store: RunStore, clock: FakeClock, holdMs = 0) {
       active++;
       activeOf.set(request.job.id, (activeOf.get(request.job.id) ?? 0) + 1);
       peak.all = Math.max(peak.all, active);
-      peak.perJob.set(request.job.id, Math.max(peak.perJob.get(request.job.id) ?? 0, activeOf.get(request.job.id) ?? 0));
+      peak.perJob.set(
+        request.job.id,
+        Math.max(peak.perJob.get(request.job.id) ?? 0, activeOf.get(request.job.id) ?? 0),
+      );
       try {
         if (holdMs) await new Promise<void>((resolve) => clock.setTimeout(resolve, holdMs));
         const outcome: RunOutcome = { status: "succeeded" };
@@ -52,20 +59,36 @@ afterEach(() => {
   for (const ledger of ledgers.splice(0)) ledger.cleanup();
 });
 
-async function setup(jobs: ResolvedJob[], startIso: string, options: { holdMs?: number; maxConcurrentRuns?: number; random?: () => number } = {}) {
+async function setup(
+  jobs: ResolvedJob[],
+  startIso: string,
+  options: { holdMs?: number; maxConcurrentRuns?: number; random?: () => number } = {},
+) {
   const ledger = tempStore();
   ledgers.push(ledger);
   const clock = new FakeClock(Date.parse(startIso));
   const { runner, started, startedAt, peak } = fakeRunner(ledger.store, clock, options.holdMs);
-  const scheduler = new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: options.maxConcurrentRuns ?? 16, random: options.random });
+  const scheduler = new Scheduler({
+    store: ledger.store,
+    runner,
+    log: silentLog,
+    owner,
+    clock,
+    maxConcurrentRuns: options.maxConcurrentRuns ?? 16,
+    random: options.random,
+  });
   await scheduler.start(jobs, skills);
-  const rows = async (id = jobs[0]?.id as string) => (await ledger.store.listRuns({ job: id, limit: 10_000 })).reverse();
+  const rows = async (id = jobs[0]?.id as string) =>
+    (await ledger.store.listRuns({ job: id, limit: 10_000 })).reverse();
   return { clock, scheduler, started, startedAt, peak, rows, store: ledger.store };
 }
 
 describe("daylight saving", () => {
   it("runs a slot in the skipped spring-forward hour once, right after the change", async () => {
-    const { clock, rows } = await setup([job({ id: "spring", cron: "30 2 * * *", timezone: "America/New_York" })], "2026-03-07T12:00:00Z");
+    const { clock, rows } = await setup(
+      [job({ id: "spring", cron: "30 2 * * *", timezone: "America/New_York" })],
+      "2026-03-07T12:00:00Z",
+    );
     await clock.advanceTo(Date.parse("2026-03-10T12:00:00Z"));
     const fired = (await rows()).map((run) => [run.scheduledFor, run.status]);
     expect(fired).toEqual([
@@ -76,13 +99,22 @@ describe("daylight saving", () => {
   });
 
   it("runs a slot in the repeated fall-back hour once", async () => {
-    const { clock, rows } = await setup([job({ id: "fall", cron: "30 1 * * *", timezone: "America/New_York" })], "2026-10-31T12:00:00Z");
+    const { clock, rows } = await setup(
+      [job({ id: "fall", cron: "30 1 * * *", timezone: "America/New_York" })],
+      "2026-10-31T12:00:00Z",
+    );
     await clock.advanceTo(Date.parse("2026-11-02T12:00:00Z"));
-    expect((await rows()).map((run) => run.scheduledFor)).toEqual(["2026-11-01T05:30:00.000Z", "2026-11-02T06:30:00.000Z"]);
+    expect((await rows()).map((run) => run.scheduledFor)).toEqual([
+      "2026-11-01T05:30:00.000Z",
+      "2026-11-02T06:30:00.000Z",
+    ]);
   });
 
   it("keeps hourly slots an hour apart across the fall-back change, none doubled", async () => {
-    const { clock, rows } = await setup([job({ id: "hourly", cron: "0 * * * *", timezone: "Europe/Berlin" })], "2026-10-24T22:30:00Z");
+    const { clock, rows } = await setup(
+      [job({ id: "hourly", cron: "0 * * * *", timezone: "Europe/Berlin" })],
+      "2026-10-24T22:30:00Z",
+    );
     await clock.advanceTo(Date.parse("2026-10-25T04:30:00Z"));
     const times = (await rows()).map((run) => Date.parse(run.scheduledFor));
     expect(times).toHaveLength(6);
@@ -110,7 +142,9 @@ describe("slots and the ledger", () => {
     const again = new Scheduler({ store: first.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 4 });
     await again.start([job({ id: "j", cron: "*/10 * * * *" })], skills);
     await settle();
-    const byStatus = (await first.rows()).map((run) => `${run.scheduledFor.slice(11, 16)} ${run.trigger} ${run.status}`);
+    const byStatus = (await first.rows()).map(
+      (run) => `${run.scheduledFor.slice(11, 16)} ${run.trigger} ${run.status}`,
+    );
     expect(byStatus).toEqual([
       "00:10 schedule succeeded",
       "00:20 schedule succeeded",
@@ -129,11 +163,20 @@ describe("slots and the ledger", () => {
       const ledger = tempStore();
       ledgers.push(ledger);
       // overlap allow: with the default (skip), catch-up runs of one job would skip each other.
-      const j = job({ id: `p-${policy}`, cron: "0 * * * *", catchUp: policy, catchUpWindowMs: 2 * 3_600_000, overlap: "allow" });
+      const j = job({
+        id: `p-${policy}`,
+        cron: "0 * * * *",
+        catchUp: policy,
+        catchUpWindowMs: 2 * 3_600_000,
+        overlap: "allow",
+      });
       await ledger.store.jobCursors([j.id], Date.parse("2026-01-01T00:30:00Z"));
       const clock = new FakeClock(Date.parse("2026-01-01T03:30:00Z"));
       const { runner } = fakeRunner(ledger.store, clock);
-      await new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 4 }).start([j], skills);
+      await new Scheduler({ store: ledger.store, runner, log: silentLog, owner, clock, maxConcurrentRuns: 4 }).start(
+        [j],
+        skills,
+      );
       await settle();
       const runs = (await ledger.store.listRuns({ job: j.id, limit: 10 })).reverse();
       expect(runs.map((run) => run.status)).toEqual(expected);
@@ -142,7 +185,10 @@ describe("slots and the ledger", () => {
   });
 
   it("a daemon that wakes late (sleep, clock jump) records the slots it slept through", async () => {
-    const { clock, rows } = await setup([job({ id: "sleepy", cron: "* * * * *", catchUp: "latest" })], "2026-01-01T00:00:30Z");
+    const { clock, rows } = await setup(
+      [job({ id: "sleepy", cron: "* * * * *", catchUp: "latest" })],
+      "2026-01-01T00:00:30Z",
+    );
     await clock.advanceTo(Date.parse("2026-01-01T00:02:30Z"));
     clock.jump(10 * 60_000); // the machine slept ten minutes; no timer fired meanwhile
     await clock.advanceTo(clock.now() + 1000);
@@ -155,7 +201,9 @@ describe("slots and the ledger", () => {
   });
 
   it("overlap skip records skipped slots while the job runs, never two at once", async () => {
-    const { clock, rows, peak } = await setup([job({ id: "slow", cron: "* * * * * *" })], "2026-01-01T00:00:00.500Z", { holdMs: 2500 });
+    const { clock, rows, peak } = await setup([job({ id: "slow", cron: "* * * * * *" })], "2026-01-01T00:00:00.500Z", {
+      holdMs: 2500,
+    });
     await clock.advanceTo(Date.parse("2026-01-01T00:00:10.500Z"));
     const all = await rows();
     expect(all).toHaveLength(10);
@@ -166,7 +214,11 @@ describe("slots and the ledger", () => {
   });
 
   it("overlap queue runs one slot after the current one and skips further ones", async () => {
-    const { clock, rows, started } = await setup([job({ id: "q", cron: "* * * * * *", overlap: "queue" })], "2026-01-01T00:00:00.500Z", { holdMs: 2500 });
+    const { clock, rows, started } = await setup(
+      [job({ id: "q", cron: "* * * * * *", overlap: "queue" })],
+      "2026-01-01T00:00:00.500Z",
+      { holdMs: 2500 },
+    );
     await clock.advanceTo(Date.parse("2026-01-01T00:00:04.000Z"));
     const all = await rows();
     // 01 runs until 03.5; 02 waits in the queue and then runs; 03 finds the queue full; 04 queues again.
@@ -176,7 +228,10 @@ describe("slots and the ledger", () => {
 
   it("never runs more than maxConcurrentRuns at once", async () => {
     const jobs = Array.from({ length: 10 }, (_, i) => job({ id: `c${i}`, cron: "0 * * * *" }));
-    const { clock, scheduler, store, peak } = await setup(jobs, "2026-01-01T00:59:59Z", { holdMs: 1000, maxConcurrentRuns: 3 });
+    const { clock, scheduler, store, peak } = await setup(jobs, "2026-01-01T00:59:59Z", {
+      holdMs: 1000,
+      maxConcurrentRuns: 3,
+    });
     await clock.advanceTo(Date.parse("2026-01-01T01:00:00.100Z"));
     expect(scheduler.running).toBe(3);
     await clock.advanceTo(Date.parse("2026-01-01T01:00:05Z"));
@@ -192,11 +247,18 @@ describe("slots and the ledger", () => {
     scheduler.reload([job({ id: "b", cron: "* * * * *" })], skills);
     await clock.advanceTo(Date.parse("2026-01-01T00:04:30Z"));
     expect((await store.listRuns({ job: "a", limit: 10 })).length).toBe(2);
-    expect((await store.listRuns({ job: "b", limit: 10 })).map((run) => run.scheduledFor)).toEqual(["2026-01-01T00:04:00.000Z", "2026-01-01T00:03:00.000Z"]);
+    expect((await store.listRuns({ job: "b", limit: 10 })).map((run) => run.scheduledFor)).toEqual([
+      "2026-01-01T00:04:00.000Z",
+      "2026-01-01T00:03:00.000Z",
+    ]);
   });
 
   it("delays each fire by the job's jitter (a random share of jitterMs) and keeps the slot as the run's time", async () => {
-    const { clock, started, startedAt, rows } = await setup([job({ id: "j", cron: "0 * * * *", jitterMs: 600_000 })], "2026-01-01T00:59:59Z", { random: () => 0.5 });
+    const { clock, started, startedAt, rows } = await setup(
+      [job({ id: "j", cron: "0 * * * *", jitterMs: 600_000 })],
+      "2026-01-01T00:59:59Z",
+      { random: () => 0.5 },
+    );
     await clock.advanceTo(Date.parse("2026-01-01T01:04:59.900Z"));
     expect(started).toHaveLength(0);
     expect(await rows()).toEqual([]);
@@ -211,7 +273,11 @@ describe("slots and the ledger", () => {
     const store = ledger.store;
     const interrupted = async (slotIso: string) => {
       const at = Date.parse(slotIso);
-      const [claim] = await store.claimRuns([{ job: "r", skill: "test", scheduledFor: at, trigger: "schedule", overlap: "allow" }], { pid: 1, instance: "gone" }, at);
+      const [claim] = await store.claimRuns(
+        [{ job: "r", skill: "test", scheduledFor: at, trigger: "schedule", overlap: "allow" }],
+        { pid: 1, instance: "gone" },
+        at,
+      );
       await store.finishRun(claim?.runId as number, { status: "interrupted", reason: "crash" }, at + 30_000);
       return claim?.runId as number;
     };

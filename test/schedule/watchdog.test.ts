@@ -18,7 +18,11 @@ import { healthOf } from "../../src/http/health.ts";
 import { FakeClock, settle } from "../helpers/fake-clock.ts";
 import { job, silentLog, tempStore } from "../helpers/ledger.ts";
 
-const skill = { name: "test", file: "test.ts", definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) } } as LoadedSkill;
+const skill = {
+  name: "test",
+  file: "test.ts",
+  definition: { name: "test", description: "", params: {} as never, run: () => ({ title: "", markdown: "" }) },
+} as LoadedSkill;
 const skills = new Map([["test", skill]]);
 const at = (iso: string) => Date.parse(iso);
 const minute = 60_000;
@@ -35,7 +39,8 @@ function hangable(store: RunStore) {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver) as unknown;
       if ((name === "claimRuns" || name === "recordUnrun") && typeof value === "function") {
-        return (...args: unknown[]) => (hanging ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args));
+        return (...args: unknown[]) =>
+          hanging ? new Promise(() => undefined) : (value as (...a: unknown[]) => unknown).apply(target, args);
       }
       return value;
     },
@@ -56,7 +61,14 @@ async function setup(jobs: ResolvedJob[], startIso: string) {
   };
   const announced: LateFire[][] = [];
   const sent: Promise<void>[] = [];
-  const alertDeps = { env: {}, dataDir: ledger.dir, log: silentLog, now: () => clock.now(), adapters: new Map([["file", fileDelivery()]]), alerts: () => [{ to: "file" as const, path: "alerts/{key}.md" }] };
+  const alertDeps = {
+    env: {},
+    dataDir: ledger.dir,
+    log: silentLog,
+    now: () => clock.now(),
+    adapters: new Map([["file", fileDelivery()]]),
+    alerts: () => [{ to: "file" as const, path: "alerts/{key}.md" }],
+  };
   const scheduler = new Scheduler({
     store,
     runner,
@@ -76,7 +88,12 @@ async function setup(jobs: ResolvedJob[], startIso: string) {
     healthOf({
       scheduler: () => ({ alive: scheduler.alive, running: scheduler.running }),
       ledger: async () => undefined,
-      configuration: () => ({ settings: { maxConcurrentRuns: 4, retentionMs: 1, shutdownGraceMs: 1, alerts: [] }, jobs, problems: [], fileValid: true }),
+      configuration: () => ({
+        settings: { maxConcurrentRuns: 4, retentionMs: 1, shutdownGraceMs: 1, alerts: [] },
+        jobs,
+        problems: [],
+        fileValid: true,
+      }),
       rejected: () => null,
       overdue: (now) => scheduler.overdue(now),
       late: (now) => scheduler.lateFires(now),
@@ -92,7 +109,10 @@ async function setup(jobs: ResolvedJob[], startIso: string) {
       return [];
     }
   };
-  const rows = async (id: string) => (await ledger.store.listRuns({ job: id, limit: 1000 })).reverse().map((run) => ({ slot: run.scheduledFor.slice(11, 16), status: run.status, trigger: run.trigger }));
+  const rows = async (id: string) =>
+    (await ledger.store.listRuns({ job: id, limit: 1000 }))
+      .reverse()
+      .map((run) => ({ slot: run.scheduledFor.slice(11, 16), status: run.status, trigger: run.trigger }));
   return { clock, scheduler, announced, alerts, health, rows, hang };
 }
 
@@ -102,7 +122,10 @@ describe("a job whose timer never fired", () => {
     s.clock.dropTimers(); // the scheduler's timer is lost
     await s.clock.advanceTo(at("2026-07-01T01:03:00Z"));
     expect(await s.rows("hourly")).toEqual([]);
-    expect(await s.health()).toMatchObject({ status: "degraded", checks: { overdue: { status: "degraded", jobs: [{ job: "hourly", dueAt: "2026-07-01T01:00:00.000Z" }] } } });
+    expect(await s.health()).toMatchObject({
+      status: "degraded",
+      checks: { overdue: { status: "degraded", jobs: [{ job: "hourly", dueAt: "2026-07-01T01:00:00.000Z" }] } },
+    });
 
     expect(s.scheduler.checkOverdue()).toEqual([{ job: "hourly", dueAt: at("2026-07-01T01:00:00Z") }]);
     await settle();
@@ -110,7 +133,20 @@ describe("a job whose timer never fired", () => {
     const body = await s.health();
     expect(body).toMatchObject({
       status: "degraded",
-      checks: { overdue: { status: "degraded", jobs: [], late: [{ job: "hourly", dueAt: "2026-07-01T01:00:00.000Z", noticedAt: "2026-07-01T01:03:00.000Z", handled: "fired" }] } },
+      checks: {
+        overdue: {
+          status: "degraded",
+          jobs: [],
+          late: [
+            {
+              job: "hourly",
+              dueAt: "2026-07-01T01:00:00.000Z",
+              noticedAt: "2026-07-01T01:03:00.000Z",
+              handled: "fired",
+            },
+          ],
+        },
+      },
     });
 
     // Looking again announces nothing more; the job's next slot runs on time (the timer is armed again).
@@ -120,11 +156,23 @@ describe("a job whose timer never fired", () => {
       { slot: "01:00", status: "succeeded", trigger: "catchup" },
       { slot: "02:00", status: "succeeded", trigger: "schedule" },
     ]);
-    expect(s.announced).toEqual([[{ job: "hourly", dueAt: at("2026-07-01T01:00:00Z"), noticedAt: at("2026-07-01T01:03:00Z"), handled: "fired", catchUp: "latest" }]]);
+    expect(s.announced).toEqual([
+      [
+        {
+          job: "hourly",
+          dueAt: at("2026-07-01T01:00:00Z"),
+          noticedAt: at("2026-07-01T01:03:00Z"),
+          handled: "fired",
+          catchUp: "latest",
+        },
+      ],
+    ]);
     const alerts = await s.alerts();
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toContain("Sundial: job hourly fired late");
-    expect(alerts[0]).toContain("`hourly`: due 2026-07-01T01:00:00.000Z, noticed 3 min late; run now (catchUp: latest).");
+    expect(alerts[0]).toContain(
+      "`hourly`: due 2026-07-01T01:00:00.000Z, noticed 3 min late; run now (catchUp: latest).",
+    );
 
     // Once a while has passed since, /healthz is ok again.
     await s.clock.advanceTo(at("2026-07-01T01:03:00Z") + LATE_REPORTED_MS + 1);
@@ -141,14 +189,19 @@ describe("a job whose timer never fired", () => {
     expect(await s.rows("nightly")).toEqual([{ slot: "03:00", status: "missed", trigger: "schedule" }]);
     const alerts = await s.alerts();
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toContain("`nightly`: due 2026-07-01T03:00:00.000Z, noticed 2 min late; recorded as missed (catchUp: none).");
+    expect(alerts[0]).toContain(
+      "`nightly`: due 2026-07-01T03:00:00.000Z, noticed 2 min late; recorded as missed (catchUp: none).",
+    );
     s.scheduler.stop();
   });
 });
 
 describe("late fires the scheduler notices itself (a suspended machine, a blocked loop)", () => {
   it("are announced once per job until it fires on time again, then again on the next episode", async () => {
-    const s = await setup([job({ id: "five", cron: "*/5 * * * *" }), job({ id: "ten", cron: "*/10 * * * *" })], "2026-07-01T00:00:30Z");
+    const s = await setup(
+      [job({ id: "five", cron: "*/5 * * * *" }), job({ id: "ten", cron: "*/10 * * * *" })],
+      "2026-07-01T00:00:30Z",
+    );
     s.clock.jump(12 * minute); // 00:12:30: five's 00:05 and 00:10, ten's 00:10 are late
     await s.clock.advanceTo(s.clock.now() + 1);
     expect(s.announced).toHaveLength(1);
@@ -178,7 +231,12 @@ describe("a tick stuck on the ledger", () => {
     s.scheduler.checkOverdue();
     s.scheduler.checkOverdue();
     expect(s.announced.map((late) => late.map((fire) => fire.handled))).toEqual([["waiting"]]);
-    expect(await s.health()).toMatchObject({ status: "degraded", checks: { overdue: { status: "degraded", jobs: [{ job: "hourly" }], late: [{ job: "hourly", handled: "waiting" }] } } });
+    expect(await s.health()).toMatchObject({
+      status: "degraded",
+      checks: {
+        overdue: { status: "degraded", jobs: [{ job: "hourly" }], late: [{ job: "hourly", handled: "waiting" }] },
+      },
+    });
     expect((await s.alerts())[0]).toContain("still not handled: the scheduler is stuck");
     s.scheduler.stop();
   });

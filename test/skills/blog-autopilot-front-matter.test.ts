@@ -11,24 +11,30 @@ import { frontMatterFields, resolveShape } from "../../skills/blog-autopilot/sha
 const hostile = 'Yes: "no"\n+++\n---\nlayout = "evil"';
 
 describe("front matter", () => {
-  it.each(["yaml", "toml"] as const)("%s: a hostile title and tags stay values and the block parses back to them", (format) => {
-    const block = renderFrontMatter(format, [
-      { key: "title", value: hostile },
-      { key: "date", value: "2026-12-03", style: { quoted: false } },
-      { key: "tags", value: ["c#", "a, b", "null"], style: { flow: true } },
-      { key: "draft", value: true },
-    ]);
-    const parsed = parsePost(`${block}\nBody.\n`);
-    expect(parsed?.format).toBe(format);
-    expect(parsed?.keys).toEqual(["title", "date", "tags", "draft"]);
-    expect(parsed?.data.title).toBe(hostile);
-    expect(parsed?.data.tags).toEqual(["c#", "a, b", "null"]);
-    expect(parsed?.data.draft).toBe(true);
-    expect(parsed?.body.trim()).toBe("Body.");
-  });
+  it.each(["yaml", "toml"] as const)(
+    "%s: a hostile title and tags stay values and the block parses back to them",
+    (format) => {
+      const block = renderFrontMatter(format, [
+        { key: "title", value: hostile },
+        { key: "date", value: "2026-12-03", style: { quoted: false } },
+        { key: "tags", value: ["c#", "a, b", "null"], style: { flow: true } },
+        { key: "draft", value: true },
+      ]);
+      const parsed = parsePost(`${block}\nBody.\n`);
+      expect(parsed?.format).toBe(format);
+      expect(parsed?.keys).toEqual(["title", "date", "tags", "draft"]);
+      expect(parsed?.data.title).toBe(hostile);
+      expect(parsed?.data.tags).toEqual(["c#", "a, b", "null"]);
+      expect(parsed?.data.draft).toBe(true);
+      expect(parsed?.body.trim()).toBe("Body.");
+    },
+  );
 
   it("reads each key's raw text, and none from a file without front matter or with a broken one", () => {
-    expect(parsePost('---\npubDate: "2026-01-02"\ntags: [a, b]\n---\n')?.raw).toEqual({ pubDate: '"2026-01-02"', tags: "[a, b]" });
+    expect(parsePost('---\npubDate: "2026-01-02"\ntags: [a, b]\n---\n')?.raw).toEqual({
+      pubDate: '"2026-01-02"',
+      tags: "[a, b]",
+    });
     expect(parsePost("# Just markdown\n")).toBeNull();
     expect(parsePost('+++\ntitle = "unterminated\n+++\n')).toBeNull();
   });
@@ -48,7 +54,11 @@ describe("front matter", () => {
   });
 
   it("recognises post files by layout and leaves section pages out", () => {
-    expect(postFileOf("2026-01-02-hello-world.md")).toMatchObject({ slug: "hello-world", bundle: false, dated: "2026-01-02" });
+    expect(postFileOf("2026-01-02-hello-world.md")).toMatchObject({
+      slug: "hello-world",
+      bundle: false,
+      dated: "2026-01-02",
+    });
     expect(postFileOf("hello/index.md")).toMatchObject({ slug: "hello", bundle: true, dated: null });
     expect(postFileOf("hello.mdx")).toMatchObject({ slug: "hello", extension: "mdx" });
     expect(postFileOf("_index.md")).toBeNull();
@@ -56,26 +66,53 @@ describe("front matter", () => {
   });
 
   it("writes plain .md into an MDX collection, whose parser would read the article's braces as code", () => {
-    const post = (slug: string) => ({ path: `src/content/blog/${slug}.mdx`, text: `---\ntitle: ${slug}\npubDate: 2026-01-0${slug.length % 9}\n---\n\nText.\n` });
+    const post = (slug: string) => ({
+      path: `src/content/blog/${slug}.mdx`,
+      text: `---\ntitle: ${slug}\npubDate: 2026-01-0${slug.length % 9}\n---\n\nText.\n`,
+    });
     const posts = [post("one"), post("three")];
-    expect(learnBlog("src/content/blog", posts.map((p) => p.path), posts)?.extension).toBe("md");
+    expect(
+      learnBlog(
+        "src/content/blog",
+        posts.map((p) => p.path),
+        posts,
+      )?.extension,
+    ).toBe("md");
   });
 
   it("keeps a nested image (Hugo PaperMod's cover.image) nested, in YAML and TOML", () => {
-    const yamlPost = (slug: string, day: number) => ({ path: `content/posts/${slug}/index.md`, text: `---\ntitle: ${slug}\ndate: 2026-01-0${day}\ncover:\n  image: cover.jpg\n  alt: A picture\ntags: [a]\n---\n\nText.\n` });
+    const yamlPost = (slug: string, day: number) => ({
+      path: `content/posts/${slug}/index.md`,
+      text: `---\ntitle: ${slug}\ndate: 2026-01-0${day}\ncover:\n  image: cover.jpg\n  alt: A picture\ntags: [a]\n---\n\nText.\n`,
+    });
     const posts = [yamlPost("one", 1), yamlPost("two", 2)];
-    const profile = learnBlog("content/posts", posts.map((p) => p.path), posts);
+    const profile = learnBlog(
+      "content/posts",
+      posts.map((p) => p.path),
+      posts,
+    );
     expect(profile?.keys.image).toBe("cover.image");
     const shape = resolveShape(profile, "content/posts", {});
-    const own = { title: "New", date: "2026-12-03T06:00:00.000Z", description: "d", tags: ["a"], image: "cover.png", source: "s" };
+    const own = {
+      title: "New",
+      date: "2026-12-03T06:00:00.000Z",
+      description: "d",
+      tags: ["a"],
+      image: "cover.png",
+      source: "s",
+    };
     for (const format of ["yaml", "toml"] as const) {
-      const parsed = parsePost(`${renderFrontMatter(format, frontMatterFields({ ...shape, format }, own, {}, []))}\nBody\n`);
+      const parsed = parsePost(
+        `${renderFrontMatter(format, frontMatterFields({ ...shape, format }, own, {}, []))}\nBody\n`,
+      );
       expect(parsed?.data.cover).toEqual({ image: "cover.png" });
       expect(parsed?.data).not.toHaveProperty("image");
     }
   });
 
   it("learns nothing (the default shape) from a folder without posts with front matter", () => {
-    expect(learnBlog("content/posts", ["content/posts/a.md"], [{ path: "content/posts/a.md", text: "# No front matter\n" }])).toBeNull();
+    expect(
+      learnBlog("content/posts", ["content/posts/a.md"], [{ path: "content/posts/a.md", text: "# No front matter\n" }]),
+    ).toBeNull();
   });
 });

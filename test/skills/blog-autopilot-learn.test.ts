@@ -25,7 +25,13 @@ import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 import { ASTRO, HUGO, JEKYLL, LAYOUTS, type BlogLayout } from "./blog-layouts.ts";
 import { CHANNEL_A, segments } from "./blog-fixtures.ts";
 
-const VIDEO: Video = { id: "vidLearn001", channelId: CHANNEL_A, title: "Backups for the homelab", url: "https://www.youtube.com/watch?v=vidLearn001", publishedAt: "2026-12-02T10:00:00.000Z" };
+const VIDEO: Video = {
+  id: "vidLearn001",
+  channelId: CHANNEL_A,
+  title: "Backups for the homelab",
+  url: "https://www.youtube.com/watch?v=vidLearn001",
+  publishedAt: "2026-12-02T10:00:00.000Z",
+};
 const SCHEDULED = "2026-12-03T06:00:00.000Z";
 
 let github: GitHubEmulator;
@@ -61,11 +67,25 @@ function answer(layout: BlogLayout) {
 
 function contextFor(layout: BlogLayout, seen: Seen, params: Partial<BlogParams> = {}): SkillContext<BlogParams> {
   const env = { GITHUB_TOKEN: github.token, GITHUB_API_URL: github.url, SUNDIAL_GITHUB_THROTTLE: "off" };
-  const target: Extract<DeliveryTarget, { to: "github-pr" }> = { to: "github-pr", repo: layout.repo, base: "main", dir: layout.dir, labels: [], draft: false };
+  const target: Extract<DeliveryTarget, { to: "github-pr" }> = {
+    to: "github-pr",
+    repo: layout.repo,
+    base: "main",
+    dir: layout.dir,
+    labels: [],
+    draft: false,
+  };
   const signal = new AbortController().signal;
   const log = pino({ level: "silent" });
   // The run's own integrations: the reader comes from the job's github-pr delivery.
-  const integrations = createIntegrations({ env, job: { deliver: [target, { to: "stdout" }] }, signal, log, stateSnapshot: new Map(), dryRun: false } as unknown as IntegrationRequest);
+  const integrations = createIntegrations({
+    env,
+    job: { deliver: [target, { to: "stdout" }] },
+    signal,
+    log,
+    stateSnapshot: new Map(),
+    dryRun: false,
+  } as unknown as IntegrationRequest);
   const adapter = githubPrDelivery({ throttle: false });
   const steps = new Map<string, Promise<unknown>>();
   return {
@@ -76,7 +96,10 @@ function contextFor(layout: BlogLayout, seen: Seen, params: Partial<BlogParams> 
       if (!steps.has(id)) steps.set(id, Promise.resolve().then(fn));
       return steps.get(id) as Promise<T>;
     },
-    state: { get: <T>(key: string) => structuredClone(seen.state.get(key)) as T | undefined, set: async (key, value) => void seen.state.set(key, structuredClone(value)) },
+    state: {
+      get: <T>(key: string) => structuredClone(seen.state.get(key)) as T | undefined,
+      set: async (key, value) => void seen.state.set(key, structuredClone(value)),
+    },
     run: { id: 1, job: "blog", scheduledFor: SCHEDULED, attempt: 1, lastSuccessAt: null },
     parallel: (items, fn) => Promise.all(items.map((item, index) => fn(item, index))),
     claude: {
@@ -91,9 +114,20 @@ function contextFor(layout: BlogLayout, seen: Seen, params: Partial<BlogParams> 
       ...integrations.sources,
       youtube: { channelVideos: async () => [VIDEO], transcript: async (id) => segments(id, "full") },
     },
-    images: { available: true, generate: async () => ({ bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" }) },
+    images: {
+      available: true,
+      generate: async () => ({ bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" }),
+    },
     deliver: async (output) => {
-      const receipt: Receipt = await adapter.deliver(output, target, { job: "blog", runId: 1, env, dataDir, signal, log, earlier: [] });
+      const receipt: Receipt = await adapter.deliver(output, target, {
+        job: "blog",
+        runId: 1,
+        env,
+        dataDir,
+        signal,
+        log,
+        earlier: [],
+      });
       seen.delivered.push(output);
       await output.onDelivered?.([receipt]);
       return [receipt];
@@ -104,7 +138,13 @@ function contextFor(layout: BlogLayout, seen: Seen, params: Partial<BlogParams> 
 
 async function runOn(layout: BlogLayout, params: Partial<BlogParams> = {}) {
   const repo = github.addRepo(layout.repo, layout.files);
-  const seen: Seen = { systems: [], prompts: [], delivered: [], state: new Map(), requests: () => github.requests.length };
+  const seen: Seen = {
+    systems: [],
+    prompts: [],
+    delivered: [],
+    state: new Map(),
+    requests: () => github.requests.length,
+  };
   await skill.run(contextFor(layout, seen, params));
   const pull = repo.pulls[0];
   expect(pull, "a pull request was opened").toBeDefined();
@@ -113,11 +153,17 @@ async function runOn(layout: BlogLayout, params: Partial<BlogParams> = {}) {
   return { repo, seen, pull: pull as NonNullable<typeof pull>, files, added };
 }
 
-function frontMatterOf(text: string, format: "yaml" | "toml"): { keys: string[]; data: Record<string, unknown>; body: string } {
+function frontMatterOf(
+  text: string,
+  format: "yaml" | "toml",
+): { keys: string[]; data: Record<string, unknown>; body: string } {
   const fence = format === "yaml" ? "---" : "+++";
   const match = new RegExp(`^\\${fence[0]}{3}\\n([\\s\\S]*?)\\n\\${fence[0]}{3}\\n([\\s\\S]*)$`).exec(text);
   if (!match) throw new Error(`no ${format} front matter in:\n${text}`);
-  const data = (format === "yaml" ? parseYaml(match[1] as string) : parseToml(match[1] as string)) as Record<string, unknown>;
+  const data = (format === "yaml" ? parseYaml(match[1] as string) : parseToml(match[1] as string)) as Record<
+    string,
+    unknown
+  >;
   return { keys: Object.keys(data), data, body: match[2] as string };
 }
 
@@ -135,7 +181,12 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     expect(data.date).toBeInstanceOf(Date);
     expect((data.date as Date).getTime()).toBe(Date.parse(SCHEDULED));
     expect(text).toContain("date = 2026-12-03T06:00:00+00:00\n");
-    expect(data).toMatchObject({ draft: true, cover: "cover.png", author: "Ada", tags: ["backups", "brand-new-topic"] });
+    expect(data).toMatchObject({
+      draft: true,
+      cover: "cover.png",
+      author: "Ada",
+      tags: ["backups", "brand-new-topic"],
+    });
     expect(body).toContain("[my earlier post](/posts/restic-backups/)");
     expect(body).not.toContain(RELATED_PREFIX);
     expect(body).toContain("Also this one.");
@@ -158,7 +209,13 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     const text = files.get("_posts/2026-12-03-backups-i-trust.md")?.toString("utf8") as string;
     const { keys, data, body } = frontMatterOf(text, "yaml");
     expect(keys).toEqual(["layout", "title", "date", "categories", "tags"]);
-    expect(data).toMatchObject({ layout: "post", title: "Backups I trust", date: "2026-12-03 06:00:00 +0000", categories: ["notes"], tags: ["postgres", "brand-new-topic"] });
+    expect(data).toMatchObject({
+      layout: "post",
+      title: "Backups I trust",
+      date: "2026-12-03 06:00:00 +0000",
+      categories: ["notes"],
+      tags: ["postgres", "brand-new-topic"],
+    });
     expect(text).toContain('title: "Backups I trust"\n');
     expect(text).toContain("tags: [postgres, brand-new-topic]\n");
     expect(body).toContain("[my earlier post](/2026/08/20/postgres-upgrades.html)");
@@ -168,9 +225,18 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
   it("Astro: the collection's keys (pubDate, heroImage, description), the image beside the post, and moments linked as its posts do", async () => {
     const { added, files, seen } = await runOn(ASTRO);
     expect(added.sort()).toEqual(["src/content/blog/backups-i-trust.md", "src/content/blog/backups-i-trust.png"]);
-    const { keys, data, body } = frontMatterOf(files.get("src/content/blog/backups-i-trust.md")?.toString("utf8") as string, "yaml");
+    const { keys, data, body } = frontMatterOf(
+      files.get("src/content/blog/backups-i-trust.md")?.toString("utf8") as string,
+      "yaml",
+    );
     expect(keys).toEqual(["title", "description", "pubDate", "heroImage", "tags"]);
-    expect(data).toEqual({ title: "Backups I trust", description: "How I check that backups restore.", pubDate: "2026-12-03", heroImage: "./backups-i-trust.png", tags: ["nix", "brand-new-topic"] });
+    expect(data).toEqual({
+      title: "Backups I trust",
+      description: "How I check that backups restore.",
+      pubDate: "2026-12-03",
+      heroImage: "./backups-i-trust.png",
+      tags: ["nix", "brand-new-topic"],
+    });
     expect(body).toContain("[my earlier post](/blog/first-steps-with-nix/)");
     // One of its posts links a moment of a video: the article may too, from a timed transcript.
     expect(seen.systems[0]).toContain("[t=SECONDS]");
@@ -178,9 +244,18 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
   });
 
   it("params override what was learned, and the profile is read once until the base branch moves", async () => {
-    const { added, files, seen, repo } = await runOn(JEKYLL, { layout: "hugo-bundle", dateInFilename: false, frontMatterFormat: "toml", postUrl: "https://notes.example.org/{slug}/", frontMatter: { layout: "article" } });
+    const { added, files, seen, repo } = await runOn(JEKYLL, {
+      layout: "hugo-bundle",
+      dateInFilename: false,
+      frontMatterFormat: "toml",
+      postUrl: "https://notes.example.org/{slug}/",
+      frontMatter: { layout: "article" },
+    });
     expect(added).toEqual(["_posts/backups-i-trust/index.md"]);
-    const { data, body } = frontMatterOf(files.get("_posts/backups-i-trust/index.md")?.toString("utf8") as string, "toml");
+    const { data, body } = frontMatterOf(
+      files.get("_posts/backups-i-trust/index.md")?.toString("utf8") as string,
+      "toml",
+    );
     expect(data.layout).toBe("article");
     expect(body).toContain("(https://notes.example.org/postgres-upgrades/)");
     // A second run on the same head reuses the stored profile: one ref read, no tree or blob read.
@@ -190,16 +265,23 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     again.state.delete("drafts");
     repo.pulls.splice(0);
     await skill.run(contextFor(JEKYLL, again));
-    const reads = github.requests.slice(before).filter((request) => request.method === "GET" && /git\/(trees|blobs)/.test(request.path));
+    const reads = github.requests
+      .slice(before)
+      .filter((request) => request.method === "GET" && /git\/(trees|blobs)/.test(request.path));
     expect(reads).toEqual([]);
     // The base branch moves: the profile is learned again.
-    repo.push("main", { "_posts/2026-12-01-new-post.md": "---\nlayout: post\ntitle: New\ndate: 2026-12-01 08:00:00 +0100\ncategories: [notes]\ntags: [fresh]\n---\n\nText.\n" });
+    repo.push("main", {
+      "_posts/2026-12-01-new-post.md":
+        "---\nlayout: post\ntitle: New\ndate: 2026-12-01 08:00:00 +0100\ncategories: [notes]\ntags: [fresh]\n---\n\nText.\n",
+    });
     const mark = github.requests.length;
     again.state.delete("seen");
     again.state.delete("drafts");
     await skill.run(contextFor(JEKYLL, again));
     expect(github.requests.slice(mark).some((request) => /git\/trees/.test(request.path))).toBe(true);
-    expect((again.state.get(PROFILE_KEY) as { learned: { profile: { tags: string[] } } }).learned.profile.tags).toContain("fresh");
+    expect(
+      (again.state.get(PROFILE_KEY) as { learned: { profile: { tags: string[] } } }).learned.profile.tags,
+    ).toContain("fresh");
   });
 
   it("an empty repository (or none) falls back to today's shape: YAML, slug.md, the image beside it", async () => {
@@ -227,14 +309,17 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     expect(plain.seen.prompts[0]).not.toMatch(/\[t=\d+\]/);
   });
 
-  it.each(LAYOUTS.map((layout) => [layout.name, layout] as const))("%s: every reused tag is one the blog has", async (_name, layout) => {
-    const { seen } = await runOn(layout);
-    const output = seen.delivered[0] as Output;
-    const markdownFile = output.files?.find((file) => /\.md$/.test(file.path));
-    const text = markdownFile?.content as string;
-    const format = text.startsWith("+++") ? "toml" : "yaml";
-    const tags = frontMatterOf(text, format).data.tags as string[];
-    expect(tags.filter((tag) => tag !== "brand-new-topic").every((tag) => layout.tags.includes(tag))).toBe(true);
-    expect(tags).toContain(layout.tags[0]);
-  });
+  it.each(LAYOUTS.map((layout) => [layout.name, layout] as const))(
+    "%s: every reused tag is one the blog has",
+    async (_name, layout) => {
+      const { seen } = await runOn(layout);
+      const output = seen.delivered[0] as Output;
+      const markdownFile = output.files?.find((file) => /\.md$/.test(file.path));
+      const text = markdownFile?.content as string;
+      const format = text.startsWith("+++") ? "toml" : "yaml";
+      const tags = frontMatterOf(text, format).data.tags as string[];
+      expect(tags.filter((tag) => tag !== "brand-new-topic").every((tag) => layout.tags.includes(tag))).toBe(true);
+      expect(tags).toContain(layout.tags[0]);
+    },
+  );
 });

@@ -38,7 +38,16 @@ interface World {
 }
 
 function world(videos: Video[], transcripts: World["transcripts"], extra: Partial<World> = {}): World {
-  return { videos, transcripts, state: new Map(), claudeCalls: [], imageCalls: 0, images: true, delivered: [], ...extra };
+  return {
+    videos,
+    transcripts,
+    state: new Map(),
+    claudeCalls: [],
+    imageCalls: 0,
+    images: true,
+    delivered: [],
+    ...extra,
+  };
 }
 
 /** One run's context over `w`: fresh steps (as a new run has), the world's state kept across runs. */
@@ -73,7 +82,10 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
         channelVideos: async () => w.videos,
         transcript: async (id) => {
           const found = w.transcripts[id];
-          if (found === "none") throw new NonRetryableError(`YouTube: no transcript for video ${id}: captions are disabled`, { code: "no_transcript" });
+          if (found === "none")
+            throw new NonRetryableError(`YouTube: no transcript for video ${id}: captions are disabled`, {
+              code: "no_transcript",
+            });
           return found ?? [];
         },
       },
@@ -83,7 +95,8 @@ function contextFor(w: World, params: Partial<BlogParams> = {}): SkillContext<Bl
       available: w.images !== false,
       generate: async () => {
         w.imageCalls++;
-        if (w.images === "broken") throw new ServiceError({ service: "Leonardo", message: "generation g1 failed (status FAILED)" });
+        if (w.images === "broken")
+          throw new ServiceError({ service: "Leonardo", message: "generation g1 failed (status FAILED)" });
         return { bytes: ONE_PIXEL_PNG, mediaType: "image/png", extension: "png" };
       },
     },
@@ -116,10 +129,15 @@ describe("blog-autopilot run", () => {
   });
 
   it("skips a run whose videos all lack a usable transcript, with each reason, and does not try them again", async () => {
-    const w = world([clip("vidR0000001", 1), clip("vidR0000002", 2)], { vidR0000001: "none", vidR0000002: segments("vidR0000002", "short") });
+    const w = world([clip("vidR0000001", 1), clip("vidR0000002", 2)], {
+      vidR0000001: "none",
+      vidR0000002: segments("vidR0000002", "short"),
+    });
     const result = (await run(w)) as SkipResult;
     expect(result.skipped).toBe(true);
-    expect(result.reason).toMatch(/^no article to write: vidR0000001 \("Video vidR0000001"\) no captions: .*captions are disabled; vidR0000002 \("Video vidR0000002"\) transcript too short: \d+ characters, the minimum is 1500$/);
+    expect(result.reason).toMatch(
+      /^no article to write: vidR0000001 \("Video vidR0000001"\) no captions: .*captions are disabled; vidR0000002 \("Video vidR0000002"\) transcript too short: \d+ characters, the minimum is 1500$/,
+    );
     expect(Object.keys(w.state.get("skipped") as object)).toEqual(["vidR0000001", "vidR0000002"]);
     expect(await run(w)).toEqual({ skipped: true, reason: "no new videos" });
     expect(w.claudeCalls).toEqual([]);
@@ -129,16 +147,24 @@ describe("blog-autopilot run", () => {
     const videos = ["vidR0000001", "vidR0000002", "vidR0000003"].map((id, i) => clip(id, i));
     const w = world(videos, Object.fromEntries(videos.map((v) => [v.id, segments(v.id, "full")])));
     w.deliveryFails = new ServiceError({ service: "GitHub", message: "502 Bad Gateway", status: 502, retryable: true });
-    const failed = await run(w, { maxVideos: 2 }).then(() => null, (e: unknown) => e as Error);
+    const failed = await run(w, { maxVideos: 2 }).then(
+      () => null,
+      (e: unknown) => e as Error,
+    );
     expect(failed?.message).toMatch(/2 of 2 videos failed: .*GitHub: 502 Bad Gateway/);
     expect(failed).not.toBeInstanceOf(NonRetryableError);
     expect(w.claudeCalls.sort()).toEqual(["vidR0000001", "vidR0000002"]);
     // Not delivered: the next run writes nothing new for them, and keeps the slugs it chose.
     delete w.deliveryFails;
     const second = await runOutputs(w, { maxVideos: 2 });
-    expect(second.map((o) => [o.key, o.slug])).toEqual([["vidR0000001", "how-vidr0000001-works"], ["vidR0000002", "how-vidr0000002-works"]]);
+    expect(second.map((o) => [o.key, o.slug])).toEqual([
+      ["vidR0000001", "how-vidr0000001-works"],
+      ["vidR0000002", "how-vidr0000002-works"],
+    ]);
     expect(w.claudeCalls).toHaveLength(2);
-    expect(w.state.get("seen")).toMatchObject({ vidR0000001: { slug: "how-vidr0000001-works", url: "https://github.com/acme/blog/pull/vidR0000001" } });
+    expect(w.state.get("seen")).toMatchObject({
+      vidR0000001: { slug: "how-vidr0000001-works", url: "https://github.com/acme/blog/pull/vidR0000001" },
+    });
     expect(w.state.get("drafts")).toEqual({});
     const third = await runOutputs(w, { maxVideos: 2 });
     expect(third.map((o) => o.key)).toEqual(["vidR0000003"]);
@@ -147,27 +173,59 @@ describe("blog-autopilot run", () => {
 
   it("delivers the good video at once, fails the run for a broken one, and skips it after repeated failures", async () => {
     const videos = [clip("vidR0000001", 1), clip("vidR0000002", 2)];
-    const broken = new ServiceError({ service: "Claude", message: "the answer was cut off at maxTokens (16000); raise maxTokens" });
-    const w = world(videos, { vidR0000001: segments("vidR0000001", "full"), vidR0000002: segments("vidR0000002", "full") }, { claudeFails: { vidR0000002: broken } });
+    const broken = new ServiceError({
+      service: "Claude",
+      message: "the answer was cut off at maxTokens (16000); raise maxTokens",
+    });
+    const w = world(
+      videos,
+      { vidR0000001: segments("vidR0000001", "full"), vidR0000002: segments("vidR0000002", "full") },
+      { claudeFails: { vidR0000002: broken } },
+    );
     for (let attempt = 1; attempt < MAX_FAILURES; attempt++) {
-      const error = await run(w).then(() => null, (e: unknown) => e as Error);
+      const error = await run(w).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(error).toBeInstanceOf(NonRetryableError);
       // The first run delivers the good video; later runs meet the broken one alone.
-      expect(error?.message).toBe(`blog-autopilot: 1 of ${attempt === 1 ? 2 : 1} videos failed: vidR0000002 ("Video vidR0000002"): ${broken.message}`);
+      expect(error?.message).toBe(
+        `blog-autopilot: 1 of ${attempt === 1 ? 2 : 1} videos failed: vidR0000002 ("Video vidR0000002"): ${broken.message}`,
+      );
       expect(w.delivered.map((o) => o.key)).toEqual(["vidR0000001"]);
     }
     const result = (await run(w)) as SkipResult;
-    expect(result.reason).toMatch(/^no article to write: vidR0000002 \("Video vidR0000002"\) failed 3 times, last: Claude: the answer was cut off/);
-    expect((w.state.get("skipped") as Record<string, { reason: string }>).vidR0000002?.reason).toMatch(/^failed 3 times, last: Claude: the answer was cut off/);
+    expect(result.reason).toMatch(
+      /^no article to write: vidR0000002 \("Video vidR0000002"\) failed 3 times, last: Claude: the answer was cut off/,
+    );
+    expect((w.state.get("skipped") as Record<string, { reason: string }>).vidR0000002?.reason).toMatch(
+      /^failed 3 times, last: Claude: the answer was cut off/,
+    );
     // The good article was written and delivered once across all those runs.
     expect(w.claudeCalls.filter((id) => id === "vidR0000001")).toHaveLength(1);
     expect(w.delivered).toHaveLength(1);
   });
 
   it("does not count an outage against a video: when nothing worked the run fails, retryably, and no video is skipped", async () => {
-    const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { claudeFails: { vidR0000001: new ServiceError({ service: "Claude", message: "529 overloaded_error", status: 529, retryable: true }) } });
+    const w = world(
+      [clip("vidR0000001", 1)],
+      { vidR0000001: segments("vidR0000001", "full") },
+      {
+        claudeFails: {
+          vidR0000001: new ServiceError({
+            service: "Claude",
+            message: "529 overloaded_error",
+            status: 529,
+            retryable: true,
+          }),
+        },
+      },
+    );
     for (let i = 0; i < MAX_FAILURES + 1; i++) {
-      const error = await run(w).then(() => null, (e: unknown) => e as Error);
+      const error = await run(w).then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
       expect(error?.message).toMatch(/1 of 1 videos failed: vidR0000001 .*529 overloaded_error/);
       expect(error).not.toBeInstanceOf(NonRetryableError);
     }
@@ -187,12 +245,16 @@ describe("blog-autopilot run", () => {
     const w = world([clip("vidR0000001", 1)], { vidR0000001: segments("vidR0000001", "full") }, { images: "broken" });
     const [output] = await runOutputs(w);
     expect(output?.files?.map((f) => f.path)).toEqual(["how-vidr0000001-works.md"]);
-    expect(output?.summary).toMatch(/No hero image: the hero image failed \(Leonardo: generation g1 failed \(status FAILED\)\)\.$/);
+    expect(output?.summary).toMatch(
+      /No hero image: the hero image failed \(Leonardo: generation g1 failed \(status FAILED\)\)\.$/,
+    );
     const plain = world([clip("vidR0000002", 1)], { vidR0000002: segments("vidR0000002", "full") });
     const [text] = await runOutputs(plain, { heroImage: false });
     expect(text?.files).toHaveLength(1);
     // No note; the reviewer's list of the article's links only.
-    expect(text?.summary).toBe(`${scriptedArticle("vidR0000002").description}\n\nExternal links in this article (1; check each before merging):\n- \`https://www.youtube.com/watch?v=vidR0000002\``);
+    expect(text?.summary).toBe(
+      `${scriptedArticle("vidR0000002").description}\n\nExternal links in this article (1; check each before merging):\n- \`https://www.youtube.com/watch?v=vidR0000002\``,
+    );
     expect(plain.imageCalls).toBe(0);
   });
 
@@ -201,15 +263,22 @@ describe("blog-autopilot run", () => {
     w.state.set("seen", { vidOLD000001: { at: "2024-01-01T00:00:00.000Z", slug: "how-vidr0000001-works" } });
     const [output] = await runOutputs(w);
     expect(output?.slug).toBe("how-vidr0000001-works-vidr0000001");
-    expect(output?.files?.map((f) => f.path)).toEqual(["how-vidr0000001-works-vidr0000001.md", "how-vidr0000001-works-vidr0000001.png"]);
+    expect(output?.files?.map((f) => f.path)).toEqual([
+      "how-vidr0000001-works-vidr0000001.md",
+      "how-vidr0000001-works-vidr0000001.png",
+    ]);
   });
 
   it("gives parallel articles with the same title different slugs, and each keeps its slug when the run is retried", async () => {
     const state = new Map<string, unknown>();
-    const jobState = { get: <T>(key: string) => structuredClone(state.get(key)) as T | undefined, set: async (key: string, value: unknown) => void state.set(key, structuredClone(value)) };
+    const jobState = {
+      get: <T>(key: string) => structuredClone(state.get(key)) as T | undefined,
+      set: async (key: string, value: unknown) => void state.set(key, structuredClone(value)),
+    };
     const memory = createBlogState(jobState);
     const article = tidyArticle(scriptedArticle("vidR0000001"), clip("vidR0000001", 1));
-    const claim = (store: typeof memory, id: string) => store.claimSlug(id, article, (taken) => chooseSlug(article, id, taken));
+    const claim = (store: typeof memory, id: string) =>
+      store.claimSlug(id, article, (taken) => chooseSlug(article, id, taken));
     for (const id of ["vidR0000001", "vidR0000002"]) await memory.saveDraft(id, article);
     const first = await Promise.all([claim(memory, "vidR0000002"), claim(memory, "vidR0000001")]);
     expect(new Set(first).size).toBe(2);

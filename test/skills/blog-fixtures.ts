@@ -6,7 +6,12 @@
 import { cpSync } from "node:fs";
 import { afterEach } from "vitest";
 import { join } from "node:path";
-import { startAnthropicEmulator, type AnthropicEmulator, type MessagesBody, type Responder } from "../emulators/anthropic.ts";
+import {
+  startAnthropicEmulator,
+  type AnthropicEmulator,
+  type MessagesBody,
+  type Responder,
+} from "../emulators/anthropic.ts";
 import { CHANNEL_ID, startDiscordEmulator, type DiscordEmulator } from "../emulators/discord.ts";
 import { startGitHubEmulator, type GitHubEmulator } from "../emulators/github.ts";
 import { startLeonardoEmulator, type LeonardoEmulator } from "../emulators/leonardo.ts";
@@ -35,15 +40,29 @@ export const transcriptMarker = (id: string) => `marker-${id}-transcript`;
 export const articleMarker = (id: string) => `Scripted insight for ${id}`;
 export const watchUrl = (id: string) => `https://www.youtube.com/watch?v=${id}`;
 
-export function video(id: string, channel: string, captions: FixtureVideo["captions"], minutesAgo: number): FixtureVideo {
-  return { id, channel, title: `Video ${id}: how it works`, publishedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), captions };
+export function video(
+  id: string,
+  channel: string,
+  captions: FixtureVideo["captions"],
+  minutesAgo: number,
+): FixtureVideo {
+  return {
+    id,
+    channel,
+    title: `Video ${id}: how it works`,
+    publishedAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(),
+    captions,
+  };
 }
 
 /** Caption segments: about 2,400 characters for "full", about 120 for "short". */
 export function segments(id: string, captions: FixtureVideo["captions"]) {
   const count = captions === "short" ? 2 : 40;
   return Array.from({ length: count }, (_, i) => ({
-    text: i === 1 ? `today the ${transcriptMarker(id)} matters` : `in part ${i} we talk about the ideas of video ${id} in some depth`,
+    text:
+      i === 1
+        ? `today the ${transcriptMarker(id)} matters`
+        : `in part ${i} we talk about the ideas of video ${id} in some depth`,
     start: i * 3,
     duration: 3,
   }));
@@ -124,7 +143,9 @@ export async function startEmulators(videos: FixtureVideo[]): Promise<Emulators>
 
 export function addVideos(youtube: YouTubeEmulator, videos: FixtureVideo[]): void {
   for (const v of videos) {
-    youtube.addChannel(v.channel, [{ id: v.id, title: v.title, publishedAt: v.publishedAt, description: `About ${v.id}.` }]);
+    youtube.addChannel(v.channel, [
+      { id: v.id, title: v.title, publishedAt: v.publishedAt, description: `About ${v.id}.` },
+    ]);
     if (v.captions === "none") youtube.setTranscript(v.id, [], null);
     else youtube.setTranscript(v.id, segments(v.id, v.captions), { format: "classic" });
   }

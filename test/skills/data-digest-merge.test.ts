@@ -16,12 +16,23 @@ import type { ClaudeStructuredRequest, FeedItem, Output, SkillContext } from "..
 import { startFeedEmulator, type FeedEmulator } from "../emulators/feeds.ts";
 
 const NOW = Date.parse("2026-12-03T12:00:00Z");
-const item = (id: string, source: string, extra: Partial<FeedItem> = {}): FeedItem => ({ id, title: `Title of ${id}`, url: `https://example.com/${id}`, source, publishedAt: new Date(NOW - 3_600_000).toISOString(), ...extra });
+const item = (id: string, source: string, extra: Partial<FeedItem> = {}): FeedItem => ({
+  id,
+  title: `Title of ${id}`,
+  url: `https://example.com/${id}`,
+  source,
+  publishedAt: new Date(NOW - 3_600_000).toISOString(),
+  ...extra,
+});
 
 describe("one story, one item", () => {
   it("canonical URLs ignore tracking parameters, www, the scheme, the fragment and a trailing slash, and keep the rest", () => {
     const plain = canonicalUrl("https://example.com/post/42?page=2&id=7");
-    expect(canonicalUrl("http://www.Example.com/post/42/?utm_source=rss&utm_medium=feed&id=7&fbclid=x&page=2&gclid=y&ref=hn#comments")).toBe(plain);
+    expect(
+      canonicalUrl(
+        "http://www.Example.com/post/42/?utm_source=rss&utm_medium=feed&id=7&fbclid=x&page=2&gclid=y&ref=hn#comments",
+      ),
+    ).toBe(plain);
     expect(plain).toBe("example.com/post/42?id=7&page=2");
     expect(canonicalUrl("https://example.com/post/42?page=3&id=7")).not.toBe(plain);
     expect(canonicalUrl("javascript:alert(1)")).toBeNull();
@@ -31,7 +42,11 @@ describe("one story, one item", () => {
   it("merges by canonical URL or by the same long title across sources, naming every source once, keeping the newest date", () => {
     const merged = mergeStories([
       item("a1", "Alpha", { url: "https://news.example/story?utm_campaign=x", title: "Postgres 19 released" }),
-      item("b1", "Beta", { url: "https://www.news.example/story/", title: "PostgreSQL 19 is out", publishedAt: new Date(NOW - 60_000).toISOString() }),
+      item("b1", "Beta", {
+        url: "https://www.news.example/story/",
+        title: "PostgreSQL 19 is out",
+        publishedAt: new Date(NOW - 60_000).toISOString(),
+      }),
       item("c1", "Gamma", { url: "https://mirror.example/p/1", title: "SQLite adds a new WAL mode today" }),
       item("d1", "Delta", { url: "https://other.example/x", title: "SQLite adds a new WAL mode — today!" }),
       item("a2", "Alpha", { title: "Weekly update", url: "https://alpha.example/w1" }),
@@ -53,12 +68,17 @@ describe("one story, one item", () => {
   });
 
   it("a story any of whose items was digested is not new again, and digesting a story records all its ids", () => {
-    const gathered = [item("a1", "Alpha", { url: "https://n.example/s" }), item("b1", "Beta", { url: "https://n.example/s?utm_source=x" })];
+    const gathered = [
+      item("a1", "Alpha", { url: "https://n.example/s" }),
+      item("b1", "Beta", { url: "https://n.example/s?utm_source=x" }),
+    ];
     const first = selectNewItems(gathered, {}, { now: NOW, maxItems: 10 });
     expect(first.items).toHaveLength(1);
     const digested = markDigested({}, first.items, NOW);
     expect(Object.keys(digested).sort()).toEqual(["a1", "b1"]);
-    expect(selectNewItems([item("b1", "Beta", { url: "https://n.example/s" })], digested, { now: NOW, maxItems: 10 }).items).toEqual([]);
+    expect(
+      selectNewItems([item("b1", "Beta", { url: "https://n.example/s" })], digested, { now: NOW, maxItems: 10 }).items,
+    ).toEqual([]);
   });
 });
 
@@ -66,13 +86,24 @@ describe("ordered by fit to the focus before maxItems cuts", () => {
   const gathered = [
     item("new1", "Alpha", { title: "Kubernetes operators explained", publishedAt: new Date(NOW - 1000).toISOString() }),
     item("new2", "Alpha", { title: "A new JavaScript framework", publishedAt: new Date(NOW - 2000).toISOString() }),
-    item("old1", "Beta", { title: "SQLite WAL checkpoints in practice", publishedAt: new Date(NOW - 90_000_000).toISOString() }),
-    item("old2", "Beta", { title: "Backups", summary: "How we back up SQLite databases", publishedAt: new Date(NOW - 95_000_000).toISOString() }),
+    item("old1", "Beta", {
+      title: "SQLite WAL checkpoints in practice",
+      publishedAt: new Date(NOW - 90_000_000).toISOString(),
+    }),
+    item("old2", "Beta", {
+      title: "Backups",
+      summary: "How we back up SQLite databases",
+      publishedAt: new Date(NOW - 95_000_000).toISOString(),
+    }),
   ];
 
   it("locally: the focus's words in the title count most, then the summary; without a focus, newest first", () => {
-    expect(relevance({ title: "SQLite WAL checkpoints", summary: "", sources: ["x"] }, "sqlite databases")).toBeGreaterThan(relevance({ title: "Backups", summary: "SQLite databases", sources: ["x"] }, "sqlite"));
-    expect(selectNewItems(gathered, {}, { now: NOW, maxItems: 2, focus: "SQLite and databases" }).items.map((i) => i.id)).toEqual(["old1", "old2"]);
+    expect(
+      relevance({ title: "SQLite WAL checkpoints", summary: "", sources: ["x"] }, "sqlite databases"),
+    ).toBeGreaterThan(relevance({ title: "Backups", summary: "SQLite databases", sources: ["x"] }, "sqlite"));
+    expect(
+      selectNewItems(gathered, {}, { now: NOW, maxItems: 2, focus: "SQLite and databases" }).items.map((i) => i.id),
+    ).toEqual(["old1", "old2"]);
     expect(selectNewItems(gathered, {}, { now: NOW, maxItems: 2 }).items.map((i) => i.id)).toEqual(["new1", "new2"]);
   });
 
@@ -80,11 +111,18 @@ describe("ordered by fit to the focus before maxItems cuts", () => {
     const calls: ClaudeStructuredRequest<unknown>[] = [];
     const state = new Map<string, unknown>();
     const ctx = {
-      params: DataDigestParams.parse({ sources: [{ type: "rss", url: "https://a.example/feed.xml" }], focus: "databases", maxItems: 2 }),
+      params: DataDigestParams.parse({
+        sources: [{ type: "rss", url: "https://a.example/feed.xml" }],
+        focus: "databases",
+        maxItems: 2,
+      }),
       log: pino({ level: "silent" }),
       signal: new AbortController().signal,
       step: async <T>(_id: string, fn: () => Promise<T> | T) => JSON.parse(JSON.stringify(await fn())) as T,
-      state: { get: (key: string) => state.get(key), set: async (key: string, value: unknown) => void state.set(key, value) },
+      state: {
+        get: (key: string) => state.get(key),
+        set: async (key: string, value: unknown) => void state.set(key, value),
+      },
       run: { id: 1, job: "digest", scheduledFor: new Date(NOW).toISOString(), attempt: 1, lastSuccessAt: null },
       parallel: <I, O>(list: readonly I[], fn: (i: I, n: number) => Promise<O>) => Promise.all(list.map(fn)),
       claude: {
@@ -92,7 +130,9 @@ describe("ordered by fit to the focus before maxItems cuts", () => {
         structured: async <T>(request: ClaudeStructuredRequest<T>) => {
           calls.push(request as ClaudeStructuredRequest<unknown>);
           if (request.name === "ranking") {
-            const refs = Object.fromEntries([...request.prompt.matchAll(/\[(r\d+)\] ([^\n(]+)/g)].map((m) => [m[2]?.trim(), m[1]]));
+            const refs = Object.fromEntries(
+              [...request.prompt.matchAll(/\[(r\d+)\] ([^\n(]+)/g)].map((m) => [m[2]?.trim(), m[1]]),
+            );
             return request.schema.parse({ ids: ["r99", refs["Backups"], refs["A new JavaScript framework"]] });
           }
           return request.schema.parse({ title: "T", intro: "I", groups: [] });
@@ -123,21 +163,53 @@ describe("a digest over two real feeds carrying one story", () => {
 
   const rss = (entries: { guid: string; title: string; link: string }[]) =>
     `<?xml version="1.0"?><rss version="2.0"><channel><title>Feed</title><link>https://x.example/</link>${entries
-      .map((e) => `<item><guid>${e.guid}</guid><title>${e.title}</title><link>${e.link.replace(/&/g, "&amp;")}</link><pubDate>${new Date(NOW - 3_600_000).toUTCString()}</pubDate></item>`)
+      .map(
+        (e) =>
+          `<item><guid>${e.guid}</guid><title>${e.title}</title><link>${e.link.replace(/&/g, "&amp;")}</link><pubDate>${new Date(NOW - 3_600_000).toUTCString()}</pubDate></item>`,
+      )
       .join("")}</channel></rss>`;
 
   it("lists it once, naming both sources; the next digest does not bring it back from either", async () => {
-    feeds.setFeed("/hn.xml", { body: rss([{ guid: "hn-1", title: "Postgres 19 released", link: "https://www.postgresql.org/about/news/pg19/?utm_source=hn&ref=hn" }, { guid: "hn-2", title: "Only here", link: "https://only.example/1" }]), contentType: "application/rss+xml" });
-    feeds.setFeed("/lobsters.xml", { body: rss([{ guid: "lb-9", title: "PostgreSQL 19 is out", link: "https://postgresql.org/about/news/pg19#top" }]), contentType: "application/rss+xml" });
-    const integrations = createIntegrations({ env: {}, job: { deliver: [] }, signal: new AbortController().signal, log: pino({ level: "silent" }), stateSnapshot: new Map(), dryRun: true } as unknown as IntegrationRequest);
+    feeds.setFeed("/hn.xml", {
+      body: rss([
+        {
+          guid: "hn-1",
+          title: "Postgres 19 released",
+          link: "https://www.postgresql.org/about/news/pg19/?utm_source=hn&ref=hn",
+        },
+        { guid: "hn-2", title: "Only here", link: "https://only.example/1" },
+      ]),
+      contentType: "application/rss+xml",
+    });
+    feeds.setFeed("/lobsters.xml", {
+      body: rss([{ guid: "lb-9", title: "PostgreSQL 19 is out", link: "https://postgresql.org/about/news/pg19#top" }]),
+      contentType: "application/rss+xml",
+    });
+    const integrations = createIntegrations({
+      env: {},
+      job: { deliver: [] },
+      signal: new AbortController().signal,
+      log: pino({ level: "silent" }),
+      stateSnapshot: new Map(),
+      dryRun: true,
+    } as unknown as IntegrationRequest);
     const state = new Map<string, unknown>();
     const contextFor = () =>
       ({
-        params: DataDigestParams.parse({ sources: [{ type: "rss", url: `${feeds.url}/hn.xml`, name: "Hacker News" }, { type: "rss", url: `${feeds.url}/lobsters.xml`, name: "Lobsters" }], synthesize: false }),
+        params: DataDigestParams.parse({
+          sources: [
+            { type: "rss", url: `${feeds.url}/hn.xml`, name: "Hacker News" },
+            { type: "rss", url: `${feeds.url}/lobsters.xml`, name: "Lobsters" },
+          ],
+          synthesize: false,
+        }),
         log: pino({ level: "silent" }),
         signal: new AbortController().signal,
         step: async <T>(_id: string, fn: () => Promise<T> | T) => JSON.parse(JSON.stringify(await fn())) as T,
-        state: { get: (key: string) => state.get(key), set: async (key: string, value: unknown) => void state.set(key, value) },
+        state: {
+          get: (key: string) => state.get(key),
+          set: async (key: string, value: unknown) => void state.set(key, value),
+        },
         run: { id: 1, job: "digest", scheduledFor: new Date(NOW).toISOString(), attempt: 1, lastSuccessAt: null },
         parallel: <I, O>(list: readonly I[], fn: (i: I, n: number) => Promise<O>) => Promise.all(list.map(fn)),
         claude: { text: async () => "", structured: async () => ({}) },

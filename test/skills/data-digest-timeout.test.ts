@@ -32,16 +32,23 @@ function context() {
     parallel: <I, O>(list: readonly I[], fn: (item: I, index: number) => Promise<O>) => Promise.all(list.map(fn)),
     sources: {
       youtube: { channelVideos: async () => [], transcript: async () => [] },
-      fetch: (source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }) => (source.type === "github" ? repo(source, options) : feed(source, options)),
+      fetch: (source: SourceSpec, options?: { since?: string | null; signal?: AbortSignal }) =>
+        source.type === "github" ? repo(source, options) : feed(source, options),
     },
   } as unknown as Pick<SkillContext, "step" | "sources" | "log" | "signal" | "parallel">;
 }
 
 describe("sourceTimeout", () => {
   it("aborts the slow sources' requests and reports them, keeping the others", async () => {
-    feeds.setFeed("/slow.xml", { contentType: "application/rss+xml", body: `<rss version="2.0"><channel><title>t</title></channel></rss>` });
+    feeds.setFeed("/slow.xml", {
+      contentType: "application/rss+xml",
+      body: `<rss version="2.0"><channel><title>t</title></channel></rss>`,
+    });
     feeds.failNext("/slow.xml", 1, { status: 200, delayMs: 10_000 });
-    feeds.setFeed("/fast.xml", { contentType: "application/rss+xml", body: `<rss version="2.0"><channel><title>t</title><item><title>Fast</title><guid>f1</guid></item></channel></rss>` });
+    feeds.setFeed("/fast.xml", {
+      contentType: "application/rss+xml",
+      body: `<rss version="2.0"><channel><title>t</title><item><title>Fast</title><guid>f1</guid></item></channel></rss>`,
+    });
     github.failNext(1, { delayMs: 10_000, path: "/releases" });
     const sources: SourceSpec[] = [
       { type: "rss", url: `${feeds.url}/slow.xml`, name: "Slow feed" },
@@ -57,14 +64,20 @@ describe("sourceTimeout", () => {
       { name: "acme/slow", cause: "no answer within 2s", retryable: true },
     ]);
     await expect.poll(() => feeds.requests.find((request) => request.path === "/slow.xml")?.closedEarly).toBe(true);
-    await expect.poll(() => github.requests.find((request) => request.path === "/repos/acme/slow/releases")?.closedEarly).toBe(true);
+    await expect
+      .poll(() => github.requests.find((request) => request.path === "/repos/acme/slow/releases")?.closedEarly)
+      .toBe(true);
   });
 });
 
 describe("source labels", () => {
   it("never carry URL credentials, even for a URL that does not parse", async () => {
     const { sourceLabel } = await import("../../skills/data-digest/gather.ts");
-    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@example.com/feed.xml?key=k" })).toBe("example.com/feed.xml");
-    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@exa mple.com/feed.xml?key=k" })).toBe("https://exa mple.com/feed.xml");
+    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@example.com/feed.xml?key=k" })).toBe(
+      "example.com/feed.xml",
+    );
+    expect(sourceLabel({ type: "rss", url: "https://reader:s3cret@exa mple.com/feed.xml?key=k" })).toBe(
+      "https://exa mple.com/feed.xml",
+    );
   });
 });

@@ -17,7 +17,13 @@ import { ServiceError } from "../../src/errors.ts";
 const NOW = Date.parse("2025-03-10T12:00:00Z");
 const day = 86_400_000;
 const iso = (ms: number) => new Date(ms).toISOString();
-const item = (id: string, extra: Partial<FeedItem> = {}): FeedItem => ({ id, title: `Title ${id}`, url: `https://example.com/${id}`, source: "Blog", ...extra });
+const item = (id: string, extra: Partial<FeedItem> = {}): FeedItem => ({
+  id,
+  title: `Title ${id}`,
+  url: `https://example.com/${id}`,
+  source: "Blog",
+  ...extra,
+});
 
 describe("selectNewItems", () => {
   it("keeps only items not digested before, once each, newest first (undated last), capped at maxItems", () => {
@@ -39,13 +45,20 @@ describe("selectNewItems", () => {
   });
 
   it("ignores items published before the retention window, whose digested record may be pruned", () => {
-    const gathered = [item("ancient", { publishedAt: iso(NOW - RETENTION_MS - day) }), item("recent", { publishedAt: iso(NOW - day) })];
+    const gathered = [
+      item("ancient", { publishedAt: iso(NOW - RETENTION_MS - day) }),
+      item("recent", { publishedAt: iso(NOW - day) }),
+    ];
     expect(selectNewItems(gathered, {}, { now: NOW, maxItems: 30 }).items.map((i) => i.id)).toEqual(["recent"]);
   });
 
   it("markDigested adds the items and prunes records older than the retention; readDigested tolerates junk", () => {
     const before = { stale: iso(NOW - RETENTION_MS - 1), kept: iso(NOW - day), broken: "not a date" };
-    expect(markDigested(before, [item("a"), item("b")], NOW)).toEqual({ kept: iso(NOW - day), a: iso(NOW), b: iso(NOW) });
+    expect(markDigested(before, [item("a"), item("b")], NOW)).toEqual({
+      kept: iso(NOW - day),
+      a: iso(NOW),
+      b: iso(NOW),
+    });
     expect(readDigested(undefined)).toEqual({});
     expect(readDigested(["a"])).toEqual({});
     expect(readDigested({ a: "2025-01-01T00:00:00.000Z", b: 3 })).toEqual({ a: "2025-01-01T00:00:00.000Z" });
@@ -63,8 +76,20 @@ describe("rendering", () => {
     title: "Big week",
     intro: "Two things matter.",
     groups: [
-      { theme: "Languages", items: [{ id: "i1", why: "It changes\nhow you build." }, { id: "i9", why: "invented" }] },
-      { theme: "Tools", items: [{ id: "i2", why: "Faster builds." }, { id: "i1", why: "again" }] },
+      {
+        theme: "Languages",
+        items: [
+          { id: "i1", why: "It changes\nhow you build." },
+          { id: "i9", why: "invented" },
+        ],
+      },
+      {
+        theme: "Tools",
+        items: [
+          { id: "i2", why: "Faster builds." },
+          { id: "i1", why: "again" },
+        ],
+      },
       { theme: "Empty", items: [{ id: "nope", why: "x" }] },
     ],
   };
@@ -83,8 +108,13 @@ describe("rendering", () => {
   });
 
   it("names unreadable sources and held items in the footer", () => {
-    const markdown = renderPlan({ ...plan, groups: [] }, new Map([["i1", item("1")]]), { failures: [{ name: "broken_feed", cause: "HTTP 404", retryable: false }], held: 3 });
-    expect(markdown.split("\n\n").at(-1)).toBe("Could not read: broken\\_feed (HTTP 404)\n3 more new items will come in the next digest.");
+    const markdown = renderPlan({ ...plan, groups: [] }, new Map([["i1", item("1")]]), {
+      failures: [{ name: "broken_feed", cause: "HTTP 404", retryable: false }],
+      held: 3,
+    });
+    expect(markdown.split("\n\n").at(-1)).toBe(
+      "Could not read: broken\\_feed (HTTP 404)\n3 more new items will come in the next digest.",
+    );
   });
 
   it("without Claude, lists items grouped by source with their dates", () => {
@@ -96,7 +126,9 @@ describe("rendering", () => {
 
   it("escapes markdown so a title cannot break its link; never links a non-http URL", () => {
     expect(escapeMarkdown("a](x) _b_ #1 <@1>")).toBe("a\\](x) \\_b\\_ #1 \\<@1\\>");
-    expect(renderPlainList([item("x", { url: "javascript:alert(1)" })], { failures: [], held: 0 })).toBe("### Blog\n- Title x");
+    expect(renderPlainList([item("x", { url: "javascript:alert(1)" })], { failures: [], held: 0 })).toBe(
+      "### Blog\n- Title x",
+    );
   });
 
   it("reads the prompt files without their editing notes and fills placeholders once", () => {
@@ -105,15 +137,24 @@ describe("rendering", () => {
     expect(template).toMatch(/^Write this digest\./);
     expect(template).toContain("{{items}}");
     expect(readPrompt("system.md")).toMatch(/^You are the editor/);
-    expect(fillTemplate("{{ focus }} / {{items}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe("AI / [i1] {{focus}}");
+    expect(fillTemplate("{{ focus }} / {{items}}", { focus: "AI", items: "[i1] {{focus}}" })).toBe(
+      "AI / [i1] {{focus}}",
+    );
     // One rule for an unknown placeholder in every skill: an error naming it (or, when asked, kept as written).
-    expect(() => fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { name: "prompts/digest.md" })).toThrow(/prompts\/digest\.md uses \{\{unknown\}\}, which is not one of \{\{focus\}\}/);
+    expect(() => fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { name: "prompts/digest.md" })).toThrow(
+      /prompts\/digest\.md uses \{\{unknown\}\}, which is not one of \{\{focus\}\}/,
+    );
     expect(fillTemplate("{{ focus }} / {{unknown}}", { focus: "AI" }, { unknown: "keep" })).toBe("AI / {{unknown}}");
   });
 
   it("describes items to the model by short id, with source, date, URL and a trimmed summary", () => {
-    const text = describeItems([item("a", { summary: `${"word ".repeat(200)}`, publishedAt: "2025-03-09T10:00:00.000Z" }), item("b")]);
-    expect(text).toContain("[i1] Title a\n  source: Blog · published: 2025-03-09T10:00:00.000Z · url: https://example.com/a\n  word word");
+    const text = describeItems([
+      item("a", { summary: `${"word ".repeat(200)}`, publishedAt: "2025-03-09T10:00:00.000Z" }),
+      item("b"),
+    ]);
+    expect(text).toContain(
+      "[i1] Title a\n  source: Blog · published: 2025-03-09T10:00:00.000Z · url: https://example.com/a\n  word word",
+    );
     expect(text).toContain("[i2] Title b");
     expect(text.split("\n")[2]?.length).toBeLessThanOrEqual(302);
   });
@@ -121,7 +162,14 @@ describe("rendering", () => {
 
 // ─── A fake context: steps run once and are recorded, state in a Map, Claude scripted ────────────
 
-function fakeContext(params: unknown, options: { fetch: (source: SourceSpec, opts?: { since?: string | null }) => Promise<FeedItem[]>; plan?: (prompt: string) => DigestPlan; state?: Map<string, unknown> }) {
+function fakeContext(
+  params: unknown,
+  options: {
+    fetch: (source: SourceSpec, opts?: { since?: string | null }) => Promise<FeedItem[]>;
+    plan?: (prompt: string) => DigestPlan;
+    state?: Map<string, unknown>;
+  },
+) {
   const steps: string[] = [];
   const claudeCalls: ClaudeStructuredRequest<unknown>[] = [];
   const fetches: { source: SourceSpec; since?: string | null }[] = [];
@@ -134,7 +182,10 @@ function fakeContext(params: unknown, options: { fetch: (source: SourceSpec, opt
       steps.push(id);
       return JSON.parse(JSON.stringify(await fn())) as T;
     },
-    state: { get: (key: string) => state.get(key), set: async (key: string, value: unknown) => void state.set(key, value) },
+    state: {
+      get: (key: string) => state.get(key),
+      set: async (key: string, value: unknown) => void state.set(key, value),
+    },
     run: { id: 1, job: "digest", scheduledFor: iso(NOW), attempt: 1, lastSuccessAt: iso(NOW - day) },
     parallel: <I, O>(list: readonly I[], fn: (i: I, n: number) => Promise<O>) => Promise.all(list.map(fn)),
     claude: {
@@ -151,7 +202,10 @@ function fakeContext(params: unknown, options: { fetch: (source: SourceSpec, opt
         return options.fetch(source, opts);
       },
     },
-    images: { available: false, generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }) },
+    images: {
+      available: false,
+      generate: async () => ({ bytes: new Uint8Array(), mediaType: "image/png", extension: "png" }),
+    },
     dryRun: false,
   } as unknown as SkillContext<never>;
   return { ctx, steps, claudeCalls, fetches, state };
@@ -165,13 +219,21 @@ describe("gatherSources", () => {
       { type: "rss", url: "https://slow.example/rss", name: "Slow" },
       { type: "github", repo: "acme/tool" },
     ];
-    const { ctx, steps, fetches } = fakeContext({}, {
-      fetch: async (source) => {
-        if (source.type === "atom") throw new ServiceError({ service: "Feed b.example", message: "HTTP 404 from https://b.example/atom.xml: Not Found", status: 404 });
-        if (source.name === "Slow") return new Promise<FeedItem[]>(() => undefined);
-        return [item(sourceLabel(source))];
+    const { ctx, steps, fetches } = fakeContext(
+      {},
+      {
+        fetch: async (source) => {
+          if (source.type === "atom")
+            throw new ServiceError({
+              service: "Feed b.example",
+              message: "HTTP 404 from https://b.example/atom.xml: Not Found",
+              status: 404,
+            });
+          if (source.name === "Slow") return new Promise<FeedItem[]>(() => undefined);
+          return [item(sourceLabel(source))];
+        },
       },
-    });
+    );
     const gathered = await gatherSources(ctx, sources, { timeoutMs: 200, since: "2025-03-01T00:00:00.000Z" });
     expect(gathered.items.map((i) => i.id)).toEqual(["A", "acme/tool"]);
     expect(gathered.failures).toEqual([
@@ -191,12 +253,27 @@ describe("githubSince", () => {
 });
 
 describe("a data-digest run (fake context)", () => {
-  const params = (extra: object = {}) => skill.params.parse({ sources: [{ type: "rss", url: "https://a.example/rss", name: "A" }, { type: "rss", url: "https://b.example/rss", name: "B" }], ...extra });
-  const feeds = (ids: string[]) => async (source: SourceSpec) => ids.map((id) => item(`${source.name}-${id}`, { source: source.name ?? "?", publishedAt: iso(NOW - Number(id) * 1000) }));
+  const params = (extra: object = {}) =>
+    skill.params.parse({
+      sources: [
+        { type: "rss", url: "https://a.example/rss", name: "A" },
+        { type: "rss", url: "https://b.example/rss", name: "B" },
+      ],
+      ...extra,
+    });
+  const feeds = (ids: string[]) => async (source: SourceSpec) =>
+    ids.map((id) =>
+      item(`${source.name}-${id}`, { source: source.name ?? "?", publishedAt: iso(NOW - Number(id) * 1000) }),
+    );
   const planAll = (prompt: string): DigestPlan => ({
     title: "Headline",
     intro: "Intro.",
-    groups: [{ theme: "All", items: [...prompt.matchAll(/^\[(i\d+)\]/gm)].map((m) => ({ id: m[1] as string, why: `why ${m[1]}` })) }],
+    groups: [
+      {
+        theme: "All",
+        items: [...prompt.matchAll(/^\[(i\d+)\]/gm)].map((m) => ({ id: m[1] as string, why: `why ${m[1]}` })),
+      },
+    ],
   });
 
   it("digests new items with Claude, marks them only on delivery, then skips without calling Claude", async () => {
@@ -215,7 +292,14 @@ describe("a data-digest run (fake context)", () => {
     expect(await skill.run(second.ctx)).toEqual({ skipped: true, reason: "nothing new" });
     expect(second.claudeCalls).toHaveLength(0);
 
-    const third = fakeContext(params(), { fetch: async (s) => [...(await feeds(["1", "2"])(s)), ...(s.name === "B" ? [item("B-new", { source: "B", publishedAt: iso(NOW) })] : [])], plan: planAll, state: first.state });
+    const third = fakeContext(params(), {
+      fetch: async (s) => [
+        ...(await feeds(["1", "2"])(s)),
+        ...(s.name === "B" ? [item("B-new", { source: "B", publishedAt: iso(NOW) })] : []),
+      ],
+      plan: planAll,
+      state: first.state,
+    });
     const newer = (await skill.run(third.ctx)) as Output;
     expect(third.claudeCalls[0]?.prompt).toMatch(/\[i1\] Title B-new/);
     expect(third.claudeCalls[0]?.prompt).not.toMatch(/\[i2\]/);
@@ -233,15 +317,35 @@ describe("a data-digest run (fake context)", () => {
   });
 
   it("asks GitHub sources for activity since the last success (less a day), feeds for everything", async () => {
-    const run = fakeContext(skill.params.parse({ sources: [{ type: "github", repo: "acme/tool" }, { type: "json", url: "https://j.example/api" }], synthesize: false }), { fetch: feeds(["1"]) });
+    const run = fakeContext(
+      skill.params.parse({
+        sources: [
+          { type: "github", repo: "acme/tool" },
+          { type: "json", url: "https://j.example/api" },
+        ],
+        synthesize: false,
+      }),
+      { fetch: feeds(["1"]) },
+    );
     await skill.run(run.ctx);
-    expect(run.fetches.map((f) => [f.source.type, f.since])).toEqual([["github", iso(NOW - 2 * day)], ["json", undefined]]);
+    expect(run.fetches.map((f) => [f.source.type, f.since])).toEqual([
+      ["github", iso(NOW - 2 * day)],
+      ["json", undefined],
+    ]);
   });
 
   it("fails when every source fails (at once when no retry can help), and names them", async () => {
-    const run = fakeContext(params(), { fetch: async (s) => Promise.reject(new ServiceError({ service: `Feed ${s.name}`, message: "HTTP 404 from x" })) });
-    await expect(Promise.resolve(skill.run(run.ctx))).rejects.toMatchObject({ name: "NonRetryableError", message: "no source could be read: A (HTTP 404 from x); B (HTTP 404 from x)" });
-    const flaky = fakeContext(params(), { fetch: async () => Promise.reject(new ServiceError({ service: "Feed", message: "HTTP 503", status: 503, retryable: true })) });
+    const run = fakeContext(params(), {
+      fetch: async (s) => Promise.reject(new ServiceError({ service: `Feed ${s.name}`, message: "HTTP 404 from x" })),
+    });
+    await expect(Promise.resolve(skill.run(run.ctx))).rejects.toMatchObject({
+      name: "NonRetryableError",
+      message: "no source could be read: A (HTTP 404 from x); B (HTTP 404 from x)",
+    });
+    const flaky = fakeContext(params(), {
+      fetch: async () =>
+        Promise.reject(new ServiceError({ service: "Feed", message: "HTTP 503", status: 503, retryable: true })),
+    });
     await expect(Promise.resolve(skill.run(flaky.ctx))).rejects.toMatchObject({ name: "Error" });
   });
 
@@ -249,6 +353,8 @@ describe("a data-digest run (fake context)", () => {
     const env = skill.env as (p: unknown) => string[];
     expect(env(params())).toEqual(["ANTHROPIC_API_KEY"]);
     expect(env(params({ synthesize: false }))).toEqual([]);
-    expect(env(skill.params.parse({ sources: [{ type: "github", repo: "a/b" }], synthesize: false }))).toEqual(["GITHUB_TOKEN"]);
+    expect(env(skill.params.parse({ sources: [{ type: "github", repo: "a/b" }], synthesize: false }))).toEqual([
+      "GITHUB_TOKEN",
+    ]);
   });
 });

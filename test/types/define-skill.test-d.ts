@@ -1,6 +1,21 @@
 /** What `defineSkill` infers for a skill author, checked by the type checker (vitest `expectTypeOf`). */
 import { describe, expectTypeOf, it } from "vitest";
-import { defineSkill, fillTemplate, imageType, skip, slugify, z, type GeneratedImage, type ImageType, type RunResult, type SkillContext, type SkillDefinition, type SkipResult, type SundialErrorCode, errorCode } from "../../src/index.ts";
+import {
+  defineSkill,
+  fillTemplate,
+  imageType,
+  skip,
+  slugify,
+  z,
+  type GeneratedImage,
+  type ImageType,
+  type RunResult,
+  type SkillContext,
+  type SkillDefinition,
+  type SkipResult,
+  type SundialErrorCode,
+  errorCode,
+} from "../../src/index.ts";
 
 const params = z.object({
   who: z.string().default("world"),
@@ -19,7 +34,9 @@ describe("defineSkill", () => {
         return [];
       },
       run(ctx) {
-        expectTypeOf(ctx).toEqualTypeOf<SkillContext<{ who: string; times?: number | undefined; mode: "short" | "long" }>>();
+        expectTypeOf(ctx).toEqualTypeOf<
+          SkillContext<{ who: string; times?: number | undefined; mode: "short" | "long" }>
+        >();
         expectTypeOf(ctx.params.who).toEqualTypeOf<string>();
         expectTypeOf(ctx.params.times).toEqualTypeOf<number | undefined>();
         expectTypeOf(ctx.params.mode).toEqualTypeOf<"short" | "long">();

@@ -39,9 +39,15 @@ describe("createScrubber", () => {
 
   it("strips URL userinfo everywhere, leaving the rest of the URL", () => {
     const scrub = createScrubber({});
-    expect(scrub("GET https://user:pass@feeds.example.test/rss?x=1 failed")).toBe("GET https://feeds.example.test/rss?x=1 failed");
-    expect(scrub('{"url":"http://token@host.test/a"} and ftp://a:b@c.test')).toBe('{"url":"http://host.test/a"} and ftp://c.test');
-    expect(stripUrlUserinfo("mail bob@example.test, https://example.test/@user, a://@b")).toBe("mail bob@example.test, https://example.test/@user, a://@b");
+    expect(scrub("GET https://user:pass@feeds.example.test/rss?x=1 failed")).toBe(
+      "GET https://feeds.example.test/rss?x=1 failed",
+    );
+    expect(scrub('{"url":"http://token@host.test/a"} and ftp://a:b@c.test')).toBe(
+      '{"url":"http://host.test/a"} and ftp://c.test',
+    );
+    expect(stripUrlUserinfo("mail bob@example.test, https://example.test/@user, a://@b")).toBe(
+      "mail bob@example.test, https://example.test/@user, a://@b",
+    );
   });
 
   it("is linear on hostile input", () => {
@@ -58,14 +64,22 @@ describe("the ledger scrubs what it stores", () => {
     const scrub = createScrubber({ GITHUB_TOKEN: "ghp_secretvalue123" });
     const store = openSqliteStore(join(dir, "sundial.db"), { scrub });
     try {
-      const [claim] = await store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, 1);
+      const [claim] = await store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        { pid: process.pid, instance: "t" },
+        1,
+      );
       const runId = claim?.runId as number;
       await store.markRunning(runId, 1, 2);
       await store.markRetrying(runId, 1, "attempt failed: ghp_secretvalue123\x1b[2J");
       expect((await store.getRun(runId))?.error).toBe("attempt failed: [redacted]");
       await store.startStep(runId, "s1", 3);
       await store.failStep(runId, "s1", "step failed: ghp_secretvalue123", 4);
-      await store.addDelivery(runId, { to: "github-pr", url: "https://example.test/pr/1", detail: { branch: "b", note: "token ghp_secretvalue123" } });
+      await store.addDelivery(runId, {
+        to: "github-pr",
+        url: "https://example.test/pr/1",
+        detail: { branch: "b", note: "token ghp_secretvalue123" },
+      });
       await store.finishRun(runId, { status: "skipped", reason: "because ghp_secretvalue123" }, 5);
       const run = await store.getRun(runId);
       expect(JSON.stringify(run)).not.toContain("ghp_secretvalue123");
@@ -85,7 +99,11 @@ describe("the ledger scrubs what it stores", () => {
   it("without a scrubber it stores text as given (so the test above proves the scrubbing)", async () => {
     const ledger = tempStore();
     try {
-      const [claim] = await ledger.store.claimRuns([{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }], { pid: process.pid, instance: "t" }, 1);
+      const [claim] = await ledger.store.claimRuns(
+        [{ job: "j", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
+        { pid: process.pid, instance: "t" },
+        1,
+      );
       await ledger.store.markRetrying(claim?.runId as number, 1, "ghp_secretvalue123");
       expect((await ledger.store.getRun(claim?.runId as number))?.error).toBe("ghp_secretvalue123");
     } finally {

@@ -1,6 +1,15 @@
 /** The helpers "sundial" exports for skills (the ones the shipped skills used to copy): one behaviour each. */
 import { describe, expect, it } from "vitest";
-import { clip, errorCode, fillTemplate, formatDuration, imageType, oneLine, parseDuration, slugify } from "../../src/index.ts";
+import {
+  clip,
+  errorCode,
+  fillTemplate,
+  formatDuration,
+  imageType,
+  oneLine,
+  parseDuration,
+  slugify,
+} from "../../src/index.ts";
 import { ONE_PIXEL_PNG } from "../emulators/leonardo.ts";
 
 describe("text", () => {
@@ -19,7 +28,9 @@ describe("text", () => {
   });
 
   it("fillTemplate fills every placeholder once, literally, and names an unknown one instead of blanking it", () => {
-    expect(fillTemplate("{{ topic }} for {{audience}}: {{topic}}", { topic: "backups", audience: "admins" })).toBe("backups for admins: backups");
+    expect(fillTemplate("{{ topic }} for {{audience}}: {{topic}}", { topic: "backups", audience: "admins" })).toBe(
+      "backups for admins: backups",
+    );
     expect(fillTemplate("{{a}} {{b}}", { a: "{{b}} $& $1", b: "x" })).toBe("{{b}} $& $1 x");
     const error = (() => {
       try {
@@ -49,7 +60,10 @@ describe("imageType", () => {
     expect(imageType(ONE_PIXEL_PNG)).toEqual({ mediaType: "image/png", extension: "png" });
     expect(imageType(new Uint8Array([0xff, 0xd8, 0xff, 0xe0]))).toEqual({ mediaType: "image/jpeg", extension: "jpg" });
     expect(imageType(new TextEncoder().encode("GIF89a"))).toEqual({ mediaType: "image/gif", extension: "gif" });
-    expect(imageType(new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50]))).toEqual({ mediaType: "image/webp", extension: "webp" });
+    expect(imageType(new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x45, 0x42, 0x50]))).toEqual({
+      mediaType: "image/webp",
+      extension: "webp",
+    });
     expect(imageType(new Uint8Array([0x52, 0x49, 0x46, 0x46, 0, 0, 0, 0, 0x57, 0x41, 0x56, 0x45]))).toBeNull();
     expect(imageType(new TextEncoder().encode("<html>"))).toBeNull();
   });

@@ -9,7 +9,8 @@ import { footer } from "../../skills/data-digest/render.ts";
 
 describe("stripControls", () => {
   it("removes CSI, OSC hyperlinks, C0 but newline and tab, C1 and bidi overrides; keeps the text", () => {
-    const hostile = "a\x1b[2J\x1b[1;31mb\x1b]8;;https://evil.test\x07link\x1b]8;;\x1b\\\tc\nd\re\x00f\x9b2Jg\u202eh\u2066i\x7f";
+    const hostile =
+      "a\x1b[2J\x1b[1;31mb\x1b]8;;https://evil.test\x07link\x1b]8;;\x1b\\\tc\nd\re\x00f\x9b2Jg\u202eh\u2066i\x7f";
     expect(stripControls(hostile)).toBe("ablink\tc\ndefgh" + "i");
   });
 
@@ -22,14 +23,23 @@ describe("stripControls", () => {
 
 describe("escapeDiscordText", () => {
   it("leaves no masked link, autolink, mention, heading, quote or list marker", () => {
-    const out = escapeDiscordText("# Big\n> quote\n- item\n1. one [real](https://evil.test) @everyone <@123> ||s|| `c` **b**");
-    expect(out).toBe("\\# Big\n\\> quote\n\\- item\n1\\. one \\[real\\]\\(https:\u200b//evil.test\\) @\u200beveryone \\<@\u200b123\\> \\|\\|s\\|\\| \\`c\\` \\*\\*b\\*\\*");
+    const out = escapeDiscordText(
+      "# Big\n> quote\n- item\n1. one [real](https://evil.test) @everyone <@123> ||s|| `c` **b**",
+    );
+    expect(out).toBe(
+      "\\# Big\n\\> quote\n\\- item\n1\\. one \\[real\\]\\(https:\u200b//evil.test\\) @\u200beveryone \\<@\u200b123\\> \\|\\|s\\|\\| \\`c\\` \\*\\*b\\*\\*",
+    );
   });
 });
 
 describe("data-digest footer", () => {
   it("names an unreadable source without the credentials of its URL", () => {
-    const text = footer({ failures: [{ name: "Private", cause: "https://bob:hunter2@feeds.example.test/rss answered 401", retryable: false }], held: 0 });
+    const text = footer({
+      failures: [
+        { name: "Private", cause: "https://bob:hunter2@feeds.example.test/rss answered 401", retryable: false },
+      ],
+      held: 0,
+    });
     expect(text).not.toContain("hunter2");
     expect(text).toContain("feeds.example.test/rss");
   });

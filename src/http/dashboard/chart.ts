@@ -23,7 +23,9 @@ const OTHER = "other jobs";
 export function costChart(rows: DailyCost[], days: string[]): SafeHtml {
   const inRange = new Set(days);
   const totalsByJob = new Map<string, number>();
-  for (const row of rows) if (inRange.has(row.day) && row.costUsd > 0) totalsByJob.set(row.job, (totalsByJob.get(row.job) ?? 0) + row.costUsd);
+  for (const row of rows)
+    if (inRange.has(row.day) && row.costUsd > 0)
+      totalsByJob.set(row.job, (totalsByJob.get(row.job) ?? 0) + row.costUsd);
   const ranked = [...totalsByJob].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([job]) => job);
   if (!ranked.length) return html`<p class="muted">No cost recorded in the last ${days.length} days.</p>`;
   const shown = new Set(ranked.length > SHOWN + 1 ? ranked.slice(0, SHOWN) : ranked);
@@ -43,7 +45,18 @@ export function costChart(rows: DailyCost[], days: string[]): SafeHtml {
   const slot = plotW / days.length;
   const barW = Math.max(2, slot * 0.7);
   const y = (v: number) => PAD.top + plotH - (v / max) * plotH;
-  const grid = [0, 0.5, 1].map((f) => html`<line class="grid" x1="${PAD.left}" x2="${W - PAD.right}" y1="${y(max * f).toFixed(1)}" y2="${y(max * f).toFixed(1)}"/><text class="axis-label" x="${PAD.left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end">${money(max * f)}</text>`);
+  const grid = [0, 0.5, 1].map(
+    (f) =>
+      html`<line
+          class="grid"
+          x1="${PAD.left}"
+          x2="${W - PAD.right}"
+          y1="${y(max * f).toFixed(1)}"
+          y2="${y(max * f).toFixed(1)}"
+        /><text class="axis-label" x="${PAD.left - 6}" y="${(y(max * f) + 4).toFixed(1)}" text-anchor="end"
+          >${money(max * f)}</text
+        >`,
+  );
   const bars = days.map((day, i) => {
     let base = 0;
     const x = PAD.left + i * slot + (slot - barW) / 2;
@@ -53,13 +66,39 @@ export function costChart(rows: DailyCost[], days: string[]): SafeHtml {
       const top = y(base + cost);
       const height = y(base) - top;
       base += cost;
-      return html`<rect class="c${j % PALETTE}" x="${x.toFixed(1)}" y="${top.toFixed(1)}" width="${barW.toFixed(1)}" height="${Math.max(0.5, height).toFixed(1)}"><title>${day} · ${job}: ${money(cost)}</title></rect>`;
+      return html`<rect
+        class="c${j % PALETTE}"
+        x="${x.toFixed(1)}"
+        y="${top.toFixed(1)}"
+        width="${barW.toFixed(1)}"
+        height="${Math.max(0.5, height).toFixed(1)}"
+        ><title>${day} · ${job}: ${money(cost)}</title></rect
+      >`;
     });
-    const label = i % Math.ceil(days.length / 8) === 0 ? html`<text class="axis-label" x="${(x + barW / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle">${day.slice(5)}</text>` : "";
+    const label =
+      i % Math.ceil(days.length / 8) === 0
+        ? html`<text class="axis-label" x="${(x + barW / 2).toFixed(1)}" y="${H - 6}" text-anchor="middle"
+            >${day.slice(5)}</text
+          >`
+        : "";
     return html`${segments}${label}`;
   });
-  const legend = jobs.map((job, j) => html`<li><svg viewBox="0 0 10 10" class="swatch"><rect class="c${j % PALETTE}" width="10" height="10"/></svg>${job}</li>`);
-  return html`<figure class="chart"><svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Cost per day per job, last ${days.length} days">${grid}${bars}</svg><figcaption><ul class="legend">${legend}</ul></figcaption></figure>`;
+  const legend = jobs.map(
+    (job, j) =>
+      html`<li>
+        <svg viewBox="0 0 10 10" class="swatch"><rect class="c${j % PALETTE}" width="10" height="10" /></svg>${job}
+      </li>`,
+  );
+  return html`<figure class="chart">
+    <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="Cost per day per job, last ${days.length} days">
+      ${grid}${bars}
+    </svg>
+    <figcaption>
+      <ul class="legend">
+        ${legend}
+      </ul>
+    </figcaption>
+  </figure>`;
 }
 
 function niceMax(value: number): number {

@@ -4,11 +4,25 @@
  */
 
 const DAYS = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
-const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const NUMBER = /^\d+$/;
 
 const pad = (n: string) => n.padStart(2, "0");
-const ordinal = (n: number) => `${n}${n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th"}`;
+const ordinal = (n: number) =>
+  `${n}${n % 10 === 1 && n !== 11 ? "st" : n % 10 === 2 && n !== 12 ? "nd" : n % 10 === 3 && n !== 13 ? "rd" : "th"}`;
 
 function listOf(field: string, names: string[], offset: number): string | null {
   const parts = field.split(",").map((part) => {
@@ -28,9 +42,11 @@ function timeOf(minute: string, hour: string, second: string | null): string | n
   if (!NUMBER.test(minute)) return null;
   if (NUMBER.test(hour)) return `at ${pad(hour)}:${pad(minute)}`;
   const hours = hour.split(",");
-  if (hours.length > 1 && hours.every((h) => NUMBER.test(h))) return `at ${hours.map((h) => `${pad(h)}:${pad(minute)}`).join(", ")}`;
+  if (hours.length > 1 && hours.every((h) => NUMBER.test(h)))
+    return `at ${hours.map((h) => `${pad(h)}:${pad(minute)}`).join(", ")}`;
   const step = /^\*\/(\d+)$/.exec(hour);
-  if (step) return minute === "0" ? `every ${step[1]} hours, on the hour` : `every ${step[1]} hours at minute ${minute}`;
+  if (step)
+    return minute === "0" ? `every ${step[1]} hours, on the hour` : `every ${step[1]} hours at minute ${minute}`;
   if (hour === "*") return minute === "0" ? "every hour, on the hour" : `every hour at minute ${minute}`;
   return null;
 }
@@ -58,7 +74,12 @@ export function cronToWords(expression: string): string {
     when.push(`on ${days}`);
   } else if (dom !== "*") {
     if (!/^\d+(,\d+)*$/.test(dom)) return expression;
-    when.push(`on the ${dom.split(",").map((d) => ordinal(Number(d))).join(" and ")}`);
+    when.push(
+      `on the ${dom
+        .split(",")
+        .map((d) => ordinal(Number(d)))
+        .join(" and ")}`,
+    );
   } else if (!time.startsWith("every")) {
     when.push("every day");
   }

@@ -25,7 +25,15 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let found = formatters.get(timeZone);
   if (!found) {
-    found = new Intl.DateTimeFormat("en-GB", { timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    found = new Intl.DateTimeFormat("en-GB", {
+      timeZone,
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      hourCycle: "h23",
+    });
     formatters.set(timeZone, found);
   }
   return found;
@@ -38,7 +46,11 @@ export function when(iso: string | null | undefined, timeZone = "UTC"): string {
   if (Number.isNaN(date.getTime())) return iso;
   if (timeZone === "UTC" && iso.endsWith("Z")) return `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
   try {
-    const parts = Object.fromEntries(formatter(timeZone).formatToParts(date).map((p) => [p.type, p.value]));
+    const parts = Object.fromEntries(
+      formatter(timeZone)
+        .formatToParts(date)
+        .map((p) => [p.type, p.value]),
+    );
     return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
   } catch {
     return iso;
@@ -49,7 +61,9 @@ export function when(iso: string | null | undefined, timeZone = "UTC"): string {
 export function relative(iso: string | null | undefined, now: number): string {
   if (!iso) return "";
   const delta = Date.parse(iso) - now;
-  const text = duration(Math.abs(delta)).replace(/ \d+ s$/, "").replace(/ \d+ min$/, "");
+  const text = duration(Math.abs(delta))
+    .replace(/ \d+ s$/, "")
+    .replace(/ \d+ min$/, "");
   return delta >= 0 ? `in ${text}` : `${text} ago`;
 }
 

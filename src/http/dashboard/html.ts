@@ -12,7 +12,14 @@ export class SafeHtml {
   }
 }
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" };
+const ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+  "`": "&#96;",
+};
 
 /** Escapes text for element content and quoted attribute values alike. */
 export function escapeHtml(text: string): string {
@@ -54,5 +61,7 @@ export function safeHref(url: string | null | undefined): string | null {
 /** A link when `url` is http(s), else the text alone. External links never get the opener. */
 export function link(url: string | null | undefined, text: string): SafeHtml {
   const href = safeHref(url);
-  return href ? html`<a href="${href}" rel="noopener noreferrer nofollow" target="_blank">${text}</a>` : html`<span>${text}</span>`;
+  return href
+    ? html`<a href="${href}" rel="noopener noreferrer nofollow" target="_blank">${text}</a>`
+    : html`<span>${text}</span>`;
 }

@@ -17,7 +17,17 @@ import { overviewPage } from "./pages/overview.ts";
 import { runPage } from "./pages/run.ts";
 import { runsPage, STATUSES } from "./pages/runs.ts";
 import { loginPage } from "./pages/login.ts";
-import { clearCookie, FLASH_COOKIE, readCookie, safeBack, safeEqual, sameOrigin, SESSION_COOKIE, sessionCookie, sessionValue } from "./session.ts";
+import {
+  clearCookie,
+  FLASH_COOKIE,
+  readCookie,
+  safeBack,
+  safeEqual,
+  sameOrigin,
+  SESSION_COOKIE,
+  sessionCookie,
+  sessionValue,
+} from "./session.ts";
 
 export interface DashboardDeps {
   controls: Controls;
@@ -30,7 +40,8 @@ export interface DashboardDeps {
   now?: () => number;
 }
 
-export const CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+export const CONTENT_SECURITY_POLICY =
+  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
 
 const asset = (name: string) => readFileSync(new URL(`./assets/${name}`, import.meta.url), "utf8");
 const ASSETS: Record<string, { body: string; type: string }> = {
@@ -65,7 +76,8 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     return jobIdCache.ids;
   };
   const isHttps = (c: Context) => new URL(c.req.url).protocol === "https:";
-  const fromHere = (c: Context) => sameOrigin({ origin: c.req.header("origin"), referer: c.req.header("referer"), host: c.req.header("host") });
+  const fromHere = (c: Context) =>
+    sameOrigin({ origin: c.req.header("origin"), referer: c.req.header("referer"), host: c.req.header("host") });
 
   const takeFlash = (c: Context): Flash | null => {
     const value = readCookie(c.req.header("cookie"), FLASH_COOKIE);
@@ -73,22 +85,33 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     c.header("Set-Cookie", clearCookie(FLASH_COOKIE), { append: true });
     try {
       const flash = JSON.parse(decodeURIComponent(value)) as Flash;
-      return (flash.kind === "ok" || flash.kind === "error") && typeof flash.text === "string" ? { kind: flash.kind, text: flash.text.slice(0, 500) } : null;
+      return (flash.kind === "ok" || flash.kind === "error") && typeof flash.text === "string"
+        ? { kind: flash.kind, text: flash.text.slice(0, 500) }
+        : null;
     } catch {
       return null;
     }
   };
   const redirectWith = (c: Context, to: string, flash: Flash) => {
-    c.header("Set-Cookie", `${FLASH_COOKIE}=${encodeURIComponent(JSON.stringify(flash))}; HttpOnly; SameSite=Strict; Path=/; Max-Age=60`, { append: true });
+    c.header(
+      "Set-Cookie",
+      `${FLASH_COOKIE}=${encodeURIComponent(JSON.stringify(flash))}; HttpOnly; SameSite=Strict; Path=/; Max-Age=60`,
+      { append: true },
+    );
     return c.redirect(to, 303);
   };
 
   /** A signed-in page: security headers, no caching, the flash, and a redirect to sign in. */
-  const view = (path: string, title: (c: Context) => string, render: (c: Context) => Promise<ReturnType<typeof html> | Response>) =>
+  const view = (
+    path: string,
+    title: (c: Context) => string,
+    render: (c: Context) => Promise<ReturnType<typeof html> | Response>,
+  ) =>
     app.get(path, async (c) => {
       secure(c);
       c.header("Cache-Control", "no-store");
-      if (!signedIn(c)) return c.redirect(`/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 303);
+      if (!signedIn(c))
+        return c.redirect(`/login?next=${encodeURIComponent(c.req.path + (new URL(c.req.url).search || ""))}`, 303);
       const body = await render(c);
       if (body instanceof Response) return body;
       return c.html(page({ title: title(c), path: c.req.path, flash: takeFlash(c), body }));
@@ -96,22 +119,40 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
 
   const notFound = (c: Context, what: string) => {
     secure(c);
-    return c.html(page({ title: "Not found", path: c.req.path, body: html`<h1>Not found</h1><p>${what}</p><p><a href="/">Back to the overview</a></p>` }), 404);
+    return c.html(
+      page({
+        title: "Not found",
+        path: c.req.path,
+        body: html`<h1>Not found</h1>
+          <p>${what}</p>
+          <p><a href="/">Back to the overview</a></p>`,
+      }),
+      404,
+    );
   };
 
   /** A state-changing form: same origin (else 403), signed in (else 401), then PRG with a flash. */
   const control = (path: string, perform: (c: Context, form: Record<string, string>) => Promise<string>) =>
     app.post(path, async (c) => {
       secure(c);
-      if (!fromHere(c)) return c.text("Refused: this form must be sent from the dashboard's own pages (Origin/Referer does not match the host).", 403);
+      if (!fromHere(c))
+        return c.text(
+          "Refused: this form must be sent from the dashboard's own pages (Origin/Referer does not match the host).",
+          403,
+        );
       if (!signedIn(c)) return c.text("Sign in first: the session is missing or has expired.", 401);
       const body = await c.req.parseBody();
-      const form = Object.fromEntries(Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"));
+      const form = Object.fromEntries(
+        Object.entries(body).filter((e): e is [string, string] => typeof e[1] === "string"),
+      );
       const back = safeBack(form.back);
       try {
         return redirectWith(c, back, { kind: "ok", text: await perform(c, form) });
       } catch (error) {
-        const text = error instanceof ControlError ? error.message : `Failed: ${error instanceof Error ? error.message : String(error)}`;
+        const text =
+          error instanceof ControlError
+            ? error.message
+            : `Failed: ${error instanceof Error ? error.message : String(error)}`;
         return redirectWith(c, back, { kind: "error", text });
       }
     });
@@ -128,7 +169,9 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     secure(c);
     c.header("Cache-Control", "no-store");
     if (signedIn(c)) return c.redirect(safeBack(c.req.query("next")), 303);
-    return c.html(page({ title: "Sign in", path: "/login", signedIn: false, body: loginPage(safeBack(c.req.query("next")), null) }));
+    return c.html(
+      page({ title: "Sign in", path: "/login", signedIn: false, body: loginPage(safeBack(c.req.query("next")), null) }),
+    );
   });
   app.post("/login", async (c) => {
     secure(c);
@@ -136,7 +179,18 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     const body = await c.req.parseBody();
     const next = safeBack(body.next);
     if (typeof body.token !== "string" || !safeEqual(body.token.trim(), deps.token)) {
-      return c.html(page({ title: "Sign in", path: "/login", signedIn: false, body: loginPage(next, "That is not the operator token. It is SUNDIAL_API_TOKEN, or the contents of data/api-token.") }), 401);
+      return c.html(
+        page({
+          title: "Sign in",
+          path: "/login",
+          signedIn: false,
+          body: loginPage(
+            next,
+            "That is not the operator token. It is SUNDIAL_API_TOKEN, or the contents of data/api-token.",
+          ),
+        }),
+        401,
+      );
     }
     c.header("Set-Cookie", sessionCookie(session, isHttps(c)));
     return c.redirect(next, 303);
@@ -150,23 +204,51 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
   app.get("/logout", logout);
   app.post("/logout", logout);
 
-  view("/", () => "Overview", () => overviewPage(deps, now()));
-  view("/jobs", () => "Jobs", () => jobsPage(deps.controls, now()));
-  view("/jobs/:id", (c) => c.req.param("id") ?? "Job", async (c) => {
-    const job = await deps.controls.getJob(c.req.param("id") as string);
-    return job ? jobPage(deps.controls, job, now()) : notFound(c, `There is no job "${c.req.param("id")}" in schedules.json.`);
-  });
-  view("/runs", () => "Runs", async (c) => {
-    const { job, status, before } = c.req.query();
-    if (status && !STATUSES.includes(status)) return c.text(`Unknown status "${status}"; use one of ${STATUSES.join(", ")}.`, 400);
-    if (before !== undefined && before !== "" && !/^\d{1,15}$/.test(before)) return c.text("before must be a run id (a positive whole number).", 400);
-    return runsPage(deps.controls, { ...(job ? { job } : {}), ...(status ? { status } : {}), ...(before ? { before: Number(before) } : {}) }, jobIds);
-  });
-  view("/runs/:id", (c) => `Run #${c.req.param("id")}`, async (c) => {
-    const id = c.req.param("id") as string;
-    const run = /^\d{1,15}$/.test(id) ? await deps.controls.getRun(Number(id)) : null;
-    return run ? runPage(run, now()) : notFound(c, `There is no run #${id} in the ledger.`);
-  });
+  view(
+    "/",
+    () => "Overview",
+    () => overviewPage(deps, now()),
+  );
+  view(
+    "/jobs",
+    () => "Jobs",
+    () => jobsPage(deps.controls, now()),
+  );
+  view(
+    "/jobs/:id",
+    (c) => c.req.param("id") ?? "Job",
+    async (c) => {
+      const job = await deps.controls.getJob(c.req.param("id") as string);
+      return job
+        ? jobPage(deps.controls, job, now())
+        : notFound(c, `There is no job "${c.req.param("id")}" in schedules.json.`);
+    },
+  );
+  view(
+    "/runs",
+    () => "Runs",
+    async (c) => {
+      const { job, status, before } = c.req.query();
+      if (status && !STATUSES.includes(status))
+        return c.text(`Unknown status "${status}"; use one of ${STATUSES.join(", ")}.`, 400);
+      if (before !== undefined && before !== "" && !/^\d{1,15}$/.test(before))
+        return c.text("before must be a run id (a positive whole number).", 400);
+      return runsPage(
+        deps.controls,
+        { ...(job ? { job } : {}), ...(status ? { status } : {}), ...(before ? { before: Number(before) } : {}) },
+        jobIds,
+      );
+    },
+  );
+  view(
+    "/runs/:id",
+    (c) => `Run #${c.req.param("id")}`,
+    async (c) => {
+      const id = c.req.param("id") as string;
+      const run = /^\d{1,15}$/.test(id) ? await deps.controls.getRun(Number(id)) : null;
+      return run ? runPage(run, now()) : notFound(c, `There is no run #${id} in the ledger.`);
+    },
+  );
 
   // Live updates for the page script: the session cookie authenticates (EventSource cannot send
   // a bearer token), and only "something changed" is needed, so each event names its kind and id.
@@ -174,7 +256,10 @@ export function dashboardRoutes(deps: DashboardDeps): Hono {
     if (!signedIn(c)) return c.text("Sign in first.", 401);
     return streamSSE(c, async (stream) => {
       const unsubscribe = deps.controls.subscribe((event) => {
-        const data = event.type === "run" ? { run: event.run.id, job: event.run.job, status: event.run.status } : { job: event.job.id, paused: event.job.paused };
+        const data =
+          event.type === "run"
+            ? { run: event.run.id, job: event.run.job, status: event.run.status }
+            : { job: event.job.id, paused: event.job.paused };
         void stream.writeSSE({ event: event.type, data: JSON.stringify(data) });
       });
       const ping = setInterval(() => void stream.write(": ping\n\n"), 25_000);

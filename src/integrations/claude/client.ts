@@ -4,7 +4,11 @@
  */
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError } from "@anthropic-ai/sdk";
 import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema";
-import type { ContentBlockParam, MessageCreateParamsNonStreaming, MessageParam } from "@anthropic-ai/sdk/resources/messages";
+import type {
+  ContentBlockParam,
+  MessageCreateParamsNonStreaming,
+  MessageParam,
+} from "@anthropic-ai/sdk/resources/messages";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { parseDuration } from "../../util/duration.ts";
@@ -54,13 +58,28 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
 
   // Built on first use, so a run that never asks Claude needs no key.
   function client(): Anthropic {
-    if (!apiKey) throw new MissingCredentialError({ service: SERVICE, variable: "ANTHROPIC_API_KEY", why: "add it to the environment or .env" });
+    if (!apiKey)
+      throw new MissingCredentialError({
+        service: SERVICE,
+        variable: "ANTHROPIC_API_KEY",
+        why: "add it to the environment or .env",
+      });
     // logLevel is fixed so the ambient ANTHROPIC_LOG cannot turn on request logging behind our back.
-    sdk ??= new Anthropic({ apiKey, baseURL: env.ANTHROPIC_BASE_URL || null, maxRetries: SDK_RETRIES, logger: log, logLevel: "warn" });
+    sdk ??= new Anthropic({
+      apiKey,
+      baseURL: env.ANTHROPIC_BASE_URL || null,
+      maxRetries: SDK_RETRIES,
+      logger: log,
+      logLevel: "warn",
+    });
     return sdk;
   }
 
-  async function send(request: ClaudeRequest, messages: MessageParam[], extra: Partial<MessageCreateParamsNonStreaming> = {}): Promise<Answer> {
+  async function send(
+    request: ClaudeRequest,
+    messages: MessageParam[],
+    extra: Partial<MessageCreateParamsNonStreaming> = {},
+  ): Promise<Answer> {
     const model = request.model ?? defaultModel;
     const maxTokens = request.maxTokens ?? DEFAULT_MAX_TOKENS;
     const timeout = timeoutMs(request.timeout ?? DEFAULT_TIMEOUT);
@@ -68,7 +87,9 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
       model,
       max_tokens: maxTokens,
       // Marked for caching: a long stable system prompt is then billed at the cache-read price on later calls.
-      ...(request.system ? { system: [{ type: "text", text: request.system, cache_control: { type: "ephemeral" } }] } : {}),
+      ...(request.system
+        ? { system: [{ type: "text", text: request.system, cache_control: { type: "ephemeral" } }] }
+        : {}),
       messages,
       ...extra,
     };
@@ -84,7 +105,11 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
     const parsed = AnswerSchema.safeParse(raw);
     if (!parsed.success) {
       await hold?.release();
-      throw new ServiceError({ service: SERVICE, message: `unexpected answer: ${issuesOf(parsed.error)}`, retryable: true });
+      throw new ServiceError({
+        service: SERVICE,
+        message: `unexpected answer: ${issuesOf(parsed.error)}`,
+        retryable: true,
+      });
     }
     const answer = parsed.data;
     const billed = answer.model ?? model;
@@ -100,7 +125,8 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
   return {
     async text(request) {
       const text = textOf(await send(request, [{ role: "user", content: request.prompt }]));
-      if (!text.trim()) throw new ServiceError({ service: SERVICE, message: "the answer had no text", retryable: true });
+      if (!text.trim())
+        throw new ServiceError({ service: SERVICE, message: "the answer had no text", retryable: true });
       return text;
     },
 
@@ -112,13 +138,23 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
         const result = validate(request.schema, textOf(answer));
         if (result.ok) return result.value;
         if (attempt >= 2) {
-          throw new ServiceError({ service: SERVICE, message: `the answer for "${request.name}" did not match its schema after a second try: ${result.problem}`, retryable: true });
+          throw new ServiceError({
+            service: SERVICE,
+            message: `the answer for "${request.name}" did not match its schema after a second try: ${result.problem}`,
+            retryable: true,
+          });
         }
-        log.warn({ name: request.name, problem: result.problem }, "claude answer did not match its schema; asking once more");
+        log.warn(
+          { name: request.name, problem: result.problem },
+          "claude answer did not match its schema; asking once more",
+        );
         // The whole answer goes back unchanged (thinking blocks must), then what was wrong with it.
         messages.push(
           { role: "assistant", content: answer.content as ContentBlockParam[] },
-          { role: "user", content: `That answer does not match the required schema: ${result.problem}. Answer again with JSON that fixes this.` },
+          {
+            role: "user",
+            content: `That answer does not match the required schema: ${result.problem}. Answer again with JSON that fixes this.`,
+          },
         );
       }
     },
@@ -126,11 +162,26 @@ export function createClaudeClient(options: ClaudeClientOptions): ClaudeClient {
 }
 
 /** The call's largest cost reserved against the run's budgets before anything is sent. */
-function reserve(budget: Pick<BudgetGuard, "reserve">, params: MessageCreateParamsNonStreaming, system: string | undefined): Promise<BudgetHold> {
+function reserve(
+  budget: Pick<BudgetGuard, "reserve">,
+  params: MessageCreateParamsNonStreaming,
+  system: string | undefined,
+): Promise<BudgetHold> {
   const cachedBytes = system ? utf8Bytes(system) : 0;
-  const call = { model: params.model, cachedBytes, otherBytes: utf8Bytes(JSON.stringify({ ...params, system: undefined })), messages: params.messages.length, maxTokens: params.max_tokens };
+  const call = {
+    model: params.model,
+    cachedBytes,
+    otherBytes: utf8Bytes(JSON.stringify({ ...params, system: undefined })),
+    messages: params.messages.length,
+    maxTokens: params.max_tokens,
+  };
   const cost = maxCallCost(call);
-  return budget.reserve({ model: params.model, maxCostUsd: cost.usd, inputTokens: cost.inputTokens, maxTokens: params.max_tokens });
+  return budget.reserve({
+    model: params.model,
+    maxCostUsd: cost.usd,
+    inputTokens: cost.inputTokens,
+    maxTokens: params.max_tokens,
+  });
 }
 
 /**
@@ -144,7 +195,9 @@ function outputSchema(request: ClaudeStructuredRequest<unknown>): Record<string,
     const schema = transformJSONSchema(z.toJSONSchema(request.schema, { io: "input" }));
     return { title: request.name, ...(request.description ? { description: request.description } : {}), ...schema };
   } catch (error) {
-    throw new NonRetryableError(`${SERVICE}: the schema for "${request.name}" cannot be sent as JSON schema: ${errorMessage(error)}`);
+    throw new NonRetryableError(
+      `${SERVICE}: the schema for "${request.name}" cannot be sent as JSON schema: ${errorMessage(error)}`,
+    );
   }
 }
 
@@ -181,9 +234,13 @@ function usageOf(answer: Answer): Usage {
 /** An answer that stopped early is never passed on as if it were whole. */
 function checkStop(answer: Answer, maxTokens: number): void {
   if (answer.stop_reason === "max_tokens") {
-    throw new ServiceError({ service: SERVICE, message: `the answer was cut off at maxTokens (${maxTokens}); raise maxTokens` });
+    throw new ServiceError({
+      service: SERVICE,
+      message: `the answer was cut off at maxTokens (${maxTokens}); raise maxTokens`,
+    });
   }
-  if (answer.stop_reason === "refusal") throw new ServiceError({ service: SERVICE, message: "the model declined to answer (stop_reason refusal)" });
+  if (answer.stop_reason === "refusal")
+    throw new ServiceError({ service: SERVICE, message: "the model declined to answer (stop_reason refusal)" });
   if (answer.stop_reason === "model_context_window_exceeded") {
     throw new ServiceError({ service: SERVICE, message: "the prompt filled the model's context window; shorten it" });
   }
@@ -202,7 +259,8 @@ function toServiceError(error: unknown, signal: AbortSignal, timeout: string, se
   if (signal.aborted) return signal.reason;
   if (error instanceof ServiceError || error instanceof NonRetryableError) return error;
   const redact = (text: string) => (secret ? text.split(secret).join("[redacted]") : text).slice(0, 300);
-  if (error instanceof APIConnectionTimeoutError) return new ServiceError({ service: SERVICE, message: `no answer within ${timeout}`, retryable: true });
+  if (error instanceof APIConnectionTimeoutError)
+    return new ServiceError({ service: SERVICE, message: `no answer within ${timeout}`, retryable: true });
   if (error instanceof APIConnectionError) {
     const cause = (error.cause as { code?: string } | undefined)?.code ?? error.message;
     return new ServiceError({ service: SERVICE, message: redact(`connection failed (${cause})`), retryable: true });
@@ -210,7 +268,16 @@ function toServiceError(error: unknown, signal: AbortSignal, timeout: string, se
   if (error instanceof APIError && typeof error.status === "number") {
     const status = error.status;
     const cause = [error.type, error.apiMessage].filter(Boolean).join(": ") || error.message;
-    return new ServiceError({ service: SERVICE, message: redact(`${status} ${cause}`), status, retryable: RETRYABLE_STATUS.has(status) || status >= 500 });
+    return new ServiceError({
+      service: SERVICE,
+      message: redact(`${status} ${cause}`),
+      status,
+      retryable: RETRYABLE_STATUS.has(status) || status >= 500,
+    });
   }
-  return new ServiceError({ service: SERVICE, message: redact(`unreadable answer (${errorMessage(error)})`), retryable: true });
+  return new ServiceError({
+    service: SERVICE,
+    message: redact(`unreadable answer (${errorMessage(error)})`),
+    retryable: true,
+  });
 }

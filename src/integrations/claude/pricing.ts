@@ -56,7 +56,10 @@ export const PRICES: Readonly<Record<string, PriceEntry>> = {
   "claude-sonnet-4-0": price(3, 15, 3.75, 0.3),
   "claude-sonnet-4": price(3, 15, 3.75, 0.3),
   "claude-3-7-sonnet": price(3, 15, 3.75, 0.3),
-  "claude-haiku-5-5": { ...price(0.1, 0.5, 0.125, 0.01), longPrompt: { above: 100_000, price: price(0.5, 2.5, 0.625, 0.05) } },
+  "claude-haiku-5-5": {
+    ...price(0.1, 0.5, 0.125, 0.01),
+    longPrompt: { above: 100_000, price: price(0.5, 2.5, 0.625, 0.05) },
+  },
   "claude-haiku-4-5": price(1, 5, 1.25, 0.1),
   "claude-3-5-haiku": price(0.8, 4, 1, 0.08),
   "claude-3-haiku": price(0.25, 1.25, 0.3, 0.03),
@@ -70,7 +73,11 @@ export function priceOf(model: string, table: Readonly<Record<string, PriceEntry
 }
 
 /** Dollars for one call's usage; null for a model whose price is unknown. */
-export function costOf(model: string, usage: Usage, table: Readonly<Record<string, PriceEntry>> = PRICES): number | null {
+export function costOf(
+  model: string,
+  usage: Usage,
+  table: Readonly<Record<string, PriceEntry>> = PRICES,
+): number | null {
   const entry = priceOf(model, table);
   if (!entry) return null;
   const prompt = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens;

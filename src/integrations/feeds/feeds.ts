@@ -51,7 +51,9 @@ const ACCEPT = {
 const USER_AGENT = "Sundial (feed reader)";
 
 /** `call` aborts this one fetch (a source's own timeout); the fetcher's `signal` aborts them all. */
-export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSource, call?: { signal?: AbortSignal }) => Promise<FeedItem[]> {
+export function createFeedFetcher(
+  options: FeedFetcherOptions,
+): (source: FeedSource, call?: { signal?: AbortSignal }) => Promise<FeedItem[]> {
   const { log, cache, retries } = options;
   return async (source, call = {}) => {
     const signal = call.signal ? AbortSignal.any([options.signal, call.signal]) : options.signal;
@@ -59,30 +61,54 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
     const sourceName = source.name ?? url?.host ?? "(invalid url)";
     const service = `Feed ${sourceName}`;
     // Checked here because fetch would call a bad URL a network error, and network errors are retried.
-    if (!url) throw new ServiceError({ service, message: "the url is not an http(s) URL; write the full address, like https://example.com/feed.xml" });
+    if (!url)
+      throw new ServiceError({
+        service,
+        message: "the url is not an http(s) URL; write the full address, like https://example.com/feed.xml",
+      });
     const key = cacheKey(source, url);
     const cached = cache.get(key);
-    const headers: Record<string, string> = { accept: source.type === "json" ? ACCEPT.json : ACCEPT.xml, "user-agent": USER_AGENT };
+    const headers: Record<string, string> = {
+      accept: source.type === "json" ? ACCEPT.json : ACCEPT.xml,
+      "user-agent": USER_AGENT,
+    };
     if (cached?.etag) headers["if-none-match"] = cached.etag;
     if (cached?.lastModified) headers["if-modified-since"] = cached.lastModified;
     Object.assign(headers, credentialHeaders(source, url, options.env, service));
     // fetch refuses a URL with user:pass@; they went into an Authorization header above.
     const address = withoutUserinfo(url);
 
-    const response = await fetchWithRetry(service, address, { headers }, { signal, retries, fetch: options.fetch, network: options.network });
+    const response = await fetchWithRetry(
+      service,
+      address,
+      { headers },
+      { signal, retries, fetch: options.fetch, network: options.network },
+    );
     if (response.status === 304) {
-      if (!cached) throw new ServiceError({ service, message: `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})` });
+      if (!cached)
+        throw new ServiceError({
+          service,
+          message: `answered 304 Not Modified to a request that was not conditional (${safeUrl(source.url)})`,
+        });
       log.debug({ source: sourceName, items: cached.items.length }, "feed unchanged (304)");
       return [...cached.items];
     }
 
     const maxBytes = source.maxBytes ?? BODY_LIMITS.feed;
-    const limit = { maxBytes, service, what: `feed ${safeUrl(address)}`, hint: `raise maxBytes on that source (now ${formatBytes(maxBytes)}) if it is expected` };
+    const limit = {
+      maxBytes,
+      service,
+      what: `feed ${safeUrl(address)}`,
+      hint: `raise maxBytes on that source (now ${formatBytes(maxBytes)}) if it is expected`,
+    };
     const body = await readBody(response, limit, address, signal);
     const origin = { url: address, source: sourceName };
     let items: FeedItem[];
     try {
-      items = source.type === "json" ? parseJsonFeed(body, source, origin, source.maxItems) : parseXmlFeed(body, origin, source.maxItems);
+      items =
+        source.type === "json"
+          ? parseJsonFeed(body, source, origin, source.maxItems)
+          : parseXmlFeed(body, origin, source.maxItems);
     } catch (error) {
       throw new ServiceError({ service, message: `${errorMessage(error)} (${safeUrl(address)})`, cause: error });
     }
@@ -103,7 +129,13 @@ export function createFeedFetcher(options: FeedFetcherOptions): (source: FeedSou
  */
 function cacheKey(source: FeedSource, url: URL): string {
   const mapping = source.type === "json" ? [source.itemsPath ?? null, source.fields ?? null] : [];
-  const shape = JSON.stringify([source.type === "json" ? "json" : "xml", source.url, source.name ?? null, ...mapping, ...(source.maxItems ? [source.maxItems] : [])]);
+  const shape = JSON.stringify([
+    source.type === "json" ? "json" : "xml",
+    source.url,
+    source.name ?? null,
+    ...mapping,
+    ...(source.maxItems ? [source.maxItems] : []),
+  ]);
   return `feed:${url.host}${url.pathname}:${createHash("sha256").update(shape).digest("hex").slice(0, 16)}`;
 }
 
@@ -122,7 +154,13 @@ function credentialHeaders(source: FeedSource, url: URL, env: Env, service: stri
   }
   for (const [name, variable] of Object.entries(source.headersEnv ?? {})) {
     const value = env[variable];
-    if (!value) throw new MissingCredentialError({ service, variable, namedBy: `headersEnv.${name}`, why: "set it in the environment (or .env)" });
+    if (!value)
+      throw new MissingCredentialError({
+        service,
+        variable,
+        namedBy: `headersEnv.${name}`,
+        why: "set it in the environment (or .env)",
+      });
     registerSecret(value);
     headers[name.toLowerCase()] = value;
   }
@@ -148,18 +186,30 @@ function httpUrl(text: string): URL | undefined {
 }
 
 /** Decodes with the declared charset (header, then the XML declaration); `Response.text()` assumes UTF-8. */
-async function readBody(response: Response, limit: Parameters<typeof readBodyLimited>[1], url: string, signal: AbortSignal): Promise<string> {
+async function readBody(
+  response: Response,
+  limit: Parameters<typeof readBodyLimited>[1],
+  url: string,
+  signal: AbortSignal,
+): Promise<string> {
   let bytes: Uint8Array;
   try {
     bytes = await readBodyLimited(response, limit);
   } catch (error) {
     if (signal.aborted) throw signal.reason;
     if (error instanceof ServiceError) throw error;
-    throw new ServiceError({ service: limit.service, message: `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`, retryable: true, cause: error });
+    throw new ServiceError({
+      service: limit.service,
+      message: `the body could not be read: ${errorMessage(error)} (${safeUrl(url)})`,
+      retryable: true,
+      cause: error,
+    });
   }
   const head = new TextDecoder("latin1").decode(bytes.subarray(0, 256));
   const charset =
-    /charset\s*=\s*"?([\w.:-]+)/i.exec(response.headers.get("content-type") ?? "")?.[1] ?? /^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["']/i.exec(head)?.[1] ?? "utf-8";
+    /charset\s*=\s*"?([\w.:-]+)/i.exec(response.headers.get("content-type") ?? "")?.[1] ??
+    /^\s*<\?xml[^>]*encoding\s*=\s*["']([\w.:-]+)["']/i.exec(head)?.[1] ??
+    "utf-8";
   try {
     return new TextDecoder(charset).decode(bytes);
   } catch {

@@ -5,7 +5,15 @@
 import { z } from "zod";
 import type { FeedItem } from "../../types.ts";
 import type { JsonSourceSpec } from "../sources/json.ts";
-import { decodeEntities, DEFAULT_MAX_ITEMS, fallbackId, htmlToText, resolveUrl, toFeedItem, type FeedOrigin } from "./parse-xml.ts";
+import {
+  decodeEntities,
+  DEFAULT_MAX_ITEMS,
+  fallbackId,
+  htmlToText,
+  resolveUrl,
+  toFeedItem,
+  type FeedOrigin,
+} from "./parse-xml.ts";
 
 export type JsonFeedSpec = Pick<JsonSourceSpec, "itemsPath" | "fields">;
 type FieldName = "id" | "title" | "url" | "summary" | "publishedAt";
@@ -23,18 +31,25 @@ const jsonObject = z.record(z.string(), z.unknown());
 const scalar = z.union([z.string(), z.number()]);
 
 /** Parses the body; throws a message (without the source's name) that says what is wrong and where. */
-export function parseJsonFeed(body: string, spec: JsonFeedSpec, origin: FeedOrigin, maxItems = DEFAULT_MAX_ITEMS): FeedItem[] {
+export function parseJsonFeed(
+  body: string,
+  spec: JsonFeedSpec,
+  origin: FeedOrigin,
+  maxItems = DEFAULT_MAX_ITEMS,
+): FeedItem[] {
   let root: unknown;
   try {
     root = JSON.parse(body);
   } catch (error) {
     throw new Error(`not valid JSON: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
-  return findItems(root, spec.itemsPath).slice(0, maxItems).map((raw, index) => {
-    const parsed = jsonObject.safeParse(raw);
-    if (!parsed.success) throw new Error(`item ${index} is ${describe(raw)}, not an object`);
-    return jsonItem(parsed.data, index, spec.fields ?? {}, origin);
-  });
+  return findItems(root, spec.itemsPath)
+    .slice(0, maxItems)
+    .map((raw, index) => {
+      const parsed = jsonObject.safeParse(raw);
+      if (!parsed.success) throw new Error(`item ${index} is ${describe(raw)}, not an object`);
+      return jsonItem(parsed.data, index, spec.fields ?? {}, origin);
+    });
 }
 
 function findItems(root: unknown, itemsPath: string | undefined): unknown[] {
@@ -46,10 +61,17 @@ function findItems(root: unknown, itemsPath: string | undefined): unknown[] {
   if (Array.isArray(root)) return root;
   const items = readPath(root, "items");
   if (Array.isArray(items)) return items;
-  throw new Error(`the body is ${describe(root)}, neither an array nor an object with an "items" array; set itemsPath to the array's dot path`);
+  throw new Error(
+    `the body is ${describe(root)}, neither an array nor an object with an "items" array; set itemsPath to the array's dot path`,
+  );
 }
 
-function jsonItem(raw: Record<string, unknown>, index: number, fields: Partial<Record<FieldName, string>>, origin: FeedOrigin): FeedItem {
+function jsonItem(
+  raw: Record<string, unknown>,
+  index: number,
+  fields: Partial<Record<FieldName, string>>,
+  origin: FeedOrigin,
+): FeedItem {
   const read = (name: FieldName): string | number | undefined => {
     const paths = fields[name] !== undefined ? [fields[name]] : DEFAULT_FIELDS[name];
     for (const path of paths) {
@@ -57,7 +79,9 @@ function jsonItem(raw: Record<string, unknown>, index: number, fields: Partial<R
       if (value === undefined || value === null) continue;
       const parsed = scalar.safeParse(value);
       if (!parsed.success) {
-        throw new Error(`item ${index}: "${path}" is ${describe(value)}, not a string or number; point fields.${name} at the text inside it`);
+        throw new Error(
+          `item ${index}: "${path}" is ${describe(value)}, not a string or number; point fields.${name} at the text inside it`,
+        );
       }
       return parsed.data;
     }
@@ -68,7 +92,8 @@ function jsonItem(raw: Record<string, unknown>, index: number, fields: Partial<R
   const date = read("publishedAt");
   const summary = htmlToText(String(read("summary") ?? ""));
   const url = link === undefined ? undefined : resolveUrl(String(link), origin.url);
-  const id = read("id") ?? url ?? link ?? fallbackId(title, date === undefined ? undefined : String(date), JSON.stringify(raw));
+  const id =
+    read("id") ?? url ?? link ?? fallbackId(title, date === undefined ? undefined : String(date), JSON.stringify(raw));
   return toFeedItem({ id: String(id), title, url, summary, date, source: origin.source });
 }
 

@@ -34,7 +34,9 @@ export function parseXmlFeed(xml: string, origin: FeedOrigin, maxItems = DEFAULT
   const feed = doc["feed"];
   if (isNode(feed)) return toItems(feed["entry"], (raw) => atomEntry(raw, origin), maxItems);
   const root = Object.keys(doc).find((key) => !key.startsWith("?") && !key.startsWith("!"));
-  throw new Error(`not valid RSS/Atom: the root element is ${root ? `<${root}>` : "missing"}, expected <rss>, <feed> or <rdf:RDF>`);
+  throw new Error(
+    `not valid RSS/Atom: the root element is ${root ? `<${root}>` : "missing"}, expected <rss>, <feed> or <rdf:RDF>`,
+  );
 }
 
 function createParser(): XMLParser {
@@ -81,7 +83,14 @@ function atomEntry(raw: XmlNode, origin: FeedOrigin): FeedItem {
 }
 
 /** The FeedItem both parsers build: a title always present, empty fields left out, dates in ISO. */
-export function toFeedItem(fields: { id: string; title: string; url?: string; summary: string; date?: string | number; source: string }): FeedItem {
+export function toFeedItem(fields: {
+  id: string;
+  title: string;
+  url?: string;
+  summary: string;
+  date?: string | number;
+  source: string;
+}): FeedItem {
   const summary = clip(fields.summary, SUMMARY_MAX_CHARS);
   const title = fields.title.replace(/\s+/g, " ").trim() || clip(summary, 80) || "(untitled)";
   const result: FeedItem = { id: fields.id, title, source: fields.source };
@@ -105,7 +114,9 @@ function textOf(node: unknown): string | undefined {
   if (typeof node === "string" || typeof node === "number") return String(node).trim() || undefined;
   if (Array.isArray(node)) return node.map(textOf).filter(Boolean).join(" ") || undefined;
   if (!isNode(node)) return undefined;
-  const parts = Object.entries(node).filter(([key]) => !key.startsWith("@_")).map(([, value]) => textOf(value));
+  const parts = Object.entries(node)
+    .filter(([key]) => !key.startsWith("@_"))
+    .map(([, value]) => textOf(value));
   return parts.filter(Boolean).join(" ") || undefined;
 }
 
@@ -136,10 +147,38 @@ function asArray(value: unknown): unknown[] {
 // ─── Text helpers shared with parse-json ─────────────────────────────────────────────────────────
 
 const NAMED_ENTITIES: Record<string, string> = {
-  amp: "&", lt: "<", gt: ">", quot: '"', apos: "'", nbsp: " ", ndash: "–", mdash: "—", hellip: "…",
-  lsquo: "‘", rsquo: "’", ldquo: "“", rdquo: "”", laquo: "«", raquo: "»", bull: "•", middot: "·",
-  copy: "©", reg: "®", trade: "™", euro: "€", pound: "£", eacute: "é", egrave: "è", agrave: "à",
-  aacute: "á", ccedil: "ç", uuml: "ü", ouml: "ö", auml: "ä", szlig: "ß", ntilde: "ñ",
+  amp: "&",
+  lt: "<",
+  gt: ">",
+  quot: '"',
+  apos: "'",
+  nbsp: " ",
+  ndash: "–",
+  mdash: "—",
+  hellip: "…",
+  lsquo: "‘",
+  rsquo: "’",
+  ldquo: "“",
+  rdquo: "”",
+  laquo: "«",
+  raquo: "»",
+  bull: "•",
+  middot: "·",
+  copy: "©",
+  reg: "®",
+  trade: "™",
+  euro: "€",
+  pound: "£",
+  eacute: "é",
+  egrave: "è",
+  agrave: "à",
+  aacute: "á",
+  ccedil: "ç",
+  uuml: "ü",
+  ouml: "ö",
+  auml: "ä",
+  szlig: "ß",
+  ntilde: "ñ",
 };
 
 /** Decodes HTML entities once more: feeds often escape them twice (`&amp;#8217;`). */
@@ -153,7 +192,31 @@ export function decodeEntities(text: string): string {
   });
 }
 
-const BLOCK_TAGS = new Set(["p", "div", "br", "hr", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "td", "th", "table", "blockquote", "pre", "section", "article", "figure", "figcaption"]);
+const BLOCK_TAGS = new Set([
+  "p",
+  "div",
+  "br",
+  "hr",
+  "li",
+  "ul",
+  "ol",
+  "h1",
+  "h2",
+  "h3",
+  "h4",
+  "h5",
+  "h6",
+  "tr",
+  "td",
+  "th",
+  "table",
+  "blockquote",
+  "pre",
+  "section",
+  "article",
+  "figure",
+  "figcaption",
+]);
 /** More markup than any summary needs: a description is cut to this before it is read. */
 export const HTML_INPUT_MAX_CHARS = 64 * 1024;
 
@@ -212,7 +275,9 @@ export function htmlToText(html: string): string {
 }
 
 function finish(parts: string[], tail: string): string {
-  return decodeEntities(parts.join("") + tail).replace(/\s+/g, " ").trim();
+  return decodeEntities(parts.join("") + tail)
+    .replace(/\s+/g, " ")
+    .trim();
 }
 
 function isLetter(code: number): boolean {

@@ -33,25 +33,41 @@ interface ErrorShape {
   request?: { request?: { retryCount?: number } };
 }
 
-export function createOctokit(options: { env: Env; signal?: AbortSignal; log: Logger; throttle?: boolean; timeoutMs?: number; fetch?: typeof fetch }): Octokit {
+export function createOctokit(options: {
+  env: Env;
+  signal?: AbortSignal;
+  log: Logger;
+  throttle?: boolean;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}): Octokit {
   // SUNDIAL_GITHUB_THROTTLE=off drops the client-side spacing of writes (about a second each), for
   // GitHub Enterprise servers without secondary rate limits and for tests against the emulator.
   const { env, signal, throttle = env.SUNDIAL_GITHUB_THROTTLE !== "off" } = options;
   const log = options.log.child({ service: GITHUB });
-  const onLimit = (kind: string) => (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
-    const again = retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter * 1000 <= MAX_WAIT_MS && !signal?.aborted;
-    log.warn({ retryAfter, again }, `GitHub ${kind} hit on ${request.method} ${request.url}`);
-    return again;
-  };
+  const onLimit =
+    (kind: string) =>
+    (retryAfter: number, request: { method: string; url: string }, _octokit: unknown, retryCount: number) => {
+      const again = retryCount < MAX_RATE_LIMIT_RETRIES && retryAfter * 1000 <= MAX_WAIT_MS && !signal?.aborted;
+      log.warn({ retryAfter, again }, `GitHub ${kind} hit on ${request.method} ${request.url}`);
+      return again;
+    };
   const octokit = new GitHubOctokit({
     auth: env.GITHUB_TOKEN || undefined,
     baseUrl: (env.GITHUB_API_URL || DEFAULT_GITHUB_API_URL).replace(/\/+$/, ""),
     request: { signal, fetch: timedFetch(options.fetch ?? fetch, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS) },
     // Octokit logs every request at info and every failure at error; our own errors report failures.
-    log: { debug: () => undefined, info: (message: string) => log.debug(message), warn: (message: string) => log.warn(message), error: (message: string) => log.debug(message) },
+    log: {
+      debug: () => undefined,
+      info: (message: string) => log.debug(message),
+      warn: (message: string) => log.warn(message),
+      error: (message: string) => log.debug(message),
+    },
     // Every status reaches `retryRequest` below, which decides; delays there are in milliseconds.
     retry: { retries: RETRIES, doNotRetry: [], retryAfterBaseValue: 1 },
-    throttle: throttle ? { onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") } : { enabled: false },
+    throttle: throttle
+      ? { onRateLimit: onLimit("rate limit"), onSecondaryRateLimit: onLimit("secondary rate limit") }
+      : { enabled: false },
   });
   // plugin-retry waits (n+1)² seconds whatever the server says; this makes it wait as asked.
   const retryRequest = octokit.retry.retryRequest;
@@ -77,7 +93,8 @@ function timedFetch(inner: typeof fetch, timeoutMs: number): typeof fetch {
     try {
       return await inner(input, { ...init, signal });
     } catch (error) {
-      if (timeout.aborted && !init.signal?.aborted) throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
+      if (timeout.aborted && !init.signal?.aborted)
+        throw new Error(`no answer within ${timeoutMs} ms`, { cause: error });
       throw error;
     }
   };
@@ -121,18 +138,30 @@ function rateLimitResetMs(headers: Record<string, string | number | undefined>):
 export function githubError(error: unknown, doing: string, secret?: string): ServiceError {
   if (error instanceof ServiceError) return error;
   const shape = (error ?? {}) as ErrorShape;
-  if (shape.name === "AbortError") return new ServiceError({ service: GITHUB, message: `${doing}: aborted`, retryable: true });
+  if (shape.name === "AbortError")
+    return new ServiceError({ service: GITHUB, message: `${doing}: aborted`, retryable: true });
   const status = typeof shape.status === "number" ? shape.status : undefined;
-  const cause = shape.response ? describeBody(shape.response.data, shape.message) : `network error: ${shape.message ?? String(error)}`;
+  const cause = shape.response
+    ? describeBody(shape.response.data, shape.message)
+    : `network error: ${shape.message ?? String(error)}`;
   const message = `${doing} failed: ${status && shape.response ? `HTTP ${status} ` : ""}${cause}`;
-  return new ServiceError({ service: GITHUB, message: redact(message, secret), status: shape.response ? status : undefined, retryable: !shape.response || isTransient(shape) });
+  return new ServiceError({
+    service: GITHUB,
+    message: redact(message, secret),
+    status: shape.response ? status : undefined,
+    retryable: !shape.response || isTransient(shape),
+  });
 }
 
 function describeBody(data: unknown, fallback: string | undefined): string {
   if (data && typeof data === "object" && "message" in data) {
     const body = data as { message: unknown; errors?: unknown };
     const details = Array.isArray(body.errors)
-      ? body.errors.map((item: { message?: unknown; code?: unknown; field?: unknown }) => String(item?.message ?? [item?.field, item?.code].filter(Boolean).join(" "))).filter(Boolean)
+      ? body.errors
+          .map((item: { message?: unknown; code?: unknown; field?: unknown }) =>
+            String(item?.message ?? [item?.field, item?.code].filter(Boolean).join(" ")),
+          )
+          .filter(Boolean)
       : [];
     return [String(body.message), ...details].join(": ").slice(0, 500);
   }
@@ -169,12 +198,19 @@ export async function callGitHub<T>(
   const issue = parsed.error.issues[0];
   const where = issue?.path.length ? ` at ${issue.path.join(".")}` : "";
   const got = typeof data === "string" ? `text "${data.slice(0, 80)}"` : typeof data;
-  throw new ServiceError({ service: GITHUB, message: redact(`${doing}: unexpected response (${got}; ${issue?.message ?? "invalid"}${where}); is GITHUB_API_URL a GitHub REST API?`, context.secret) });
+  throw new ServiceError({
+    service: GITHUB,
+    message: redact(
+      `${doing}: unexpected response (${got}; ${issue?.message ?? "invalid"}${where}); is GITHUB_API_URL a GitHub REST API?`,
+      context.secret,
+    ),
+  });
 }
 
 /** "owner/name" split into Octokit's parameters; anything else is a configuration error. */
 export function parseRepo(repo: string): { owner: string; repo: string } {
   const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(repo.trim());
-  if (!match || match[2] === "." || match[2] === "..") throw new NonRetryableError(`${GITHUB}: "${repo}" is not a repository; write it as "owner/name"`);
+  if (!match || match[2] === "." || match[2] === "..")
+    throw new NonRetryableError(`${GITHUB}: "${repo}" is not a repository; write it as "owner/name"`);
   return { owner: match[1] as string, repo: match[2] as string };
 }

@@ -20,7 +20,10 @@ const blobSchema = z.object({ content: z.string(), encoding: z.string() });
 /** Text files larger than this are not read: a post is a few kilobytes, and a skill only needs a sample. */
 export const MAX_TEXT_BYTES = 512 * 1024;
 
-export function createRepoReader(target: { repo: string; base: string; dir: string }, options: { env: Env; signal: AbortSignal; log: Logger }): TargetRepository {
+export function createRepoReader(
+  target: { repo: string; base: string; dir: string },
+  options: { env: Env; signal: AbortSignal; log: Logger },
+): TargetRepository {
   const { owner, repo } = parseRepo(target.repo);
   const where = `${owner}/${repo}`;
   let octokit: ReturnType<typeof createOctokit> | undefined;
@@ -31,21 +34,45 @@ export function createRepoReader(target: { repo: string; base: string; dir: stri
     base: target.base,
     dir: target.dir,
     async head() {
-      const ref = await callGitHub(`reading branch ${target.base} of ${where}`, refSchema, () => client().git.getRef({ owner, repo, ref: `heads/${target.base}` }), context);
+      const ref = await callGitHub(
+        `reading branch ${target.base} of ${where}`,
+        refSchema,
+        () => client().git.getRef({ owner, repo, ref: `heads/${target.base}` }),
+        context,
+      );
       return ref.object.sha;
     },
     async files(commit: string, under = target.dir): Promise<RepositoryFile[]> {
-      const treeSha = (await callGitHub(`reading commit ${commit} of ${where}`, commitSchema, () => client().git.getCommit({ owner, repo, commit_sha: commit }), context)).tree.sha;
-      const tree = await callGitHub(`listing the files of ${where}`, treeSchema, () => client().git.getTree({ owner, repo, tree_sha: treeSha, recursive: "1" }), context);
-      if (tree.truncated) options.log.warn({ repo: where }, "GitHub truncated the repository's tree; only part of it was read");
+      const treeSha = (
+        await callGitHub(
+          `reading commit ${commit} of ${where}`,
+          commitSchema,
+          () => client().git.getCommit({ owner, repo, commit_sha: commit }),
+          context,
+        )
+      ).tree.sha;
+      const tree = await callGitHub(
+        `listing the files of ${where}`,
+        treeSchema,
+        () => client().git.getTree({ owner, repo, tree_sha: treeSha, recursive: "1" }),
+        context,
+      );
+      if (tree.truncated)
+        options.log.warn({ repo: where }, "GitHub truncated the repository's tree; only part of it was read");
       const prefix = under.replace(/^\/+|\/+$/g, "");
       return tree.tree
         .filter((entry) => entry.type === "blob" && (prefix === "" || entry.path.startsWith(`${prefix}/`)))
         .map((entry) => ({ path: entry.path, sha: entry.sha, size: entry.size ?? 0 }));
     },
     async text(file: RepositoryFile) {
-      if (file.size > MAX_TEXT_BYTES) throw new Error(`${file.path} has ${file.size} bytes; files over ${MAX_TEXT_BYTES} are not read`);
-      const blob = await callGitHub(`reading ${file.path} of ${where}`, blobSchema, () => client().git.getBlob({ owner, repo, file_sha: file.sha }), context);
+      if (file.size > MAX_TEXT_BYTES)
+        throw new Error(`${file.path} has ${file.size} bytes; files over ${MAX_TEXT_BYTES} are not read`);
+      const blob = await callGitHub(
+        `reading ${file.path} of ${where}`,
+        blobSchema,
+        () => client().git.getBlob({ owner, repo, file_sha: file.sha }),
+        context,
+      );
       return blob.encoding === "base64" ? Buffer.from(blob.content, "base64").toString("utf8") : blob.content;
     },
   };

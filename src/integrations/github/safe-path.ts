@@ -40,17 +40,21 @@ function segmentsOf(raw: string, what: string, options: { allowHidden: boolean; 
   const text = raw.normalize("NFKC");
   if (INVISIBLE.test(text)) throw unsafe(raw, what, "it holds control or invisible characters");
   if (text.includes("\\")) throw unsafe(raw, what, "it holds a backslash; use / between folders");
-  if (text.startsWith("/") || text.startsWith("~")) throw unsafe(raw, what, "it is absolute; give a path relative to the directory");
+  if (text.startsWith("/") || text.startsWith("~"))
+    throw unsafe(raw, what, "it is absolute; give a path relative to the directory");
   const segments = text.split("/").filter((segment) => segment !== "" && segment !== ".");
   if (segments.length === 0 && !options.allowEmpty) throw unsafe(raw, what, "it names no file");
   for (const segment of segments) {
     if (segment === "..") throw unsafe(raw, what, `".." would climb out of the directory`);
-    if (!options.allowHidden && segment.startsWith(".")) throw unsafe(raw, what, `"${segment}" is a hidden name (like .git or .github), which a skill may not write`);
+    if (!options.allowHidden && segment.startsWith("."))
+      throw unsafe(raw, what, `"${segment}" is a hidden name (like .git or .github), which a skill may not write`);
     if (/^\.git$/i.test(segment.replace(/[. ]+$/, ""))) throw unsafe(raw, what, `"${segment}" is git's own directory`);
-    if (segment !== segment.trim() || segment.endsWith(".")) throw unsafe(raw, what, `"${segment}" starts or ends with a space or ends with a dot, which some systems drop`);
+    if (segment !== segment.trim() || segment.endsWith("."))
+      throw unsafe(raw, what, `"${segment}" starts or ends with a space or ends with a dot, which some systems drop`);
     if (WINDOWS_FORBIDDEN.test(segment)) throw unsafe(raw, what, `"${segment}" holds one of < > : " | ? *`);
     if (WINDOWS_DEVICE.test(segment)) throw unsafe(raw, what, `"${segment}" is a reserved device name on Windows`);
-    if (Buffer.byteLength(segment, "utf8") > MAX_SEGMENT_BYTES) throw unsafe(raw, what, `a name is longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (Buffer.byteLength(segment, "utf8") > MAX_SEGMENT_BYTES)
+      throw unsafe(raw, what, `a name is longer than ${MAX_SEGMENT_BYTES} bytes`);
   }
   return segments;
 }

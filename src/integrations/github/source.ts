@@ -35,12 +35,22 @@ const pullSchema = z.object({
   merged_at: z.string().nullish(),
 });
 
-export function createGitHubSource(options: { env: Env; signal: AbortSignal; log: Logger; throttle?: boolean; now?: () => number; timeoutMs?: number }) {
+export function createGitHubSource(options: {
+  env: Env;
+  signal: AbortSignal;
+  log: Logger;
+  throttle?: boolean;
+  now?: () => number;
+  timeoutMs?: number;
+}) {
   const { env, log, throttle, timeoutMs } = options;
   const now = options.now ?? Date.now;
 
   /** `opts.signal` aborts this one fetch (a source's own timeout); `options.signal` aborts them all. */
-  return async function fetchGitHub(source: GitHubSourceSpec, opts: { since?: string | null; signal?: AbortSignal } = {}): Promise<FeedItem[]> {
+  return async function fetchGitHub(
+    source: GitHubSourceSpec,
+    opts: { since?: string | null; signal?: AbortSignal } = {},
+  ): Promise<FeedItem[]> {
     const signal = opts.signal ? AbortSignal.any([options.signal, opts.signal]) : options.signal;
     const { owner, repo } = parseRepo(source.repo);
     const sinceMs = opts.since ? Date.parse(opts.since) : now() - DEFAULT_WINDOW_MS;
@@ -53,13 +63,31 @@ export function createGitHubSource(options: { env: Env; signal: AbortSignal; log
 
     // Releases come newest first (by creation); pull requests by last update, newest first.
     const releases = await collectPages(
-      (page) => callGitHub(`listing releases of ${where}`, z.array(releaseSchema), () => octokit.repos.listReleases({ owner, repo, per_page: PER_PAGE, page }), context),
+      (page) =>
+        callGitHub(
+          `listing releases of ${where}`,
+          z.array(releaseSchema),
+          () => octokit.repos.listReleases({ owner, repo, per_page: PER_PAGE, page }),
+          context,
+        ),
       (release) => !isNew(release.published_at ?? release.created_at),
     );
     const pulls = await collectPages(
       (page) =>
-        callGitHub(`listing merged pull requests of ${where}`, z.array(pullSchema), () =>
-          octokit.pulls.list({ owner, repo, state: "closed", sort: "updated", direction: "desc", per_page: PER_PAGE, page }), context,
+        callGitHub(
+          `listing merged pull requests of ${where}`,
+          z.array(pullSchema),
+          () =>
+            octokit.pulls.list({
+              owner,
+              repo,
+              state: "closed",
+              sort: "updated",
+              direction: "desc",
+              per_page: PER_PAGE,
+              page,
+            }),
+          context,
         ),
       (pull) => !isNew(pull.updated_at),
     );

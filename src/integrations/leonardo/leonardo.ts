@@ -49,22 +49,49 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   const { signal, log, pollIntervalMs = 2000, maxWaitMs = 180_000 } = options;
   const http = { signal, ...(options.fetch ? { fetch: options.fetch } : {}) };
   const { maxJsonBytes = BODY_LIMITS.json, maxImageBytes = BODY_LIMITS.image } = options;
-  const imageHosts = new Set([new URL(api).host, CDN_HOST, ...(options.env.LEONARDO_IMAGE_HOSTS ?? "").split(",").map((host) => host.trim().toLowerCase()).filter(Boolean)]);
+  const imageHosts = new Set([
+    new URL(api).host,
+    CDN_HOST,
+    ...(options.env.LEONARDO_IMAGE_HOSTS ?? "")
+      .split(",")
+      .map((host) => host.trim().toLowerCase())
+      .filter(Boolean),
+  ]);
 
-  async function callApi<T>(what: string, path: string, init: RequestInit, schema: z.ZodType<T>, apiKey: string): Promise<T> {
-    const headers = { accept: "application/json", authorization: `Bearer ${apiKey}`, ...(init.body ? { "content-type": "application/json" } : {}) };
+  async function callApi<T>(
+    what: string,
+    path: string,
+    init: RequestInit,
+    schema: z.ZodType<T>,
+    apiKey: string,
+  ): Promise<T> {
+    const headers = {
+      accept: "application/json",
+      authorization: `Bearer ${apiKey}`,
+      ...(init.body ? { "content-type": "application/json" } : {}),
+    };
     const response = await fetchWithRetry(SERVICE, `${api}${path}`, { ...init, headers }, http);
-    const text = new TextDecoder().decode(await readBodyLimited(response, { maxBytes: maxJsonBytes, service: SERVICE, what }));
+    const text = new TextDecoder().decode(
+      await readBodyLimited(response, { maxBytes: maxJsonBytes, service: SERVICE, what }),
+    );
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      throw new ServiceError({ service: SERVICE, message: `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`, status: response.status });
+      throw new ServiceError({
+        service: SERVICE,
+        message: `${what} answered with a body that is not JSON: ${JSON.stringify(text.slice(0, 120))}`,
+        status: response.status,
+      });
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new ServiceError({ service: SERVICE, message: `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`, status: response.status });
+      throw new ServiceError({
+        service: SERVICE,
+        message: `${what} answered with an unexpected body (${issue ? `${issue.path.join(".")}: ${issue.message}` : "wrong shape"})`,
+        status: response.status,
+      });
     }
     return parsed.data;
   }
@@ -75,17 +102,33 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
     for (let poll = 1; ; poll++) {
       const remaining = started + maxWaitMs - Date.now();
       if (remaining <= 0) {
-        throw new ServiceError({ service: SERVICE, message: `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`, retryable: true });
+        throw new ServiceError({
+          service: SERVICE,
+          message: `generation ${generationId} not complete after ${formatDuration(maxWaitMs)}`,
+          retryable: true,
+        });
       }
       await sleep(Math.min(gap, remaining), undefined, { signal });
       gap = Math.min(gap * 2, Math.max(MAX_POLL_GAP_MS, pollIntervalMs));
-      const { generations_by_pk: generation } = await callApi(`GET /generations/${generationId}`, `/generations/${encodeURIComponent(generationId)}`, { method: "GET" }, generationSchema, apiKey);
-      if (!generation) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} does not exist` });
+      const { generations_by_pk: generation } = await callApi(
+        `GET /generations/${generationId}`,
+        `/generations/${encodeURIComponent(generationId)}`,
+        { method: "GET" },
+        generationSchema,
+        apiKey,
+      );
+      if (!generation)
+        throw new ServiceError({ service: SERVICE, message: `generation ${generationId} does not exist` });
       log.debug({ generationId, status: generation.status, poll }, "Leonardo generation polled");
-      if (generation.status === "FAILED") throw new ServiceError({ service: SERVICE, message: `generation ${generationId} failed (status FAILED)` });
+      if (generation.status === "FAILED")
+        throw new ServiceError({ service: SERVICE, message: `generation ${generationId} failed (status FAILED)` });
       if (generation.status !== "COMPLETE") continue;
       const image = generation.generated_images[0];
-      if (!image) throw new ServiceError({ service: SERVICE, message: `generation ${generationId} is COMPLETE but has no image` });
+      if (!image)
+        throw new ServiceError({
+          service: SERVICE,
+          message: `generation ${generationId} is COMPLETE but has no image`,
+        });
       return image.url;
     }
   }
@@ -93,15 +136,28 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   async function download(url: string): Promise<GeneratedImage> {
     // The URL comes from an answer: only Leonardo's own hosts are fetched, never an address it names.
     const target = new URL(url);
-    if (!imageHosts.has(target.host.toLowerCase()) || (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)) {
-      throw new ServiceError({ service: SERVICE, message: `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there` });
+    if (
+      !imageHosts.has(target.host.toLowerCase()) ||
+      (target.protocol !== "https:" && target.protocol !== new URL(api).protocol)
+    ) {
+      throw new ServiceError({
+        service: SERVICE,
+        message: `the image is at ${target.protocol}//${target.host}, not one of Leonardo's hosts (${[...imageHosts].join(", ")}); add the host to LEONARDO_IMAGE_HOSTS if Leonardo really serves images there`,
+      });
     }
     // The image lives on a CDN: the key is not sent there.
     const response = await fetchWithRetry(SERVICE, url, {}, http);
-    const bytes = await readBodyLimited(response, { maxBytes: maxImageBytes, service: SERVICE, what: `the image at ${target.pathname}` });
+    const bytes = await readBodyLimited(response, {
+      maxBytes: maxImageBytes,
+      service: SERVICE,
+      what: `the image at ${target.pathname}`,
+    });
     const type = imageType(bytes);
     if (type?.extension !== "png" && type?.extension !== "jpg") {
-      throw new ServiceError({ service: SERVICE, message: `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)` });
+      throw new ServiceError({
+        service: SERVICE,
+        message: `the image at ${new URL(url).pathname} is neither PNG nor JPEG (${bytes.length} bytes)`,
+      });
     }
     return { bytes, ...type, url };
   }
@@ -109,12 +165,23 @@ export function createLeonardo(options: LeonardoOptions): ImageGenerator {
   return {
     available: key !== undefined,
     async generate(prompt, size = {}) {
-      if (!key) throw new MissingCredentialError({ service: SERVICE, variable: "LEONARDO_API_KEY", why: "no image can be generated without it; set it or turn hero images off" });
+      if (!key)
+        throw new MissingCredentialError({
+          service: SERVICE,
+          variable: "LEONARDO_API_KEY",
+          why: "no image can be generated without it; set it or turn hero images off",
+        });
       const width = dimension(size.width ?? DEFAULT_SIZE.width);
       const height = dimension(size.height ?? DEFAULT_SIZE.height);
       try {
         const body = JSON.stringify({ prompt, modelId: DEFAULT_MODEL_ID, width, height, num_images: 1 });
-        const created = await callApi("POST /generations", "/generations", { method: "POST", body }, createdSchema, key);
+        const created = await callApi(
+          "POST /generations",
+          "/generations",
+          { method: "POST", body },
+          createdSchema,
+          key,
+        );
         const generationId = created.sdGenerationJob.generationId;
         log.info({ generationId, width, height }, "Leonardo generation started");
         const url = await waitForImage(generationId, key);

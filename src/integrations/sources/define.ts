@@ -28,9 +28,13 @@ export interface SourceFetchOptions {
 export type SourceFetch<Spec> = (source: Spec, options: SourceFetchOptions) => Promise<FeedItem[]>;
 
 /** A source as written in params: a strict object whose `type` is one of the kind's types. */
-export type SourceSchema<Type extends string> = z.ZodObject<{ type: z.ZodType<Type> } & z.ZodRawShape> & z.ZodType<{ type: Type }>;
+export type SourceSchema<Type extends string> = z.ZodObject<{ type: z.ZodType<Type> } & z.ZodRawShape> &
+  z.ZodType<{ type: Type }>;
 
-export interface SourceDefinition<Type extends string = string, Schema extends SourceSchema<Type> = SourceSchema<Type>> {
+export interface SourceDefinition<
+  Type extends string = string,
+  Schema extends SourceSchema<Type> = SourceSchema<Type>,
+> {
   readonly types: readonly Type[];
   readonly schema: Schema;
   /** Environment variables a source with these settings needs. */
@@ -42,6 +46,8 @@ export interface SourceDefinition<Type extends string = string, Schema extends S
 }
 
 /** Returns the definition as is, its parts checked against each other. */
-export function defineSource<const Type extends string, Schema extends SourceSchema<Type>>(definition: SourceDefinition<Type, Schema>): SourceDefinition<Type, Schema> {
+export function defineSource<const Type extends string, Schema extends SourceSchema<Type>>(
+  definition: SourceDefinition<Type, Schema>,
+): SourceDefinition<Type, Schema> {
   return definition;
 }

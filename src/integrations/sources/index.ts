@@ -26,7 +26,11 @@ export const sourceSpecSchema = z.discriminatedUnion("type", schemasOf(sourceDef
 export type SourceSpec = z.output<typeof sourceSpecSchema>;
 
 type AnyDefinition = SourceDefinition<string, never>;
-const byType = new Map<string, AnyDefinition>(sourceDefinitions.flatMap((definition) => definition.types.map((type) => [type, definition as AnyDefinition] as const)));
+const byType = new Map<string, AnyDefinition>(
+  sourceDefinitions.flatMap((definition) =>
+    definition.types.map((type) => [type, definition as AnyDefinition] as const),
+  ),
+);
 
 function definitionOf(source: SourceSpec): AnyDefinition {
   const definition = byType.get(source.type);
@@ -46,7 +50,9 @@ export async function preloadSources(): Promise<void> {
 }
 
 /** One run's `ctx.sources.fetch`: each kind's fetch made on its first use, then reused for the run. */
-export function createSourceFetch(services: SourceServices): (source: SourceSpec, options?: SourceFetchOptions) => Promise<FeedItem[]> {
+export function createSourceFetch(
+  services: SourceServices,
+): (source: SourceSpec, options?: SourceFetchOptions) => Promise<FeedItem[]> {
   const made = new Map<AnyDefinition, SourceFetch<never>>();
   return async (source, options = {}) => {
     const definition = definitionOf(source);

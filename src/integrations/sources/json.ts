@@ -9,7 +9,10 @@ const schema = z.strictObject({
   type: z.literal("json").describe("A JSON endpoint listing items"),
   url: httpUrl,
   name: sourceName,
-  itemsPath: z.string().optional().describe('Where the list sits in the document, like "data.items"; the root or "items" when absent'),
+  itemsPath: z
+    .string()
+    .optional()
+    .describe('Where the list sits in the document, like "data.items"; the root or "items" when absent'),
   fields: z
     .strictObject({ id: z.string(), title: z.string(), url: z.string(), summary: z.string(), publishedAt: z.string() })
     .partial()

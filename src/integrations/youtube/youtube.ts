@@ -26,7 +26,12 @@ const SRV3_PARAGRAPH = /<p\s+t="\d+"\s+d="\d+"/;
  * reCAPTCHA, or a consent page. youtube-transcript would read each as
  * "captions disabled" or "video unavailable", which the blog skill stores as a final answer.
  */
-const BOT_CHECK = [/confirm you(?:’|'|&#39;|\\u2019)re not a bot/i, /class="g-recaptcha"/, /unusual traffic from your computer network/i, /action="https:\/\/consent\.youtube\.com/];
+const BOT_CHECK = [
+  /confirm you(?:’|'|&#39;|\\u2019)re not a bot/i,
+  /class="g-recaptcha"/,
+  /unusual traffic from your computer network/i,
+  /action="https:\/\/consent\.youtube\.com/,
+];
 
 /** The video has no captions (disabled, none in the language asked for, or the video is gone). */
 export class NoTranscriptError extends NonRetryableError {
@@ -61,22 +66,41 @@ export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
       options.log.debug({ channelId }, "fetching YouTube channel feed");
       let response: Response;
       try {
-        response = await fetchWithRetry(SERVICE, url, {}, { signal: options.signal, fetch: innerFetch, retries: options.retries });
+        response = await fetchWithRetry(
+          SERVICE,
+          url,
+          {},
+          { signal: options.signal, fetch: innerFetch, retries: options.retries },
+        );
       } catch (error) {
         if (error instanceof ServiceError && error.status === 404) {
-          throw new ServiceError({ service: SERVICE, message: `channel ${channelId} not found (its feed answered 404); check the channel id`, status: 404 });
+          throw new ServiceError({
+            service: SERVICE,
+            message: `channel ${channelId} not found (its feed answered 404); check the channel id`,
+            status: 404,
+          });
         }
         throw error;
       }
-      const body = await readBodyLimited(response, { maxBytes: BODY_LIMITS.feed, service: SERVICE, what: `the feed of channel ${channelId}` });
+      const body = await readBodyLimited(response, {
+        maxBytes: BODY_LIMITS.feed,
+        service: SERVICE,
+        what: `the feed of channel ${channelId}`,
+      });
       return parseChannelFeed(new TextDecoder().decode(body), channelId);
     },
 
     async transcript(videoId, lang) {
       const caption = { inMilliseconds: false };
-      const youtubeFetch = rewritingFetch(videoId, base, { fetch: innerFetch, retries: options.retries }, options.signal, (body) => {
-        caption.inMilliseconds = SRV3_PARAGRAPH.test(body);
-      });
+      const youtubeFetch = rewritingFetch(
+        videoId,
+        base,
+        { fetch: innerFetch, retries: options.retries },
+        options.signal,
+        (body) => {
+          caption.inMilliseconds = SRV3_PARAGRAPH.test(body);
+        },
+      );
       options.log.debug({ videoId, lang }, "fetching YouTube transcript");
       let raw: { text: string; offset: number; duration: number }[];
       try {
@@ -87,10 +111,17 @@ export function createYouTube(options: YouTubeOptions): Sources["youtube"] {
       }
       const scale = caption.inMilliseconds ? 1 / 1000 : 1;
       const segments: TranscriptSegment[] = raw
-        .map((item) => ({ text: item.text.replace(/\s+/g, " ").trim(), start: seconds(item.offset * scale), duration: seconds(item.duration * scale) }))
+        .map((item) => ({
+          text: item.text.replace(/\s+/g, " ").trim(),
+          start: seconds(item.offset * scale),
+          duration: seconds(item.duration * scale),
+        }))
         .filter((segment) => segment.text !== "");
       if (segments.length === 0) {
-        throw new ServiceError({ service: SERVICE, message: `the caption track of video ${videoId} held no segments in a format youtube-transcript understands` });
+        throw new ServiceError({
+          service: SERVICE,
+          message: `the caption track of video ${videoId} held no segments in a format youtube-transcript understands`,
+        });
       }
       return segments;
     },
@@ -106,7 +137,13 @@ function seconds(value: number): number {
  * `*.youtube.com`, so the host can only be changed here, after its checks: every YouTube URL goes to
  * the configured base instead, with retries. Caption bodies are read on the way to learn their format.
  */
-function rewritingFetch(videoId: string, base: URL | null, inner: { fetch: typeof fetch; retries?: number }, signal: AbortSignal, onCaptions: (body: string) => void): typeof fetch {
+function rewritingFetch(
+  videoId: string,
+  base: URL | null,
+  inner: { fetch: typeof fetch; retries?: number },
+  signal: AbortSignal,
+  onCaptions: (body: string) => void,
+): typeof fetch {
   return async (input, init) => {
     const original = new URL(input instanceof Request ? input.url : String(input));
     const target = base && isYouTubeHost(original.hostname) ? rebase(original, base) : original.href;
@@ -114,13 +151,27 @@ function rewritingFetch(videoId: string, base: URL | null, inner: { fetch: typeo
     const page = original.pathname === "/watch" || original.pathname.startsWith("/youtubei/");
     // Every body is read here, with a limit, so youtube-transcript never reads one without.
     const what = page ? `the page of video ${videoId}` : `the captions of video ${videoId}`;
-    const body = new TextDecoder().decode(await readBodyLimited(response, { maxBytes: BODY_LIMITS.page, service: SERVICE, what }));
-    if (original.pathname === "/watch" && (isConsentHost(response.url) || BOT_CHECK.some((pattern) => pattern.test(body)))) {
+    const body = new TextDecoder().decode(
+      await readBodyLimited(response, { maxBytes: BODY_LIMITS.page, service: SERVICE, what }),
+    );
+    if (
+      original.pathname === "/watch" &&
+      (isConsentHost(response.url) || BOT_CHECK.some((pattern) => pattern.test(body)))
+    ) {
       // Retryable: the check is about this server's address at this time, not about the video.
-      throw new ServiceError({ service: SERVICE, message: `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`, status: 429, retryable: true });
+      throw new ServiceError({
+        service: SERVICE,
+        message: `answered the transcript request for video ${videoId} with its bot check ("Sign in to confirm you're not a bot", a captcha or a consent page) instead of the video; YouTube does this to many servers' addresses: the run is retried later, and if it persists, run Sundial from another network`,
+        status: 429,
+        retryable: true,
+      });
     }
     if (!page) onCaptions(body);
-    return new Response(page ? body : linearCaptions(body), { status: response.status, statusText: response.statusText, headers: response.headers });
+    return new Response(page ? body : linearCaptions(body), {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }
 
@@ -159,10 +210,23 @@ function transcriptError(error: unknown, videoId: string): Error {
     return new NoTranscriptError(videoId, `captions are disabled or not available (${cause})`, error);
   }
   if (error instanceof YoutubeTranscriptNotAvailableLanguageError) return new NoTranscriptError(videoId, cause, error);
-  if (error instanceof YoutubeTranscriptVideoUnavailableError) return new NoTranscriptError(videoId, `the video is unavailable (${cause})`, error);
-  if (error instanceof YoutubeTranscriptTooManyRequestError) return new ServiceError({ service: SERVICE, message: `rate limited while fetching the transcript of ${videoId}: ${cause}`, status: 429, retryable: true, cause: error });
-  if (error instanceof YoutubeTranscriptError) return new ServiceError({ service: SERVICE, message: `transcript of video ${videoId}: ${cause}`, cause: error });
-  return new ServiceError({ service: SERVICE, message: `transcript of video ${videoId} failed: ${cause}`, cause: error });
+  if (error instanceof YoutubeTranscriptVideoUnavailableError)
+    return new NoTranscriptError(videoId, `the video is unavailable (${cause})`, error);
+  if (error instanceof YoutubeTranscriptTooManyRequestError)
+    return new ServiceError({
+      service: SERVICE,
+      message: `rate limited while fetching the transcript of ${videoId}: ${cause}`,
+      status: 429,
+      retryable: true,
+      cause: error,
+    });
+  if (error instanceof YoutubeTranscriptError)
+    return new ServiceError({ service: SERVICE, message: `transcript of video ${videoId}: ${cause}`, cause: error });
+  return new ServiceError({
+    service: SERVICE,
+    message: `transcript of video ${videoId} failed: ${cause}`,
+    cause: error,
+  });
 }
 
 // ─── The channel feed ────────────────────────────────────────────────────────────────────────────
@@ -190,13 +254,19 @@ const feedParser = (): XMLParser =>
 export function parseChannelFeed(xml: string, channelId: string): Video[] {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
-    throw new ServiceError({ service: SERVICE, message: `feed of channel ${channelId} is not valid XML (line ${valid.err.line}: ${valid.err.msg})` });
+    throw new ServiceError({
+      service: SERVICE,
+      message: `feed of channel ${channelId} is not valid XML (line ${valid.err.line}: ${valid.err.msg})`,
+    });
   }
   const parsed = feedSchema.safeParse(feedParser().parse(xml));
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? `${issue.path.join(".")}: ${issue.message}` : "unexpected shape";
-    throw new ServiceError({ service: SERVICE, message: `feed of channel ${channelId} is not a YouTube Atom feed (${where})` });
+    throw new ServiceError({
+      service: SERVICE,
+      message: `feed of channel ${channelId} is not a YouTube Atom feed (${where})`,
+    });
   }
   const videos = parsed.data.feed.entry.map((entry): Video => {
     const id = entry["yt:videoId"];

@@ -31,7 +31,9 @@
         if (fresh && !typing()) main.replaceChildren.apply(main, Array.prototype.slice.call(fresh.childNodes));
       })
       .catch(function () {})
-      .then(function () { busy = false; });
+      .then(function () {
+        busy = false;
+      });
   }
 
   function schedule() {
@@ -41,7 +43,10 @@
   var source = new EventSource("/events");
   var lost = false;
   source.addEventListener("open", function () {
-    if (dot) { dot.classList.add("on"); dot.title = "Live: this page updates itself"; }
+    if (dot) {
+      dot.classList.add("on");
+      dot.title = "Live: this page updates itself";
+    }
     // Back after a lost connection: events may have been missed, so catch up once.
     if (lost) schedule();
     lost = false;
