@@ -2,7 +2,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import pino from "pino";
 import { z } from "zod";
-import { ServiceError } from "../../src/errors.ts";
+import { isRetryable, MissingCredentialError, ServiceError } from "../../src/errors.ts";
 import { DEFAULT_MODEL, createClaudeClient } from "../../src/integrations/claude/client.ts";
 import { PRICES, addUsage, costOf } from "../../src/integrations/claude/pricing.ts";
 
@@ -90,11 +90,16 @@ describe("claude.text", () => {
     );
   });
 
-  it("fails clearly, sending nothing, without ANTHROPIC_API_KEY", async () => {
-    await expectFailure(
-      setup({ env: { ANTHROPIC_API_KEY: undefined } }).claude.text({ prompt: "x" }),
-      /ANTHROPIC_API_KEY is not set/,
-    );
+  it("fails clearly, sending nothing, without ANTHROPIC_API_KEY (the one missing-credential error, not retried)", async () => {
+    const error = await setup({ env: { ANTHROPIC_API_KEY: undefined } })
+      .claude.text({ prompt: "x" })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(MissingCredentialError);
+    expect((error as MissingCredentialError).message).toMatch(/ANTHROPIC_API_KEY is not set/);
+    expect(isRetryable(error)).toBe(false);
     expect(emulator.requests).toHaveLength(0);
   });
 });
