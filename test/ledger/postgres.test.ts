@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { openPostgresStore } from "../../src/ledger/postgres.ts";
+import { PG_MIGRATIONS } from "../../src/ledger/postgres-schema.ts";
 import type { RunStore } from "../../src/ledger/store.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
 import { runStoreContract } from "./contract.ts";
@@ -32,7 +33,9 @@ describe("postgres ledger", () => {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        expect((await client.query("SELECT version FROM sundial_schema")).rows).toEqual([{ version: 1 }]);
+        expect((await client.query("SELECT version FROM sundial_schema")).rows).toEqual([
+          { version: PG_MIGRATIONS.length },
+        ]);
       } finally {
         await client.end();
       }
