@@ -1,10 +1,13 @@
 /**
  * @module claim-worker — one process of `test/ledger/claims-across-processes.test.ts`: opens the
- * ledger on its own connection, waits for the shared start instant, then claims every slot of two
- * jobs in small batches (as scheduled or as catch-up runs, mixed), and prints how many it won.
+ * ledger on its own connection, says it is ready (`<db file>.ready-<index>`), waits for the go
+ * (`<db file>.go`, made once every worker is ready, so a slow start on a loaded machine cannot make
+ * one process run alone), then claims every slot of two jobs in small batches (as scheduled or as
+ * catch-up runs, mixed), and prints how many it won.
  *
- *   node --import tsx test/helpers/claim-worker.ts <db file> <worker index> <start at ms> <slots>
+ *   node --import tsx test/helpers/claim-worker.ts <db file> <worker index> <unused> <slots>
  */
+import { existsSync, writeFileSync } from "node:fs";
 import { openSqliteStore } from "../../src/ledger/sqlite.ts";
 import type { RunClaim } from "../../src/ledger/store.ts";
 
@@ -14,8 +17,10 @@ const slots = Number(slotsText);
 const store = openSqliteStore(file as string);
 const owner = { pid: process.pid, instance: `worker-${index}` };
 
-const wait = Number(startText) - Date.now();
-if (wait > 0) await new Promise((done) => setTimeout(done, wait));
+void startText;
+writeFileSync(`${file}.ready-${index}`, "");
+// Polled tightly: the workers must leave the barrier within a millisecond of each other.
+while (!existsSync(`${file}.go`)) await new Promise((done) => setTimeout(done, 1));
 
 let won = 0;
 const batch = 1 + (index % 3);

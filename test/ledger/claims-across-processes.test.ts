@@ -6,7 +6,7 @@
  * a deferred transaction (its read-then-write upgrade fails under concurrent writers).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -42,11 +42,14 @@ describe("one row per slot across processes", () => {
       const file = join(dir, "sundial.db");
       openSqliteStore(file).close(); // the schema exists before the race starts
       const slots = 300;
-      // Far enough ahead that every process has loaded before it; they then start together.
-      const startAt = Date.now() + 6_000;
-      const results = await Promise.all(
-        [0, 1, 2, 3].map((index) => runWorker([file, String(index), String(startAt), String(slots)])),
-      );
+      const workers = [0, 1, 2, 3].map((index) => runWorker([file, String(index), "0", String(slots)]));
+      // The go is given once every process has loaded and opened the ledger: they then start together.
+      const deadline = Date.now() + 90_000;
+      while (![0, 1, 2, 3].every((index) => existsSync(`${file}.ready-${index}`)) && Date.now() < deadline) {
+        await new Promise((done) => setTimeout(done, 20));
+      }
+      writeFileSync(`${file}.go`, "");
+      const results = await Promise.all(workers);
       for (const result of results) expect(result, result.stderr).toMatchObject({ code: 0 });
       const won = results.map((result) => (JSON.parse(result.stdout) as { won: number }).won);
       // Every process won some slots: the claims really overlapped in time.
