@@ -22,7 +22,7 @@ const run = (over: Partial<RunDetail> = {}): RunDetail => ({
   costUsd: 0.0123,
   deliveries: Array.from({ length: 40 }, (_, i) => ({
     to: "discord",
-    url: `https://discord.com/channels/1/2/${i}`,
+    url: `https://chat.example.test/channels/1/2/${i}`,
     status: "failed" as const,
     error: hostile,
   })),
@@ -53,7 +53,7 @@ describe("command answers", () => {
     expect(text).not.toMatch(/@everyone/);
     expect(text).not.toMatch(/<@\d/);
     expect(text).toContain("$0.0123");
-    expect(text).toContain("https://discord.com/channels/1/2/0");
+    expect(text).toContain("https://chat.example.test/channels/1/2/0");
   });
 
   it("many jobs are cut within the description limit", () => {
