@@ -370,15 +370,25 @@ describe("github-pr delivery", () => {
   });
 
   it("stops, sending nothing more, when the signal aborts mid-delivery", async () => {
-    emulator.failNext(1, { delayMs: 300 });
+    // Every request is held a second, so the first requests (sent together) are all in flight and
+    // none has been answered when the signal aborts: nothing that depends on them may follow.
+    emulator.failNext(100, { delayMs: 1000 });
     const controller = new AbortController();
     let sentBeforeAbort = -1;
-    setTimeout(() => {
-      sentBeforeAbort = emulator.requests.length;
+    let seen = 0;
+    let quietSince = Date.now();
+    const abortOnceAllSent = setInterval(() => {
+      if (emulator.requests.length !== seen) {
+        seen = emulator.requests.length;
+        quietSince = Date.now();
+      }
+      if (seen === 0 || Date.now() - quietSince < 150) return;
+      clearInterval(abortOnceAllSent);
+      sentBeforeAbort = seen;
       controller.abort(new Error("shutting down"));
-    }, 100);
+    }, 5);
     await expect(adapter.deliver(article, target, ctx(controller.signal))).rejects.toThrow("shutting down");
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 1300));
     expect(sentBeforeAbort).toBeGreaterThan(0);
     expect(emulator.requests).toHaveLength(sentBeforeAbort);
     expect(sent("POST", "/git/trees")).toHaveLength(0);
