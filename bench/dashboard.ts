@@ -33,7 +33,7 @@ export async function dashboard(options: BenchOptions): Promise<Section> {
       timezone: "Europe/Paris",
       enabled: true,
     }));
-    const controls = storeControls(store, ws.dbFile, jobs);
+    const controls = storeControls(store, jobs);
     const token = "bench-token";
     const app = dashboardRoutes({
       controls,

@@ -16,6 +16,7 @@ import { cachedProbe, healthOf } from "../http/health.ts";
 import { startStatusServer } from "../http/server.ts";
 import { apiRoutes } from "../http/api.ts";
 import { dashboardRoutes } from "../http/dashboard/index.ts";
+import { spendFromLedger } from "../http/dashboard/data.ts";
 import { resolveToken } from "../http/token.ts";
 import { createControls, type DaemonControls } from "../control/controls.ts";
 import { removeDaemonFile, writeDaemonFile } from "./daemon-file.ts";
@@ -250,7 +251,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     routes: [
       (http) => http.route("/api/v1", apiRoutes(operator, { token, log: app.log })),
       // The dashboard claims only its own paths (/, /jobs, /runs, /login, /assets, /events).
-      (http) => http.route("/", dashboardRoutes({ controls: operator, token, health })),
+      (http) => http.route("/", dashboardRoutes({ controls: operator, token, health, spend: spendFromLedger(store) })),
     ],
   });
   writeDaemonFile(app.paths.dataDir, status.url);

@@ -7,7 +7,6 @@
 import { serve, type ServerType } from "@hono/node-server";
 import { Hono } from "hono";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { dashboardRoutes } from "../../src/http/dashboard/index.ts";
 import type { RunStore } from "../../src/ledger/store.ts";
 import { tempStore } from "./ledger.ts";
@@ -172,7 +171,7 @@ export async function startDashboard(
       ? { parallelRun: 0, hostileRun: 0, runningRun: 0 }
       : await seed(temp.store, now, options.hostile ?? true);
   // Manual runs stay running until the test calls controls.finishPending().
-  const controls = storeControls(temp.store, join(temp.dir, "sundial.db"), options.jobs ?? JOBS, { runMs: null });
+  const controls = storeControls(temp.store, options.jobs ?? JOBS, { runMs: null });
   const root = new Hono();
   root.get("/healthz", (c) => c.json({ status: "ok" }));
   root.route(

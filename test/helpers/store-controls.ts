@@ -31,7 +31,6 @@ const FINAL = new Set(["succeeded", "failed", "timed_out", "skipped", "missed", 
 
 export function storeControls(
   store: RunStore,
-  dbFile: string,
   jobs: JobSpec[],
   options: { now?: () => number; runMs?: number | null } = {},
 ): StoreControls {

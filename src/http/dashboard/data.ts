@@ -4,10 +4,28 @@
  * pages, never OFFSET) until the window is covered, or from the `spend` source when one is wired.
  */
 import type { Controls } from "../../control/types.ts";
+import type { RunStore } from "../../ledger/store.ts";
 import type { RunRecord } from "../../types.ts";
 import type { DailyCost } from "./chart.ts";
 
 export type SpendSource = (since: Date) => Promise<DailyCost[]>;
+
+/**
+ * Cost per UTC day per job from the ledger's spend table (every model summed): what budgets count,
+ * kept apart from run retention, and read without scanning runs.
+ */
+export function spendFromLedger(store: Pick<RunStore, "listSpend">): SpendSource {
+  return async (since) => {
+    const byKey = new Map<string, DailyCost>();
+    for (const row of await store.listSpend({ sinceDay: since.toISOString().slice(0, 10) })) {
+      const key = `${row.day}\u0000${row.job}`;
+      const cost = byKey.get(key) ?? { day: row.day, job: row.job, costUsd: 0 };
+      cost.costUsd += row.costUsd;
+      byKey.set(key, cost);
+    }
+    return [...byKey.values()];
+  };
+}
 
 const FAILED = new Set(["failed", "timed_out"]);
 /** Rows that say nothing about health: they neither break nor extend a failure streak. */
