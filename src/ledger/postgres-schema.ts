@@ -149,6 +149,13 @@ export const PG_MIGRATIONS: string[] = [
   `
   ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT, ADD COLUMN cancel_reason TEXT;
   CREATE INDEX runs_cancel_requested ON runs(owner_instance) WHERE cancel_requested_at IS NOT NULL AND status IN ('queued','running','retrying');
+  -- Reservations settled: a settle tried again after its answer was lost adds nothing twice, and one
+  -- whose reservation was already released (its run ended first) still counts.
+  CREATE TABLE spend_settled (
+    id BIGINT PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE
+  );
+  CREATE INDEX spend_settled_by_run ON spend_settled(run_id);
   `,
 ];
 
