@@ -275,3 +275,59 @@ function rowOf(claim: RunClaim, status: Status, reason: string | null, owner: Ow
     owner,
   };
 }
+
+/**
+ * A chunk tried again after its first try failed on the connection: if that try's commit landed
+ * (only its answer was lost), the rows are there, held by this daemon, and a plain retry would see
+ * its own slots as duplicates (runs nobody starts, their leases renewed for ever) or, for manual
+ * runs, insert a second row. So rows this owner holds for the same claims (same job, instant,
+ * trigger, resume and dry-run flag; first epoch) are taken as the claims' results, and only the
+ * others are claimed.
+ */
+export async function claimChunkAgain(ctx: ChunkContext, chunk: number[], room: number): Promise<ClaimResult[]> {
+  const claims = chunk.map((index) => ctx.claims[index] as RunClaim);
+  const { rows } = await ctx.pool.query<{
+    id: number;
+    job: string;
+    scheduled_for: number;
+    trigger: string;
+    status: string;
+    dry_run: boolean;
+    resume_of: number | null;
+    reason: string | null;
+    epoch: number;
+  }>(
+    `SELECT id, job, scheduled_for, trigger, status, dry_run, resume_of, reason, epoch FROM runs
+    WHERE owner_instance = $1 AND epoch = 1 AND job = ANY($2) AND scheduled_for = ANY($3) ORDER BY id`,
+    [ctx.owner.instance, [...new Set(claims.map((c) => c.job))], [...new Set(claims.map((c) => c.scheduledFor))]],
+  );
+  const results: (ClaimResult | undefined)[] = Array.from({ length: chunk.length }, () => undefined);
+  const taken = new Set<number>();
+  claims.forEach((claim, k) => {
+    const row = rows.find(
+      (r) =>
+        !taken.has(r.id) &&
+        r.job === claim.job &&
+        r.scheduled_for === claim.scheduledFor &&
+        r.trigger === claim.trigger &&
+        r.dry_run === Boolean(claim.dryRun) &&
+        r.resume_of === (claim.resumeOf ?? null),
+    );
+    if (!row) return;
+    taken.add(row.id);
+    if (row.status === "running") room--;
+    results[k] =
+      row.status === "running"
+        ? { runId: row.id, status: "running", epoch: row.epoch }
+        : {
+            runId: row.id,
+            status: row.status as "queued" | "skipped",
+            reason: row.reason ?? "",
+            epoch: row.epoch,
+          };
+  });
+  const rest = chunk.filter((_, k) => !results[k]);
+  const claimed = rest.length ? await claimChunk(ctx, rest, room) : [];
+  let next = 0;
+  return results.map((result) => result ?? (claimed[next++] as ClaimResult));
+}

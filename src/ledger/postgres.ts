@@ -11,8 +11,9 @@ import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, St
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { postgresSpendMethods } from "./postgres-spend.ts";
 import { migratePostgres } from "./postgres-schema.ts";
-import { withPgRetries } from "./postgres-retry.ts";
-import { chunkClaims, claimChunk, insertRows } from "./postgres-claims.ts";
+import { isConnectionFault, withPgRetries } from "./postgres-retry.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { chunkClaims, claimChunk, claimChunkAgain, insertRows } from "./postgres-claims.ts";
 import { CONTROL_CHANNEL, postgresControlChannel } from "./postgres-listen.ts";
 import {
   LeaseLostError,
@@ -212,18 +213,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       // A few round trips per batch (see postgres-claims.ts). With room for every claim the chunks
       // go at once (they touch disjoint jobs); with less, one after another so the room left passes on.
       const ctx = { claims, owner, now, leaseMs, dbNow: DB_NOW, pool, tx };
+      // Each chunk is retried on its own through a lost connection, recognising its own rows if the
+      // failed try's commit landed (see claimChunkAgain); chunks already claimed are not redone.
+      const claimChunkSurely = async (chunk: number[], room: number): Promise<ClaimResult[]> => {
+        for (let tries = 1; ; tries++) {
+          try {
+            return await (tries === 1 ? claimChunk(ctx, chunk, room) : claimChunkAgain(ctx, chunk, room));
+          } catch (error) {
+            if (!isConnectionFault(error) || closed) throw error;
+            if (tries === 1 || tries % 10 === 0)
+              options.warn?.(
+                `claiming runs lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`,
+              );
+            await sleep(Math.min(5_000, 50 * 2 ** Math.min(tries, 7)));
+          }
+        }
+      };
       const chunks = chunkClaims(claims);
       const results: ClaimResult[] = new Array(claims.length);
       const place = (chunk: number[], out: ClaimResult[]) =>
         out.forEach((result, k) => (results[chunk[k] as number] = result));
       if (capacity >= claims.length) {
-        const outs = await Promise.all(chunks.map((chunk) => claimChunk(ctx, chunk, capacity)));
+        const outs = await Promise.all(chunks.map((chunk) => claimChunkSurely(chunk, capacity)));
         chunks.forEach((chunk, k) => place(chunk, outs[k] as ClaimResult[]));
         return results;
       }
       let left = capacity;
       for (const chunk of chunks) {
-        const out = await claimChunk(ctx, chunk, left);
+        const out = await claimChunkSurely(chunk, left);
         left -= out.filter((result) => result.status === "running").length;
         place(chunk, out);
       }
