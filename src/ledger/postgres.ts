@@ -4,7 +4,9 @@
  * NOTHING`); the overlap policy on a per-job advisory lock held by the claiming transaction;
  * takeover on `FOR UPDATE SKIP LOCKED` (two daemons never take the same row); leases judged by the
  * database's clock (`clock_timestamp()`), never a daemon's; every write of a run fenced by its epoch
- * under the run row's lock. Same lease model and semantics as the SQLite store (see store.ts).
+ * under the run row's lock; an operator's cancel of a run another daemon holds on a column of its
+ * row (durable), with NOTIFY only as the fast path. Same lease model and semantics as the SQLite
+ * store (see store.ts).
  */
 import pg from "pg";
 import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
