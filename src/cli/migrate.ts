@@ -1,7 +1,7 @@
 /**
  * @module migrate — `sundial migrate [<postgres-url>]`: copies the SQLite ledger of the data
  * directory into PostgreSQL (runs with their ids, steps, deliveries, job state, catch-up cursors,
- * pauses, alert streaks) in one transaction. Rows already there are skipped (a run by its id, or by its slot
+ * pauses, alert streaks, spend and budget alerts) in one transaction. Rows already there are skipped (a run by its id, or by its slot
  * when a daemon already recorded that slot), so it can be run again; the id sequence is moved past
  * the copied ids.
  */
@@ -65,6 +65,10 @@ export interface MigrateCounts {
   state: number;
   cursors: number;
   pauses: number;
+  /** Spend rows (job, UTC day, model), runs' settled spend, budget alerts sent. */
+  spend: number;
+  runSpend: number;
+  budgetAlerts: number;
 }
 
 const placeholders = (count: number) => Array.from({ length: count }, (_, i) => `$${i + 1}`).join(", ");
@@ -82,6 +86,9 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
     state: 0,
     cursors: 0,
     pauses: 0,
+    spend: 0,
+    runSpend: 0,
+    budgetAlerts: 0,
   };
   try {
     await client.query("BEGIN");
@@ -173,6 +180,49 @@ export async function migrateLedger(sqliteFile: string, url: string): Promise<Mi
         counts.cursors += result.rowCount ?? 0;
       }
     }
+    // Budgets: what was spent (so a day's or month's caps count it), each run's settled spend (perRun
+    // caps of resumed chains) and the alerts already sent (not sent again). A (job, day, model) row
+    // PostgreSQL already has is kept as it is, never added to: a rerun counts nothing twice.
+    // Reservations are not copied: they belong to calls in flight in a process that is now stopped.
+    if (has("spend")) {
+      for (const row of source.prepare(`SELECT * FROM spend ORDER BY day, job, model`).iterate() as Iterable<Row>) {
+        const result = await client.query(
+          `INSERT INTO spend (job, day, model, calls, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd)
+          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING`,
+          [
+            row.job,
+            row.day,
+            row.model,
+            row.calls,
+            row.input_tokens,
+            row.output_tokens,
+            row.cache_write_tokens,
+            row.cache_read_tokens,
+            row.cost_usd,
+          ],
+        );
+        counts.spend += result.rowCount ?? 0;
+      }
+    }
+    if (has("run_spend")) {
+      for (const row of source.prepare(`SELECT * FROM run_spend ORDER BY run_id`).iterate() as Iterable<Row>) {
+        if (!present.has(row.run_id as number)) continue;
+        const result = await client.query(
+          `INSERT INTO run_spend (run_id, cost_usd) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [row.run_id, row.cost_usd],
+        );
+        counts.runSpend += result.rowCount ?? 0;
+      }
+    }
+    if (has("budget_alerts")) {
+      for (const row of source.prepare(`SELECT * FROM budget_alerts`).iterate() as Iterable<Row>) {
+        const result = await client.query(
+          `INSERT INTO budget_alerts (key, sent_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+          [row.key, row.sent_at],
+        );
+        counts.budgetAlerts += result.rowCount ?? 0;
+      }
+    }
     // New runs get ids after the copied ones.
     await client.query(`SELECT setval(pg_get_serial_sequence('runs', 'id'), GREATEST((SELECT MAX(id) FROM runs), 1))`);
     await client.query("COMMIT");
@@ -205,7 +255,7 @@ export async function migrateCommand(app: App, target: string | undefined): Prom
     );
   const counts = await migrateLedger(app.paths.database, url);
   process.stdout.write(
-    `copied ${app.paths.database} into ${describeUrl(url)}: ${counts.runs.copied} run(s) (${counts.runs.skipped} already there), ${counts.steps} step(s), ${counts.deliveries} deliveries, ${counts.state} state entries, ${counts.cursors} job cursor(s), ${counts.pauses} pause(s)\n`,
+    `copied ${app.paths.database} into ${describeUrl(url)}: ${counts.runs.copied} run(s) (${counts.runs.skipped} already there), ${counts.steps} step(s), ${counts.deliveries} deliveries, ${counts.state} state entries, ${counts.cursors} job cursor(s), ${counts.pauses} pause(s), ${counts.spend} spend row(s), ${counts.runSpend} run spend(s), ${counts.budgetAlerts} budget alert(s)\n`,
   );
   if (counts.runs.conflicts) {
     process.stdout.write(

@@ -39,6 +39,8 @@ export interface ControlDeps {
 export type DaemonControls = Controls & {
   /** Read by the scheduler at claim time. */
   isPaused(job: string): boolean;
+  /** Reads the pauses from the ledger again (another daemon sharing it paused or resumed a job). */
+  refreshPauses(): Promise<void>;
   close(): void;
 };
 
@@ -113,13 +115,38 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
       pauses.delete(id);
     }
     deps.log.info({ job: id, reason }, paused ? "job paused" : "job resumed");
+    // The other daemons sharing the ledger read the pauses again now (and on their next check anyway).
+    await store.controlChannel
+      ?.send({ type: "pauses" })
+      .catch((error: unknown) =>
+        deps.log.warn(
+          { err: errorMessage(error) },
+          "other daemons not told of the pause; they see it on their next check",
+        ),
+      );
     const shown = await view(job);
     emit({ type: "job", job: shown });
     return shown;
   }
 
+  /** An active run held by another live daemon on a shared ledger: cancelled through the ledger. */
+  async function cancelElsewhere(runId: number, ownerInstance: string, job: string): Promise<boolean> {
+    if (!store.requestCancel || !store.shared) return false;
+    const daemons = await store.listNodes(now());
+    if (!daemons.some((node) => node.id === ownerInstance)) return false;
+    const holder = await store.requestCancel(runId, "cancelled by an operator", now());
+    if (holder === null) return false;
+    deps.log.info({ job, run: runId, holder }, "cancel: asked the daemon holding the run");
+    return true;
+  }
+
   return {
     isPaused: (job) => pauses.has(job),
+    async refreshPauses() {
+      const fresh = await store.pauses();
+      pauses.clear();
+      for (const [job, pause] of fresh) pauses.set(job, pause);
+    },
     close: () => void stopFeed(),
     async listJobs() {
       return Promise.all(deps.current().configuration.jobs.map(view));
@@ -181,6 +208,9 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
         throw new ControlError("finished", `run #${runId} already ended ${run.status}; there is nothing to cancel`);
       const active = (await store.activeRuns(run.job)).find((r) => r.id === runId);
       if (active && active.ownerInstance !== deps.owner.instance && !scheduler.holds(runId)) {
+        // Another daemon on the shared ledger holds it: the cancel is recorded there and that daemon
+        // told (it aborts the run, which ends `cancelled`).
+        if (await cancelElsewhere(runId, active.ownerInstance, run.job)) return;
         throw new ControlError(
           "not_held",
           `run #${runId} is carried by another process (pid ${active.ownerPid}, a foreground \`sundial run\`?); stop it there`,

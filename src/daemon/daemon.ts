@@ -29,6 +29,7 @@ import { discordCommandSettings } from "../discord-commands/settings.ts";
 import { startDiscordGateway, type DiscordGateway } from "../discord-commands/gateway.ts";
 import type { Check } from "../http/health.ts";
 import { keepNodeHeartbeat } from "./nodes.ts";
+import { listenForControls } from "./control-listener.ts";
 
 export interface DaemonHandle {
   url: string;
@@ -140,6 +141,8 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
     metrics.jobs.set({ state: "disabled" }, loaded.configuration.jobs.filter((j) => !j.enabled).length);
   };
   updateJobGauge();
+  // On a shared ledger, cancels and pauses made through another daemon reach this one.
+  const listener = listenForControls({ store, scheduler, controls, owner: app.owner, log: app.log });
   await scheduler.start(loaded.configuration.jobs, loaded.skills);
 
   // Orphans are found while the daemon runs too: a `sundial run` killed with SIGKILL, or a holder
@@ -169,7 +172,13 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
       checking = false;
     }
   };
-  const orphanTimer = setInterval(() => void checkOrphans(), Math.max(100, Math.floor(lease / 3))).unref();
+  const orphanTimer = setInterval(
+    () => {
+      void checkOrphans();
+      void listener?.check();
+    },
+    Math.max(100, Math.floor(lease / 3)),
+  ).unref();
   // The watchdog: a timer apart from the scheduler's own, so a timer of the scheduler's that never
   // fires (or a tick stuck on the ledger) is noticed, handled and announced.
   const watchdogTimer = setInterval(() => scheduler.checkOverdue(), 15_000).unref();
@@ -292,6 +301,7 @@ export async function startDaemon(app: App): Promise<DaemonHandle> {
         );
         await scheduler.drain(loaded.configuration.settings.shutdownGraceMs);
         leases.stop();
+        await listener?.close();
         await gateway?.close();
         await nodes.stop();
         removeDaemonFile(app.paths.dataDir);

@@ -144,6 +144,19 @@ export const PG_MIGRATIONS: string[] = [
   CREATE INDEX spend_reservations_by_job ON spend_reservations(job);
   CREATE TABLE budget_alerts (key TEXT PRIMARY KEY, sent_at BIGINT NOT NULL);
   `,
+  // An operator's cancel of a run another daemon holds, kept on the row so it is never lost
+  // (NOTIFY only makes it fast): the holder looks for it when it reconnects and on every orphan check.
+  `
+  ALTER TABLE runs ADD COLUMN cancel_requested_at BIGINT, ADD COLUMN cancel_reason TEXT;
+  CREATE INDEX runs_cancel_requested ON runs(owner_instance) WHERE cancel_requested_at IS NOT NULL AND status IN ('queued','running','retrying');
+  -- Reservations settled: a settle tried again after its answer was lost adds nothing twice, and one
+  -- whose reservation was already released (its run ended first) still counts.
+  CREATE TABLE spend_settled (
+    id BIGINT PRIMARY KEY,
+    run_id BIGINT NOT NULL REFERENCES runs(id) ON DELETE CASCADE
+  );
+  CREATE INDEX spend_settled_by_run ON spend_settled(run_id);
+  `,
 ];
 
 /** Applies the migrations not yet applied, each once even when several daemons start together. */

@@ -86,9 +86,17 @@ export function postgresSpendMethods(
     },
     async settleSpend(id, s) {
       await tx(async (client) => {
-        // Only a reservation still there is settled: a retried settle after a lost answer adds nothing twice.
-        const released = (await client.query(`DELETE FROM spend_reservations WHERE id = $1`, [id])).rowCount ?? 0;
-        if (released === 0) return;
+        // Each reservation is settled once: a settle tried again after its answer was lost adds nothing
+        // twice. One whose reservation is gone (its run ended first) was still paid for: it counts. A
+        // call without a reservation (no cap, id -1) has no key to recognise a repeat by.
+        if (id >= 0) {
+          const first = await client.query(
+            `INSERT INTO spend_settled (id, run_id) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+            [id, s.runId],
+          );
+          if (!first.rowCount) return;
+          await client.query(`DELETE FROM spend_reservations WHERE id = $1`, [id]);
+        }
         await client.query(
           `INSERT INTO spend (job, day, model, calls, input_tokens, output_tokens, cache_write_tokens, cache_read_tokens, cost_usd) VALUES ($1, $2, $3, 1, $4, $5, $6, $7, $8)
            ON CONFLICT (job, day, model) DO UPDATE SET calls = spend.calls + 1, input_tokens = spend.input_tokens + excluded.input_tokens,

@@ -4,25 +4,27 @@
  * NOTHING`); the overlap policy on a per-job advisory lock held by the claiming transaction;
  * takeover on `FOR UPDATE SKIP LOCKED` (two daemons never take the same row); leases judged by the
  * database's clock (`clock_timestamp()`), never a daemon's; every write of a run fenced by its epoch
- * under the run row's lock. Same lease model and semantics as the SQLite store (see store.ts).
+ * under the run row's lock; an operator's cancel of a run another daemon holds on a column of its
+ * row (durable), with NOTIFY only as the fast path. Same lease model and semantics as the SQLite
+ * store (see store.ts).
  */
 import pg from "pg";
 import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { postgresSpendMethods } from "./postgres-spend.ts";
 import { migratePostgres } from "./postgres-schema.ts";
-import { withPgRetries } from "./postgres-retry.ts";
+import { isConnectionFault, withPgRetries } from "./postgres-retry.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { chunkClaims, claimChunk, claimChunkAgain, insertRows } from "./postgres-claims.ts";
+import { CONTROL_CHANNEL, postgresControlChannel } from "./postgres-listen.ts";
 import {
   LeaseLostError,
   NODE_SILENT_DROP_MS,
-  WAITING_FOR_CAPACITY,
   type NodeInfo,
   type JobPause,
   type ActiveRun,
   type ClaimResult,
   type InterruptedRun,
-  type Owner,
-  type RunClaim,
   type RunQuery,
   type RunStore,
   type StepUsage,
@@ -206,119 +208,64 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }));
   }
 
-  const INSERT_RUN = `INSERT INTO runs (job, skill, trigger, status, reason, scheduled_for, started_at, finished_at, attempt, dry_run, resume_of, owner_pid, owner_instance, lease_expires_at, epoch)
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $14::boolean THEN ${DB_NOW} + $15::bigint END, 1)
-    ON CONFLICT DO NOTHING RETURNING id`;
-
-  async function claimOne(db: Db, claim: RunClaim, owner: Owner, now: number, canStart: boolean): Promise<ClaimResult> {
-    const active = await all<{ id: number; status: RunStatus }>(
-      db,
-      `SELECT id, status FROM runs WHERE job = $1 AND status IN ${ACTIVE} ORDER BY id`,
-      [claim.job],
-    );
-    let status: "running" | "queued" | "skipped" = "running";
-    let reason: string | null = null;
-    if (active.length && claim.overlap === "skip") {
-      status = "skipped";
-      reason = `overlap: run #${active[0]?.id} of this job is still running`;
-    } else if (active.length && claim.overlap === "queue") {
-      const queued = active.find((run) => run.status === "queued");
-      status = queued ? "skipped" : "queued";
-      reason = queued
-        ? `overlap: run #${queued.id} is already queued behind the running one`
-        : `queued behind run #${active[0]?.id}`;
-    } else if (!canStart) {
-      status = "queued";
-      reason = WAITING_FOR_CAPACITY;
-    }
-    const row = await one<{ id: number }>(db, INSERT_RUN, [
-      claim.job,
-      claim.skill,
-      claim.trigger,
-      status,
-      reason,
-      claim.scheduledFor,
-      status === "running" ? now : null,
-      status === "skipped" ? now : null,
-      status === "running" ? 1 : 0,
-      Boolean(claim.dryRun),
-      claim.resumeOf ?? null,
-      owner.pid,
-      owner.instance,
-      status !== "skipped",
-      leaseMs,
-    ]);
-    if (!row) return { runId: null, status: "duplicate" };
-    return status === "running"
-      ? { runId: row.id, status, epoch: 1 }
-      : { runId: row.id, status, reason: reason as string, epoch: 1 };
-  }
-
   const store: RunStore = {
     shared: true,
     ...postgresSpendMethods(pool, tx),
     async claimRuns(claims, owner, now, capacity = Number.POSITIVE_INFINITY) {
-      // One short transaction per job, the jobs in a random order: daemons whose timers fire at the
-      // same instant race job by job, so due runs spread across them instead of the first batch
-      // taking them all. Within a job the overlap policy reads its active runs under a per-job
-      // advisory lock, so two daemons never both start a run of an overlap-"skip" job.
-      const groups = new Map<string, number[]>();
-      claims.forEach((claim, index) => groups.set(claim.job, [...(groups.get(claim.job) ?? []), index]));
-      const order = [...groups.values()];
-      for (let i = order.length - 1; i > 0; i--) {
-        const j = Math.floor(Math.random() * (i + 1));
-        [order[i], order[j]] = [order[j] as number[], order[i] as number[]];
-      }
-      const results: ClaimResult[] = new Array(claims.length);
-      let left = capacity;
-      for (const indexes of order) {
-        const claimed = await tx(async (client) => {
-          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-            claims[indexes[0] as number]?.job,
-          ]);
-          const out: ClaimResult[] = [];
-          let room = left;
-          for (const index of indexes) {
-            const result = await claimOne(client, claims[index] as RunClaim, owner, now, room > 0);
-            if (result.status === "running") room--;
-            out.push(result);
+      // A few round trips per batch (see postgres-claims.ts). With room for every claim the chunks
+      // go at once (they touch disjoint jobs); with less, one after another so the room left passes on.
+      const ctx = { claims, owner, now, leaseMs, dbNow: DB_NOW, pool, tx };
+      // Each chunk is retried on its own through a lost connection, recognising its own rows if the
+      // failed try's commit landed (see claimChunkAgain); chunks already claimed are not redone.
+      const claimChunkSurely = async (chunk: number[], room: number): Promise<ClaimResult[]> => {
+        for (let tries = 1; ; tries++) {
+          try {
+            return await (tries === 1 ? claimChunk(ctx, chunk, room) : claimChunkAgain(ctx, chunk, room));
+          } catch (error) {
+            if (!isConnectionFault(error) || closed) throw error;
+            if (tries === 1 || tries % 10 === 0)
+              options.warn?.(
+                `claiming runs lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`,
+              );
+            await sleep(Math.min(5_000, 50 * 2 ** Math.min(tries, 7)));
           }
-          return out;
-        });
-        claimed.forEach((result, k) => {
-          results[indexes[k] as number] = result;
-          if (result.status === "running") left--;
-        });
+        }
+      };
+      const chunks = chunkClaims(claims);
+      const results: ClaimResult[] = new Array(claims.length);
+      const place = (chunk: number[], out: ClaimResult[]) =>
+        out.forEach((result, k) => (results[chunk[k] as number] = result));
+      if (capacity >= claims.length) {
+        const outs = await Promise.all(chunks.map((chunk) => claimChunkSurely(chunk, capacity)));
+        chunks.forEach((chunk, k) => place(chunk, outs[k] as ClaimResult[]));
+        return results;
+      }
+      let left = capacity;
+      for (const chunk of chunks) {
+        const out = await claimChunkSurely(chunk, left);
+        left -= out.filter((result) => result.status === "running").length;
+        place(chunk, out);
       }
       return results;
     },
     async recordUnrun(rows, now) {
-      if (!rows.length) return 0;
-      return tx(async (client) => {
-        let count = 0;
-        for (const row of rows) {
-          count += (
-            await all(client, INSERT_RUN, [
-              row.job,
-              row.skill,
-              "schedule",
-              row.status,
-              row.reason,
-              row.scheduledFor,
-              null,
-              now,
-              0,
-              false,
-              null,
-              0,
-              "",
-              false,
-              leaseMs,
-            ])
-          ).length;
-        }
-        return count;
-      });
+      const sorted = [...rows].sort((a, b) =>
+        a.job < b.job ? -1 : a.job > b.job ? 1 : a.scheduledFor - b.scheduledFor,
+      );
+      const ids = await insertRows(
+        pool,
+        sorted.map((row) => ({
+          ...row,
+          trigger: "schedule",
+          dryRun: false,
+          resumeOf: null,
+          owner: null,
+        })),
+        now,
+        leaseMs,
+        DB_NOW,
+      );
+      return ids.filter((id) => id !== null).length;
     },
     async jobCursors(jobs, now) {
       const cursors = new Map<string, number>();
@@ -355,41 +302,47 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (n === 0 && epoch !== undefined) throw new LeaseLostError(runId, epoch);
     },
     async finishRun(runId, outcome, now, epoch, usage) {
-      await tx(async (client) => {
-        const current = await one<{ epoch: number; status: string; finished_at: number | null }>(
-          client,
-          "SELECT epoch, status, finished_at FROM runs WHERE id = $1 FOR UPDATE",
-          [runId],
-        );
-        // Tried again after a lost connection whose commit did land: already done, nothing twice.
-        if (
-          current &&
-          current.status === outcome.status &&
-          current.finished_at === now &&
-          (epoch === undefined || current.epoch === epoch + 1)
-        )
-          return;
-        if (epoch !== undefined && current?.epoch !== epoch) throw new LeaseLostError(runId, epoch);
-        await client.query(
-          `UPDATE runs SET status = $1, reason = $2, error = $3, finished_at = $4, lease_expires_at = NULL, epoch = epoch + 1 WHERE id = $5`,
-          [
-            outcome.status,
-            outcome.reason ? storedText(outcome.reason) : null,
-            outcome.error ? storedText(outcome.error) : null,
-            now,
-            runId,
-          ],
-        );
-        if (usage) await addUsageRows(client, runId, null, usage);
-        // Only an interrupted run's steps are reused (by its resume), or those of a run with a failed
-        // delivery (by `redeliver`): the others' large results go now.
-        const undelivered = await one(
-          client,
-          "SELECT 1 FROM deliveries WHERE run_id = $1 AND status <> 'succeeded' LIMIT 1",
-          [runId],
-        );
-        if (outcome.status !== "interrupted" && !undelivered) await dropResults(client, runId);
-      });
+      // One statement (one round trip, atomic): the row locked, the epoch checked, the final row and
+      // its usage written, and, unless the run may be taken up again (interrupted: its resume; a
+      // failed delivery: `redeliver`), its large step results dropped.
+      const args = [
+        runId,
+        outcome.status,
+        outcome.reason ? storedText(outcome.reason) : null,
+        outcome.error ? storedText(outcome.error) : null,
+        now,
+        epoch ?? null,
+        usage !== undefined,
+        usage?.usage.inputTokens ?? 0,
+        usage?.usage.outputTokens ?? 0,
+        usage?.usage.cacheWriteTokens ?? 0,
+        usage?.usage.cacheReadTokens ?? 0,
+        usage?.costUsd ?? null,
+        KEEP_FINISHED_RESULT_BYTES,
+      ];
+      const row = await one<{ epoch: number; status: string; finished_at: number | null; done: boolean }>(
+        pool,
+        `WITH cur AS (SELECT id, epoch, status, finished_at FROM runs WHERE id = $1 FOR UPDATE),
+        finished AS (
+          UPDATE runs SET status = $2, reason = $3, error = $4, finished_at = $5, lease_expires_at = NULL, epoch = runs.epoch + 1,
+            input_tokens = input_tokens + $8, output_tokens = output_tokens + $9, cache_write_tokens = cache_write_tokens + $10,
+            cache_read_tokens = cache_read_tokens + $11,
+            cost_usd = CASE WHEN NOT $7::boolean THEN cost_usd WHEN $12::float8 IS NULL THEN NULL ELSE cost_usd + $12::float8 END
+          FROM cur WHERE runs.id = cur.id AND ($6::bigint IS NULL OR cur.epoch = $6::bigint)
+          AND NOT (cur.status = $2 AND cur.finished_at IS NOT DISTINCT FROM $5::bigint)
+          RETURNING runs.id),
+        dropped AS (
+          UPDATE steps SET result = json_build_object('${NOT_KEPT}', length(result))::text
+          WHERE run_id = $1 AND length(result) > $13 AND $2 <> 'interrupted' AND EXISTS (SELECT 1 FROM finished)
+          AND NOT EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND status <> 'succeeded'))
+        SELECT epoch, status, finished_at, EXISTS (SELECT 1 FROM finished) AS done FROM cur`,
+        args,
+      );
+      if (!row || row.done) return;
+      // Tried again after a lost connection whose commit did land: already done, nothing twice.
+      if (row.status === outcome.status && row.finished_at === now && (epoch === undefined || row.epoch === epoch + 1))
+        return;
+      if (epoch !== undefined) throw new LeaseLostError(runId, epoch);
     },
     async activeRuns(job) {
       return all<ActiveRun>(
@@ -422,7 +375,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       if (!expired.length && !gone.length) return [];
       return all<InterruptedRun>(
         pool,
-        `UPDATE runs SET status = 'interrupted', reason = $1, finished_at = $2, lease_expires_at = NULL, epoch = epoch + 1
+        // A run whose cancel was requested ends cancelled, not interrupted: it is not resumed.
+        `UPDATE runs SET status = CASE WHEN cancel_requested_at IS NULL THEN 'interrupted' ELSE 'cancelled' END,
+          reason = CASE WHEN cancel_requested_at IS NULL THEN $1 ELSE cancel_reason END, finished_at = $2, lease_expires_at = NULL, epoch = epoch + 1
         WHERE id IN (SELECT id FROM runs WHERE status IN ${ACTIVE} AND owner_instance <> $3
           AND ((id = ANY($4) AND (lease_expires_at IS NULL OR lease_expires_at < ${DB_NOW})) OR id = ANY($5)) ORDER BY id FOR UPDATE SKIP LOCKED)
         RETURNING id, job, owner_pid AS "ownerPid", owner_instance AS "ownerInstance"`,
@@ -556,6 +511,26 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         )) > 0
       );
     },
+    async requestCancel(runId, reason, now) {
+      // Recorded on the row first (never lost), then announced to its holder on commit (fast).
+      const row = await one<{ owner: string }>(
+        pool,
+        `WITH asked AS (UPDATE runs SET cancel_requested_at = COALESCE(cancel_requested_at, $3), cancel_reason = COALESCE(cancel_reason, $2)
+          WHERE id = $1 AND status IN ${ACTIVE} RETURNING id, owner_instance)
+        SELECT owner_instance AS owner, pg_notify('${CONTROL_CHANNEL}', json_build_object('type', 'cancel', 'runId', id, 'owner', owner_instance)::text) FROM asked`,
+        [runId, storedText(reason), now],
+      );
+      return row?.owner ?? null;
+    },
+    async cancelRequests(owner) {
+      return all<{ runId: number; reason: string }>(
+        pool,
+        `SELECT id AS "runId", COALESCE(cancel_reason, 'cancelled by an operator') AS reason FROM runs
+        WHERE owner_instance = $1 AND cancel_requested_at IS NOT NULL AND status IN ${ACTIVE} ORDER BY id`,
+        [owner.instance],
+      );
+    },
+    controlChannel: postgresControlChannel(url, pool),
     async pauses() {
       const rows = await all<{ job: string } & JobPause>(
         pool,

@@ -201,6 +201,32 @@ export interface NodeInfo {
   configHash: string;
 }
 
+/**
+ * A message between the daemons sharing a ledger (PostgreSQL: NOTIFY). Only a fast path: what it
+ * announces is in the ledger first (a cancel request, a pause), so a receiver that missed it (its
+ * connection was down) finds it by reading the ledger when it reconnects.
+ */
+export type ControlMessage =
+  /** An operator cancelled run `runId`, held by daemon `owner` (its instance). */
+  | { type: "cancel"; runId: number; owner: string }
+  /** A job was paused or resumed: read the pauses again. */
+  | { type: "pauses" };
+
+/** The daemons' shared channel (a store whose ledger is shared has one). */
+export interface ControlChannel {
+  /**
+   * Listens on a connection of its own (never a pooled one), reconnecting when it is lost;
+   * `onConnected` runs after each (re)connection, once listening, so the caller re-reads what a
+   * message sent meanwhile would have said.
+   */
+  listen(
+    onMessage: (message: ControlMessage) => void,
+    onConnected: () => void,
+    warn?: (message: string) => void,
+  ): { close(): Promise<void> };
+  send(message: ControlMessage): Promise<void>;
+}
+
 /** A daemon silent this long is dropped from the nodes table. */
 export const NODE_SILENT_DROP_MS = 86_400_000;
 
@@ -288,6 +314,15 @@ export interface RunStore {
   reclaimRun(runId: number, owner: Owner, now: number): Promise<number>;
   /** Ends a run that is still `queued` as `cancelled`; false when it is no longer queued. */
   cancelQueued(runId: number, reason: string, now: number): Promise<boolean>;
+  /**
+   * Shared ledgers: records an operator's cancel on an active run held by another daemon and tells
+   * that daemon (`ControlChannel`); returns the holder's instance, or null when the run is not active.
+   */
+  requestCancel?(runId: number, reason: string, now: number): Promise<string | null>;
+  /** Shared ledgers: the active runs `owner` holds whose cancel was requested, with the reason. */
+  cancelRequests?(owner: Owner): Promise<{ runId: number; reason: string }[]>;
+  /** Shared ledgers: the channel between the daemons. */
+  readonly controlChannel?: ControlChannel;
 
   pauses(): Promise<Map<string, JobPause>>;
   /** Idempotent: a new reason replaces the old one (the pause keeps its first time). */

@@ -233,8 +233,8 @@ export function createRunner(deps: RunnerDeps) {
       const skipped = guardOptions.caps.length ? await budgetSkipReason(guardOptions) : null;
       if (skipped) throw new BudgetSkip(skipped);
       if (request.resumeOf !== null) await store.copyFinishedSteps(request.resumeOf, runId);
-      const stateSnapshot = await store.loadState(job.id);
-      const lastSuccessAt = await store.lastSuccessAt(job.id);
+      // Two reads at once: one round trip's wait, not two, on a networked ledger.
+      const [stateSnapshot, lastSuccessAt] = await Promise.all([store.loadState(job.id), store.lastSuccessAt(job.id)]);
       const first = Math.max(1, request.attempt);
       for (let attempt = first; ; attempt++) {
         if (request.cancel?.aborted) {
@@ -276,15 +276,17 @@ export function createRunner(deps: RunnerDeps) {
         outcome = { status: "failed", error: `internal: ${errorMessage(error)}` };
       }
     }
-    // Calls cut off mid-flight (timeout, shutdown) leave reservations: they end with the run.
-    await store
-      .releaseRunReservations(runId)
-      .catch((error: unknown) =>
-        log.warn(
-          { err: errorMessage(error) },
-          "budget reservations of the run not released; the next start-up drops them",
-        ),
-      );
+    // Calls cut off mid-flight (timeout, shutdown) leave reservations: they end with the run. A run
+    // without caps reserved nothing (the guard reserves only against caps): no write to make.
+    if (guardOptions.caps.length)
+      await store
+        .releaseRunReservations(runId)
+        .catch((error: unknown) =>
+          log.warn(
+            { err: errorMessage(error) },
+            "budget reservations of the run not released; the next start-up drops them",
+          ),
+        );
     await budget.flush();
     if (!lost) {
       try {

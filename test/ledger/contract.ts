@@ -7,6 +7,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
 import { LeaseLostError, type RunStore } from "../../src/ledger/store.ts";
+import { spendContract } from "./contract-spend.ts";
 
 export interface OpenedStore {
   store: RunStore;
@@ -421,5 +422,7 @@ export function runStoreContract(name: string, factory: StoreFactory): void {
       );
       await store.addDelivery(running?.runId as number, { to: "stdout" }, epoch);
     });
+
+    spendContract(ledger);
   });
 }

@@ -1,6 +1,6 @@
 /**
  * `sundial migrate`: the SQLite ledger copied into PostgreSQL keeps run ids, steps, deliveries,
- * state, cursors and alert streaks; a rerun copies nothing twice; a slot PostgreSQL already has is
+ * state, cursors, alert streaks, spend (per day and per run) and budget alerts sent; a rerun copies nothing twice; a slot PostgreSQL already has is
  * skipped; new runs get ids after the copied ones. The command runs as a real process too.
  */
 import { join } from "node:path";
@@ -20,6 +20,16 @@ beforeAll(async () => {
 afterAll(async () => server?.stop(), 60_000);
 
 const owner = { pid: 1, instance: "old" };
+const SPENT = {
+  job: "j",
+  model: "claude-sonnet-4-5",
+  usage: { inputTokens: 100, outputTokens: 10, cacheWriteTokens: 0, cacheReadTokens: 0 },
+  costUsd: 0.25,
+  now: 1_050,
+};
+const ALERT = "job:j|perDay|1970-01-01|80";
+const DAY_CAP = { scope: "job" as const, period: "day" as const, limitUsd: 10 };
+const RUN_CAP = { scope: "job" as const, period: "run" as const, limitUsd: 10 };
 
 async function fill(file: string) {
   const store = openSqliteStore(file);
@@ -47,13 +57,20 @@ async function fill(file: string) {
   await store.setState("j", "seen", ["a"], 1_100);
   await store.jobCursors(["j", "k"], 500);
   await store.setPause("k", "maintenance", 900);
+  // Spend: one settled call of run a, one call still reserved (a process stopped mid-call), an alert sent.
+  const caps = [{ scope: "job" as const, period: "day" as const, limitUsd: 10 }];
+  const held = await store.reserveSpend({ runId: ida, job: "j", amountUsd: 1, now: 1_050, caps });
+  if (!held.reserved) throw new Error("the reservation was refused");
+  await store.settleSpend(held.id, { ...SPENT, runId: ida });
+  await store.reserveSpend({ runId: ida, job: "j", amountUsd: 2, now: 1_060, caps });
+  await store.claimBudgetAlert(ALERT, 1_070);
   const runs = await Promise.all([ida, idb, idc, resume?.runId as number].map((id) => store.getRun(id)));
   store.close();
   return runs;
 }
 
 describe("sundial migrate", () => {
-  it("copies runs with their ids, steps, deliveries, state and streaks, once, and moves the id sequence on", async () => {
+  it("copies runs with their ids, steps, deliveries, state, streaks, spend and budget alerts, once, and moves the id sequence on", async () => {
     const sqlite = tempStore();
     const file = join(sqlite.dir, "sundial.db");
     sqlite.store.close();
@@ -64,7 +81,25 @@ describe("sundial migrate", () => {
     try {
       const first = await migrateLedger(file, url);
       expect(first.runs).toEqual({ copied: 4, skipped: 0, conflicts: 0 });
-      expect(first).toMatchObject({ steps: 1, deliveries: 1, state: 1, cursors: 2, pauses: 1 });
+      expect(first).toMatchObject({
+        steps: 1,
+        deliveries: 1,
+        state: 1,
+        cursors: 2,
+        pauses: 1,
+        spend: 1,
+        runSpend: 1,
+        budgetAlerts: 1,
+      });
+      // Spend counts in PostgreSQL as it did in SQLite (day and run caps); the open reservation stays behind.
+      const spendRows = [
+        { job: "j", day: "1970-01-01", model: SPENT.model, calls: 1, usage: SPENT.usage, costUsd: 0.25 },
+      ];
+      expect(await pgStore.listSpend({})).toEqual(spendRows);
+      expect(await pgStore.spendUse(DAY_CAP, "j", 1_100)).toEqual({ spentUsd: 0.25, reservedUsd: 0 });
+      expect(await pgStore.spendUse(RUN_CAP, "j", 1_100, before[0]?.id)).toEqual({ spentUsd: 0.25, reservedUsd: 0 });
+      expect(await pgStore.hasBudgetAlert(ALERT)).toBe(true);
+      expect(await pgStore.claimBudgetAlert(ALERT, 2_000)).toBe(false);
       expect(await pgStore.pauses()).toEqual(new Map([["k", { reason: "maintenance", pausedAt: 900 }]]));
       for (const run of before) expect(await pgStore.getRun(run?.id as number)).toEqual(run);
       expect((await pgStore.getStep(before[0]?.id as number, "fetch"))?.result).toEqual({
@@ -88,8 +123,14 @@ describe("sundial migrate", () => {
         state: 0,
         cursors: 0,
         pauses: 0,
+        spend: 0,
+        runSpend: 0,
+        budgetAlerts: 0,
       });
       expect(await pgStore.listRuns({ limit: 100 })).toHaveLength(4);
+      // Nothing spent twice by the rerun.
+      expect(await pgStore.listSpend({})).toEqual(spendRows);
+      expect(await pgStore.spendUse(RUN_CAP, "j", 1_100, before[0]?.id)).toEqual({ spentUsd: 0.25, reservedUsd: 0 });
       const [next] = await pgStore.claimRuns(
         [{ job: "new", skill: "s", scheduledFor: 1, trigger: "manual", overlap: "allow" }],
         owner,

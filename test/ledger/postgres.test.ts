@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { openPostgresStore } from "../../src/ledger/postgres.ts";
+import { claimChunk, claimChunkAgain } from "../../src/ledger/postgres-claims.ts";
 import { PG_MIGRATIONS } from "../../src/ledger/postgres-schema.ts";
 import type { RunStore } from "../../src/ledger/store.ts";
 import { startPostgres, type TestPostgres } from "../helpers/postgres.ts";
@@ -89,6 +90,45 @@ describe("postgres ledger", () => {
       expect(shown?.usage.inputTokens).toBe(2);
     } finally {
       store.close();
+    }
+  });
+
+  it("takes its own rows when a claim is tried again after its commit landed (its answer lost)", async () => {
+    const url = await server.freshDatabase();
+    // bigint as numbers, as the store's own pool reads them.
+    const getTypeParser = ((oid: number, format?: string) =>
+      oid === 20 ? Number : pg.types.getTypeParser(oid, format as "text")) as pg.CustomTypesConfig["getTypeParser"];
+    const pool = new pg.Pool({ connectionString: url, types: { getTypeParser } });
+    const store = await openPostgresStore(url);
+    try {
+      const claims = [
+        { job: "a", skill: "s", scheduledFor: 1_000, trigger: "schedule" as const, overlap: "skip" as const },
+        { job: "b", skill: "s", scheduledFor: 1_000, trigger: "manual" as const, overlap: "allow" as const },
+        { job: "c", skill: "s", scheduledFor: 1_000, trigger: "schedule" as const, overlap: "allow" as const },
+      ];
+      const tx = async <T>(work: (client: pg.PoolClient) => Promise<T>) => {
+        const client = await pool.connect();
+        try {
+          await client.query("BEGIN");
+          const result = await work(client);
+          await client.query("COMMIT");
+          return result;
+        } finally {
+          client.release();
+        }
+      };
+      const ctx = { claims, owner, now: 1_000, leaseMs: 30_000, dbNow: "0", pool, tx };
+      // The first try landed; slot c was claimed by another daemon meanwhile.
+      const first = await claimChunk(ctx, [0, 1], 2);
+      await store.claimRuns([claims[2] as (typeof claims)[number]], { pid: 2, instance: "other" }, 1_000);
+      const again = await claimChunkAgain(ctx, [0, 1, 2], 2);
+      expect(again.slice(0, 2)).toEqual(first);
+      expect(first.map((result) => result.status)).toEqual(["running", "running"]);
+      expect(again[2]).toEqual({ runId: null, status: "duplicate" });
+      expect((await store.listRuns({ limit: 10 })).map((run) => run.job).sort()).toEqual(["a", "b", "c"]);
+    } finally {
+      store.close();
+      await pool.end();
     }
   });
 
