@@ -149,6 +149,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
       `INSERT INTO job_state (job, key, value, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (job, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     ),
     getRun: db.prepare(`SELECT * FROM runs WHERE id = ?`),
+    steps: db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY seq, started_at`),
     lastSuccess: db.prepare(
       `SELECT finished_at AS at FROM runs WHERE job = ? AND status = 'succeeded' AND dry_run = 0 ORDER BY id DESC LIMIT 1`,
     ),
@@ -576,9 +577,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
     async getRun(runId) {
       const row = q.getRun.get(runId) as Row | undefined;
       if (!row) return null;
-      const steps = (
-        db.prepare(`SELECT * FROM steps WHERE run_id = ? ORDER BY seq, started_at`).all(runId) as Row[]
-      ).map((step): StepRecord => ({
+      const steps = (q.steps.all(runId) as Row[]).map((step): StepRecord => ({
         id: step.step_id as string,
         status: step.status as StepRecord["status"],
         startedAt: iso(step.started_at as number) as string,
