@@ -3,6 +3,7 @@
  * so 10,000 jobs cost one timer, not 10,000; every due slot is claimed in the ledger in one batch
  * transaction before anything starts, so a restart or a second process can never run it twice.
  */
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
@@ -114,6 +115,8 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.maxConcurrentRuns = deps.maxConcurrentRuns;
+    // Every run in flight listens to it (the runner links it to the attempt's signal): thousands at once are expected.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   get running(): number {
