@@ -1,5 +1,5 @@
 /**
- * @module bench/memory — 12. resident memory over 100,000 runs: one daemon, 2,500 no-op jobs on
+ * @module bench/memory — 12. resident memory over 100,000 runs: one daemon, 2,000 no-op jobs on
  * "* * * * * *" (overlap allow); after 10,000 runs of warm-up its RSS is read after a settled GC,
  * and again once 100,000 more runs are final. What a long-lived daemon keeps per run shows as growth.
  */
@@ -10,7 +10,7 @@ import { count, mb } from "./lib/stats.ts";
 import { BenchWorkspace, type BenchDaemon } from "./lib/workspace.ts";
 import type { BenchOptions, Section } from "./lib/section.ts";
 
-const JOBS = 2500;
+const JOBS = 2000;
 const WARMUP_RUNS = 10_000;
 const RUNS = 100_000;
 const QUICK_RUNS = 20_000;
@@ -59,7 +59,7 @@ export async function memory(options: BenchOptions): Promise<Section> {
       warm = await untilRuns(db, WARMUP_RUNS, Date.now() + 120_000);
       before = await settledRss(daemon);
       options.log(`  after ${count(warm)} runs (warm-up): rss ${mb(before)}`);
-      done = (await untilRuns(db, warm + runs, Date.now() + 600_000)) - warm;
+      done = (await untilRuns(db, warm + runs, Date.now() + 300_000)) - warm;
       after = await settledRss(daemon);
       options.log(`  after ${count(done)} more runs: rss ${mb(after)} (${mb(after - before)} more)`);
     } finally {
