@@ -68,7 +68,7 @@ export async function capacity(options: BenchOptions): Promise<Section> {
   options.log(`  node-cron: build ${ms(nodeCron.buildMs)}, rss after gc ${mb(nodeCron.rssAfterGc)}`);
   return {
     id: 1,
-    title: "Schedule capacity (10,000 jobs)",
+    title: "Schedule capacity (10,000 and 100,000 jobs)",
     method:
       `10,000 jobs from 500 distinct patterns and 50 IANA zones; job i takes pattern i % 500 and zone (7i + ⌊i/500⌋) % 50, ` +
       `so ${distinctPairs(drawSchedules(JOBS)).toLocaleString("en-US")} distinct (pattern, zone) pairs. The daemon runs a no-op skill in a fresh ` +
