@@ -144,6 +144,8 @@ export async function precision(options: BenchOptions): Promise<Section> {
       {
         figure: "skill run() began, lag p50 / p99",
         sundial: `${ms(percentile(skillLags, 50))} / ${ms(percentile(skillLags, 99))}`,
+        target: "p99 < 50 ms",
+        pass: percentile(skillLags, 99) < 50,
       },
       {
         figure: "all 1,000 final (worst second) / last callback",

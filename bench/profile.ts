@@ -1,6 +1,6 @@
 /**
  * @module bench/profile — where the daemon spends its time, for chasing a missed target:
- * `node bin/run-ts.js bench/profile.ts <jobs> [--cron "<pattern>"] [--seconds N] [--log]`.
+ * `node bin/run-ts.js bench/profile.ts <jobs> [--cron "<pattern>"] [--seconds N] [--patterns P] [--log]`.
  * Runs the real daemon (createApp + startDaemon) in this process on `jobs` no-op jobs — the
  * capacity draw, or all on one pattern with overlap allow — under the V8 sampling profiler, from
  * before start-up until N seconds after ready (default 0), then prints the functions with the
@@ -24,11 +24,12 @@ const flag = (name: string) => {
 };
 const cron = flag("--cron");
 const seconds = Number(flag("--seconds") ?? 0);
+const patterns = Number(flag("--patterns") ?? 500);
 
 const ws = new BenchWorkspace("profile");
 const session = new Session();
 try {
-  const drawn = drawSchedules(jobs);
+  const drawn = drawSchedules(jobs, patterns);
   ws.writeSchedules({
     maxConcurrentRuns: 10_000,
     jobs: drawn.map((s, i) =>

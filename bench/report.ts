@@ -65,7 +65,7 @@ export function renderReport(input: ReportInput): string {
     `- machine: ${machine.nproc} cores (nproc), ${machine.cpuModel}, ${machine.memory}, ${machine.os}`,
     `- Node ${machine.node}`,
     `- 1-minute load average when each benchmark began: ${input.loads.join(", ")} (other work may have been running on this machine)`,
-    '- where a target is missed: `node bin/run-ts.js bench/profile.ts <jobs> [--cron "<pattern>"] [--seconds N]` profiles the daemon in-process; ' +
+    '- where a target is missed: `node bin/run-ts.js bench/profile.ts <jobs> [--cron "<pattern>"] [--seconds N] [--patterns P]` profiles the daemon in-process; ' +
       "`BENCH_SUNDIAL_BIN=<checkout>/bin/sundial.js npm run bench` measures another checkout (a candidate fix) with these benchmarks",
     "",
     "## Summary",

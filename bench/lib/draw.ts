@@ -61,7 +61,7 @@ export const ZONES = [
 /** 500 distinct patterns, deterministic. */
 export function distinctPatterns(total = 500): string[] {
   const found = new Set<string>();
-  for (let i = 0; found.size < total; i++) {
+  for (let i = 0; found.size < Math.min(total, 500); i++) {
     const minute = (i * 7) % 60;
     const hour = (i * 5 + Math.floor(i / 60)) % 24;
     const kinds = [
@@ -73,6 +73,14 @@ export function distinctPatterns(total = 500): string[] {
     ];
     found.add(kinds[i % kinds.length] as string);
   }
+  // Past 500 the draw above repeats itself: more patterns are daily, weekday, weekly and monthly
+  // ones with a second field, each at its own second of the day (so none repeats).
+  for (let i = 0; found.size < total; i++) {
+    const at = (i * 7919) % 86_400;
+    const time = `${at % 60} ${Math.floor(at / 60) % 60} ${Math.floor(at / 3600)}`;
+    const days = [`* * *`, `* * 1-5`, `* * ${i % 7}`, `${1 + (i % 28)} * *`];
+    found.add(`${time} ${days[i % days.length] as string}`);
+  }
   return [...found];
 }
 
@@ -81,9 +89,12 @@ export interface DrawnSchedule {
   timezone: string;
 }
 
-/** `total` schedules, job i → pattern i % 500, zone (7i + ⌊i/500⌋) % 50. */
-export function drawSchedules(total: number): DrawnSchedule[] {
-  const patterns = distinctPatterns();
+/**
+ * `total` schedules, job i → pattern i % P, zone (7i + ⌊i/P⌋) % 50, with P = `patternCount` (500 for
+ * the 10,000 jobs, 5,000 for 100,000): each pattern meets 20 zones, and no (pattern, zone) pair repeats.
+ */
+export function drawSchedules(total: number, patternCount = 500): DrawnSchedule[] {
+  const patterns = distinctPatterns(patternCount);
   return Array.from({ length: total }, (_, i) => ({
     cron: patterns[i % patterns.length] as string,
     timezone: ZONES[(i * 7 + Math.floor(i / patterns.length)) % ZONES.length] as string,

@@ -49,12 +49,13 @@ export function observeStore(store: RunStore, feed: ChangeFeed): RunStore {
       }
       return count;
     },
-    markRunning: (runId, attempt, now) => after(store.markRunning(runId, attempt, now), () => [runId]),
-    markRetrying: (runId, attempt, error) => after(store.markRetrying(runId, attempt, error), () => [runId]),
-    finishRun: (runId, outcome, now) => after(store.finishRun(runId, outcome, now), () => [runId]),
+    // Every argument passed on: the epoch fences the write, and the usage lands with the final row.
+    markRunning: (...args) => after(store.markRunning(...args), () => [args[0]]),
+    markRetrying: (...args) => after(store.markRetrying(...args), () => [args[0]]),
+    finishRun: (...args) => after(store.finishRun(...args), () => [args[0]]),
     cancelQueued: (runId, reason, now) =>
       after(store.cancelQueued(runId, reason, now), (done) => (done ? [runId] : [])),
-    recordDelivery: (runId, stepId, delivery) => after(store.recordDelivery(runId, stepId, delivery), () => [runId]),
-    addDelivery: (runId, receipt) => after(store.addDelivery(runId, receipt), () => [runId]),
+    recordDelivery: (...args) => after(store.recordDelivery(...args), () => [args[0]]),
+    addDelivery: (...args) => after(store.addDelivery(...args), () => [args[0]]),
   };
 }

@@ -93,8 +93,8 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
     }
   };
   // One event per run state change, read back from the ledger so it is what the API would answer.
-  const stopFeed = deps.changes.listen((runId) => {
-    if (!listeners.size) return;
+  // Subscribed only while someone listens: the feed then costs the runs nothing (no read-back per write).
+  const onChange = (runId: number) => {
     void store.getRun(runId).then(
       (detail) => {
         if (!detail) return;
@@ -103,7 +103,8 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
       },
       (error: unknown) => deps.log.warn({ run: runId, err: errorMessage(error) }, "run event could not be read"),
     );
-  });
+  };
+  let stopFeed: (() => void) | null = null;
 
   async function setPaused(id: string, paused: boolean, reason?: string): Promise<JobView> {
     const job = findJob(id);
@@ -147,7 +148,10 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
       pauses.clear();
       for (const [job, pause] of fresh) pauses.set(job, pause);
     },
-    close: () => void stopFeed(),
+    close: () => {
+      stopFeed?.();
+      stopFeed = null;
+    },
     async listJobs() {
       return Promise.all(deps.current().configuration.jobs.map(view));
     },
@@ -256,7 +260,13 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
     },
     subscribe(listener) {
       listeners.add(listener);
-      return () => void listeners.delete(listener);
+      stopFeed ??= deps.changes.listen(onChange);
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size || !stopFeed) return;
+        stopFeed();
+        stopFeed = null;
+      };
     },
   };
 }

@@ -3,6 +3,7 @@
  * so 10,000 jobs cost one timer, not 10,000; every due slot is claimed in the ledger in one batch
  * transaction before anything starts, so a restart or a second process can never run it twice.
  */
+import { setMaxListeners } from "node:events";
 import type { Logger } from "pino";
 import type { ResolvedJob } from "../config/types.ts";
 import type { LoadedSkill } from "../skill/load.ts";
@@ -114,6 +115,8 @@ export class Scheduler {
   constructor(private readonly deps: SchedulerDeps) {
     this.clock = deps.clock ?? systemClock;
     this.maxConcurrentRuns = deps.maxConcurrentRuns;
+    // Every run in flight listens to it (the runner links it to the attempt's signal): thousands at once are expected.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   get running(): number {
@@ -326,6 +329,7 @@ export class Scheduler {
       const now = this.clock.now();
       const claims: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[] = [];
       const late: LateFire[] = [];
+      const missed: { job: ResolvedJob; missed: { at: number; reason: string }[] }[] = [];
       for (let top = this.heap.peek(); top && top.at <= now; top = this.heap.peek()) {
         this.heap.pop();
         if (this.entries.get(top.job.id) !== top) continue;
@@ -349,7 +353,7 @@ export class Scheduler {
           // The common case: one slot due, fired as is; its successor is already known. When it is
           // late (a clock step, a blocked loop) the catch-up policy may make it a missed row instead.
           const plan = planSlots([top.slot], now, job);
-          await this.recordMissed(job, plan.missed);
+          if (plan.missed.length) missed.push({ job, missed: plan.missed });
           claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
           noteLateness();
           this.scheduleAt(job, next);
@@ -358,11 +362,12 @@ export class Scheduler {
         // Woke late (sleep, clock jump, a blocked loop): several slots are due at once.
         const later = this.calendar.between(job.cron, job.timezone, top.slot, now).slots;
         const plan = planSlots([top.slot, ...later], now, job);
-        await this.recordMissed(job, plan.missed);
+        if (plan.missed.length) missed.push({ job, missed: plan.missed });
         claims.push(...plan.fire.map((fire) => ({ job, ...fire })));
         noteLateness();
         this.schedule(job, now);
       }
+      await this.recordMissedOf(missed);
       this.noteLate(late);
       await this.dispatch(claims);
     } catch (error) {
@@ -375,18 +380,36 @@ export class Scheduler {
   }
 
   private async recordMissed(job: ResolvedJob, missed: { at: number; reason: string }[]): Promise<void> {
-    if (!missed.length) return;
-    // A paused job would not have run them anyway: they are its paused slots.
-    const paused = this.deps.isPaused?.(job.id) ?? false;
-    const rows = missed.map((m) => ({
-      job: job.id,
-      skill: job.skill,
-      scheduledFor: m.at,
-      status: paused ? ("skipped" as const) : ("missed" as const),
-      reason: paused ? "paused" : m.reason,
-    }));
+    await this.recordMissedOf([{ job, missed }]);
+  }
+
+  /**
+   * The missed slots of several jobs in one write: a daemon that fell behind finds most of its jobs
+   * late at once, and one transaction per job then cost more than the runs it was late for.
+   */
+  private async recordMissedOf(list: { job: ResolvedJob; missed: { at: number; reason: string }[] }[]): Promise<void> {
+    const rows = list.flatMap(({ job, missed }) => {
+      if (!missed.length) return [];
+      // A paused job would not have run them anyway: they are its paused slots.
+      const paused = this.deps.isPaused?.(job.id) ?? false;
+      return missed.map((m) => ({
+        job: job.id,
+        skill: job.skill,
+        scheduledFor: m.at,
+        status: paused ? ("skipped" as const) : ("missed" as const),
+        reason: paused ? "paused" : m.reason,
+      }));
+    });
+    if (!rows.length) return;
     const count = await this.deps.store.recordUnrun(rows, this.clock.now());
-    if (count) this.deps.log.warn({ job: job.id, count }, "slots recorded as missed");
+    if (!count) return;
+    const jobs = [...new Set(rows.map((row) => row.job))];
+    if (jobs.length === 1) this.deps.log.warn({ job: jobs[0], count }, "slots recorded as missed");
+    else
+      this.deps.log.warn(
+        { jobs: jobs.length, first: jobs.slice(0, 20), count },
+        `slots of ${jobs.length} jobs recorded as missed`,
+      );
   }
 
   private async dispatch(all: { job: ResolvedJob; at: number; trigger: "schedule" | "catchup" }[]): Promise<void> {
