@@ -17,6 +17,7 @@ import { blogSkillPresent, fanout, type FanoutResult } from "./fanout.ts";
 import { promptCache } from "./cache.ts";
 import { budgetCheck } from "./budget.ts";
 import { postgresLedger } from "./postgres.ts";
+import { coldCli } from "./cold-cli.ts";
 import { describeMachine, load1 } from "./lib/machine.ts";
 import { repoRoot } from "./lib/workspace.ts";
 import { renderReport } from "./report.ts";
@@ -64,6 +65,7 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
   { id: 7, name: "prompt cache", run: (o) => promptCache(o, blogRuns) },
   { id: 10, name: "budget check", run: budgetCheck },
   { id: 11, name: "postgres ledger", run: postgresLedger },
+  { id: 12, name: "cold commands", run: coldCli },
 ];
 
 const machine = describeMachine();
