@@ -1,0 +1,96 @@
+/**
+ * @module dist.test — src/ compiled ahead of time (bin/build.js → dist/): the bin runs dist/ only
+ * while it is the build of src/ as it is, and a skill run from dist/ gets dist/'s "sundial", the
+ * daemon's own instance. Works on a copy of the repository (bin, src, package.json; node_modules
+ * linked) in a temporary folder, so it may edit src/ and dist/ freely.
+ */
+import { execFile } from "node:child_process";
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const MARK = "ran from dist";
+
+const probe = `import { defineSkill, z } from "sundial";
+export default defineSkill({
+  name: "probe",
+  description: "says which Sundial it imported",
+  params: z.object({}),
+  run: () => ({ title: "probe", markdown: "sundial=" + import.meta.resolve("sundial") }),
+});
+`;
+
+function node(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) =>
+    execFile(
+      process.execPath,
+      args,
+      { cwd, env: { ...process.env, NODE_OPTIONS: "", LOG_LEVEL: "warn", SUNDIAL_DATA_DIR: join(cwd, "data") } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : null) : 0, stdout, stderr }),
+    ),
+  );
+}
+
+describe("dist/, src/ compiled ahead of time", () => {
+  let root = "";
+  let ws = "";
+  const sundial = (args: string[]) => node([join(root, "bin", "sundial.js"), ...args], ws);
+
+  beforeAll(async () => {
+    root = mkdtempSync(join(tmpdir(), "sundial-dist-"));
+    for (const part of ["bin", "src", "package.json"])
+      cpSync(join(repoRoot, part), join(root, part), { recursive: true });
+    symlinkSync(join(repoRoot, "node_modules"), join(root, "node_modules"));
+    const built = await node([join(root, "bin", "build.js")], root);
+    expect(built.code, built.stderr).toBe(0);
+    // A line only the build has, to tell which of the two ran.
+    appendFileSync(join(root, "dist", "cli", "main.js"), `\nprocess.stderr.write(${JSON.stringify(`${MARK}\n`)});\n`);
+    ws = join(root, "ws");
+    mkdirSync(join(ws, "skills"), { recursive: true });
+    writeFileSync(join(ws, "skills", "probe.ts"), probe);
+    writeFileSync(join(ws, "schedules.json"), JSON.stringify({ jobs: [] }));
+  }, 120_000);
+
+  afterAll(() => {
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it("runs dist/ while it is src/'s build, and a skill's \"sundial\" is dist/'s index", async () => {
+    const result = await sundial(["run", "probe", "--dry-run"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(MARK);
+    expect(result.stdout).toContain(`sundial=file://${join(root, "dist", "index.js")}`);
+  }, 60_000);
+
+  it("still runs dist/ when src/ was copied with new times but the same contents (a fresh clone, an image)", async () => {
+    const file = join(root, "src", "errors.ts");
+    const later = new Date(Date.now() + 60_000);
+    utimesSync(file, later, later);
+    const result = await sundial(["runs", "--json"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain(MARK);
+  }, 60_000);
+
+  it("runs src/ through tsx once src/ is edited after the build, so an edit is never run stale", async () => {
+    const file = join(root, "src", "errors.ts");
+    writeFileSync(file, `${readFileSync(file, "utf8")}\n// edited\n`);
+    const result = await sundial(["run", "probe", "--dry-run"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toContain(MARK);
+    expect(result.stdout).toContain(`sundial=file://${join(root, "src", "index.ts")}`);
+  }, 60_000);
+});
