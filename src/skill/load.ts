@@ -11,6 +11,7 @@ import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { SkillDefinition } from "../types.ts";
 import { errorMessage, type Problem } from "../errors.ts";
+import { compiledSkill, stopCompiler } from "./compile.ts";
 
 /** Node's own `import()` (see native-import.cjs for why it is not simply `import()` here). */
 const nativeImport = nodeModule.createRequire(import.meta.url)("./native-import.cjs") as (
@@ -164,9 +165,11 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       skills.set(name, unchanged);
       continue;
     }
-    await registerLoaders();
+    // From dist/: the skill's cached bundle (./compile.ts), plain JavaScript; else through tsx.
+    const compiled = await compiledSkill(file).catch(() => null);
+    if (compiled === null) await registerLoaders();
     try {
-      const url = `${pathToFileURL(file).href}?sundial-skill=${loadSession}.${++loadCount}`;
+      const url = `${compiled ?? pathToFileURL(file).href}?sundial-skill=${loadSession}.${++loadCount}`;
       const module = (await nativeImport(url)) as { default?: unknown };
       const problem = shapeProblem(module.default);
       if (problem) {
@@ -199,5 +202,6 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       });
     }
   }
+  await stopCompiler();
   return { skills, problems };
 }

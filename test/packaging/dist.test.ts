@@ -24,12 +24,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const MARK = "ran from dist";
 
-const probe = `import { defineSkill, z } from "sundial";
+/** Names the file of the "sundial" it imported: the top frame of an error thrown inside it. */
+const probe = `import { defineSkill, parseDuration, z } from "sundial";
+function where() {
+  try {
+    parseDuration("never");
+  } catch (error) {
+    return /\\((file:[^)]*?):\\d+:\\d+\\)/.exec(error.stack)[1];
+  }
+}
 export default defineSkill({
   name: "probe",
   description: "says which Sundial it imported",
   params: z.object({}),
-  run: () => ({ title: "probe", markdown: "sundial=" + import.meta.resolve("sundial") }),
+  run: () => ({ title: "probe", markdown: "sundial=" + where() }),
 });
 `;
 
@@ -73,7 +81,17 @@ describe("dist/, src/ compiled ahead of time", () => {
     const result = await sundial(["run", "probe", "--dry-run"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(MARK);
-    expect(result.stdout).toContain(`sundial=file://${join(root, "dist", "index.js")}`);
+    expect(result.stdout).toContain(`sundial=file://${join(root, "dist", "util", "duration.js")}`);
+  }, 60_000);
+
+  it("imports a skill's cached bundle while its files are unchanged, and its new version once one is edited", async () => {
+    const skill = join(ws, "skills", "probe.ts");
+    const again = await sundial(["run", "probe", "--dry-run"]);
+    expect(again.stdout).toContain("sundial=");
+    writeFileSync(skill, readFileSync(skill, "utf8").replace('"sundial=" + where()', '"edited, " + where()'));
+    const edited = await sundial(["run", "probe", "--dry-run"]);
+    expect(edited.code, edited.stderr).toBe(0);
+    expect(edited.stdout).toContain(`edited, file://${join(root, "dist", "util", "duration.js")}`);
   }, 60_000);
 
   it("still runs dist/ when src/ was copied with new times but the same contents (a fresh clone, an image)", async () => {
@@ -91,6 +109,6 @@ describe("dist/, src/ compiled ahead of time", () => {
     const result = await sundial(["run", "probe", "--dry-run"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain(MARK);
-    expect(result.stdout).toContain(`sundial=file://${join(root, "src", "index.ts")}`);
+    expect(result.stdout).toContain(`edited, file://${join(root, "src", "util", "duration.ts")}`);
   }, 60_000);
 });
