@@ -13,7 +13,7 @@
  * in the words `sundial check` has always shown.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { extname, join, resolve, sep } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -53,8 +53,10 @@ export async function compiledSkill(file: string): Promise<string | null> {
   if (!FROM_DIST) return null;
   const key = createHash("sha256").update(file).digest("hex").slice(0, 32);
   const entryFile = join(CACHE, `${key}.json`);
+  let earlier: string | undefined;
   try {
     const entry = JSON.parse(readFileSync(entryFile, "utf8")) as CacheEntry;
+    earlier = entry.bundle;
     const bundle = join(CACHE, entry.bundle);
     if (Object.entries(entry.inputs).every(([path, stat]) => statOf(path) === stat) && statOf(bundle) !== "missing")
       return pathToFileURL(bundle).href;
@@ -135,6 +137,8 @@ export async function compiledSkill(file: string): Promise<string | null> {
   } catch {
     return null;
   }
+  // The skill's earlier bundle is of no further use (a process that imported it keeps it in memory).
+  if (earlier && earlier !== bundle) rmSync(join(CACHE, earlier), { force: true });
   return pathToFileURL(join(CACHE, bundle)).href;
 }
 

@@ -5,13 +5,17 @@
  * linked) in a temporary folder, so it may edit src/ and dist/ freely.
  */
 import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
 import {
   appendFileSync,
   cpSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   utimesSync,
   writeFileSync,
@@ -24,13 +28,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 const MARK = "ran from dist";
 
-/** Names the file of the "sundial" it imported: the top frame of an error thrown inside it. */
+/** Names the file of the "sundial" it imported: the top frame of an error thrown inside it (a URL, or a path under tsx). */
 const probe = `import { defineSkill, parseDuration, z } from "sundial";
 function where() {
   try {
     parseDuration("never");
   } catch (error) {
-    return /\\((file:[^)]*?):\\d+:\\d+\\)/.exec(error.stack)[1];
+    return /\\((?:file:\\/\\/)?(\\/[^)]*?):\\d+:\\d+\\)/.exec(error.stack)[1];
   }
 }
 export default defineSkill({
@@ -74,24 +78,42 @@ describe("dist/, src/ compiled ahead of time", () => {
   }, 120_000);
 
   afterAll(() => {
-    if (root) rmSync(root, { recursive: true, force: true });
+    if (!root) return;
+    // The probe's bundle sits in the repository's node_modules (linked): not left behind there.
+    const cache = join(repoRoot, "node_modules", ".cache", "sundial-skills");
+    const key = createHash("sha256")
+      .update(join(ws, "skills", "probe.ts"))
+      .digest("hex")
+      .slice(0, 32);
+    for (const name of existsSync(cache) ? readdirSync(cache) : [])
+      if (name.startsWith(key)) rmSync(join(cache, name), { force: true });
+    rmSync(root, { recursive: true, force: true });
   });
 
   it("runs dist/ while it is src/'s build, and a skill's \"sundial\" is dist/'s index", async () => {
     const result = await sundial(["run", "probe", "--dry-run"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(MARK);
-    expect(result.stdout).toContain(`sundial=file://${join(root, "dist", "util", "duration.js")}`);
+    expect(result.stdout).toContain(`sundial=${join(root, "dist", "util", "duration.js")}`);
   }, 60_000);
 
   it("imports a skill's cached bundle while its files are unchanged, and its new version once one is edited", async () => {
     const skill = join(ws, "skills", "probe.ts");
+    // Where src/skill/compile.ts keeps it (node_modules is the repository's, linked).
+    const cache = join(root, "node_modules", ".cache", "sundial-skills");
+    const entry = join(cache, `${createHash("sha256").update(skill).digest("hex").slice(0, 32)}.json`);
+    const bundle = () => (JSON.parse(readFileSync(entry, "utf8")) as { bundle: string }).bundle;
+    const first = bundle();
+    const madeAt = statSync(join(cache, first)).mtimeMs;
     const again = await sundial(["run", "probe", "--dry-run"]);
     expect(again.stdout).toContain("sundial=");
+    expect([bundle(), statSync(join(cache, first)).mtimeMs]).toEqual([first, madeAt]);
     writeFileSync(skill, readFileSync(skill, "utf8").replace('"sundial=" + where()', '"edited, " + where()'));
     const edited = await sundial(["run", "probe", "--dry-run"]);
     expect(edited.code, edited.stderr).toBe(0);
-    expect(edited.stdout).toContain(`edited, file://${join(root, "dist", "util", "duration.js")}`);
+    expect(edited.stdout).toContain(`edited, ${join(root, "dist", "util", "duration.js")}`);
+    expect(bundle()).not.toBe(first);
+    expect(existsSync(join(cache, first)), "the skill's earlier bundle is removed").toBe(false);
   }, 60_000);
 
   it("still runs dist/ when src/ was copied with new times but the same contents (a fresh clone, an image)", async () => {
@@ -109,6 +131,6 @@ describe("dist/, src/ compiled ahead of time", () => {
     const result = await sundial(["run", "probe", "--dry-run"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).not.toContain(MARK);
-    expect(result.stdout).toContain(`edited, file://${join(root, "src", "util", "duration.ts")}`);
+    expect(result.stdout).toContain(`edited, ${join(root, "src", "util", "duration.ts")}`);
   }, 60_000);
 });
