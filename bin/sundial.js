@@ -5,7 +5,12 @@
 // or never built) it registers tsx and runs src/ itself, so an edit is never run stale.
 // A .js file, not a `#!node --import tsx` line, because tsx 4 on Node 20 misparses such a line in
 // files that use dynamic import().
+import * as nodeModule from "node:module";
 import { distIsFresh } from "./dist-stamp.js";
+
+// Node ≥ 22.1 (the Docker image's) keeps V8's compiled code of every module on disk, so the next
+// start skips compiling them again; Node 20 has no such cache, and this does nothing there.
+nodeModule.enableCompileCache?.();
 
 if (distIsFresh()) {
   await import("../dist/cli/main.js");
