@@ -53,6 +53,8 @@ COPY schedules.json schedules.schema.json ./
 # The app stays root-owned (read-only to the daemon); only the data directory is the node user's.
 # Created before VOLUME so a new named volume starts with this ownership.
 RUN mkdir -p /app/data && chown node:node /app/data
+# The daemon's compiled skills (src/skill/compile.ts): without it, skills load through tsx (slower).
+RUN mkdir -p /app/node_modules/.cache/sundial-skills && chown node:node /app/node_modules/.cache/sundial-skills
 USER node
 VOLUME /app/data
 EXPOSE 8787
