@@ -97,6 +97,37 @@ describe("dist/, src/ compiled ahead of time", () => {
     expect(result.stdout).toContain(`sundial=${join(root, "dist", "util", "duration.js")}`);
   }, 60_000);
 
+  it("loads for `list` and `runs` none of the modules they do not use: no tsx, HTTP server, Discord, PostgreSQL, metrics or SDK", async () => {
+    // A resolve hook (on Node's loader thread) writes down every module the command imports.
+    const log = join(root, "loaded.txt");
+    const hook = `data:text/javascript,${encodeURIComponent(
+      `import { appendFileSync } from "node:fs"; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }`,
+    )}`;
+    const register = `data:text/javascript,${encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(hook)});`)}`;
+    for (const command of [
+      ["list", "--json"],
+      ["runs", "--json"],
+    ]) {
+      writeFileSync(log, "");
+      const result = await node([`--import=${register}`, join(root, "bin", "sundial.js"), ...command], ws);
+      expect(result.code, result.stderr).toBe(0);
+      const loaded = readFileSync(log, "utf8");
+      expect(loaded, "the log saw the command's own modules").toContain("/dist/cli/inspect.js");
+      for (const unused of [
+        "tsx",
+        "hono",
+        "@hono",
+        "discord.js",
+        "@discordjs",
+        "pg",
+        "prom-client",
+        "@octokit",
+        "@anthropic-ai",
+      ])
+        expect(loaded, `${command[0]} loaded ${unused}`).not.toContain(`/node_modules/${unused}/`);
+    }
+  }, 60_000);
+
   it("imports a skill's cached bundle while its files are unchanged, and its new version once one is edited", async () => {
     const skill = join(ws, "skills", "probe.ts");
     // Where src/skill/compile.ts keeps it (node_modules is the repository's, linked).
