@@ -1,5 +1,6 @@
-# Sundial's image: the daemon (`sundial start`) with its production dependencies, no build step
-# (TypeScript runs through tsx, a production dependency).
+# Sundial's image: the daemon (`sundial start`) with its production dependencies and src/ compiled
+# to dist/ (`npm ci` runs `prepare`, bin/build.js, with esbuild, a production dependency); skills stay
+# .ts files, compiled when loaded.
 #
 #   docker build -t sundial .
 #   docker run -d --name sundial --env-file .env \
@@ -27,6 +28,9 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json ./
+# What `prepare` compiles: bin/build.js turns src/ into dist/.
+COPY bin ./bin
+COPY src ./src
 RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM node:22-bookworm-slim
@@ -40,6 +44,7 @@ ENV NODE_ENV=production \
     SUNDIAL_HTTP_HOST=0.0.0.0 \
     SUNDIAL_HTTP_PORT=8787
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
 COPY package.json package-lock.json ./
 COPY bin ./bin
 COPY src ./src
@@ -48,6 +53,8 @@ COPY schedules.json schedules.schema.json ./
 # The app stays root-owned (read-only to the daemon); only the data directory is the node user's.
 # Created before VOLUME so a new named volume starts with this ownership.
 RUN mkdir -p /app/data && chown node:node /app/data
+# The daemon's compiled skills (src/skill/compile.ts): without it, skills load through tsx (slower).
+RUN mkdir -p /app/node_modules/.cache/sundial-skills && chown node:node /app/node_modules/.cache/sundial-skills
 USER node
 VOLUME /app/data
 EXPOSE 8787

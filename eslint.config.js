@@ -60,7 +60,7 @@ const layers = [
 ];
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", "coverage/", ".tmp/"] },
+  { ignores: ["node_modules/", "data/", "coverage/", ".tmp/", "dist/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -18,6 +18,7 @@ import { promptCache } from "./cache.ts";
 import { budgetCheck } from "./budget.ts";
 import { postgresLedger } from "./postgres.ts";
 import { memory } from "./memory.ts";
+import { coldCli } from "./cold-cli.ts";
 import { describeMachine, load1 } from "./lib/machine.ts";
 import { repoRoot } from "./lib/workspace.ts";
 import { renderReport } from "./report.ts";
@@ -66,6 +67,7 @@ const benchmarks: { id: number; name: string; run: (o: BenchOptions) => Promise<
   { id: 10, name: "budget check", run: budgetCheck },
   { id: 11, name: "postgres ledger", run: postgresLedger },
   { id: 12, name: "memory over 100,000 runs", run: memory },
+  { id: 13, name: "cold commands", run: coldCli },
 ];
 
 const machine = describeMachine();

@@ -17,7 +17,6 @@ import {
 } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
 import { openSqliteStore } from "./ledger/sqlite.ts";
-import { openPostgresStore } from "./ledger/postgres.ts";
 import { ledgerExists } from "./ledger/sqlite-open.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
@@ -124,7 +123,11 @@ export function createApp(options: AppOptions = {}): App {
       if (store) return store;
       const url = databaseUrl(env);
       if (!url) return app.store();
-      opening ??= openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) })
+      // pg is imported only for a PostgreSQL ledger.
+      opening ??= import("./ledger/postgres.ts")
+        .then(({ openPostgresStore }) =>
+          openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }),
+        )
         .then((opened) => observeStore(opened, changes))
         .finally(() => (opening = null));
       const opened = await opening;

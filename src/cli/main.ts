@@ -3,20 +3,28 @@
  * configuration. `--json` output is one document on stdout; logs go to stderr.
  */
 import { Command, CommanderError, Option } from "commander";
-import { createApp } from "../app.ts";
+import type { AppOptions } from "../app.ts";
 import { errorMessage, UsageError } from "../errors.ts";
 import { RUN_STATUSES } from "../types.ts";
-import { LockHeldError } from "../daemon/lock.ts";
-import { LedgerOpenError } from "../ledger/sqlite-open.ts";
-import { startCommand } from "./start.ts";
-import { runCommand } from "./run.ts";
-import { listCommand, runsCommand, showCommand } from "./inspect.ts";
-import { checkCommand } from "./check.ts";
-import { newCommand } from "./new.ts";
-import { nodesCommand } from "./nodes.ts";
-import { migrateCommand } from "./migrate.ts";
-import { cancelCommand, pauseCommand, redeliverCommand, resumeCommand, triggerCommand } from "./controls.ts";
-import { costsCommand } from "./costs.ts";
+
+// Each command's module (and what it imports: the daemon, the ledger, SDKs) is imported in its
+// action, so a command loads only what it uses (a cold `list` need not load the HTTP server).
+const createApp = async (options?: AppOptions) => (await import("../app.ts")).createApp(options);
+const quiet = () => createApp({ logLevel: "warn" });
+const inspect = () => import("./inspect.ts");
+const controls = () => import("./controls.ts");
+
+/** Bad usage, a held lock or a bad ledger (exit 2). Their modules are imported only here, on an error
+ * (a command that threw one has loaded its module already), not for every command. */
+async function isUsageError(error: unknown): Promise<boolean> {
+  if (error instanceof UsageError) return true;
+  if (!(error instanceof Error)) return false;
+  const [{ LockHeldError }, { LedgerOpenError }] = await Promise.all([
+    import("../daemon/lock.ts"),
+    import("../ledger/sqlite-open.ts"),
+  ]);
+  return error instanceof LockHeldError || error instanceof LedgerOpenError;
+}
 
 const program = new Command("sundial")
   .description("Runs TypeScript skills on cron schedules and logs every run to SQLite.")
@@ -26,7 +34,7 @@ const program = new Command("sundial")
 program
   .command("start")
   .description("run the daemon (what `npm start` runs)")
-  .action(async () => startCommand(createApp()));
+  .action(async () => (await import("./start.ts")).startCommand(await createApp()));
 
 program
   .command("run")
@@ -35,14 +43,18 @@ program
   .option("--dry-run", "run for real but deliver to stdout and change no state")
   .option("--params <json>", "params as JSON, merged over the job's")
   .action(async (target: string, options: { dryRun?: boolean; params?: string }) =>
-    runCommand(createApp({ logLevel: process.env.LOG_LEVEL ?? "warn" }), target, options),
+    (await import("./run.ts")).runCommand(
+      await createApp({ logLevel: process.env.LOG_LEVEL ?? "warn" }),
+      target,
+      options,
+    ),
   );
 
 program
   .command("list")
   .description("jobs: skill, schedule, timezone, enabled or why not, next three fire times")
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { json?: boolean }) => listCommand(createApp({ logLevel: "warn" }), options));
+  .action(async (options: { json?: boolean }) => (await inspect()).listCommand(await quiet(), options));
 
 program
   .command("runs")
@@ -52,7 +64,7 @@ program
   .option("--limit <n>", "how many", "20")
   .option("--json", "one JSON document on stdout")
   .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) =>
-    runsCommand(createApp({ logLevel: "warn" }), options),
+    (await inspect()).runsCommand(await quiet(), options),
   );
 
 program
@@ -60,7 +72,7 @@ program
   .description("one run: its steps as a timeline, usage and cost, deliveries, the error if any")
   .argument("<run-id>", "the run's number")
   .option("--json", "one JSON document on stdout")
-  .action(async (id: string, options: { json?: boolean }) => showCommand(createApp({ logLevel: "warn" }), id, options));
+  .action(async (id: string, options: { json?: boolean }) => (await inspect()).showCommand(await quiet(), id, options));
 
 program
   .command("costs")
@@ -69,14 +81,14 @@ program
   .addOption(new Option("--by <what>", "group by").choices(["job", "day", "model"]).default("job"))
   .option("--json", "one JSON document on stdout")
   .action(async (options: { since: string; by: string; json?: boolean }) =>
-    costsCommand(createApp({ logLevel: "warn" }), options),
+    (await import("./costs.ts")).costsCommand(await quiet(), options),
   );
 
 program
   .command("nodes")
   .description("the daemons using this ledger (several share a PostgreSQL ledger), from their heartbeats")
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { json?: boolean }) => nodesCommand(createApp({ logLevel: "warn" }), options));
+  .action(async (options: { json?: boolean }) => (await import("./nodes.ts")).nodesCommand(await quiet(), options));
 
 program
   .command("migrate")
@@ -84,42 +96,43 @@ program
     "copy the SQLite ledger into PostgreSQL (runs keep their ids; rows already there are skipped, so it can be run again)",
   )
   .argument("[postgres-url]", "where to copy it (default: SUNDIAL_DATABASE_URL)")
-  .action(async (url: string | undefined) => migrateCommand(createApp({ logLevel: "warn" }), url));
+  .action(async (url: string | undefined) => (await import("./migrate.ts")).migrateCommand(await quiet(), url));
 
 program
   .command("check")
   .description("validate schedules.json, every skill, and the environment each enabled job needs")
-  .action(async () => checkCommand(createApp({ logLevel: "warn" })));
+  .action(async () => (await import("./check.ts")).checkCommand(await quiet()));
 
 program
   .command("new")
   .description("write a working skill file to start from")
   .argument("<skill-name>", "lowercase letters, digits and hyphens")
-  .action(async (name: string) => newCommand(createApp({ logLevel: "warn" }), name));
+  .action(async (name: string) => (await import("./new.ts")).newCommand(await quiet(), name));
 
 // Controls ask the running daemon over its API (see README "Operating a running daemon").
-const quiet = () => createApp({ logLevel: "warn" });
 program
   .command("pause")
   .description("pause a job in the running daemon: its slots are recorded skipped until resumed")
   .argument("<job>", "a job id")
   .option("--reason <text>", "why (shown in list and the dashboard)")
-  .action(async (job: string, options: { reason?: string }) => pauseCommand(quiet(), job, options));
+  .action(async (job: string, options: { reason?: string }) =>
+    (await controls()).pauseCommand(await quiet(), job, options),
+  );
 program
   .command("resume")
   .description("resume a paused job")
   .argument("<job>", "a job id")
-  .action(async (job: string) => resumeCommand(quiet(), job));
+  .action(async (job: string) => (await controls()).resumeCommand(await quiet(), job));
 program
   .command("cancel")
   .description("cancel a queued, waiting or running run of the daemon (it ends cancelled)")
   .argument("<run-id>", "the run's number")
-  .action(async (id: string) => cancelCommand(quiet(), id));
+  .action(async (id: string) => (await controls()).cancelCommand(await quiet(), id));
 program
   .command("redeliver")
   .description("deliver again only the failed deliveries of a run")
   .argument("<run-id>", "the run's number")
-  .action(async (id: string) => redeliverCommand(quiet(), id));
+  .action(async (id: string) => (await controls()).redeliverCommand(await quiet(), id));
 program
   .command("trigger")
   .description("ask the daemon for a manual run of a job now; prints the run id")
@@ -128,7 +141,7 @@ program
   .option("--params <json>", "params as JSON, merged over the job's")
   .option("--wait", "follow the run to its end; exit 0 on success or skip, 1 on failure")
   .action(async (job: string, options: { dryRun?: boolean; params?: string; wait?: boolean }) =>
-    triggerCommand(quiet(), job, options),
+    (await controls()).triggerCommand(await quiet(), job, options),
   );
 
 try {
@@ -136,9 +149,9 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof UsageError || error instanceof LockHeldError || error instanceof LedgerOpenError) {
+  } else if (await isUsageError(error)) {
     // LedgerOpenError: a corrupt or unreadable ledger; exit 2, which the systemd unit does not restart.
-    process.stderr.write(`sundial: ${error.message}\n`);
+    process.stderr.write(`sundial: ${(error as Error).message}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`sundial: ${errorMessage(error)}\n`);

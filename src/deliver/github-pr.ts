@@ -6,7 +6,9 @@
  */
 import { z } from "zod";
 import { MissingCredentialError, NonRetryableError, ServiceError } from "../errors.ts";
-import { callGitHub, createOctokit, GITHUB, parseRepo, type Octokit } from "../integrations/github/octokit.ts";
+import type { Octokit } from "../integrations/github/octokit.ts";
+import { GITHUB, parseRepo } from "../integrations/github/repo-name.ts";
+import { once } from "../integrations/lazy.ts";
 import { confinePath } from "../integrations/github/safe-path.ts";
 import { slugify } from "../util/slug.ts";
 import { imageType } from "../util/image-type.ts";
@@ -46,6 +48,9 @@ const refSchema = z.object({ object: sha });
 const commitSchema = z.object({ sha: z.string(), tree: sha });
 const pullSchema = z.object({ number: z.number(), html_url: z.string() });
 
+/** Octokit, imported on the first delivery (or `prepare`), not by every command that loads the target registry. */
+const loadOctokit = once(() => import("../integrations/github/octokit.ts"));
+
 /** Base branches read, by run: every pull request of one run starts from the same base commit. */
 const BASES_KEPT = 32;
 
@@ -65,6 +70,9 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
   };
   return {
     name: GITHUB_PR,
+    async prepare() {
+      await loadOctokit();
+    },
     async deliver(output, target, ctx) {
       ctx.signal.throwIfAborted();
       const plan = planPullRequest(output, target, ctx);
@@ -75,6 +83,7 @@ export function githubPrDelivery(options: { throttle?: boolean } = {}): Delivery
           variable: "GITHUB_TOKEN",
           why: `a ${GITHUB_PR} delivery needs a token that can push to ${target.repo}`,
         });
+      const { callGitHub, createOctokit } = await loadOctokit();
       const octokit = createOctokit({ env: ctx.env, signal: ctx.signal, log: ctx.log, throttle: options.throttle });
       const call: Call = (doing, schema, fn) => callGitHub(doing, schema, fn, { signal: ctx.signal, secret: token });
       const session = { octokit, call, plan, where: `${plan.owner}/${plan.repo}` };

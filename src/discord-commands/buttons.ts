@@ -3,7 +3,15 @@
  * job). The custom_id (at most 100 characters) carries the action and the ids: `sundial:show:<run>`,
  * `sundial:again:<job>`, `sundial:pause:<job>`.
  */
-import { ButtonStyle, ComponentType, type APIActionRowComponent, type APIButtonComponent } from "discord-api-types/v10";
+// Types only: the enums' module is large, and every command loads this file (through the Discord
+// delivery target); its values are Discord's own numbers, fixed by the API.
+import type { APIActionRowComponent, APIButtonComponent, ButtonStyle, ComponentType } from "discord-api-types/v10";
+
+const ACTION_ROW = 1 as ComponentType.ActionRow;
+const BUTTON = 2 as ComponentType.Button;
+const PRIMARY = 1 as ButtonStyle.Primary;
+const SECONDARY = 2 as ButtonStyle.Secondary;
+const DANGER = 4 as ButtonStyle.Danger;
 
 export type ButtonAction =
   { kind: "show"; run: number } | { kind: "again"; job: string } | { kind: "pause"; job: string };
@@ -20,25 +28,23 @@ export function parseButton(customId: string): ButtonAction | null {
 export function alertButtons(run: { runId: number; job: string }): APIActionRowComponent<APIButtonComponent>[] {
   const buttons: APIButtonComponent[] = [
     {
-      type: ComponentType.Button,
-      style: ButtonStyle.Secondary,
+      type: BUTTON,
+      style: SECONDARY,
       label: "Show run",
       custom_id: `sundial:show:${run.runId}`,
     },
     {
-      type: ComponentType.Button,
-      style: ButtonStyle.Primary,
+      type: BUTTON,
+      style: PRIMARY,
       label: "Run again",
       custom_id: `sundial:again:${run.job}`,
     },
     {
-      type: ComponentType.Button,
-      style: ButtonStyle.Danger,
+      type: BUTTON,
+      style: DANGER,
       label: "Pause job",
       custom_id: `sundial:pause:${run.job}`,
     },
   ];
-  return [
-    { type: ComponentType.ActionRow, components: buttons.filter((b) => "custom_id" in b && b.custom_id.length <= 100) },
-  ];
+  return [{ type: ACTION_ROW, components: buttons.filter((b) => "custom_id" in b && b.custom_id.length <= 100) }];
 }

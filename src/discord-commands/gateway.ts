@@ -7,8 +7,7 @@
  */
 import type { Logger } from "pino";
 import type { Check } from "../http/health.ts";
-import { SUNDIAL_COMMANDS } from "./definition.ts";
-import { handleInteraction, type InteractionDeps } from "./interactions.ts";
+import type { InteractionDeps } from "./interactions.ts";
 import type { DiscordCommandSettings } from "./settings.ts";
 
 export interface DiscordGateway {
@@ -57,7 +56,12 @@ export function startDiscordGateway(options: GatewayOptions): DiscordGateway {
 
   async function connect(): Promise<void> {
     if (closed) return;
-    const discord = await import("discord.js");
+    // discord.js (and the answers, which use it) only when the commands are on: a daemon without them never loads it.
+    const [discord, { handleInteraction }, { SUNDIAL_COMMANDS }] = await Promise.all([
+      import("discord.js"),
+      import("./interactions.ts"),
+      import("./definition.ts"),
+    ]);
     const { Client, Events, GatewayIntentBits, Routes } = discord;
     const next = new Client({
       intents: [GatewayIntentBits.Guilds],

@@ -9,9 +9,9 @@ import { readdirSync, statSync } from "node:fs";
 import * as nodeModule from "node:module";
 import { basename, dirname, join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { register as registerTsx } from "tsx/esm/api";
 import type { SkillDefinition } from "../types.ts";
 import { errorMessage, type Problem } from "../errors.ts";
+import { compiledSkill, stopCompiler } from "./compile.ts";
 
 /** Node's own `import()` (see native-import.cjs for why it is not simply `import()` here). */
 const nativeImport = nodeModule.createRequire(import.meta.url)("./native-import.cjs") as (
@@ -25,14 +25,17 @@ const HOOKS_REGISTERED = Symbol.for("sundial.skillHooksRegistered");
 const registerHooks = (nodeModule as { registerHooks?: (hooks: { resolve: unknown; load: unknown }) => unknown })
   .registerHooks;
 
-/** Once per process: tsx (unless the `sundial` bin did it), then the skill hooks, after it so they wrap its loads. */
+/**
+ * Once per process, before the first skill is imported: tsx (unless the `sundial` bin did it), then
+ * the skill hooks, after it so they wrap its loads. Not before: a command run from dist/ (compiled
+ * ahead of time) that loads no skill never loads tsx, nor sends its imports through loader hooks.
+ */
 function registerLoaders(): Promise<void> {
-  const flags = globalThis as { [TSX_REGISTERED]?: boolean; [HOOKS_REGISTERED]?: Promise<void> };
-  if (!flags[TSX_REGISTERED]) {
-    registerTsx();
-    flags[TSX_REGISTERED] = true;
-  }
+  const flags = globalThis as { [TSX_REGISTERED]?: boolean | Promise<void>; [HOOKS_REGISTERED]?: Promise<void> };
+  flags[TSX_REGISTERED] ??= import("tsx/esm/api").then(({ register }) => void register());
+  const tsx = flags[TSX_REGISTERED];
   flags[HOOKS_REGISTERED] ??= (async () => {
+    await tsx;
     // In-thread where Node can (tsx's hooks are there too on such a Node), else on the loader thread.
     if (registerHooks) {
       const hooks = await import("./loader-hooks.js");
@@ -138,7 +141,6 @@ function shapeProblem(value: unknown): string | null {
  * previous version (and the failure is still reported), so a bad edit never stops a working job.
  */
 export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill>): Promise<SkillSet> {
-  await registerLoaders();
   const skills = new Map<string, LoadedSkill>();
   const problems: Problem[] = [];
   let topLevel: string | undefined;
@@ -163,8 +165,11 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       skills.set(name, unchanged);
       continue;
     }
+    // From dist/: the skill's cached bundle (./compile.ts), plain JavaScript; else through tsx.
+    const compiled = await compiledSkill(file).catch(() => null);
+    if (compiled === null) await registerLoaders();
     try {
-      const url = `${pathToFileURL(file).href}?sundial-skill=${loadSession}.${++loadCount}`;
+      const url = `${compiled ?? pathToFileURL(file).href}?sundial-skill=${loadSession}.${++loadCount}`;
       const module = (await nativeImport(url)) as { default?: unknown };
       const problem = shapeProblem(module.default);
       if (problem) {
@@ -197,5 +202,6 @@ export async function loadSkills(dir: string, previous?: Map<string, LoadedSkill
       });
     }
   }
+  await stopCompiler();
   return { skills, problems };
 }

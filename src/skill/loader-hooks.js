@@ -10,7 +10,10 @@
  *    `src/`) resolve as usual, to the one instance the process already has: zod and Sundial's own
  *    modules are not loaded again for every skill load, and a reload leaks only the skill's files
  *    (Node never frees a module).
- * 2. Once no module has been loaded for a while, stops tsx's esbuild service. esbuild's service
+ * 2. When Sundial runs from `dist/` (src/ compiled ahead of time, bin/build.js), a skill's import of
+ *    `"sundial"` (package.json exports it as `src/index.ts`), or of any file of src/, resolves to its
+ *    compiled twin in dist/: the very instance the daemon runs, not a second copy compiled by tsx.
+ * 3. Once no module has been loaded for a while, stops tsx's esbuild service. esbuild's service
  *    pings its host every second for as long as it lives, which would wake an idle daemon forever;
  *    esbuild starts it again by itself on the next transform (a reload).
  *
@@ -20,8 +23,10 @@ import { createRequire } from "node:module";
 import { clearTimeout, setTimeout } from "node:timers";
 
 const PARAM = "sundial-skill";
-/** `src/` of this Sundial: its modules are shared, never versioned per skill load. */
+/** `src/` (or `dist/`) of this Sundial, the one this file is in: its modules are shared, never versioned per skill load. */
 const SUNDIAL_SRC = new URL("../", import.meta.url).href;
+/** The sources, when this file runs from their build in dist/ (else null): their URLs are sent to dist/. */
+const COMPILED_FROM = SUNDIAL_SRC.endsWith("/dist/") ? new URL("../src/", SUNDIAL_SRC).href : null;
 const ESBUILD_IDLE_MS = 5000;
 
 /** The load id in a module URL's query, or null. */
@@ -44,12 +49,19 @@ function versioned(resolved, parentURL) {
   return { ...resolved, url: url.href };
 }
 
+/** `resolved` in dist/ when it is a file of src/ and Sundial runs from dist/. */
+function compiled(resolved) {
+  if (COMPILED_FROM === null || !resolved.url.startsWith(COMPILED_FROM)) return resolved;
+  const path = resolved.url.slice(COMPILED_FROM.length).replace(/\.ts$/, ".js");
+  return { ...resolved, url: new URL(path, SUNDIAL_SRC).href, format: path.endsWith(".cjs") ? "commonjs" : "module" };
+}
+
 export async function resolve(specifier, context, nextResolve) {
-  return versioned(await nextResolve(specifier, context), context.parentURL);
+  return versioned(compiled(await nextResolve(specifier, context)), context.parentURL);
 }
 
 export function resolveSync(specifier, context, nextResolve) {
-  return versioned(nextResolve(specifier, context), context.parentURL);
+  return versioned(compiled(nextResolve(specifier, context)), context.parentURL);
 }
 
 // ─── esbuild's service: stopped when loading goes quiet ──────────────────────────────────────────

@@ -266,6 +266,14 @@ describe("the image, replayed outside the repository", () => {
       expect(existsSync(join(app, "node_modules", name)), name).toBe(false);
   });
 
+  it("compiles src/ to dist/ in `npm ci --omit=dev` (prepare), and the bin takes that build as src/'s", async () => {
+    expect(existsSync(join(app, "dist", "cli", "main.js"))).toBe(true);
+    expect(existsSync(join(app, "dist", "index.js"))).toBe(true);
+    // The final stage copies src/ afresh (new modification times): the stamp's content hash still matches.
+    const stamp = (await import(pathToFileURL(join(app, "bin", "dist-stamp.js")).href)) as { distIsFresh(): boolean };
+    expect(stamp.distIsFresh()).toBe(true);
+  });
+
   it("starts as the image's CMD as a non-root user with no API keys, answers /healthz 200 (degraded: jobs wait for keys), writes the ledger to the volume and stops on SIGTERM", async () => {
     const [command, ...args] = jsonArray(lastArgs(finalStage, "CMD"))!;
     expect(command).toBe("node");

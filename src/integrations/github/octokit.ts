@@ -8,11 +8,13 @@ import { throttling } from "@octokit/plugin-throttling";
 import { Octokit } from "@octokit/rest";
 import type { Logger } from "pino";
 import type { z } from "zod";
-import { NonRetryableError, ServiceError } from "../../errors.ts";
+import { ServiceError } from "../../errors.ts";
 import type { Env } from "../../types.ts";
 import { backoffMs } from "../../util/backoff.ts";
 
-export const GITHUB = "GitHub";
+import { GITHUB } from "./repo-name.ts";
+
+export { GITHUB, parseRepo } from "./repo-name.ts";
 export const DEFAULT_GITHUB_API_URL = "https://api.github.com";
 /** Further attempts after the first, for 429, 5xx and network errors. */
 const RETRIES = 3;
@@ -205,12 +207,4 @@ export async function callGitHub<T>(
       context.secret,
     ),
   });
-}
-
-/** "owner/name" split into Octokit's parameters; anything else is a configuration error. */
-export function parseRepo(repo: string): { owner: string; repo: string } {
-  const match = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(repo.trim());
-  if (!match || match[2] === "." || match[2] === "..")
-    throw new NonRetryableError(`${GITHUB}: "${repo}" is not a repository; write it as "owner/name"`);
-  return { owner: match[1] as string, repo: match[2] as string };
 }
