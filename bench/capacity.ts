@@ -81,6 +81,7 @@ export async function capacity(options: BenchOptions): Promise<Section> {
         croner: mb(croner.rssAfterGc),
         nodeCron: mb(nodeCron.rssAfterGc),
         target: "< 150 MB",
+        before: "156.2 MB",
         pass: worstRss < 150 * MB,
       },
       {
@@ -101,6 +102,7 @@ export async function capacity(options: BenchOptions): Promise<Section> {
         croner: ms(croner.buildMs),
         nodeCron: ms(nodeCron.buildMs),
         target: "< 1 s",
+        before: "1397 ms",
         pass: full.readyMs < 1000,
       },
       {
@@ -114,12 +116,14 @@ export async function capacity(options: BenchOptions): Promise<Section> {
         figure: "100,000 jobs (5,000 patterns × 50 zones): spawn to ready",
         sundial: ms(large.readyMs),
         target: "< 5 s",
+        before: "about 5.6 s",
         pass: large.readyMs < 5000,
       },
       {
         figure: "100,000 jobs: resident memory, ready, after GC",
         sundial: mb(large.rssAfterGc),
         target: "< 400 MB",
+        before: "254 MB",
         pass: large.rssAfterGc < 400 * MB,
       },
       { figure: "100,000 jobs: CPU time used until ready", sundial: ms(large.cpuToReadyMs) },

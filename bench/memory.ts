@@ -86,6 +86,7 @@ export async function memory(options: BenchOptions): Promise<Section> {
           figure: `growth over ${count(done)} runs`,
           sundial: mb(growth),
           target: `< ${TARGET_MB} MB over ${count(runs)}`,
+          before: "not measured",
           pass: done >= runs && growth < TARGET_MB * 1024 * 1024,
         },
       ],

@@ -21,15 +21,17 @@ function summary(sections: Section[]): string[] {
       .filter((f) => f.target)
       .map(
         (f) =>
-          `| ${s.id}. ${cell(s.title)} | ${cell(f.figure)} | ${cell(f.sundial)} | ${cell(f.target)} | ${verdict(f.pass)} |`,
+          `| ${s.id}. ${cell(s.title)} | ${cell(f.figure)} | ${cell(f.before ?? "")} | ${cell(f.sundial)} | ${cell(f.target)} | ${verdict(f.pass)} |`,
       ),
   );
   const skipped = sections
     .filter((s) => s.skipped)
-    .map((s) => `| ${s.id}. ${cell(s.title)} | — | not measured | — | ${cell(s.skipped)} |`);
+    .map((s) => `| ${s.id}. ${cell(s.title)} | — | | not measured | — | ${cell(s.skipped)} |`);
   return [
-    "| benchmark | figure | Sundial | target | verdict |",
-    "| --- | --- | --- | --- | --- |",
+    'Before: the figure on the round-one code, where this round\'s issues measured it (their "now" column).',
+    "",
+    "| benchmark | figure | before | Sundial | target | verdict |",
+    "| --- | --- | --- | --- | --- | --- |",
     ...rows,
     ...skipped,
   ];

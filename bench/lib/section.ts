@@ -7,6 +7,11 @@ export interface Figure {
   croner?: string;
   nodeCron?: string;
   target?: string;
+  /**
+   * The figure before this round's work (issues 14 and 15), where it was measured: what the issue's
+   * "now" column says, from the round-one code. Shown beside the figure in the summary.
+   */
+  before?: string;
   /** Omitted when the figure has no target. */
   pass?: boolean;
 }
