@@ -79,8 +79,22 @@ export default defineSkill({
     if (videos.length === 0) return skip("no new videos");
     ctx.log.info({ videos: videos.map((video) => video.id) }, `${videos.length} new video(s) to write about`);
 
-    // Learned before any article is written: the prompts and the files follow the blog.
-    const learned = await learnedBlog(ctx, params.learnFromRepo);
+    // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
+    // the others are fetched ahead, as many at a time, so a later video's article does not wait for
+    // its transcript. A failure here surfaces again in the video's own work (the same step).
+    const fetchAhead = (list: readonly Video[]) =>
+      ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
+        concurrency: params.concurrency,
+      });
+    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() =>
+      fetchAhead(videos.slice(params.concurrency)),
+    );
+    // Learned before any article is written (the prompts and the files follow the blog), while the
+    // transcripts come in. A failed lesson fails the run once the fetches it overlapped have ended.
+    const learned = await learnedBlog(ctx, params.learnFromRepo).catch(async (error: unknown) => {
+      await prefetched;
+      throw error;
+    });
     const profile = learned?.profile ?? null;
     const shape = resolveShape(profile, learned?.dir ?? "", params);
     const linkMoments = params.timestamps ?? profile?.linksTimestamps ?? false;
@@ -139,16 +153,6 @@ export default defineSkill({
       );
       return result;
     };
-    // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
-    // the others are fetched ahead, as many at a time, so a later video's article does not wait for
-    // its transcript. A failure here surfaces again in the video's own work (the same step).
-    const fetchAhead = (list: readonly Video[]) =>
-      ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
-        concurrency: params.concurrency,
-      });
-    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() =>
-      fetchAhead(videos.slice(params.concurrency)),
-    );
     const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> =>
       work.then(
         (result) => ({ video, result }),
@@ -158,8 +162,11 @@ export default defineSkill({
       videos,
       async (video) => {
         const written = await settle(video, workOnVideo(ctx, video, memory, imagesWanted, writing));
-        // Returned inside an object so the concurrency slot is freed while the delivery runs.
-        return { delivered: "error" in written ? Promise.resolve(written) : settle(video, publish(written.result)) };
+        if ("error" in written) return { delivered: Promise.resolve(written) };
+        // Returned inside an object so the concurrency slot is freed while the delivery runs, and
+        // begun a turn later, so the next video's Claude request goes out before this pull request's.
+        const later = new Promise<void>((resolve) => setImmediate(resolve));
+        return { delivered: settle(video, later.then(() => publish(written.result))) };
       },
       { concurrency: params.concurrency },
     );
