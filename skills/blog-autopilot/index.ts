@@ -79,19 +79,24 @@ export default defineSkill({
     if (videos.length === 0) return skip("no new videos");
     ctx.log.info({ videos: videos.map((video) => video.id) }, `${videos.length} new video(s) to write about`);
 
-    // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
-    // the others are fetched ahead, as many at a time, so a later video's article does not wait for
-    // its transcript. A failure here surfaces again in the video's own work (the same step).
+    // Learned before any article is written (the prompts and the files follow the blog), while the
+    // first round's transcripts come in; the other transcripts are fetched ahead after that (as many
+    // at a time), so a later video's article does not wait for its transcript, nor the lesson for
+    // them. A failure here surfaces again in the video's own work (the same step).
+    const learning = learnedBlog(ctx, params.learnFromRepo);
     const fetchAhead = (list: readonly Video[]) =>
       ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
         concurrency: params.concurrency,
       });
-    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() =>
-      fetchAhead(videos.slice(params.concurrency)),
-    );
-    // Learned before any article is written (the prompts and the files follow the blog), while the
-    // transcripts come in. A failed lesson fails the run once the fetches it overlapped have ended.
-    const learned = await learnedBlog(ctx, params.learnFromRepo).catch(async (error: unknown) => {
+    const prefetched = Promise.all([
+      fetchAhead(videos.slice(0, params.concurrency)),
+      learning.then(
+        () => true,
+        () => false,
+      ),
+    ]).then(([, learnt]) => (learnt ? fetchAhead(videos.slice(params.concurrency)) : undefined));
+    // A failed lesson fails the run once the fetches it overlapped have ended.
+    const learned = await learning.catch(async (error: unknown) => {
       await prefetched;
       throw error;
     });
