@@ -171,7 +171,12 @@ export default defineSkill({
         // Returned inside an object so the concurrency slot is freed while the delivery runs, and
         // begun a turn later, so the next video's Claude request goes out before this pull request's.
         const later = new Promise<void>((resolve) => setImmediate(resolve));
-        return { delivered: settle(video, later.then(() => publish(written.result))) };
+        return {
+          delivered: settle(
+            video,
+            later.then(() => publish(written.result)),
+          ),
+        };
       },
       { concurrency: params.concurrency },
     );
