@@ -79,8 +79,27 @@ export default defineSkill({
     if (videos.length === 0) return skip("no new videos");
     ctx.log.info({ videos: videos.map((video) => video.id) }, `${videos.length} new video(s) to write about`);
 
-    // Learned before any article is written: the prompts and the files follow the blog.
-    const learned = await learnedBlog(ctx, params.learnFromRepo);
+    // Learned before any article is written (the prompts and the files follow the blog), while the
+    // first round's transcripts come in; the other transcripts are fetched ahead after that (as many
+    // at a time), so a later video's article does not wait for its transcript, nor the lesson for
+    // them. A failure here surfaces again in the video's own work (the same step).
+    const learning = learnedBlog(ctx, params.learnFromRepo);
+    const fetchAhead = (list: readonly Video[]) =>
+      ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
+        concurrency: params.concurrency,
+      });
+    const prefetched = Promise.all([
+      fetchAhead(videos.slice(0, params.concurrency)),
+      learning.then(
+        () => true,
+        () => false,
+      ),
+    ]).then(([, learnt]) => (learnt ? fetchAhead(videos.slice(params.concurrency)) : undefined));
+    // A failed lesson fails the run once the fetches it overlapped have ended.
+    const learned = await learning.catch(async (error: unknown) => {
+      await prefetched;
+      throw error;
+    });
     const profile = learned?.profile ?? null;
     const shape = resolveShape(profile, learned?.dir ?? "", params);
     const linkMoments = params.timestamps ?? profile?.linksTimestamps ?? false;
@@ -139,16 +158,6 @@ export default defineSkill({
       );
       return result;
     };
-    // Transcripts are quick to fetch: once the first round's are in (those articles start at once),
-    // the others are fetched ahead, as many at a time, so a later video's article does not wait for
-    // its transcript. A failure here surfaces again in the video's own work (the same step).
-    const fetchAhead = (list: readonly Video[]) =>
-      ctx.parallel(list, (video) => transcriptOf(ctx, video).catch(() => undefined), {
-        concurrency: params.concurrency,
-      });
-    const prefetched = fetchAhead(videos.slice(0, params.concurrency)).then(() =>
-      fetchAhead(videos.slice(params.concurrency)),
-    );
     const settle = (video: Video, work: Promise<VideoResult>): Promise<Settled> =>
       work.then(
         (result) => ({ video, result }),
@@ -158,8 +167,16 @@ export default defineSkill({
       videos,
       async (video) => {
         const written = await settle(video, workOnVideo(ctx, video, memory, imagesWanted, writing));
-        // Returned inside an object so the concurrency slot is freed while the delivery runs.
-        return { delivered: "error" in written ? Promise.resolve(written) : settle(video, publish(written.result)) };
+        if ("error" in written) return { delivered: Promise.resolve(written) };
+        // Returned inside an object so the concurrency slot is freed while the delivery runs, and
+        // begun a turn later, so the next video's Claude request goes out before this pull request's.
+        const later = new Promise<void>((resolve) => setImmediate(resolve));
+        return {
+          delivered: settle(
+            video,
+            later.then(() => publish(written.result)),
+          ),
+        };
       },
       { concurrency: params.concurrency },
     );

@@ -140,6 +140,25 @@ function noncesFor(ctx: DeliveryContext, output: Output, plan: DiscordMessagePla
 
 export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryAdapter<DiscordTarget> {
   const { timeoutMs = 15_000, retries = 3, rateLimitRetries = 3, maxRateLimitWaitMs = 30_000 } = options;
+  /** Guilds read, by the attempt's signal (one per run attempt, shared by its deliveries) and destination. */
+  const guilds = new WeakMap<AbortSignal, Map<string, Promise<string | null>>>();
+  /**
+   * The destination's guild, read once per run attempt: outputs go to Discord one at a time, so
+   * each request saved here shortens the wait of every output behind it. A failed read is not kept.
+   */
+  const guildFor = (read: () => Promise<string | null>, ctx: DeliveryContext, destination: Destination) => {
+    let known = guilds.get(ctx.signal);
+    if (!known) guilds.set(ctx.signal, (known = new Map()));
+    const key = `${ctx.env.DISCORD_API_URL ?? ""}\u0000${destination.info}`;
+    let guild = known.get(key);
+    if (!guild) {
+      const reading = read();
+      known.set(key, reading);
+      reading.catch(() => known.delete(key));
+      guild = reading;
+    }
+    return guild;
+  };
   let sdkModules: Promise<[RestModule, typeof import("discord-api-types/v10")]> | undefined;
   // Loaded on first use (most runs never post to Discord), once per adapter.
   const loadSdk = () => (sdkModules ??= Promise.all([import("@discordjs/rest"), import("discord-api-types/v10")]));
@@ -205,7 +224,7 @@ export function discordDelivery(options: DiscordDeliveryOptions = {}): DeliveryA
       try {
         // The guild is read first: between a post and its record nothing slow may happen, or a crash
         // there re-posts on resume. A channel or webhook that cannot be read cannot be posted to either.
-        guild = await guildOf(rest, destination, auth, ctx.signal);
+        guild = await guildFor(() => guildOf(rest, destination, auth, ctx.signal), ctx, destination);
         for (const [index, message] of plan.messages.entries()) {
           ctx.signal.throwIfAborted();
           rateLimits = 0;

@@ -23,6 +23,9 @@ const sdkModules = {
 
 /** Imports every SDK now, for a process that wants them loaded before a run starts (`sundial run`). */
 export async function loadAllSdks(): Promise<void> {
+  // Node's own fetch (undici) is loaded on first use, which costs tens of milliseconds
+  // (design-figures.md): touching `Headers` loads it now, not in the run's first request.
+  void new Headers();
   await Promise.all([...Object.values(sdkModules).map((load) => load()), preloadSources()]);
 }
 

@@ -203,6 +203,21 @@ describe("discord delivery", () => {
     expect(emulator.requests.length - before).toBe(4); // guild look-up, 429, retry, second message
   });
 
+  it("reads the channel's guild once per run attempt: later outputs of the attempt post without that request", async () => {
+    const gets = () => emulator.requests.filter((request) => request.method === "GET").length;
+    const attempt = ctx();
+    const before = gets();
+    const receipts = await Promise.all(
+      ["One.", "Two.", "Three."].map((text) => adapter.deliver(output(text), channel, { ...attempt, earlier: [] })),
+    );
+    expect(gets() - before).toBe(1);
+    // Each receipt still links its message in the guild.
+    for (const receipt of receipts) expect(receipt.url).toMatch(/^https:\/\/discord\.com\/channels\/\d+\//);
+    // Another attempt (another signal) reads it again.
+    await adapter.deliver(output("Four."), channel, ctx());
+    expect(gets() - before).toBe(2);
+  });
+
   it("fails fast, retryable, when a rate limit is longer than allowed or keeps coming", async () => {
     emulator.failNext(1, { status: 429, retryAfter: 1 });
     const started = Date.now();

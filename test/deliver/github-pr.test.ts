@@ -90,6 +90,8 @@ describe("github-pr delivery", () => {
     expect(files?.get("README.md")?.toString()).toBe("# Hello\n");
     expect(blog.commits.get(receipt.detail?.commit as string)?.parents).toEqual([blog.refs.get("heads/main")]);
     expect(sent("POST", "/git/commits")).toHaveLength(1);
+    // The markdown went inside the tree request; only the PNG needed a blob of its own.
+    expect(sent("POST", "/git/blobs").map((r) => (r.body as { encoding?: string }).encoding)).toEqual(["base64"]);
     expect(blog.pulls.map((p) => [p.title, p.head, p.base, p.state])).toEqual([
       ["My First Post", branch, "main", "open"],
     ]);
@@ -317,7 +319,7 @@ describe("github-pr delivery", () => {
   it("retries 5xx answers, then succeeds", async () => {
     emulator.failNext(2, { path: "/git/blobs", status: 502 });
     await adapter.deliver(article, target, ctx());
-    expect(sent("POST", "/git/blobs")).toHaveLength(4);
+    expect(sent("POST", "/git/blobs")).toHaveLength(3); // the PNG's blob: two 502s, then the upload
     expect(new Uint8Array(blog.files(branch)?.get("content/posts/my-first-post.png") ?? [])).toEqual(png);
   });
 
@@ -343,7 +345,7 @@ describe("github-pr delivery", () => {
       repo: "acme/blog",
       token: undefined,
       expected:
-        /GitHub: uploading content\/posts\/my-first-post.md to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/,
+        /GitHub: uploading content\/posts\/my-first-post.png to acme\/blog failed: HTTP 422 Invalid blob for \[REDACTED\]/,
     },
   ])(
     "fails at once on $status, naming GitHub and the cause without the token",

@@ -310,8 +310,12 @@ function createRepo(owner: string, name: string, api: string, defaultBranch: str
       }));
       return reply(201, { sha, url: `${repoApi}/git/trees/${sha}`, tree, truncated: false });
     },
-    /** A tree as GET git/trees shows it: with `recursive`, every blob by its full path; else the top level (folders as trees). */
-    getTree(sha: string, query: Record<string, string>): Reply {
+    /**
+     * A tree as GET git/trees shows it: with `recursive`, every blob by its full path; else the top
+     * level (folders as trees). A commit's sha stands for its tree, as on GitHub.
+     */
+    getTree(asked: string, query: Record<string, string>): Reply {
+      const sha = commits.get(asked)?.tree ?? asked;
       const entries = trees.get(sha);
       if (!entries) return notFound();
       const blobEntry = (path: string, blob: string) => ({

@@ -279,6 +279,10 @@ describe("blog-autopilot learns the blog's layout from its repository", () => {
     again.state.delete("drafts");
     await skill.run(contextFor(JEKYLL, again));
     expect(github.requests.slice(mark).some((request) => /git\/trees/.test(request.path))).toBe(true);
+    // Learning lists the files straight from the head commit (GitHub reads its sha as its tree): no commit read first.
+    const learning = github.requests.slice(mark);
+    const listed = learning.findIndex((request) => /git\/trees\//.test(request.path));
+    expect(learning.slice(0, listed).filter((request) => /git\/commits\//.test(request.path))).toEqual([]);
     expect(
       (again.state.get(PROFILE_KEY) as { learned: { profile: { tags: string[] } } }).learned.profile.tags,
     ).toContain("fresh");

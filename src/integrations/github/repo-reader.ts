@@ -10,7 +10,6 @@ import type { Env, RepositoryFile, TargetRepository } from "../../types.ts";
 import { callGitHub, createOctokit, parseRepo } from "./octokit.ts";
 
 const refSchema = z.object({ object: z.object({ sha: z.string() }) });
-const commitSchema = z.object({ tree: z.object({ sha: z.string() }) });
 const treeSchema = z.object({
   tree: z.array(z.object({ path: z.string(), type: z.string(), sha: z.string(), size: z.number().optional() })),
   truncated: z.boolean().optional(),
@@ -43,18 +42,11 @@ export function createRepoReader(
       return ref.object.sha;
     },
     async files(commit: string, under = target.dir): Promise<RepositoryFile[]> {
-      const treeSha = (
-        await callGitHub(
-          `reading commit ${commit} of ${where}`,
-          commitSchema,
-          () => client().git.getCommit({ owner, repo, commit_sha: commit }),
-          context,
-        )
-      ).tree.sha;
+      // GitHub reads a commit's sha as its tree: one request, not a commit read first.
       const tree = await callGitHub(
         `listing the files of ${where}`,
         treeSchema,
-        () => client().git.getTree({ owner, repo, tree_sha: treeSha, recursive: "1" }),
+        () => client().git.getTree({ owner, repo, tree_sha: commit, recursive: "1" }),
         context,
       );
       if (tree.truncated)
