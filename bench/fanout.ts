@@ -136,6 +136,7 @@ export async function fanout(options: BenchOptions): Promise<FanoutResult> {
           figure: "ratio",
           sundial: `${ratio.toFixed(2)}×`,
           target: `≥ ${target.toFixed(1)}× (0.95 × min(${defaultConcurrency}, 8))`,
+          before: "3.61×",
           pass: ratio >= target,
         },
         {
