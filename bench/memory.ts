@@ -17,12 +17,14 @@ const QUICK_RUNS = 20_000;
 const TARGET_MB = 5;
 
 /** RSS once collection has settled: two full GCs a second apart (the second frees what the first's finalizers let go). */
-async function settledRss(daemon: BenchDaemon): Promise<number> {
+async function settledRss(
+  daemon: BenchDaemon,
+): Promise<{ rss: number; heapUsed: number; heapTotal: number; external: number }> {
   await daemon.gc();
   await sleep(1000);
-  await daemon.gc();
+  const heap = await daemon.gc();
   await sleep(200);
-  return rssBytes(daemon.pid) ?? 0;
+  return { rss: rssBytes(daemon.pid) ?? 0, ...heap };
 }
 
 async function untilRuns(db: Database.Database, runs: number, deadline: number): Promise<number> {
@@ -51,17 +53,21 @@ export async function memory(options: BenchOptions): Promise<Section> {
     const db = new Database(ws.dbFile, { readonly: true });
     db.pragma("busy_timeout = 5000");
     let warm: number;
-    let before: number;
+    let before: { rss: number; heapUsed: number; heapTotal: number; external: number };
     let done: number;
-    let after: number;
+    let after: { rss: number; heapUsed: number; heapTotal: number; external: number };
     const started = Date.now();
     try {
       warm = await untilRuns(db, WARMUP_RUNS, Date.now() + 120_000);
       before = await settledRss(daemon);
-      options.log(`  after ${count(warm)} runs (warm-up): rss ${mb(before)}`);
+      options.log(
+        `  after ${count(warm)} runs (warm-up): rss ${mb(before.rss)}, heap ${mb(before.heapUsed)} of ${mb(before.heapTotal)}`,
+      );
       done = (await untilRuns(db, warm + runs, Date.now() + 300_000)) - warm;
       after = await settledRss(daemon);
-      options.log(`  after ${count(done)} more runs: rss ${mb(after)} (${mb(after - before)} more)`);
+      options.log(
+        `  after ${count(done)} more runs: rss ${mb(after.rss)} (${mb(after.rss - before.rss)} more), heap ${mb(after.heapUsed)} of ${mb(after.heapTotal)}`,
+      );
     } finally {
       db.close();
     }
@@ -71,7 +77,7 @@ export async function memory(options: BenchOptions): Promise<Section> {
       .query<{ status: string; n: number }>(`SELECT status, COUNT(*) AS n FROM runs GROUP BY status`)
       .map((r) => `${count(r.n)} ${r.status}`)
       .join(", ");
-    const growth = after - before;
+    const growth = after.rss - before.rss;
     return {
       id: 12,
       title: "Resident memory over 100,000 runs (one daemon)",
@@ -80,8 +86,12 @@ export async function memory(options: BenchOptions): Promise<Section> {
         `(warm-up: code compiled, caches and pools at their size), the daemon's RSS is read from /proc after two forced full GCs a second apart; ` +
         `again after ${count(runs)} more runs have succeeded. Growth = the second − the first.`,
       figures: [
-        { figure: "RSS after warm-up, GC settled", sundial: mb(before) },
-        { figure: `RSS after ${count(done)} more runs, GC settled`, sundial: mb(after) },
+        { figure: "RSS after warm-up, GC settled", sundial: mb(before.rss) },
+        { figure: `RSS after ${count(done)} more runs, GC settled`, sundial: mb(after.rss) },
+        {
+          figure: "V8 heap used / heap committed / external, after warm-up → after the runs",
+          sundial: `${mb(before.heapUsed)} / ${mb(before.heapTotal)} / ${mb(before.external)} → ${mb(after.heapUsed)} / ${mb(after.heapTotal)} / ${mb(after.external)}`,
+        },
         {
           figure: `growth over ${count(done)} runs`,
           sundial: mb(growth),

@@ -14,7 +14,7 @@ export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url))
 /** The CLI under test; BENCH_SUNDIAL_BIN points the benchmarks at another checkout (e.g. a candidate fix). */
 export const sundialBin = process.env.BENCH_SUNDIAL_BIN ?? join(repoRoot, "bin", "sundial.js");
 const GC_DONE = "bench: gc done";
-const gcPreload = `data:text/javascript,${encodeURIComponent(`process.on("SIGUSR2",()=>{globalThis.gc();process.stderr.write(${JSON.stringify(`${GC_DONE}\n`)})})`)}`;
+const gcPreload = `data:text/javascript,${encodeURIComponent(`process.on("SIGUSR2",()=>{globalThis.gc();const m=process.memoryUsage();process.stderr.write(${JSON.stringify(GC_DONE)}+" "+JSON.stringify({heapUsed:m.heapUsed,heapTotal:m.heapTotal,external:m.external})+"\\n")})`)}`;
 /** Variables of the caller's shell that would point the daemon at other files or services. */
 const NOT_INHERITED = /^(SUNDIAL_|ANTHROPIC_|DISCORD_|GITHUB_|LEONARDO_|YOUTUBE_|LOG_LEVEL$|NODE_OPTIONS$)/;
 
@@ -54,8 +54,8 @@ export interface BenchDaemon {
   tail(): string;
   /** How it exited ("" while it runs). */
   exit(): string;
-  /** Asks for a full GC and waits until it is done. */
-  gc(): Promise<void>;
+  /** Asks for a full GC and waits until it is done; answers V8's heap and external memory after it. */
+  gc(): Promise<{ heapUsed: number; heapTotal: number; external: number }>;
   /** SIGTERM, then waits for the exit (SIGKILL after `timeoutMs`). */
   stop(timeoutMs?: number): Promise<void>;
 }
@@ -163,6 +163,14 @@ export class BenchWorkspace {
         const done = waitForText(child, GC_DONE, 30_000, tail);
         child.kill("SIGUSR2");
         await done;
+        const line = tail()
+          .split("\n")
+          .findLast((text) => text.startsWith(GC_DONE));
+        return JSON.parse(line?.slice(GC_DONE.length) ?? "{}") as {
+          heapUsed: number;
+          heapTotal: number;
+          external: number;
+        };
       },
       stop: async (stopTimeoutMs = 30_000) => {
         if (child.exitCode !== null || child.signalCode !== null) return;
