@@ -1,0 +1,2 @@
+/** Hosts the guard refused so far in this process (loopback-only.js). */
+export declare const refused: string[];
