@@ -6,7 +6,7 @@
  * with backoff. Runs pause their writes meanwhile; the daemon does not crash. A run's final row and
  * a slot's claim are retried until they land; the others for `budgetMs`.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { retryEachMethod } from "./retry-each.ts";
 
 const MUST_LAND = new Set(["claimRuns", "recordUnrun", "finishRun"]);
 
@@ -28,27 +28,19 @@ export function withPgRetries<T extends object>(
   policy: { warn?: (message: string) => void; budgetMs?: number } = {},
 ): T {
   const budget = policy.budgetMs ?? 60_000;
-  const wrapped = { ...store } as Record<string, unknown>;
-  for (const [name, value] of Object.entries(store)) {
-    if (typeof value !== "function" || name === "close") continue;
-    const method = value as (...args: unknown[]) => unknown;
-    wrapped[name] = async (...args: unknown[]) => {
-      const started = Date.now();
-      for (let tries = 1; ; tries++) {
-        try {
-          return await method.apply(store, args);
-        } catch (error) {
-          const retry = isConnectionFault(error) && (MUST_LAND.has(name) || Date.now() - started < budget);
-          if (!retry || isClosed()) throw error;
-          if (tries === 1 || tries % 10 === 0)
-            policy.warn?.(
-              `ledger operation "${name}" lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`,
-            );
-          await sleep(Math.min(5_000, 50 * 2 ** Math.min(tries, 7)));
-          if (isClosed()) throw error;
-        }
-      }
-    };
-  }
-  return wrapped as T;
+  return retryEachMethod(
+    store,
+    isClosed,
+    (name, error, tries, elapsedMs) => {
+      if (!isConnectionFault(error) || !(MUST_LAND.has(name) || elapsedMs < budget)) return null;
+      return {
+        delayMs: Math.min(5_000, 50 * 2 ** Math.min(tries, 7)),
+        warn:
+          tries === 1 || tries % 10 === 0
+            ? `ledger operation "${name}" lost its PostgreSQL connection (${(error as Error).message}); retrying (try ${tries})`
+            : undefined,
+      };
+    },
+    policy,
+  );
 }

@@ -4,7 +4,7 @@
  * the rows that must never be lost (a slot's claim, a run's final row), a full disk or an I/O error
  * too, until the write lands or the store is closed.
  */
-import { setTimeout as sleep } from "node:timers/promises";
+import { retryEachMethod } from "./retry-each.ts";
 
 /** Busy or locked: another connection holds the lock; it is released within moments. */
 export function isTransient(error: unknown): boolean {
@@ -42,33 +42,21 @@ export function withRetries<T extends object>(
 ): T {
   const budget = policy.busyBudgetMs ?? 30_000;
   const maxDelay = policy.maxDelayMs ?? 5_000;
-  const wrapped = { ...store } as Record<string, unknown>;
-  for (const [name, value] of Object.entries(store)) {
-    if (typeof value !== "function" || name === "close") continue;
-    const method = value as (...args: unknown[]) => unknown;
-    wrapped[name] = async (...args: unknown[]) => {
-      const started = Date.now();
-      for (let tries = 1; ; tries++) {
-        try {
-          return await method.apply(store, args);
-        } catch (error) {
-          const landing = mustLand.has(name);
-          const retry = isTransient(error)
-            ? landing || Date.now() - started < budget
-            : landing && isResourceFault(error);
-          if (!retry || isClosed()) throw policy.explain ? policy.explain(error) : error;
-          if (!isTransient(error) && (tries === 1 || tries % 10 === 0)) {
-            policy.warn?.(
-              `ledger write "${name}" failed (${(error as Error).message}); retrying until it lands — free disk space if the disk is full (try ${tries})`,
-            );
-          }
-          await sleep(
-            Math.min(maxDelay, isTransient(error) ? 2 * 2 ** Math.min(tries, 7) : 100 * 2 ** Math.min(tries, 6)),
-          );
-          if (isClosed()) throw error;
-        }
-      }
-    };
-  }
-  return wrapped as T;
+  return retryEachMethod(
+    store,
+    isClosed,
+    (name, error, tries, elapsedMs) => {
+      const landing = mustLand.has(name);
+      const transient = isTransient(error);
+      if (!(transient ? landing || elapsedMs < budget : landing && isResourceFault(error))) return null;
+      return {
+        delayMs: Math.min(maxDelay, transient ? 2 * 2 ** Math.min(tries, 7) : 100 * 2 ** Math.min(tries, 6)),
+        warn:
+          !transient && (tries === 1 || tries % 10 === 0)
+            ? `ledger write "${name}" failed (${(error as Error).message}); retrying until it lands — free disk space if the disk is full (try ${tries})`
+            : undefined,
+      };
+    },
+    policy,
+  );
 }
