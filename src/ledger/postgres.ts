@@ -9,7 +9,7 @@
  * store (see store.ts).
  */
 import pg from "pg";
-import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
+import type { DeliveryRecord, Receipt, RunRecord, RunStatus, StepRecord } from "../types.ts";
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { postgresSpendMethods } from "./postgres-spend.ts";
 import { migratePostgres } from "./postgres-schema.ts";
@@ -32,14 +32,12 @@ import {
 } from "./store.ts";
 import { stripControls } from "../util/terminal-text.ts";
 import { KEEP_FINISHED_RESULT_BYTES } from "./sqlite.ts";
+import { iso, runRecord, usageOf, type Row } from "./rows.ts";
 
 const ACTIVE = "('queued','running','retrying')";
 /** The database's clock in epoch ms: leases are judged by one clock, whatever the daemons' clocks say. */
 const DB_NOW = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
 const NOT_KEPT = "$sundialNotKept";
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-type Row = Record<string, unknown>;
 type Db = pg.PoolClient | pg.Pool;
 
 /** bigint and numeric come back as numbers (times in ms, token counts): far below 2^53. */
@@ -61,22 +59,6 @@ export interface PostgresStoreOptions {
   statementTimeoutMs?: number;
   /** How long an operation is retried through a lost connection before it fails (default 60 s; final rows forever). */
   reconnectBudgetMs?: number;
-}
-
-/** "Work succeeded, a delivery failed" made visible (as the SQLite store does). */
-function summarize(deliveries: DeliveryRecord[]): DeliverySummary {
-  if (!deliveries.length) return "none";
-  const made = deliveries.filter((d) => d.status === "succeeded").length;
-  return made === deliveries.length ? "delivered" : made === 0 ? "failed" : "partial";
-}
-
-function usageOf(row: Row): Usage {
-  return {
-    inputTokens: row.input_tokens as number,
-    outputTokens: row.output_tokens as number,
-    cacheWriteTokens: row.cache_write_tokens as number,
-    cacheReadTokens: row.cache_read_tokens as number,
-  };
 }
 
 /** A URL with its password masked, for messages. */
@@ -187,25 +169,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const byRun = new Map<number, DeliveryRecord[]>();
     for (const { run_id, to, url: link, status, error } of deliveries)
       byRun.set(run_id, [...(byRun.get(run_id) ?? []), { to, url: link, status, error }]);
-    return rows.map((row) => ({
-      id: row.id as number,
-      job: row.job as string,
-      skill: row.skill as string,
-      trigger: row.trigger as RunRecord["trigger"],
-      status: row.status as RunStatus,
-      reason: (row.reason as string | null) ?? null,
-      scheduledFor: iso(row.scheduled_for as number) as string,
-      startedAt: iso(row.started_at as number | null),
-      finishedAt: iso(row.finished_at as number | null),
-      attempt: row.attempt as number,
-      error: (row.error as string | null) ?? null,
-      usage: usageOf(row),
-      costUsd: (row.cost_usd as number | null) ?? null,
-      deliveries: byRun.get(row.id as number) ?? [],
-      delivery: summarize(byRun.get(row.id as number) ?? []),
-      resumeOf: (row.resume_of as number | null) ?? null,
-      dryRun: row.dry_run === true,
-    }));
+    return rows.map((row) => runRecord(row, byRun.get(row.id as number) ?? []));
   }
 
   const store: RunStore = {

@@ -3,7 +3,7 @@
  * and CLI commands) share one file; writes that decide something run in IMMEDIATE transactions.
  */
 import type Database from "better-sqlite3";
-import type { DeliveryRecord, DeliverySummary, Receipt, RunRecord, RunStatus, StepRecord, Usage } from "../types.ts";
+import type { DeliveryRecord, Receipt, RunRecord, RunStatus, StepRecord } from "../types.ts";
 import { decodeValue, encodeValue } from "../util/json.ts";
 import { migrate } from "./sqlite-schema.ts";
 import {
@@ -26,28 +26,9 @@ import { stripControls } from "../util/terminal-text.ts";
 import { noBusyWait, openDatabase, openError } from "./sqlite-open.ts";
 import { withRetries } from "./sqlite-retry.ts";
 import { sqliteSpendMethods } from "./sqlite-spend.ts";
+import { iso, runRecord, usageOf, type Row } from "./rows.ts";
 
 const ACTIVE = "('queued','running','retrying')";
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-type Row = Record<string, unknown>;
-
-/** "Work succeeded, a delivery failed" made visible: none, all, some or no deliveries made. */
-function summarize(deliveries: DeliveryRecord[]): DeliverySummary {
-  if (!deliveries.length) return "none";
-  const made = deliveries.filter((d) => d.status === "succeeded").length;
-  return made === deliveries.length ? "delivered" : made === 0 ? "failed" : "partial";
-}
-
-function usageOf(row: Row): Usage {
-  return {
-    inputTokens: row.input_tokens as number,
-    outputTokens: row.output_tokens as number,
-    cacheWriteTokens: row.cache_write_tokens as number,
-    cacheReadTokens: row.cache_read_tokens as number,
-  };
-}
-
 export interface SqliteStoreOptions {
   /** Removes secrets from any text before it is stored. */
   scrub?: (text: string) => string;
@@ -201,26 +182,7 @@ export function openSqliteStore(file: string, options: SqliteStoreOptions = {}):
   }
 
   function toRecord(row: Row): RunRecord {
-    const deliveries = q.deliveries.all(row.id) as DeliveryRecord[];
-    return {
-      id: row.id as number,
-      job: row.job as string,
-      skill: row.skill as string,
-      trigger: row.trigger as RunRecord["trigger"],
-      status: row.status as RunStatus,
-      reason: (row.reason as string | null) ?? null,
-      scheduledFor: iso(row.scheduled_for as number) as string,
-      startedAt: iso(row.started_at as number | null),
-      finishedAt: iso(row.finished_at as number | null),
-      attempt: row.attempt as number,
-      error: (row.error as string | null) ?? null,
-      usage: usageOf(row),
-      costUsd: (row.cost_usd as number | null) ?? null,
-      deliveries,
-      delivery: summarize(deliveries),
-      resumeOf: (row.resume_of as number | null) ?? null,
-      dryRun: row.dry_run === 1,
-    };
+    return runRecord(row, q.deliveries.all(row.id) as DeliveryRecord[]);
   }
 
   /** Refuses a write of `runId` made under an epoch that moved on (see LeaseLostError). */
