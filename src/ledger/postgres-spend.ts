@@ -4,21 +4,9 @@
  * daemons on several machines cannot together reserve the last dollars of a cap.
  */
 import type pg from "pg";
-import type { RunStore, SpendCap, SpendRow, SpendUse } from "./store.ts";
+import type { SpendCap, SpendMethods, SpendRow, SpendUse } from "./store.ts";
 import { utcDay, utcMonthRange } from "../budget/periods.ts";
 
-type SpendMethods = Pick<
-  RunStore,
-  | "reserveSpend"
-  | "settleSpend"
-  | "releaseSpend"
-  | "releaseRunReservations"
-  | "releaseStaleReservations"
-  | "spendUse"
-  | "listSpend"
-  | "claimBudgetAlert"
-  | "hasBudgetAlert"
->;
 type Db = pg.Pool | pg.PoolClient;
 
 /** One lock for every reservation: a cap may span all jobs, and reservations are short. */

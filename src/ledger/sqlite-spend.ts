@@ -4,21 +4,8 @@
  * cannot both reserve the last dollars of a cap.
  */
 import type Database from "better-sqlite3";
-import type { RunStore, SpendCap, SpendRow, SpendUse } from "./store.ts";
+import type { SpendCap, SpendMethods, SpendRow, SpendUse } from "./store.ts";
 import { utcDay, utcMonthRange } from "../budget/periods.ts";
-
-type SpendMethods = Pick<
-  RunStore,
-  | "reserveSpend"
-  | "settleSpend"
-  | "releaseSpend"
-  | "releaseRunReservations"
-  | "releaseStaleReservations"
-  | "spendUse"
-  | "listSpend"
-  | "claimBudgetAlert"
-  | "hasBudgetAlert"
->;
 
 export function sqliteSpendMethods(db: Database.Database): SpendMethods {
   // The run and the runs it resumes (a resume of a resume…): perRun covers the slot's whole chain.

@@ -373,3 +373,17 @@ export interface RunStore {
   ping(now: number): Promise<void>;
   close(): void;
 }
+
+/** The spend and budget part of the store, which each ledger implements in its own `*-spend.ts`. */
+export type SpendMethods = Pick<
+  RunStore,
+  | "reserveSpend"
+  | "settleSpend"
+  | "releaseSpend"
+  | "releaseRunReservations"
+  | "releaseStaleReservations"
+  | "spendUse"
+  | "listSpend"
+  | "claimBudgetAlert"
+  | "hasBudgetAlert"
+>;
