@@ -10,6 +10,7 @@ const timingSensitive = [
   "test/daemon/fires.test.ts",
   "test/daemon/metrics.test.ts",
   "test/daemon/liveness.test.ts",
+  "test/daemon/lock-contention.test.ts",
   "test/daemon/ledger-busy.test.ts",
   "test/daemon/stubborn-run.test.ts",
   "test/daemon/overlap.test.ts",

@@ -5,6 +5,11 @@
  * lock can never be left behind and no pid is trusted (a pid can be reused). Two daemons starting
  * at once both ask the kernel for the same lock: one gets it, the other is refused.
  *
+ * Taking it waits (SQLite's busy timeout) instead of failing at the first conflict: on its way to
+ * the exclusive lock a process holds a shared one for a moment, so with no wait two racers can each
+ * see the other's shared lock and both refuse, leaving no daemon. The wait outlasts such moments;
+ * a real holder keeps the lock, so the newcomer is refused once it ends.
+ *
  * `daemon.lock` beside it is only a note for people and for the refusal message (who holds it,
  * since when); it proves nothing and a stale one is simply overwritten.
  */
@@ -48,13 +53,16 @@ function holderPid(note: string): number | null {
   }
 }
 
-export function acquireLock(dataDir: string): DaemonLock {
+/** How long a start waits for the lock before it is refused (see the module comment). */
+export const LOCK_WAIT_MS = 1_000;
+
+export function acquireLock(dataDir: string, waitMs = LOCK_WAIT_MS): DaemonLock {
   mkdirSync(dataDir, { recursive: true });
   const note = join(dataDir, "daemon.lock");
   const lockFile = join(dataDir, "daemon.lock.db");
   // The lock file is never deleted: a process that opened it just before an unlink would lock the
   // old inode while a newcomer locks a new file, and both would run.
-  const db = new Database(lockFile, { timeout: 0 });
+  const db = new Database(lockFile, { timeout: waitMs });
   try {
     db.exec("BEGIN EXCLUSIVE");
   } catch (error) {

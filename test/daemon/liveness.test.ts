@@ -79,7 +79,7 @@ describe("the data directory lock", () => {
     ws = createWorkspace({});
     const parent = join(ws.dir, "race");
     mkdirSync(parent);
-    const rounds = 25;
+    const rounds = 10;
     for (let round = 0; round < rounds; round++) {
       mkdirSync(join(parent, String(round)));
       // Each round starts over a stale note naming a live pid.
