@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { relative } from "node:path";
 import type { Logger } from "pino";
 import type { DeliveryAdapter, Env } from "./types.ts";
-import type { Owner, RunStore } from "./ledger/store.ts";
+import type { Owner } from "./ledger/store.ts";
 import { databaseUrl, leaseMs, loadEnv, pathsFrom, type Paths } from "./config/env.ts";
 import {
   defaultSettings,
@@ -16,8 +16,7 @@ import {
   type Configuration,
 } from "./config/load.ts";
 import { loadSkills, type LoadedSkill } from "./skill/load.ts";
-import { openSqliteStore } from "./ledger/sqlite.ts";
-import { ledgerExists } from "./ledger/sqlite-open.ts";
+import { ledgerAccess, type LedgerAccess } from "./ledger/access.ts";
 import { createDeliveryAdapters } from "./deliver/index.ts";
 import { createIntegrations, loadAllSdks } from "./integrations/index.ts";
 import { createLogger } from "./log.ts";
@@ -25,7 +24,7 @@ import { createGrowingScrubber, type Scrub } from "./util/redact.ts";
 import { createRunner, type Runner } from "./run/runner.ts";
 import { createChangeFeed, observeStore, type ChangeFeed } from "./control/changes.ts";
 
-export interface App {
+export interface App extends LedgerAccess {
   cwd: string;
   env: Env;
   paths: Paths;
@@ -35,17 +34,6 @@ export interface App {
   adapters: Map<string, DeliveryAdapter>;
   /** Names each run whose state `store()` changed (for the API's events and the dashboard). */
   changes: ChangeFeed;
-  /**
-   * The ledger for writing. With SUNDIAL_DATABASE_URL (PostgreSQL) it must have been opened by
-   * `openStore()` first (connecting is asynchronous); SQLite opens here on first use.
-   */
-  store(): RunStore;
-  /** Opens the ledger (SQLite, or PostgreSQL with SUNDIAL_DATABASE_URL) once; what `store()` then returns. */
-  openStore(): Promise<RunStore>;
-  /** The ledger opened read-only, or null when there is none yet (nothing is created). SQLite only. */
-  readStore(): RunStore | null;
-  /** For the inspecting commands: `readStore()`, or the PostgreSQL ledger. */
-  openReadStore(): Promise<RunStore | null>;
   /** With `previous`, skills that fail to load keep their previous version. */
   load(previous?: Loaded): Promise<Loaded>;
   /**
@@ -55,7 +43,6 @@ export interface App {
    */
   preload(): Promise<void>;
   runner(current: () => Loaded, options?: { onStep?: Parameters<typeof createRunner>[0]["onStep"] }): Runner;
-  close(): void;
 }
 
 export interface Loaded {
@@ -95,10 +82,15 @@ export function createApp(options: AppOptions = {}): App {
     options.log ??
     createLogger({ level: options.logLevel ?? env.LOG_LEVEL ?? "info", pretty: Boolean(process.stderr.isTTY), scrub });
   const adapters = createDeliveryAdapters();
-  let store: RunStore | null = null;
-  let reader: RunStore | null = null;
-  let opening: Promise<RunStore> | null = null;
   const changes = createChangeFeed();
+  const ledger = ledgerAccess({
+    database: paths.database,
+    url: databaseUrl(env),
+    leaseMs: leaseMs(env),
+    scrub,
+    warn: (message) => log.warn(message),
+    wrap: (opened) => observeStore(opened, changes),
+  });
 
   const app: App = {
     cwd,
@@ -109,41 +101,10 @@ export function createApp(options: AppOptions = {}): App {
     owner: { pid: process.pid, instance: randomUUID() },
     adapters,
     changes,
-    store() {
-      if (store) return store;
-      if (databaseUrl(env))
-        throw new Error("the PostgreSQL ledger is opened asynchronously: call app.openStore() before app.store()");
-      store = observeStore(
-        openSqliteStore(paths.database, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }),
-        changes,
-      );
-      return store;
-    },
-    async openStore() {
-      if (store) return store;
-      const url = databaseUrl(env);
-      if (!url) return app.store();
-      // pg is imported only for a PostgreSQL ledger.
-      opening ??= import("./ledger/postgres.ts")
-        .then(({ openPostgresStore }) =>
-          openPostgresStore(url, { scrub, leaseMs: leaseMs(env), warn: (message) => log.warn(message) }),
-        )
-        .then((opened) => observeStore(opened, changes))
-        .finally(() => (opening = null));
-      const opened = await opening;
-      // Two callers racing: both get the one store.
-      store ??= opened;
-      if (store !== opened) opened.close();
-      return store;
-    },
-    async openReadStore() {
-      return databaseUrl(env) ? app.openStore() : app.readStore();
-    },
-    readStore() {
-      if (store) return store;
-      if (!reader && ledgerExists(paths.database)) reader = openSqliteStore(paths.database, { scrub, readonly: true });
-      return reader;
-    },
+    store: ledger.store,
+    openStore: ledger.openStore,
+    readStore: ledger.readStore,
+    openReadStore: ledger.openReadStore,
     async load(previous) {
       const skillSet = await loadSkills(paths.skillsDir, previous?.skills);
       const relativePath = relative(cwd, paths.schedules);
@@ -178,12 +139,7 @@ export function createApp(options: AppOptions = {}): App {
         onStep: runnerOptions.onStep,
       });
     },
-    close() {
-      store?.close();
-      store = null;
-      reader?.close();
-      reader = null;
-    },
+    close: ledger.close,
   };
   return app;
 }

@@ -2,7 +2,7 @@
  * @module costs — `sundial costs`: what Claude cost, from the spend table of the ledger (read-only;
  * kept apart from runs, so pruned runs still count), grouped by job, UTC day or model.
  */
-import type { App } from "../app.ts";
+import type { LedgerView } from "./ledger-view.ts";
 import type { SpendRow } from "../ledger/store.ts";
 import type { Usage } from "../types.ts";
 import { UsageError } from "../errors.ts";
@@ -11,8 +11,7 @@ import { utcDay } from "../budget/periods.ts";
 import { addUsage } from "../integrations/claude/pricing.ts";
 
 const ZERO_USAGE: Readonly<Usage> = { inputTokens: 0, outputTokens: 0, cacheWriteTokens: 0, cacheReadTokens: 0 };
-import { table } from "./format.ts";
-import { escapeJsonControls } from "../util/terminal-text.ts";
+import { printJson, table } from "./format.ts";
 
 export type CostsBy = "job" | "day" | "model";
 
@@ -43,7 +42,7 @@ export function groupSpend(rows: SpendRow[], by: CostsBy): CostGroup[] {
 const usd = (amount: number) => `$${amount.toFixed(4)}`;
 
 export async function costsCommand(
-  app: App,
+  app: LedgerView,
   options: { since: string; by: string; json?: boolean },
   now = Date.now(),
 ): Promise<void> {
@@ -58,7 +57,8 @@ export async function costsCommand(
   const by = options.by as CostsBy;
   // Spend is kept per UTC day: the window starts at the beginning of the day `since` falls in.
   const sinceDay = utcDay(now - sinceMs);
-  const store = app.readStore();
+  // Read-only; the PostgreSQL ledger when SUNDIAL_DATABASE_URL is set.
+  const store = await app.openReadStore();
   const rows = store ? await store.listSpend({ sinceDay }) : [];
   app.close();
   const groups = groupSpend(rows, by);
@@ -70,7 +70,7 @@ export async function costsCommand(
       totalUsd,
       groups: groups.map((g) => ({ [by]: g.key, costUsd: g.costUsd, calls: g.calls, usage: g.usage })),
     };
-    process.stdout.write(`${app.scrub(escapeJsonControls(JSON.stringify(document, null, 2)))}\n`);
+    printJson(document, app.scrub);
     return;
   }
   if (!groups.length) {

@@ -1,7 +1,16 @@
-/** @module format — plain-text tables, costs and the step timeline that `show` prints. */
+/** @module format — plain-text tables, costs, the step timeline that `show` prints, and `--json` documents. */
 import type { RunRecord, StepRecord } from "../types.ts";
 import { formatDuration } from "../util/duration.ts";
-import { stripControlsOneLine } from "../util/terminal-text.ts";
+import { escapeJsonControls, stripControlsOneLine } from "../util/terminal-text.ts";
+
+/**
+ * JSON keeps stored text exact; JSON.stringify already writes C0 controls as \u escapes, and this
+ * writes the rest a terminal would act on (DEL, C1, bidi overrides) the same way.
+ */
+export function printJson(value: unknown, scrub: (text: string) => string = (text) => text): void {
+  const json = escapeJsonControls(JSON.stringify(value, null, 2));
+  process.stdout.write(`${scrub(json)}\n`);
+}
 
 export function formatCost(cost: number | null): string {
   if (cost === null) return "cost unknown";

@@ -11,7 +11,8 @@ import { RUN_STATUSES } from "../types.ts";
 // action, so a command loads only what it uses (a cold `list` need not load the HTTP server).
 const createApp = async (options?: AppOptions) => (await import("../app.ts")).createApp(options);
 const quiet = () => createApp({ logLevel: "warn" });
-const inspect = () => import("./inspect.ts");
+/** `runs`, `show`, `costs` and `nodes` read the ledger only: no app (configuration, skills, schemas). */
+const ledgerView = async () => (await import("./ledger-view.ts")).openLedgerView();
 const controls = () => import("./controls.ts");
 
 /** Bad usage, a held lock or a bad ledger (exit 2). Their modules are imported only here, on an error
@@ -54,7 +55,7 @@ program
   .command("list")
   .description("jobs: skill, schedule, timezone, enabled or why not, next three fire times")
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { json?: boolean }) => (await inspect()).listCommand(await quiet(), options));
+  .action(async (options: { json?: boolean }) => (await import("./list.ts")).listCommand(await quiet(), options));
 
 program
   .command("runs")
@@ -64,7 +65,7 @@ program
   .option("--limit <n>", "how many", "20")
   .option("--json", "one JSON document on stdout")
   .action(async (options: { job?: string; status?: string; limit: string; json?: boolean }) =>
-    (await inspect()).runsCommand(await quiet(), options),
+    (await import("./runs.ts")).runsCommand(await ledgerView(), options),
   );
 
 program
@@ -72,7 +73,9 @@ program
   .description("one run: its steps as a timeline, usage and cost, deliveries, the error if any")
   .argument("<run-id>", "the run's number")
   .option("--json", "one JSON document on stdout")
-  .action(async (id: string, options: { json?: boolean }) => (await inspect()).showCommand(await quiet(), id, options));
+  .action(async (id: string, options: { json?: boolean }) =>
+    (await import("./runs.ts")).showCommand(await ledgerView(), id, options),
+  );
 
 program
   .command("costs")
@@ -81,14 +84,16 @@ program
   .addOption(new Option("--by <what>", "group by").choices(["job", "day", "model"]).default("job"))
   .option("--json", "one JSON document on stdout")
   .action(async (options: { since: string; by: string; json?: boolean }) =>
-    (await import("./costs.ts")).costsCommand(await quiet(), options),
+    (await import("./costs.ts")).costsCommand(await ledgerView(), options),
   );
 
 program
   .command("nodes")
   .description("the daemons using this ledger (several share a PostgreSQL ledger), from their heartbeats")
   .option("--json", "one JSON document on stdout")
-  .action(async (options: { json?: boolean }) => (await import("./nodes.ts")).nodesCommand(await quiet(), options));
+  .action(async (options: { json?: boolean }) =>
+    (await import("./nodes.ts")).nodesCommand(await ledgerView(), options),
+  );
 
 program
   .command("migrate")

@@ -1,10 +1,10 @@
 /** @module nodes — `sundial nodes [--json]`: the daemons using this ledger, from their heartbeats. */
-import type { App } from "../app.ts";
+import type { LedgerView } from "./ledger-view.ts";
 import type { NodeInfo } from "../ledger/store.ts";
-import { table } from "./format.ts";
-import { escapeJsonControls, stripControls } from "../util/terminal-text.ts";
+import { printJson, table } from "./format.ts";
+import { stripControls } from "../util/terminal-text.ts";
 
-export async function nodesCommand(app: App, options: { json?: boolean }): Promise<void> {
+export async function nodesCommand(app: LedgerView, options: { json?: boolean }): Promise<void> {
   const store = await app.openReadStore();
   let nodes: NodeInfo[] = [];
   try {
@@ -24,7 +24,7 @@ export async function nodesCommand(app: App, options: { json?: boolean }): Promi
     configHash,
   }));
   if (options.json) {
-    process.stdout.write(`${escapeJsonControls(JSON.stringify({ nodes: shown }, null, 2))}\n`);
+    printJson({ nodes: shown });
     return;
   }
   if (!shown.length) {

@@ -97,22 +97,23 @@ describe("dist/, src/ compiled ahead of time", () => {
     expect(result.stdout).toContain(`sundial=${join(root, "dist", "util", "duration.js")}`);
   }, 60_000);
 
-  it("loads for `list` and `runs` none of the modules they do not use: no tsx, HTTP server, Discord, PostgreSQL, metrics or SDK", async () => {
+  it("loads for `list` and `runs` none of the modules they do not use: no tsx, HTTP server, Discord, PostgreSQL, metrics or SDK; for `runs` no configuration, skills, zod or logger either", async () => {
     // A resolve hook (on Node's loader thread) writes down every module the command imports.
     const log = join(root, "loaded.txt");
     const hook = `data:text/javascript,${encodeURIComponent(
       `import { appendFileSync } from "node:fs"; export async function resolve(s, c, next) { const r = await next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + "\\n"); return r; }`,
     )}`;
     const register = `data:text/javascript,${encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(hook)});`)}`;
-    for (const command of [
-      ["list", "--json"],
-      ["runs", "--json"],
-    ]) {
+    const readerUnused = ["zod", "pino", "croner", "yaml", "marked"];
+    for (const [command, own, unusedHere] of [
+      [["list", "--json"], "/dist/cli/list.js", []],
+      [["runs", "--json"], "/dist/cli/runs.js", readerUnused],
+    ] as const) {
       writeFileSync(log, "");
       const result = await node([`--import=${register}`, join(root, "bin", "sundial.js"), ...command], ws);
       expect(result.code, result.stderr).toBe(0);
       const loaded = readFileSync(log, "utf8");
-      expect(loaded, "the log saw the command's own modules").toContain("/dist/cli/inspect.js");
+      expect(loaded, "the log saw the command's own modules").toContain(own);
       for (const unused of [
         "tsx",
         "hono",
@@ -123,8 +124,12 @@ describe("dist/, src/ compiled ahead of time", () => {
         "prom-client",
         "@octokit",
         "@anthropic-ai",
+        ...unusedHere,
       ])
         expect(loaded, `${command[0]} loaded ${unused}`).not.toContain(`/node_modules/${unused}/`);
+      if (command[0] === "runs")
+        for (const app of ["/dist/app.js", "/dist/config/load.js", "/dist/config/schema.js", "/dist/skill/"])
+          expect(loaded, `runs loaded ${app}`).not.toContain(app);
     }
   }, 60_000);
 
