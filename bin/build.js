@@ -1,22 +1,36 @@
-#!/usr/bin/env node
 /**
  * @module bin/build — `npm run build` (and `prepare`, so `npm ci` runs it, `--omit=dev` too):
- * compiles src/ to dist/ ahead of time, one .js per .ts (ESM, not bundled, relative `.ts`
- * specifiers rewritten to `.js`), and copies its other files (plain .js, .cjs, the dashboard's
- * assets) as they are. A cold `sundial` command then loads plain JavaScript instead of compiling
- * src/ through tsx on every start. Skills stay .ts files compiled when loaded (src/skill/load.ts).
+ * compiles src/ ahead of time into dist/, so a cold `sundial` command loads plain JavaScript instead
+ * of compiling src/ through tsx on every start. Skills stay .ts files compiled when loaded
+ * (src/skill/compile.ts).
+ *
+ * dist/ is a bundle (esbuild, code splitting) in `dist/_bundle/`: every command's module, with the
+ * modules it shares, is a few files, not one per source file. Resolving, reading and linking ~200
+ * separate ES modules (zod alone is 95) was most of a cold command's start. Two entries:
+ * `dist/cli/main.js` (the bin) and `dist/index.js` (the "sundial" skills import), both one line
+ * that imports their bundle, so the CLI and every skill share one instance of Sundial. Packages
+ * stay imports resolved by Node, except the ES-module ones loaded at every start (BUNDLED).
+ * Each source file's `import.meta.url` is rewritten to the URL its own compiled file would have
+ * (dist/<path>.js), so files found beside a module (the dashboard's assets, the skill loader's
+ * hooks, copied to dist/ as they are) are found from the bundle too.
  *
  * The new dist/ is written beside the old and swapped in whole, with `.stamp.json` (bin/dist-stamp.js)
  * describing the src/ it was built from, so the bin never runs a half-written or stale build.
+ * `dist/_bundle/inputs.json` names the sources each bundle file holds.
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { dirname, join } from "node:path";
-import { transform } from "esbuild";
-import { distDir, hashOf, sourceFiles, srcDir, statList } from "./dist-stamp.js";
+import { dirname, join, relative, sep } from "node:path";
+import { build } from "esbuild";
+import { distDir, hashOf, root, sourceFiles, srcDir, statList } from "./dist-stamp.js";
 
-/** `from "./x.ts"`, `import "./x.ts"`, `import("./x.ts")`, `export … from "../x.ts"`: relative specifiers only. */
-const TS_SPECIFIER = /(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(["'])(\.\.?\/[^"'\n]*)\.ts\2/g;
+/** ES-module packages every start loads, many files each (zod: 95): inlined. The rest stay imports. */
+const BUNDLED = new Set(["zod", "hono", "@hono/node-server", "croner", "p-limit", "yocto-queue"]);
+const packageOf = (specifier) =>
+  specifier
+    .split("/")
+    .slice(0, specifier.startsWith("@") ? 2 : 1)
+    .join("/");
 
 /** What tsx compiles with (tsconfig.json): type-only imports are written as such and removed. */
 const tsconfigRaw = { compilerOptions: { verbatimModuleSyntax: true } };
@@ -27,28 +41,72 @@ const files = sourceFiles();
 // the hash is of the very bytes compiled.
 const stats = statList(files);
 const sources = files.map((file) => [file, readFileSync(join(srcDir, file))]);
+const bytesOf = new Map(sources.map(([file, bytes]) => [join(srcDir, file), bytes]));
 const next = `${distDir}.next-${process.pid}`;
 rmSync(next, { recursive: true, force: true });
-await Promise.all(
-  sources.map(async ([file, source]) => {
-    if (file.endsWith(".d.ts")) return;
-    let out = file;
-    let code = source;
-    if (file.endsWith(".ts")) {
-      out = file.replace(/\.ts$/, ".js");
-      const result = await transform(source.toString("utf8"), {
-        loader: "ts",
-        format: "esm",
-        target: "node20",
-        sourcefile: join(srcDir, file),
-        tsconfigRaw,
-      });
-      code = result.code.replace(TS_SPECIFIER, "$1$2$3.js$2");
-    }
-    mkdirSync(dirname(join(next, out)), { recursive: true });
-    writeFileSync(join(next, out), code);
-  }),
+// Files that are not TypeScript (the dashboard's assets, the skill loader's hooks) are read by path: copied as they are.
+for (const [file, bytes] of sources) {
+  if (file.endsWith(".ts")) continue;
+  mkdirSync(dirname(join(next, file)), { recursive: true });
+  writeFileSync(join(next, file), bytes);
+}
+const bundleDir = join(next, "_bundle");
+const result = await build({
+  entryPoints: { "cli-main": join(srcDir, "cli", "main.ts"), index: join(srcDir, "index.ts") },
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  outdir: bundleDir,
+  chunkNames: "[name]-[hash]",
+  metafile: true,
+  absWorkingDir: root,
+  logLevel: "warning",
+  tsconfigRaw,
+  plugins: [
+    {
+      name: "sundial-dist",
+      setup(builder) {
+        builder.onResolve({ filter: /^[^./]/ }, (args) =>
+          args.kind === "entry-point" || BUNDLED.has(packageOf(args.path)) ? undefined : { external: true },
+        );
+        // src/'s plain JavaScript is loaded from its copy in dist/, as the files that find it by path do.
+        builder.onResolve({ filter: /^\.\.?\/.*\.c?js$/ }, (args) => {
+          const file = relative(srcDir, join(args.resolveDir, args.path)).split(sep).join("/");
+          return file.startsWith("..") ? undefined : { path: `../${file}`, external: true };
+        });
+        // The very bytes hashed into the stamp, with import.meta.url as this file's own place in dist/.
+        builder.onLoad({ filter: /\.ts$/ }, (args) => {
+          const bytes = bytesOf.get(args.path);
+          if (!bytes) return undefined;
+          const file = relative(srcDir, args.path).split(sep).join("/");
+          const contents = bytes.toString("utf8");
+          if (/\bimport\.meta\.(dirname|filename)\b/.test(contents))
+            throw new Error(
+              `src/${file}: use import.meta.url (the bundle rewrites it), not import.meta.dirname or .filename`,
+            );
+          const own = JSON.stringify(`../${file.replace(/\.ts$/, ".js")}`);
+          return {
+            contents: contents.replace(/\bimport\.meta\.url\b/g, `new URL(${own}, import.meta.url).href`),
+            loader: "ts",
+          };
+        });
+      },
+    },
+  ],
+});
+// The two entries at the places the bin and the skills import.
+writeFileSync(join(next, "index.js"), 'export * from "./_bundle/index.js";\n');
+mkdirSync(join(next, "cli"), { recursive: true });
+writeFileSync(join(next, "cli", "main.js"), 'import "../_bundle/cli-main.js";\n');
+const inputs = Object.fromEntries(
+  Object.entries(result.metafile.outputs).map(([output, { inputs: used }]) => [
+    relative(bundleDir, join(root, output)).split(sep).join("/"),
+    Object.keys(used).sort(),
+  ]),
 );
+writeFileSync(join(bundleDir, "inputs.json"), `${JSON.stringify(inputs, null, 1)}\n`);
 writeFileSync(join(next, ".stamp.json"), `${JSON.stringify({ stats, hash: hashOf(sources) })}\n`);
 const old = `${distDir}.old-${process.pid}`;
 try {
@@ -59,5 +117,5 @@ try {
 renameSync(next, distDir);
 rmSync(old, { recursive: true, force: true });
 process.stdout.write(
-  `sundial: compiled src/ (${files.length} files) to dist/ in ${Math.round(performance.now() - started)} ms\n`,
+  `sundial: compiled src/ (${files.length} files) to dist/ (${Object.keys(inputs).length} bundle files) in ${Math.round(performance.now() - started)} ms\n`,
 );

@@ -94,13 +94,16 @@ export async function compiledSkill(file: string): Promise<string | null> {
               args.kind === "entry-point" ? undefined : { external: true },
             );
             // Sundial's own files: the instance the process runs (dist/), never a copy in the bundle.
+            // dist/ is a bundle (bin/build.js): its entry "sundial" is the one public way in, and a
+            // skill that imports another of src/'s files is loaded through tsx instead (null).
             build.onResolve({ filter: /^\.\.?\// }, (args) => {
               const path = resolve(args.resolveDir, args.path);
-              if (path.startsWith(SUNDIAL_SOURCES))
-                return {
-                  path: pathToFileURL(join(OWN_DIR, path.slice(SUNDIAL_SOURCES.length))).href.replace(/\.ts$/, ".js"),
-                  external: true,
-                };
+              if (path.startsWith(SUNDIAL_SOURCES)) {
+                const twin = join(OWN_DIR, path.slice(SUNDIAL_SOURCES.length)).replace(/\.ts$/, ".js");
+                if (path !== join(SUNDIAL_SOURCES, "index.ts") && statOf(twin) === "missing")
+                  throw new Error(`${path} is not in dist/: load through tsx`);
+                return { path: pathToFileURL(twin).href, external: true };
+              }
               if (path.startsWith(OWN_DIR)) return { path: pathToFileURL(path).href, external: true };
               return undefined;
             });

@@ -11,14 +11,15 @@
  *    modules are not loaded again for every skill load, and a reload leaks only the skill's files
  *    (Node never frees a module).
  * 2. When Sundial runs from `dist/` (src/ compiled ahead of time, bin/build.js), a skill's import of
- *    `"sundial"` (package.json exports it as `src/index.ts`), or of any file of src/, resolves to its
- *    compiled twin in dist/: the very instance the daemon runs, not a second copy compiled by tsx.
+ *    `"sundial"` (package.json exports it as `src/index.ts`) resolves to `dist/index.js`: the very
+ *    instance the daemon runs, not a second copy compiled by tsx.
  * 3. Once no module has been loaded for a while, stops tsx's esbuild service. esbuild's service
  *    pings its host every second for as long as it lives, which would wake an idle daemon forever;
  *    esbuild starts it again by itself on the next transform (a reload).
  *
  * Plain JavaScript: Node loads it without tsx (under vitest nothing compiles TypeScript for it).
  */
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { clearTimeout, setTimeout } from "node:timers";
 
@@ -49,11 +50,17 @@ function versioned(resolved, parentURL) {
   return { ...resolved, url: url.href };
 }
 
-/** `resolved` in dist/ when it is a file of src/ and Sundial runs from dist/. */
+/**
+ * `resolved` in dist/ when it is a file of src/ that dist/ has and Sundial runs from dist/. dist/ is
+ * a bundle (bin/build.js): it has `index.js` ("sundial") and src/'s plain JavaScript; any other file
+ * of src/ a skill imports stays there, compiled by tsx.
+ */
 function compiled(resolved) {
   if (COMPILED_FROM === null || !resolved.url.startsWith(COMPILED_FROM)) return resolved;
   const path = resolved.url.slice(COMPILED_FROM.length).replace(/\.ts$/, ".js");
-  return { ...resolved, url: new URL(path, SUNDIAL_SRC).href, format: path.endsWith(".cjs") ? "commonjs" : "module" };
+  const url = new URL(path, SUNDIAL_SRC);
+  if (!existsSync(url)) return resolved;
+  return { ...resolved, url: url.href, format: path.endsWith(".cjs") ? "commonjs" : "module" };
 }
 
 export async function resolve(specifier, context, nextResolve) {

@@ -61,6 +61,15 @@ describe("dist/, src/ compiled ahead of time", () => {
   let root = "";
   let ws = "";
   const sundial = (args: string[]) => node([join(root, "bin", "sundial.js"), ...args], ws);
+  /** The build's record of the sources each file of dist/_bundle/ holds. */
+  const bundleInputs = () =>
+    JSON.parse(readFileSync(join(root, "dist", "_bundle", "inputs.json"), "utf8")) as Record<string, string[]>;
+  /** The file of dist/_bundle/ that holds `source`: the one the CLI and every skill share. */
+  const bundleFileHolding = (source: string) => {
+    const [file] = Object.entries(bundleInputs()).find(([, inputs]) => inputs.includes(source)) ?? [];
+    if (!file) throw new Error(`no file of dist/_bundle/ holds ${source}`);
+    return join(root, "dist", "_bundle", file);
+  };
 
   beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), "sundial-dist-"));
@@ -90,11 +99,11 @@ describe("dist/, src/ compiled ahead of time", () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  it("runs dist/ while it is src/'s build, and a skill's \"sundial\" is dist/'s index", async () => {
+  it("runs dist/ while it is src/'s build, and a skill's \"sundial\" is dist/'s bundle, the CLI's own", async () => {
     const result = await sundial(["run", "probe", "--dry-run"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain(MARK);
-    expect(result.stdout).toContain(`sundial=${join(root, "dist", "util", "duration.js")}`);
+    expect(result.stdout).toContain(`sundial=${bundleFileHolding("src/util/duration.ts")}`);
   }, 60_000);
 
   it("loads for `list` and `runs` none of the modules they do not use: no tsx, HTTP server, Discord, PostgreSQL, metrics or SDK; for `runs` no configuration, skills, zod or logger either", async () => {
@@ -106,13 +115,20 @@ describe("dist/, src/ compiled ahead of time", () => {
     const register = `data:text/javascript,${encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(hook)});`)}`;
     const readerUnused = ["zod", "pino", "croner", "yaml", "marked"];
     for (const [command, own, unusedHere] of [
-      [["list", "--json"], "/dist/cli/list.js", []],
-      [["runs", "--json"], "/dist/cli/runs.js", readerUnused],
+      [["list", "--json"], "src/cli/list.ts", []],
+      [["runs", "--json"], "src/cli/runs.ts", readerUnused],
     ] as const) {
       writeFileSync(log, "");
       const result = await node([`--import=${register}`, join(root, "bin", "sundial.js"), ...command], ws);
       expect(result.code, result.stderr).toBe(0);
-      const loaded = readFileSync(log, "utf8");
+      // Every file imported, and for a file of the bundle the sources (src/, packages) it holds.
+      const loaded = readFileSync(log, "utf8")
+        .split("\n")
+        .flatMap((url) => {
+          const file = /\/dist\/_bundle\/([^/?]+)$/.exec(url)?.[1];
+          return file ? [url, ...(bundleInputs()[file] ?? [])] : [url];
+        })
+        .join("\n");
       expect(loaded, "the log saw the command's own modules").toContain(own);
       for (const unused of [
         "tsx",
@@ -126,9 +142,9 @@ describe("dist/, src/ compiled ahead of time", () => {
         "@anthropic-ai",
         ...unusedHere,
       ])
-        expect(loaded, `${command[0]} loaded ${unused}`).not.toContain(`/node_modules/${unused}/`);
+        expect(loaded, `${command[0]} loaded ${unused}`).not.toMatch(new RegExp(`node_modules/${unused}/`));
       if (command[0] === "runs")
-        for (const app of ["/dist/app.js", "/dist/config/load.js", "/dist/config/schema.js", "/dist/skill/"])
+        for (const app of ["src/app.ts", "src/config/load.ts", "src/config/schema.ts", "src/skill/"])
           expect(loaded, `runs loaded ${app}`).not.toContain(app);
     }
   }, 60_000);
@@ -147,9 +163,32 @@ describe("dist/, src/ compiled ahead of time", () => {
     writeFileSync(skill, readFileSync(skill, "utf8").replace('"sundial=" + where()', '"edited, " + where()'));
     const edited = await sundial(["run", "probe", "--dry-run"]);
     expect(edited.code, edited.stderr).toBe(0);
-    expect(edited.stdout).toContain(`edited, ${join(root, "dist", "util", "duration.js")}`);
+    expect(edited.stdout).toContain(`edited, ${bundleFileHolding("src/util/duration.ts")}`);
     expect(bundle()).not.toBe(first);
     expect(existsSync(join(cache, first)), "the skill's earlier bundle is removed").toBe(false);
+  }, 60_000);
+
+  it('runs a skill that imports a file of src/ other than "sundial" (not in the bundle) through tsx', async () => {
+    writeFileSync(
+      join(ws, "skills", "deep.ts"),
+      `import { defineSkill, z } from "sundial";
+import { slugify } from "../../src/util/slug.ts";
+export default defineSkill({
+  name: "deep",
+  description: "imports a file of src/ directly",
+  params: z.object({}),
+  run: () => ({ title: "deep", markdown: "slug=" + slugify("Hello, Deep World") }),
+});
+`,
+    );
+    try {
+      const result = await sundial(["run", "deep", "--dry-run"]);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain(MARK);
+      expect(result.stdout).toContain("slug=hello-deep-world");
+    } finally {
+      rmSync(join(ws, "skills", "deep.ts"), { force: true });
+    }
   }, 60_000);
 
   it("still runs dist/ when src/ was copied with new times but the same contents (a fresh clone, an image)", async () => {
