@@ -24,13 +24,31 @@ import { dirname, join, relative, sep } from "node:path";
 import { build } from "esbuild";
 import { distDir, hashOf, root, sourceFiles, srcDir, statList } from "./dist-stamp.js";
 
-/** ES-module packages every start loads, many files each (zod: 95): inlined. The rest stay imports. */
-const BUNDLED = new Set(["zod", "hono", "@hono/node-server", "croner", "p-limit", "yocto-queue"]);
+/**
+ * Packages of many ES-module files each, inlined (with what they import): those every start loads
+ * (zod alone is 95 files), and the SDKs a run loads on first use (the Claude SDK is 273 files and
+ * brings @opentelemetry/api's 51), each still in a chunk that only its first use loads. The rest
+ * stay imports resolved by Node: native modules, and packages that load files by path.
+ */
+const BUNDLED = new Set([
+  "zod",
+  "hono",
+  "@hono/node-server",
+  "croner",
+  "p-limit",
+  "@anthropic-ai/sdk",
+  "@opentelemetry/api",
+  "fast-xml-parser",
+  "youtube-transcript",
+]);
 const packageOf = (specifier) =>
   specifier
     .split("/")
     .slice(0, specifier.startsWith("@") ? 2 : 1)
     .join("/");
+/** CommonJS code an inlined package brings may `require()` Node's own modules: a `require` for the bundle. */
+const banner =
+  'import { createRequire as __sundialRequire } from "node:module";\nconst require = __sundialRequire(import.meta.url);';
 
 /** What tsx compiles with (tsconfig.json): type-only imports are written as such and removed. */
 const tsconfigRaw = { compilerOptions: { verbatimModuleSyntax: true } };
@@ -60,6 +78,7 @@ const result = await build({
   target: "node20",
   outdir: bundleDir,
   chunkNames: "[name]-[hash]",
+  banner: { js: banner },
   metafile: true,
   absWorkingDir: root,
   logLevel: "warning",
@@ -68,8 +87,13 @@ const result = await build({
     {
       name: "sundial-dist",
       setup(builder) {
+        // A package is inlined when it is BUNDLED or imported by inlined package code (its dependencies).
         builder.onResolve({ filter: /^[^./]/ }, (args) =>
-          args.kind === "entry-point" || BUNDLED.has(packageOf(args.path)) ? undefined : { external: true },
+          args.kind === "entry-point" ||
+          BUNDLED.has(packageOf(args.path)) ||
+          (args.importer.includes(`${sep}node_modules${sep}`) && !args.path.startsWith("node:"))
+            ? undefined
+            : { external: true },
         );
         // src/'s plain JavaScript is loaded from its copy in dist/, as the files that find it by path do.
         builder.onResolve({ filter: /^\.\.?\/.*\.c?js$/ }, (args) => {
