@@ -27,7 +27,7 @@ import { distDir, hashOf, root, sourceFiles, srcDir, statList } from "./dist-sta
 /**
  * Packages of many ES-module files each, inlined (with what they import): those every start loads
  * (zod alone is 95 files), and the SDKs a run loads on first use (the Claude SDK is 273 files and
- * brings @opentelemetry/api's 51), each still in a chunk that only its first use loads. The rest
+ * brings @opentelemetry/api's 51; Octokit's packages are ~25), each still in a chunk that only its first use loads. The rest
  * stay imports resolved by Node: native modules, and packages that load files by path.
  */
 const BUNDLED = new Set([
@@ -40,6 +40,9 @@ const BUNDLED = new Set([
   "@opentelemetry/api",
   "fast-xml-parser",
   "youtube-transcript",
+  "@octokit/rest",
+  "@octokit/plugin-retry",
+  "@octokit/plugin-throttling",
 ]);
 const packageOf = (specifier) =>
   specifier
