@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * @module bin/build — `npm run build` (and `prepare`, so `npm ci` runs it, `--omit=dev` too):
  * compiles src/ ahead of time into dist/, so a cold `sundial` command loads plain JavaScript instead
@@ -9,7 +10,7 @@
  * separate ES modules (zod alone is 95) was most of a cold command's start. Two entries:
  * `dist/cli/main.js` (the bin) and `dist/index.js` (the "sundial" skills import), both one line
  * that imports their bundle, so the CLI and every skill share one instance of Sundial. Packages
- * stay imports resolved by Node, except the ES-module ones loaded at every start (BUNDLED).
+ * stay imports resolved by Node, except those of many ES-module files (BUNDLED).
  * Each source file's `import.meta.url` is rewritten to the URL its own compiled file would have
  * (dist/<path>.js), so files found beside a module (the dashboard's assets, the skill loader's
  * hooks, copied to dist/ as they are) are found from the bundle too.
@@ -25,10 +26,10 @@ import { build } from "esbuild";
 import { distDir, hashOf, root, sourceFiles, srcDir, statList } from "./dist-stamp.js";
 
 /**
- * Packages of many ES-module files each, inlined (with what they import): those every start loads
+ * Packages of many ES-module files each, inlined with what they import: those every start loads
  * (zod alone is 95 files), and the SDKs a run loads on first use (the Claude SDK is 273 files and
- * brings @opentelemetry/api's 51; Octokit's packages are ~25), each still in a chunk that only its first use loads. The rest
- * stay imports resolved by Node: native modules, and packages that load files by path.
+ * brings @opentelemetry/api's 51; Octokit's packages are ~25), each in a chunk only its first use
+ * loads. The rest stay imports resolved by Node: native modules, and packages that load files by path.
  */
 const BUNDLED = new Set([
   "zod",

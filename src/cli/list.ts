@@ -7,6 +7,7 @@ import { disabledByProblem } from "../config/load.ts";
 import { Calendar } from "../schedule/calendar.ts";
 import { cronProblem, isValidTimezone } from "../config/schema.ts";
 import { printJson, table } from "./format.ts";
+import { jobListing } from "../control/job-view.ts";
 
 /** Room for a reason in the state column (the table caps a column at 60 characters, "disabled: " included). */
 const REASON_WIDTH = 48;
@@ -38,18 +39,7 @@ export async function listCommand(app: App, options: { json?: boolean }): Promis
       nextRuns.push(new Date(next).toISOString());
       cursor = next;
     }
-    const pause = pauses.get(job.id);
-    return {
-      id: job.id,
-      skill: job.skill,
-      cron: job.cron,
-      timezone: job.timezone,
-      enabled: job.enabled,
-      disabledReason: job.disabledReason,
-      nextRuns,
-      paused: Boolean(pause),
-      pausedReason: pause?.reason ?? null,
-    };
+    return jobListing(job, pauses.get(job.id), nextRuns);
   });
   if (!loaded.configuration.fileValid) {
     for (const problem of loaded.configuration.problems) process.stderr.write(`${formatProblem(problem)}\n`);

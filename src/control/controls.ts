@@ -12,6 +12,7 @@ import type { Scheduler } from "../schedule/scheduler.ts";
 import { FINAL_STATUSES, type RunStatus } from "../types.ts";
 import { errorMessage, formatProblem } from "../errors.ts";
 import type { ChangeFeed } from "./changes.ts";
+import { jobListing } from "./job-view.ts";
 import {
   ControlError,
   type ControlEvent,
@@ -67,20 +68,8 @@ export async function createControls(deps: ControlDeps): Promise<DaemonControls>
   };
 
   async function view(job: ResolvedJob): Promise<JobView> {
-    const pause = pauses.get(job.id);
     const [lastRun = null] = await store.listRuns({ job: job.id, limit: 1 });
-    return {
-      id: job.id,
-      skill: job.skill,
-      cron: job.cron,
-      timezone: job.timezone,
-      enabled: job.enabled,
-      disabledReason: job.disabledReason,
-      nextRuns: job.enabled ? scheduler.nextRuns(job, 3) : [],
-      paused: Boolean(pause),
-      pausedReason: pause?.reason ?? null,
-      lastRun,
-    };
+    return { ...jobListing(job, pauses.get(job.id), job.enabled ? scheduler.nextRuns(job, 3) : []), lastRun };
   }
 
   const emit = (event: ControlEvent) => {
